@@ -1,0 +1,53 @@
+/**
+ * Named errors of the core. Adapters map them to HTTP status codes and CLI exit codes in one place each
+ * (functions/shared/httpErrors.ts and scripts/cli.ts); nothing else inspects error classes.
+ */
+
+export interface ErrorLocation {
+  line?: number;
+  column?: number | string;
+  field?: string;
+}
+
+export interface ProblemDetail extends ErrorLocation {
+  message: string;
+  path?: (string | number)[];
+}
+
+/** Base class: carries a stable machine-readable code. */
+export class ClassifierError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ClassifierError';
+    this.code = code;
+  }
+}
+
+/** Input the user can fix (a CSV, a request): never retried, reported with where it went wrong. */
+export class InputError extends ClassifierError {
+  readonly details: ProblemDetail[];
+  constructor(code: string, message: string, details: ProblemDetail[] = [], options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'InputError';
+    this.details = details;
+  }
+}
+
+/** A model folder that cannot be loaded (missing files, bad manifest, unknown backend). */
+export class ModelLoadError extends ClassifierError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('model_load_failed', message, options);
+    this.name = 'ModelLoadError';
+  }
+}
+
+/** A configuration value (environment variable, CLI flag) that is missing or invalid. */
+export class ConfigError extends ClassifierError {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super('invalid_config', `${variable}: ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
