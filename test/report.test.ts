@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { computeMetrics } from '../layers/core/metrics.ts';
+import { renderHtmlReport, renderTextReport, type ReportInput } from '../layers/core/report.ts';
+
+// The worked example of test/metrics.test.ts: weighted F1 = 74/105 = 0.70476… → "0.7048".
+const metrics = computeMetrics([[0], [0, 1], [2], [3], [1, 2]], [[0], [0], [2, 3], [0], [1, 2]]);
+
+function unlabelledInput(overrides: Partial<ReportInput> = {}): ReportInput {
+  return {
+    source: 'trial.csv',
+    model: { name: 'default', version: '1.2.0', backend: 'linear' },
+    rows: 5,
+    predictedCounts: [3, 1, 2, 1],
+    problems: [],
+    ...overrides,
+  };
+}
+
+function labelledInput(overrides: Partial<ReportInput> = {}): ReportInput {
+  return unlabelledInput({ metrics, ...overrides });
+}
+
+describe('renderTextReport', () => {
+  it('puts the weighted F1 first, right after the header', () => {
+    // Act
+    const lines = renderTextReport(labelledInput()).split('\n');
+    // Assess
+    expect(lines.slice(0, 6)).toEqual([
+      'Clinical abstract classifier report',
+      'Source: trial.csv',
+      'Model:  default@1.2.0 (linear)',
+      'Rows:   5',
+      '',
+      'Weighted F1: 0.7048',
+    ]);
+  });
+
+  it('has the per-label table, averages, subset accuracy, Hamming loss and confusion matrices, in that order', () => {
+    // Act
+    const text = renderTextReport(labelledInput());
+    // Assess
+    const order = ['Weighted F1', 'Per label', 'Averages', 'Subset accuracy', 'Hamming loss', 'Confusion matrices'];
+    const positions = order.map((heading) => text.indexOf(heading));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
+  it('shows per-label scores and averages with 4 decimals', () => {
+    // Act
+    const text = renderTextReport(labelledInput());
+    // Assess: cardiovascular P 2/3, R 1, F1 4/5, support 2; macro F1 37/60 = 0.61666…
+    expect(text).toMatch(/^cardiovascular +0\.6667 +1\.0000 +0\.8000 +2$/m);
+    expect(text).toMatch(/^macro +0\.6667 +0\.6250 +0\.6167$/m);
+    expect(text).toContain('Subset accuracy: 0.4000');
+    expect(text).toContain('Hamming loss:    0.2000');
+  });
+
+  it('draws each label’s confusion matrix with actual rows and predicted columns', () => {
+    // Act
+    const text = renderTextReport(labelledInput());
+    // Assess: cardiovascular tp 2, fn 0, fp 1, tn 2
+    expect(text).toMatch(/^cardiovascular +predicted yes +predicted no\n {2}actual yes +2 +0\n {2}actual no +1 +2$/m);
+  });
+
+  it('lists predicted label counts and no metrics when the file has no group column', () => {
+    // Act
+    const text = renderTextReport(unlabelledInput());
+    // Assess
+    expect(text).toContain('Predicted label counts');
+    expect(text).toMatch(/^cardiovascular +3 +0\.6000$/m);
+    for (const heading of ['Weighted F1', 'Per label', 'Averages', 'Subset accuracy', 'Hamming loss', 'Confusion']) {
+      expect(text).not.toContain(heading);
+    }
+  });
+
+  it('lists every problem with its line, column and message', () => {
+    // Prepare
+    const problems = [
+      { line: 7, column: 'group', message: 'unknown label "foo"' },
+      { line: 9, message: 'title and abstract are both empty' },
+    ];
+    // Act
+    const text = renderTextReport(labelledInput({ problems }));
+    // Assess
+    expect(text).toContain('Problems (2)\n  line 7, column group: unknown label "foo"\n  line 9: title and abstract are both empty\n');
+  });
+
+  it('shows control characters from the input instead of letting them break the layout', () => {
+    // Act
+    const text = renderTextReport(unlabelledInput({ source: 'a\nb\u001b[31m.csv' }));
+    // Assess
+    expect(text).toContain('Source: a\\u000ab\\u001b[31m.csv\n');
+  });
+
+  it('is byte-identical when the same input is rendered twice', () => {
+    // Act
+    const first = renderTextReport(labelledInput());
+    const second = renderTextReport(labelledInput());
+    // Assess
+    expect(second).toBe(first);
+  });
+});
+
+describe('renderHtmlReport', () => {
+  it('is one self-contained page with no external resources', () => {
+    // Act
+    const html = renderHtmlReport(labelledInput());
+    // Assess
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\(|\ssrc=|\shref=/i);
+  });
+
+  it('draws the per-label bars with their values, a confusion matrix per label and the averages table', () => {
+    // Act
+    const html = renderHtmlReport(labelledInput());
+    // Assess
+    expect(html).toContain('Weighted F1 <strong>0.7048</strong>');
+    expect(html).toContain('aria-label="Precision, recall and F1 per label"');
+    expect(html).toContain('>0.6667</text>');
+    for (const label of ['cardiovascular', 'hepatorenal', 'neurological', 'oncological']) {
+      expect(html).toContain(`aria-label="Confusion matrix for ${label}"`);
+    }
+    expect(html).toContain('<title>true positives: 2</title>');
+    expect(html).toContain('<h2>Averages</h2>');
+    expect(html).toContain('<th>samples</th><td>0.7000</td><td>0.7000</td><td>0.6667</td>');
+  });
+
+  it('draws predicted counts instead of metrics when the file has no group column', () => {
+    // Act
+    const html = renderHtmlReport(unlabelledInput());
+    // Assess
+    expect(html).toContain('aria-label="Predicted label counts"');
+    expect(html).not.toContain('Weighted F1');
+    expect(html).not.toContain('Confusion matrix');
+  });
+
+  it('escapes the file name and problem messages', () => {
+    // Prepare
+    const input = labelledInput({
+      source: 'x<script>alert(1)</script>.csv',
+      problems: [{ line: 3, column: '<b>', message: 'bad "value" & <img src=x onerror=alert(1)>' }],
+    });
+    // Act
+    const html = renderHtmlReport(input);
+    // Assess
+    expect(html).toContain('x&#60;script&#62;alert(1)&#60;/script&#62;.csv');
+    expect(html).toContain('bad &#34;value&#34; &#38; &#60;img src=x onerror=alert(1)&#62;');
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('<b>');
+  });
+
+  it('is byte-identical when the same input is rendered twice', () => {
+    // Act
+    const first = renderHtmlReport(labelledInput());
+    const second = renderHtmlReport(labelledInput());
+    // Assess
+    expect(second).toBe(first);
+  });
+});
