@@ -1,0 +1,209 @@
+import { Readable } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
+import { InputError } from '../errors.ts';
+
+/**
+ * Streaming reader for the CSV files users send: UTF-8 with or without BOM, `,` `;` or tab (detected from the
+ * header line), RFC 4180 quoting, CRLF or LF. Parsing is csv-parse's; this module adds delimiter detection,
+ * the header contract and exact line numbers (of a record's first line, for records spanning several lines).
+ */
+
+export const DELIMITERS = [',', ';', '\t'] as const;
+export type Delimiter = (typeof DELIMITERS)[number];
+
+export interface CsvHeader {
+  /** Column names as written in the file (trimmed). */
+  columns: string[];
+  delimiter: Delimiter;
+  titleIndex: number;
+  abstractIndex: number;
+  /** Present when the file carries labels. */
+  groupIndex?: number;
+}
+
+export interface CsvRecord {
+  /** 1-based line of the record's first character in the file. */
+  line: number;
+  fields: string[];
+  /** Byte offset just past this record (after its line break): where the next record starts. */
+  endByte: number;
+}
+
+const normalizeName = (name: string): string => name.trim().toLowerCase();
+
+/** Validates the header record against the contract: `title` and `abstract` required, `group` optional. */
+export function headerFrom(names: readonly string[], delimiter: Delimiter, line = 1): CsvHeader {
+  const columns = names.map((n) => n.trim());
+  const normalized = columns.map(normalizeName);
+  const seen = new Map<string, number>();
+  normalized.forEach((name, i) => {
+    if (name === '') return;
+    if (seen.has(name)) {
+      throw new InputError('duplicate_column', `column "${columns[i]}" appears twice in the header (columns ${seen.get(name)! + 1} and ${i + 1})`, [
+        { line, column: i + 1, field: columns[i]!, message: 'duplicate column name' },
+      ]);
+    }
+    seen.set(name, i);
+  });
+  const missing = ['title', 'abstract'].filter((c) => !seen.has(c));
+  if (missing.length > 0) {
+    const found = columns.map((c) => JSON.stringify(c)).join(', ');
+    throw new InputError(
+      'missing_column',
+      `required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(' and ')} not found in the header (line ${line}); columns found: ${found} (delimiter detected: ${JSON.stringify(delimiter)})`,
+      missing.map((m) => ({ line, field: m, message: `missing required column "${m}"` })),
+    );
+  }
+  const groupIndex = seen.get('group');
+  return {
+    columns,
+    delimiter,
+    titleIndex: seen.get('title')!,
+    abstractIndex: seen.get('abstract')!,
+    ...(groupIndex === undefined ? {} : { groupIndex }),
+  };
+}
+
+/** Picks the candidate delimiter that occurs most often outside quotes in the header line (`,` on a tie). */
+export function detectDelimiter(headerLine: string): Delimiter {
+  const counts = new Map<Delimiter, number>(DELIMITERS.map((d) => [d, 0]));
+  let quoted = false;
+  for (const ch of headerLine) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && counts.has(ch as Delimiter)) counts.set(ch as Delimiter, counts.get(ch as Delimiter)! + 1);
+  }
+  let best: Delimiter = ',';
+  for (const d of DELIMITERS) if (counts.get(d)! > counts.get(best)!) best = d;
+  return best;
+}
+
+const MAX_HEADER_BYTES = 1 << 20;
+
+/** Reads chunks until the first line break so the delimiter can be detected; returns them for replay. */
+async function peekFirstLine(iterator: AsyncIterator<Uint8Array>): Promise<{ head: Buffer[]; firstLine: string; done: boolean }> {
+  const head: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) break;
+    const chunk = Buffer.from(next.value);
+    head.push(chunk);
+    size += chunk.length;
+    const newline = chunk.indexOf(10);
+    if (newline >= 0 || size >= MAX_HEADER_BYTES) {
+      const all = Buffer.concat(head);
+      const end = all.indexOf(10);
+      return { head, firstLine: all.subarray(0, end >= 0 ? end : all.length).toString('utf8').replace(/^\ufeff/, ''), done: false };
+    }
+  }
+  const all = Buffer.concat(head);
+  return { head, firstLine: all.toString('utf8').replace(/^\ufeff/, '').split(/\r?\n|\r/)[0] ?? '', done: true };
+}
+
+export interface CsvReadOptions {
+  /**
+   * For a slice of a larger file (fan-out): the header is known and not in the data, and line numbers
+   * start at `firstLine`, byte offsets at `firstByte`.
+   */
+  header?: CsvHeader;
+  firstLine?: number;
+  firstByte?: number;
+}
+
+export interface CsvStream {
+  header: CsvHeader;
+  /** 1-based line of the header (0 when the header was given). */
+  headerLine: number;
+  /** Byte offset just past the header record. */
+  headerEndByte: number;
+  records: AsyncIterable<CsvRecord>;
+}
+
+const LINE_BREAK = /\r\n|\n|\r/g;
+const TRAILING_BREAK = /(\r\n|\n|\r)$/;
+
+/** Opens a CSV byte stream: reads and validates the header (unless given), then yields data records lazily. */
+export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvReadOptions = {}): Promise<CsvStream> {
+  const iterator = source[Symbol.asyncIterator]();
+  let replay: Buffer[] = [];
+  let delimiter: Delimiter;
+  if (options.header) {
+    delimiter = options.header.delimiter;
+  } else {
+    const peeked = await peekFirstLine(iterator);
+    replay = peeked.head;
+    if (peeked.firstLine.trim() === '') {
+      throw new InputError('empty_file', 'the file is empty or its first line is blank: expected a header with "title" and "abstract"', [
+        { line: 1, message: 'no header' },
+      ]);
+    }
+    delimiter = detectDelimiter(peeked.firstLine);
+  }
+
+  async function* bytes(): AsyncGenerator<Buffer> {
+    yield* replay;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield Buffer.from(next.value);
+    }
+  }
+
+  const parser = Readable.from(bytes()).pipe(
+    parse({ delimiter, bom: !options.header, info: true, raw: true, relax_column_count: true, relax_quotes: false, skip_empty_lines: false }),
+  );
+  const rows = parser[Symbol.asyncIterator]() as AsyncIterator<{ record: string[]; raw: string; info: { bytes: number } }>;
+  let nextLine = options.firstLine ?? 1;
+  const firstByte = options.firstByte ?? 0;
+
+  const read = async (): Promise<CsvRecord | undefined> => {
+    for (;;) {
+      let next: IteratorResult<{ record: string[]; raw: string; info: { bytes: number } }>;
+      try {
+        next = await rows.next();
+      } catch (error) {
+        throw csvSyntaxError(error, nextLine);
+      }
+      if (next.done) return undefined;
+      const { record, raw, info } = next.value;
+      const line = nextLine;
+      const content = raw.replace(TRAILING_BREAK, '');
+      nextLine = line + 1 + (content.match(LINE_BREAK)?.length ?? 0);
+      // A blank line is not a record.
+      if (record.length === 1 && record[0] === '' && content.trim() === '') continue;
+      return { line, fields: record, endByte: firstByte + info.bytes };
+    }
+  };
+
+  let header: CsvHeader;
+  let headerLine = 0;
+  let headerEndByte = firstByte;
+  if (options.header) {
+    header = options.header;
+  } else {
+    const first = await read();
+    if (!first) throw new InputError('empty_file', 'the file has no header', [{ line: 1, message: 'no header' }]);
+    header = headerFrom(first.fields, delimiter, first.line);
+    headerLine = first.line;
+    headerEndByte = first.endByte;
+  }
+
+  async function* records(): AsyncGenerator<CsvRecord> {
+    for (;;) {
+      const record = await read();
+      if (!record) return;
+      yield record;
+    }
+  }
+  return { header, headerLine, headerEndByte, records: records() };
+}
+
+function csvSyntaxError(error: unknown, line: number): Error {
+  if (error instanceof CsvError) {
+    const where = (error as CsvError & { lines?: number }).lines ?? line;
+    return new InputError('malformed_csv', `the file is not valid CSV near line ${where}: ${error.message}`, [
+      { line: where, message: error.message },
+    ], { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}

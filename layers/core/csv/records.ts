@@ -1,0 +1,75 @@
+import { InputError, type ProblemDetail } from '../errors.ts';
+import { LABELS, parseLabelSet } from '../labels.ts';
+import { recordText } from '../text.ts';
+import type { CsvHeader, CsvRecord } from './csvReader.ts';
+
+export interface CheckedRecord {
+  problems: ProblemDetail[];
+  /** The model's input: `title + " " + abstract`. */
+  text: string;
+  /** Label indices when the file is labelled and the cell is valid. */
+  truth?: number[];
+}
+
+/** Checks one data record against the header: field count, a non-empty text, valid labels. */
+export function checkRecord(fields: string[], line: number, header: CsvHeader): CheckedRecord {
+  const problems: ProblemDetail[] = [];
+  const width = header.columns.length;
+  if (fields.length !== width) {
+    problems.push({
+      line,
+      column: Math.min(fields.length, width) + 1,
+      message: `expected ${width} fields (${header.columns.join(header.delimiter)}), found ${fields.length}`,
+    });
+    return { problems, text: '' };
+  }
+  const title = fields[header.titleIndex]!;
+  const abstract = fields[header.abstractIndex]!;
+  const text = recordText(title, abstract);
+  if (text === '') {
+    problems.push({ line, column: header.titleIndex + 1, field: 'title', message: 'title and abstract are both empty' });
+  }
+  let truth: number[] | undefined;
+  if (header.groupIndex !== undefined) {
+    const cell = fields[header.groupIndex]!;
+    const parsed = parseLabelSet(cell);
+    if (!parsed.ok) {
+      problems.push({
+        line,
+        column: header.groupIndex + 1,
+        field: 'group',
+        message: `unknown label${parsed.unknown.length > 1 ? 's' : ''} ${parsed.unknown.map((u) => JSON.stringify(u)).join(', ')}; expected ${LABELS.join(', ')} or their short names, joined by "|"`,
+      });
+    } else if (parsed.indices.length === 0) {
+      problems.push({ line, column: header.groupIndex + 1, field: 'group', message: 'group is empty; every labelled row needs at least one label' });
+    } else {
+      truth = parsed.indices;
+    }
+  }
+  return { problems, text, ...(truth ? { truth } : {}) };
+}
+
+/** Reads a whole labelled CSV (training data): every row valid, or one InputError listing the bad ones. */
+export async function readLabelledRecords(records: AsyncIterable<CsvRecord>, header: CsvHeader, maxProblems = 100): Promise<{ texts: string[]; truth: number[][] }> {
+  if (header.groupIndex === undefined) {
+    throw new InputError('missing_column', `training data needs a "group" column; columns found: ${header.columns.map((c) => JSON.stringify(c)).join(', ')}`, [
+      { line: 1, field: 'group', message: 'missing column "group"' },
+    ]);
+  }
+  const texts: string[] = [];
+  const truth: number[][] = [];
+  const problems: ProblemDetail[] = [];
+  let count = 0;
+  for await (const record of records) {
+    const checked = checkRecord(record.fields, record.line, header);
+    if (checked.problems.length > 0) {
+      count += checked.problems.length;
+      problems.push(...checked.problems.slice(0, Math.max(0, maxProblems - problems.length)));
+      continue;
+    }
+    texts.push(checked.text);
+    truth.push(checked.truth!);
+  }
+  if (count > 0) throw new InputError('invalid_rows', `${count} problems in the training data`, problems);
+  return { texts, truth };
+}

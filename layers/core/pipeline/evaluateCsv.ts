@@ -1,0 +1,111 @@
+import type { Classifier } from '../classifier.ts';
+import { openCsv, type CsvHeader, type CsvReadOptions } from '../csv/csvReader.ts';
+import { predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
+import { checkRecord } from '../csv/records.ts';
+import { InputError, type ProblemDetail } from '../errors.ts';
+import { LABELS } from '../labels.ts';
+import { MetricsAccumulator } from '../metrics.ts';
+
+/**
+ * The CSV evaluation pipeline shared by the CLI, the S3 function and the fan-out chunks: stream records in,
+ * classify them in batches, stream prediction rows out, accumulate metrics.
+ *
+ * Policy for bad rows: a file with any row that cannot be evaluated (wrong number of fields, title and abstract
+ * both empty, an unknown or empty label) fails as a whole, and the error lists every such row with its line and
+ * column. So `predictions.csv` always has exactly one row per input row, and no row is ever skipped silently.
+ * Once a bad row is seen the model is no longer called, but reading goes on to report all problems at once.
+ */
+
+export interface EvaluateOptions extends CsvReadOptions {
+  batchSize?: number;
+  /** Write the predictions header line (false for fan-out chunks). */
+  writeHeader?: boolean;
+  /** Called after each batch with the number of rows done. */
+  onProgress?: (rows: number) => void;
+  /** Most problems listed in the error (the total is always given). */
+  maxProblems?: number;
+}
+
+/** Where prediction text goes; `write` may return a promise to apply backpressure. */
+export interface TextSink {
+  write(text: string): void | Promise<void>;
+}
+
+export interface EvaluationSummary {
+  header: CsvHeader;
+  rows: number;
+  labelled: boolean;
+  /** Present when the file has a `group` column. */
+  metrics?: MetricsAccumulator;
+  predictedCounts: number[];
+  /** Byte offset just past the header record (fan-out planning). */
+  headerEndByte: number;
+}
+
+interface PendingRow {
+  fields: string[];
+  text: string;
+  truth?: number[];
+}
+
+export async function evaluateCsv(
+  source: AsyncIterable<Uint8Array>,
+  classifier: Classifier,
+  sink: TextSink,
+  options: EvaluateOptions = {},
+): Promise<EvaluationSummary> {
+  const batchSize = options.batchSize ?? 256;
+  const maxProblems = options.maxProblems ?? 100;
+  const csv = await openCsv(source, options);
+  const { header } = csv;
+  const labelled = header.groupIndex !== undefined;
+  const metrics = labelled ? new MetricsAccumulator() : undefined;
+  const predictedCounts = LABELS.map(() => 0);
+  const problems: ProblemDetail[] = [];
+  let problemCount = 0;
+  let rows = 0;
+  let batch: PendingRow[] = [];
+
+  if (options.writeHeader !== false) await sink.write(predictionsHeader(header.columns));
+
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const predictions = await classifier.classify(batch.map((r) => r.text));
+    const out = batch.map((row, i) => {
+      const p = predictions[i]!;
+      for (const l of p.labels) predictedCounts[l]!++;
+      if (metrics) metrics.add(row.truth!, p.labels);
+      return { fields: row.fields, labels: p.labels, proba: p.proba };
+    });
+    await sink.write(predictionRows(out, header.columns.length));
+    rows += batch.length;
+    batch = [];
+    options.onProgress?.(rows);
+  };
+
+  const report = (detail: ProblemDetail): void => {
+    problemCount++;
+    if (problems.length < maxProblems) problems.push(detail);
+  };
+
+  for await (const record of csv.records) {
+    const rowProblems = checkRecord(record.fields, record.line, header);
+    if (rowProblems.problems.length > 0) {
+      rowProblems.problems.forEach(report);
+      continue;
+    }
+    if (problemCount > 0) continue;
+    batch.push({ fields: record.fields, text: rowProblems.text, ...(rowProblems.truth ? { truth: rowProblems.truth } : {}) });
+    if (batch.length >= batchSize) await flush();
+  }
+  if (problemCount > 0) {
+    const more = problemCount > problems.length ? ` (the first ${problems.length} are listed)` : '';
+    throw new InputError(
+      'invalid_rows',
+      `${problemCount} problem${problemCount > 1 ? 's' : ''} in rows that cannot be evaluated${more}; the file was not evaluated, fix these rows and upload it again`,
+      problems,
+    );
+  }
+  await flush();
+  return { header, rows, labelled, ...(metrics ? { metrics } : {}), predictedCounts, headerEndByte: csv.headerEndByte };
+}

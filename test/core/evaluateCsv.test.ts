@@ -1,0 +1,78 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '#core/errors.ts';
+import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
+import { fakeClassifier } from '../support/fakeClassifier.ts';
+
+async function run(text: string, batchSize = 2) {
+  let out = '';
+  const summary = await evaluateCsv(Readable.from([Buffer.from(text)]), fakeClassifier(), { write: (t) => void (out += t) }, { batchSize });
+  return { out, summary };
+}
+
+async function failure(text: string): Promise<InputError> {
+  try {
+    await run(text);
+  } catch (error) {
+    if (error instanceof InputError) return error;
+    throw error;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('evaluating a CSV', () => {
+  it('writes every input column, then group_predicted and the four probabilities, one row per input row in order', async () => {
+    const { out, summary } = await run('id;title;abstract\n1;Heart;failure\n2;Brain;and kidney\n3;x;y\n');
+    expect(out.split('\n')).toEqual([
+      'id,title,abstract,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological',
+      '1,Heart,failure,cardiovascular,0.900000,0.110000,0.120000,0.130000',
+      '2,Brain,and kidney,hepatorenal|neurological,0.100000,0.900000,0.900000,0.130000',
+      '3,x,y,oncological,0.100000,0.110000,0.120000,0.130000',
+      '',
+    ]);
+    expect(summary.rows).toBe(3);
+    expect(summary.labelled).toBe(false);
+    expect(summary.metrics).toBeUndefined();
+    expect(summary.predictedCounts).toEqual([1, 1, 1, 1]);
+  });
+
+  it('quotes output fields per RFC 4180 whatever the input delimiter', async () => {
+    const { out } = await run('title\tabstract\n"a, ""b"""\theart\n');
+    expect(out.split('\n')[1]).toBe('"a, ""b""",heart,cardiovascular,0.900000,0.110000,0.120000,0.130000');
+  });
+
+  it('scores labelled files per label, with labels in full or short form and any case', async () => {
+    const { summary } = await run('title,abstract,group\nheart,,CARDIO\nbrain kidney,,neurological|Hepato\ntumor,,cardiovascular\n');
+    const m = summary.metrics!.result();
+    expect(m.n_rows).toBe(3);
+    expect(m.per_label.cardiovascular).toMatchObject({ tp: 1, fp: 0, fn: 1 });
+    expect(m.per_label.oncological).toMatchObject({ tp: 0, fp: 1, fn: 0 });
+    expect(m.subset_accuracy).toBeCloseTo(2 / 3, 12);
+  });
+});
+
+describe('rows that cannot be evaluated fail the file, each one named', () => {
+  it('names a row whose title and abstract are both empty', async () => {
+    const error = await failure('title,abstract\nok,text\n,\n');
+    expect(error.code).toBe('invalid_rows');
+    expect(error.details).toEqual([expect.objectContaining({ line: 3, field: 'title', message: 'title and abstract are both empty' })]);
+  });
+
+  it('quotes an unknown label and gives its line and column', async () => {
+    const error = await failure('title;abstract;group\nt;a;cardio|pulmonary\n');
+    expect(error.details[0]).toMatchObject({ line: 2, column: 3, field: 'group' });
+    expect(error.details[0]!.message).toContain('"pulmonary"');
+  });
+
+  it('names a row with the wrong number of fields', async () => {
+    const error = await failure('title,abstract\nt,a,extra\n');
+    expect(error.details[0]).toMatchObject({ line: 2 });
+    expect(error.details[0]!.message).toContain('expected 2 fields');
+  });
+
+  it('reports every bad row at once, with the total', async () => {
+    const error = await failure('title,abstract,group\n,,cardio\nt,a,x\nt,a,\n');
+    expect(error.details.map((d) => d.line)).toEqual([2, 3, 4]);
+    expect(error.message).toMatch(/^3 problems/);
+  });
+});

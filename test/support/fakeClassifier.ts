@@ -1,0 +1,30 @@
+import { classifierFor, type Classifier } from '#core/classifier.ts';
+import { LABELS } from '#core/labels.ts';
+import { manifestSchema } from '#core/manifest.ts';
+import type { Model } from '#core/model.ts';
+
+/**
+ * A deterministic stand-in model for pipeline tests: a label's probability is 0.9 when the text mentions
+ * the label's keyword, else 0.1 (+ a small per-label offset so the fallback has a clear winner).
+ */
+const KEYWORDS = ['heart', 'kidney', 'brain', 'tumor'];
+
+export function fakeClassifier(): Classifier {
+  const manifest = manifestSchema.parse({
+    name: 'fake-keywords',
+    version: '0.0.0',
+    backend: 'linear',
+    labels: [...LABELS],
+    thresholds: { cardiovascular: 0.5, hepatorenal: 0.5, neurological: 0.5, oncological: 0.5 },
+    text: { recipe: 'title + " " + abstract' },
+  });
+  const model: Model = {
+    manifest,
+    dir: '(fake)',
+    async predictProba(texts) {
+      return texts.map((t) => Float64Array.from(KEYWORDS, (k, i) => (t.toLowerCase().includes(k) ? 0.9 : 0.1 + i * 0.01)));
+    },
+    async dispose() {},
+  };
+  return classifierFor(model);
+}
