@@ -1,0 +1,160 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ModelLoadError } from '../errors.ts';
+import { LABELS } from '../labels.ts';
+import type { ModelManifest } from '../manifest.ts';
+import type { BackendLoader, Model } from '../model.ts';
+import { FeatureExtractor, normalizeText, type FeatureConfig } from './linear/features.ts';
+
+/**
+ * The embedded default model: hashed TF-IDF (word 1–2-grams, char_wb n-grams) and one NB-weighted logistic
+ * regression per label. Weights ship as one little-endian binary file; at load time they are expanded into
+ * dense arrays over the hash space so that prediction is a handful of array reads per n-gram.
+ */
+
+export const linearConfigSchema = z.object({
+  features: z.object({
+    hashBits: z.number().int().min(10).max(24),
+    wordNgrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
+    charNgrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
+    sublinearTf: z.boolean(),
+  }).strict(),
+  weightsFile: z.string().min(1),
+  /** Number of hash buckets the model uses. */
+  buckets: z.number().int().nonnegative(),
+  bias: z.array(z.number()).length(LABELS.length),
+  weightsSha256: z.string().regex(/^[0-9a-f]{64}$/),
+}).passthrough();
+
+export type LinearConfig = z.infer<typeof linearConfigSchema>;
+
+/**
+ * Layout of the weights file: `buckets` × uint32 (ascending hash buckets), then `buckets` × float32 (IDF),
+ * then `buckets` × 4 × float32 (effective weights, feature-major, labels interleaved).
+ */
+export function encodeWeights(buckets: Int32Array, idf: ArrayLike<number>, weights: ArrayLike<number>): Buffer {
+  const n = buckets.length;
+  const buffer = Buffer.alloc(n * 4 + n * 4 + n * LABELS.length * 4);
+  for (let i = 0; i < n; i++) buffer.writeUInt32LE(buckets[i]! >>> 0, i * 4);
+  for (let i = 0; i < n; i++) buffer.writeFloatLE(idf[i]!, n * 4 + i * 4);
+  for (let i = 0; i < n * LABELS.length; i++) buffer.writeFloatLE(weights[i]!, n * 8 + i * 4);
+  return buffer;
+}
+
+/** Everything prediction needs, expanded over the hash space. */
+export interface LinearScorer {
+  config: FeatureConfig;
+  idf: Float32Array;
+  weights: Float32Array;
+  bias: Float64Array;
+}
+
+export function decodeWeights(buffer: Buffer, config: LinearConfig): LinearScorer {
+  const n = config.buckets;
+  const L = LABELS.length;
+  const expected = n * 4 * (2 + L);
+  if (buffer.length !== expected) throw new ModelLoadError(`${config.weightsFile}: expected ${expected} bytes for ${n} buckets, found ${buffer.length}`);
+  const size = 1 << config.features.hashBits;
+  const idf = new Float32Array(size);
+  const weights = new Float32Array(size * L);
+  for (let i = 0; i < n; i++) {
+    const bucket = buffer.readUInt32LE(i * 4);
+    if (bucket >= size) throw new ModelLoadError(`${config.weightsFile}: bucket ${bucket} outside the hash space`);
+    idf[bucket] = buffer.readFloatLE(n * 4 + i * 4);
+    for (let l = 0; l < L; l++) weights[bucket * L + l] = buffer.readFloatLE(n * 8 + (i * L + l) * 4);
+  }
+  return { config: config.features, idf, weights, bias: Float64Array.from(config.bias) };
+}
+
+/** Probabilities of one text: per block TF-IDF, L2-normalised, dotted with the weights, then a sigmoid. */
+export class LinearPredictor {
+  private readonly extractor: FeatureExtractor;
+  private readonly scorer: LinearScorer;
+  private readonly seen: Int32Array;
+  private readonly counts: Float64Array;
+  private stamp = 0;
+  private readonly touched: number[] = [];
+
+  constructor(scorer: LinearScorer) {
+    this.scorer = scorer;
+    this.extractor = new FeatureExtractor(scorer.config);
+    // Per-bucket scratch: `seen` holds the stamp of the block that last touched a bucket, so nothing needs clearing.
+    this.seen = new Int32Array(scorer.idf.length);
+    this.counts = new Float64Array(scorer.idf.length);
+  }
+
+  predict(text: string): Float64Array {
+    const raw = this.extractor.extract(normalizeText(text));
+    const scores = Float64Array.from(this.scorer.bias);
+    this.block(raw.word, scores);
+    this.block(raw.char, scores);
+    for (let l = 0; l < scores.length; l++) scores[l] = 1 / (1 + Math.exp(-scores[l]!));
+    return scores;
+  }
+
+  private block(occurrences: Int32Array, scores: Float64Array): void {
+    const { idf, weights } = this.scorer;
+    const sublinear = this.scorer.config.sublinearTf;
+    const stamp = ++this.stamp;
+    const touched = this.touched;
+    touched.length = 0;
+    for (let i = 0; i < occurrences.length; i++) {
+      const b = occurrences[i]!;
+      if (idf[b] === 0) continue;
+      if (this.seen[b] !== stamp) {
+        this.seen[b] = stamp;
+        this.counts[b] = 1;
+        touched.push(b);
+      } else {
+        this.counts[b]! += 1;
+      }
+    }
+    let norm = 0;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let t = 0; t < touched.length; t++) {
+      const b = touched[t]!;
+      const tf = sublinear ? 1 + Math.log(this.counts[b]!) : this.counts[b]!;
+      const v = tf * idf[b]!;
+      norm += v * v;
+      const base = b << 2;
+      s0 += v * weights[base]!;
+      s1 += v * weights[base + 1]!;
+      s2 += v * weights[base + 2]!;
+      s3 += v * weights[base + 3]!;
+    }
+    if (norm === 0) return;
+    const inv = 1 / Math.sqrt(norm);
+    scores[0]! += s0 * inv;
+    scores[1]! += s1 * inv;
+    scores[2]! += s2 * inv;
+    scores[3]! += s3 * inv;
+  }
+}
+
+export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifest): Promise<Model> => {
+  const parsed = linearConfigSchema.safeParse(manifest.backendConfig);
+  if (!parsed.success) {
+    throw new ModelLoadError(`${join(dir, 'model.json')}: invalid backendConfig for the linear backend: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const config = parsed.data;
+  let buffer: Buffer;
+  try {
+    buffer = await readFile(join(dir, config.weightsFile));
+  } catch (cause) {
+    throw new ModelLoadError(`cannot read the weights ${join(dir, config.weightsFile)}`, { cause });
+  }
+  const { createHash } = await import('node:crypto');
+  const sha = createHash('sha256').update(buffer).digest('hex');
+  if (sha !== config.weightsSha256) throw new ModelLoadError(`${join(dir, config.weightsFile)} does not match the sha256 in model.json (corrupt or replaced file)`);
+  const predictor = new LinearPredictor(decodeWeights(buffer, config));
+  return {
+    manifest,
+    dir,
+    // Synchronous and allocation-light: one text costs tens of microseconds, so batching buys nothing here.
+    async predictProba(texts) {
+      return texts.map((t) => predictor.predict(t));
+    },
+    async dispose() {},
+  };
+};

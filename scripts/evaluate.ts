@@ -1,0 +1,83 @@
+/**
+ * `npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N]`
+ * The successor of the prototype's evaluate.py: writes predictions.csv, metrics.json (labelled input),
+ * report.txt and report.html into the output folder (error.json instead when the file cannot be evaluated),
+ * and prints the report.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { loadClassifier } from '#core/classifier.ts';
+import { InputError } from '#core/errors.ts';
+import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
+import { errorDocument, RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
+import { EXIT, parseFlags, progressBar, reportFailure, runCli, UsageError } from './cli.ts';
+
+const USAGE = 'usage: npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N]';
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      out: { type: 'string' },
+      model: { type: 'string' },
+      precision: { type: 'string' },
+      'batch-size': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
+  if (positionals.length !== 1) throw new UsageError(`expected exactly one input CSV, got ${positionals.length}\n${USAGE}`);
+  const input = resolve(positionals[0]!);
+  const precision = values.precision;
+  if (precision !== undefined && precision !== 'fp32' && precision !== 'int8') throw new UsageError(`--precision must be fp32 or int8, got ${precision}`);
+  const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new UsageError(`--batch-size must be a positive integer`);
+  const outDir = resolve(values.out ?? join('results', basename(input).replace(/\.csv$/i, '')));
+
+  let size: number;
+  try {
+    size = (await stat(input)).size;
+  } catch {
+    throw new InputError('no_input', `cannot read input file ${input}`);
+  }
+  const classifier = await loadClassifier(values.model, { ...(precision ? { precision } : {}), ...(batchSize ? { batchSize } : {}) });
+  await mkdir(outDir, { recursive: true });
+  // A run replaces the previous run's results: no stale file may survive next to new ones.
+  await Promise.all(Object.values(RESULT_FILES).map((f) => rm(join(outDir, f), { force: true })));
+
+  const partial = join(outDir, `.${RESULT_FILES.predictions}.partial`);
+  const file = await open(partial, 'w');
+  const stream = createReadStream(input);
+  const bar = progressBar(size);
+  const started = performance.now();
+  try {
+    const summary = await evaluateCsv(stream, classifier, { write: async (text) => void (typeof text === "string" ? await file.write(text) : await file.write(text)) }, {
+      ...(batchSize ? { batchSize } : {}),
+      onProgress: (rows) => bar.update(stream.bytesRead, rows),
+    });
+    bar.stop();
+    await file.close();
+    await rename(partial, join(outDir, RESULT_FILES.predictions));
+    const files = summaryFiles(basename(input), classifier.manifest, summary);
+    for (const [name, content] of files) await writeFile(join(outDir, name), content);
+    const seconds = (performance.now() - started) / 1000;
+    if (!values.quiet) process.stdout.write(files.get(RESULT_FILES.reportText)!);
+    process.stderr.write(`${summary.rows} rows in ${seconds.toFixed(2)} s (${Math.round(summary.rows / seconds)} rows/s); results in ${outDir}\n`);
+    return EXIT.ok;
+  } catch (error) {
+    bar.stop();
+    await file.close().catch(() => {});
+    await rm(partial, { force: true });
+    if (error instanceof InputError) {
+      await writeFile(join(outDir, RESULT_FILES.error), errorDocument(basename(input), error));
+      process.stderr.write(`wrote ${join(outDir, RESULT_FILES.error)}\n`);
+    }
+    return reportFailure(error);
+  } finally {
+    stream.destroy();
+    await classifier.dispose();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) runCli(main);
