@@ -27,6 +27,8 @@ export interface CsvRecord {
   fields: string[];
   /** Byte offset just past this record (after its line break): where the next record starts. */
   endByte: number;
+  /** Line number where the next record starts. */
+  nextLine: number;
 }
 
 const normalizeName = (name: string): string => name.trim().toLowerCase();
@@ -116,6 +118,8 @@ export interface CsvStream {
   headerLine: number;
   /** Byte offset just past the header record. */
   headerEndByte: number;
+  /** Line number just after the header. */
+  headerNextLine: number;
   records: AsyncIterable<CsvRecord>;
 }
 
@@ -171,13 +175,14 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
       nextLine = line + 1 + (content.match(LINE_BREAK)?.length ?? 0);
       // A blank line is not a record.
       if (record.length === 1 && record[0] === '' && content.trim() === '') continue;
-      return { line, fields: record, endByte: firstByte + info.bytes };
+      return { line, fields: record, endByte: firstByte + info.bytes, nextLine };
     }
   };
 
   let header: CsvHeader;
   let headerLine = 0;
   let headerEndByte = firstByte;
+  let headerNextLine = nextLine;
   if (options.header) {
     header = options.header;
   } else {
@@ -186,6 +191,7 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
     header = headerFrom(first.fields, delimiter, first.line);
     headerLine = first.line;
     headerEndByte = first.endByte;
+    headerNextLine = first.nextLine;
   }
 
   async function* records(): AsyncGenerator<CsvRecord> {
@@ -195,7 +201,7 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
       yield record;
     }
   }
-  return { header, headerLine, headerEndByte, records: records() };
+  return { header, headerLine, headerEndByte, headerNextLine, records: records() };
 }
 
 function csvSyntaxError(error: unknown, line: number): Error {

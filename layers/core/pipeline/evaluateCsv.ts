@@ -26,9 +26,9 @@ export interface EvaluateOptions extends CsvReadOptions {
   maxProblems?: number;
 }
 
-/** Where prediction text goes; `write` may return a promise to apply backpressure. */
+/** Where prediction text (or already-encoded UTF-8 bytes) goes; `write` may return a promise to apply backpressure. */
 export interface TextSink {
-  write(text: string): void | Promise<void>;
+  write(text: string | Uint8Array): void | Promise<void>;
 }
 
 export interface EvaluationSummary {

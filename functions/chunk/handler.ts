@@ -1,0 +1,20 @@
+/** Lambda entry point for one Distributed Map batch: predicts byte ranges of a large CSV into parts. */
+import { createS3Client } from '#adapters/s3/client.ts';
+import { loadConfig } from '#adapters/config.ts';
+import { chunkEventSchema, processChunk } from '#adapters/evaluation/fanout.ts';
+import { createLogger } from '#adapters/logger.ts';
+import { memoizedClassifier } from '#adapters/modelProvider.ts';
+import { ObjectStore } from '#adapters/s3/objectStore.ts';
+
+const config = loadConfig();
+const logger = createLogger(config);
+const store = new ObjectStore(createS3Client(config));
+const getClassifier = memoizedClassifier(config.modelDir);
+
+export async function handler(event: unknown): Promise<{ items: number; rows: number; problems: number }> {
+  const batch = chunkEventSchema.parse(event);
+  const started = performance.now();
+  const result = await processChunk(batch, store, await getClassifier());
+  logger.info('chunk done', { key: batch.BatchInput.key, ...result, durationMs: Math.round(performance.now() - started) });
+  return result;
+}

@@ -1,0 +1,57 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ModelManifest } from '../../core/manifest.ts';
+import type { ApiLimits } from '../config.ts';
+import { errorResponse, HttpError, jsonResponse, requestIdOf } from '../http.ts';
+import { openApiDocument } from './openapi.ts';
+import type { ApiHandler } from './predictHandler.ts';
+
+export interface InfoDeps {
+  /** The model's identity only: the info routes never load the weights. */
+  getManifest: () => Promise<ModelManifest>;
+  limits: ApiLimits;
+  logger: Logger;
+}
+
+/** Every route of the API and its method: what is not here is 404, a known path with another method is 405. */
+export const ROUTES: Readonly<Record<string, string>> = { '/': 'GET', '/health': 'GET', '/openapi.json': 'GET', '/predict': 'POST' };
+
+/**
+ * `GET /`, `GET /health`, `GET /openapi.json`, and the API's `$default` route: unknown paths answer 404 and
+ * wrong methods 405 with the same JSON error body as every other error.
+ */
+export function createInfoHandler({ getManifest, limits, logger }: InfoDeps): ApiHandler {
+  let document: unknown;
+  return async (event, context) => {
+    const requestId = requestIdOf(event, context?.awsRequestId ?? 'local');
+    const method = event.requestContext?.http?.method ?? 'GET';
+    const path = event.rawPath || event.requestContext?.http?.path || '/';
+    logger.appendKeys({ requestId, route: `${method} ${path}` });
+    try {
+      const allowed = ROUTES[path];
+      if (allowed === undefined) throw new HttpError(404, 'not_found', `no route ${path}; routes: ${Object.entries(ROUTES).map(([p, m]) => `${m} ${p}`).join(', ')}`);
+      if (method !== allowed && !(method === 'HEAD' && allowed === 'GET')) {
+        throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}; use ${allowed}`, [], { allow: allowed });
+      }
+      if (path === '/predict') throw new HttpError(404, 'not_found', '/predict is served by the predict function');
+      const manifest = await getManifest();
+      if (path === '/health') {
+        return jsonResponse(200, {
+          status: 'ok',
+          model: { name: manifest.name, version: manifest.version, backend: manifest.backend, labels: manifest.labels, thresholds: manifest.thresholds },
+        });
+      }
+      if (path === '/openapi.json') {
+        document ??= openApiDocument(limits, manifest.version);
+        return jsonResponse(200, document, { 'cache-control': 'public, max-age=300' });
+      }
+      return jsonResponse(200, {
+        message: `Clinical abstract classifier: tags abstracts as cardiovascular, hepatorenal, neurological and/or oncological (model ${manifest.name} ${manifest.version}).`,
+        endpoints: { 'POST /predict': '{"texts": ["..."]} or {"items": [{"title": "...", "abstract": "..."}]}', 'GET /health': 'status and model', 'GET /openapi.json': 'OpenAPI 3.1 document' },
+      });
+    } catch (error) {
+      return errorResponse(error, requestId, logger);
+    } finally {
+      logger.removeKeys(['requestId', 'route']);
+    }
+  };
+}

@@ -1,0 +1,50 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { labelNames, shortNames, toShortProba, type Classifier } from '../../core/classifier.ts';
+import { recordText } from '../../core/text.ts';
+import type { ApiLimits } from '../config.ts';
+import { errorResponse, HttpError, jsonResponse, readJsonBody, requestIdOf, validationError, type HttpResult } from '../http.ts';
+import { predictRequestSchema } from './schemas.ts';
+
+export interface PredictDeps {
+  getClassifier: () => Promise<Classifier>;
+  limits: ApiLimits;
+  logger: Logger;
+}
+
+export type ApiHandler = (event: APIGatewayProxyEventV2, context?: Partial<Context>) => Promise<HttpResult>;
+
+/** `POST /predict`: validate once, classify, shape the original project's response (plus full label names). */
+export function createPredictHandler({ getClassifier, limits, logger }: PredictDeps): ApiHandler {
+  const schema = predictRequestSchema(limits);
+  return async (event, context) => {
+    const started = performance.now();
+    const requestId = requestIdOf(event, context?.awsRequestId ?? 'local');
+    logger.appendKeys({ requestId, route: 'POST /predict' });
+    try {
+      const method = event.requestContext?.http?.method ?? 'POST';
+      if (method !== 'POST') throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on /predict; use POST`, [], { allow: 'POST' });
+      const parsed = schema.safeParse(readJsonBody(event, limits.maxBodyBytes));
+      if (!parsed.success) throw validationError(parsed.error);
+      const texts = parsed.data.texts ?? parsed.data.items!.map((i) => recordText(i.title, i.abstract));
+      const classifier = await getClassifier();
+      const predictions = await classifier.classify(texts);
+      const body = predictions.map((p, i) => ({
+        input: texts[i]!,
+        proba: toShortProba(p.proba),
+        labels_short: shortNames(p.labels),
+        labels: labelNames(p.labels),
+      }));
+      logger.info('predicted', { texts: texts.length, durationMs: Math.round((performance.now() - started) * 100) / 100 });
+      return jsonResponse(200, body, {
+        'x-model-name': classifier.manifest.name,
+        'x-model-version': classifier.manifest.version,
+        'x-request-id': requestId,
+      });
+    } catch (error) {
+      return errorResponse(error, requestId, logger);
+    } finally {
+      logger.removeKeys(['requestId', 'route']);
+    }
+  };
+}

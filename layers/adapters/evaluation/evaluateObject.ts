@@ -1,0 +1,88 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Classifier } from '../../core/classifier.ts';
+import { InputError } from '../../core/errors.ts';
+import { evaluateCsv } from '../../core/pipeline/evaluateCsv.ts';
+import { errorDocument, RESULT_FILES, summaryFiles } from '../../core/pipeline/results.ts';
+import { ObjectNotFound, type ObjectStore } from '../s3/objectStore.ts';
+import { planFanout, type FanoutInput } from './fanout.ts';
+import { isIncomingCsv, resultPrefixFor, sourceNameFor } from './keys.ts';
+
+export const CONTENT_TYPES: Record<string, string> = {
+  [RESULT_FILES.predictions]: 'text/csv; charset=utf-8',
+  [RESULT_FILES.metrics]: 'application/json',
+  [RESULT_FILES.reportText]: 'text/plain; charset=utf-8',
+  [RESULT_FILES.reportHtml]: 'text/html; charset=utf-8',
+  [RESULT_FILES.error]: 'application/json',
+};
+
+export interface EvaluateDeps {
+  store: ObjectStore;
+  getClassifier: () => Promise<Classifier>;
+  logger: Logger;
+  /** When set, files with more rows than the threshold are handed to the fan-out instead of evaluated inline. */
+  fanout?: { rowThreshold: number; rowsPerItem?: number; start(input: FanoutInput): Promise<void> };
+}
+
+export type EvaluateOutcome = 'evaluated' | 'rejected' | 'ignored' | 'fanned-out' | 'missing';
+
+/**
+ * Evaluates one uploaded object and writes its results. A file the user must fix gets `error.json` (and no other
+ * result object) and does not throw, so it is not retried; S3 or model failures throw, so the platform retries.
+ * Running it twice on the same object leaves the same objects.
+ */
+export async function evaluateObject(bucket: string, key: string, deps: EvaluateDeps): Promise<EvaluateOutcome> {
+  const { store, logger } = deps;
+  if (!isIncomingCsv(key)) {
+    logger.info('ignored object: not incoming/*.csv', { bucket, key });
+    return 'ignored';
+  }
+  const resultPrefix = resultPrefixFor(key);
+  const source = sourceNameFor(key);
+  const started = performance.now();
+  try {
+    if (deps.fanout) {
+      const plan = await planFanout(store, bucket, key, deps.fanout.rowThreshold, deps.fanout.rowsPerItem);
+      if (plan) {
+        await deps.fanout.start(plan);
+        logger.info('fanned out', { bucket, key, rows: plan.rows, items: plan.items });
+        return 'fanned-out';
+      }
+    }
+    const classifier = await deps.getClassifier();
+    const upload = store.upload(bucket, `${resultPrefix}${RESULT_FILES.predictions}`, CONTENT_TYPES[RESULT_FILES.predictions]!);
+    let summary;
+    try {
+      summary = await evaluateCsv(await store.read(bucket, key), classifier, upload.sink);
+    } catch (error) {
+      await upload.abort();
+      throw error;
+    }
+    await upload.done();
+    await writeSummary(store, bucket, resultPrefix, summaryFiles(source, classifier.manifest, summary), [RESULT_FILES.error]);
+    logger.info('evaluated', { bucket, key, rows: summary.rows, labelled: summary.labelled, durationMs: Math.round(performance.now() - started) });
+    return 'evaluated';
+  } catch (error) {
+    if (error instanceof ObjectNotFound) {
+      logger.warn('object vanished before evaluation', { bucket, key });
+      return 'missing';
+    }
+    if (!(error instanceof InputError)) throw error;
+    await writeError(store, bucket, resultPrefix, source, error);
+    logger.info('rejected file', { bucket, key, code: error.code, problems: error.details.length });
+    return 'rejected';
+  }
+}
+
+/** Writes the small result objects, then removes what a previous run left that this run does not produce. */
+export async function writeSummary(store: ObjectStore, bucket: string, prefix: string, files: Map<string, string>, stale: readonly string[]): Promise<void> {
+  for (const [name, body] of files) await store.putText(bucket, `${prefix}${name}`, body, CONTENT_TYPES[name]!);
+  const leftovers = [...stale, ...[RESULT_FILES.metrics].filter((f) => !files.has(f))];
+  await store.delete(bucket, leftovers.map((f) => `${prefix}${f}`));
+}
+
+/** `error.json`, and no other result object: a rejected file must not leave an earlier run's results behind. */
+export async function writeError(store: ObjectStore, bucket: string, prefix: string, source: string, error: InputError): Promise<void> {
+  await store.putText(bucket, `${prefix}${RESULT_FILES.error}`, errorDocument(source, error), CONTENT_TYPES[RESULT_FILES.error]!);
+  const others = Object.values(RESULT_FILES).filter((f) => f !== RESULT_FILES.error);
+  await store.delete(bucket, others.map((f) => `${prefix}${f}`));
+}

@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import type { Classifier } from '../../core/classifier.ts';
+import { openCsv, type CsvHeader, DELIMITERS } from '../../core/csv/csvReader.ts';
+import { predictionsHeader } from '../../core/csv/predictionsCsv.ts';
+import { InputError, type ProblemDetail } from '../../core/errors.ts';
+import { LABELS } from '../../core/labels.ts';
+import { MetricsAccumulator } from '../../core/metrics.ts';
+import { evaluateCsv } from '../../core/pipeline/evaluateCsv.ts';
+import { RESULT_FILES, summaryFiles } from '../../core/pipeline/results.ts';
+import type { ObjectStore } from '../s3/objectStore.ts';
+import { CONTENT_TYPES, writeError, writeSummary } from './evaluateObject.ts';
+import { partsPrefixFor, resultPrefixFor, sourceNameFor } from './keys.ts';
+
+/**
+ * Fan-out of large CSVs on Step Functions' Distributed Map. The evaluate function scans the file once and
+ * writes a manifest of row ranges (byte offsets, so an item is ~100 bytes whatever the abstracts' size and the
+ * 256 KB payload limit is never near); each chunk invocation reads its byte ranges from S3 itself, predicts,
+ * and writes prediction rows plus an exact metrics state; the aggregate step concatenates the parts in order
+ * and merges the states. Rows, formatting and metrics go through the same code as the inline path, so the
+ * outputs are byte-identical.
+ */
+
+export const manifestItemSchema = z.object({
+  index: z.number().int().nonnegative(),
+  /** Byte range [start, end) of the item's records in the incoming object. */
+  start: z.number().int().nonnegative(),
+  end: z.number().int().positive(),
+  firstLine: z.number().int().positive(),
+  firstRow: z.number().int().nonnegative(),
+  rows: z.number().int().positive(),
+});
+export type ManifestItem = z.infer<typeof manifestItemSchema>;
+
+const headerSchema = z.object({
+  columns: z.array(z.string()).min(2),
+  delimiter: z.enum(DELIMITERS),
+});
+
+export const fanoutInputSchema = z.object({
+  bucket: z.string().min(1),
+  key: z.string().min(1),
+  manifestKey: z.string().min(1),
+  partsPrefix: z.string().min(1),
+  resultPrefix: z.string().min(1),
+  columns: headerSchema.shape.columns,
+  delimiter: headerSchema.shape.delimiter,
+  rows: z.number().int().nonnegative(),
+  items: z.number().int().nonnegative(),
+});
+export type FanoutInput = z.infer<typeof fanoutInputSchema>;
+
+/** What the Distributed Map's ItemBatcher hands each chunk invocation. */
+export const chunkEventSchema = z.object({
+  Items: z.array(manifestItemSchema).min(1),
+  BatchInput: z.object({
+    bucket: z.string().min(1),
+    key: z.string().min(1),
+    partsPrefix: z.string().min(1),
+    columns: headerSchema.shape.columns,
+    delimiter: headerSchema.shape.delimiter,
+  }),
+});
+export type ChunkEvent = z.infer<typeof chunkEventSchema>;
+
+export const aggregateEventSchema = fanoutInputSchema.pick({ bucket: true, key: true, manifestKey: true, partsPrefix: true, resultPrefix: true, columns: true });
+export type AggregateEvent = z.infer<typeof aggregateEventSchema>;
+
+const partStateSchema = z.object({
+  index: z.number().int(),
+  rows: z.number().int(),
+  predictedCounts: z.array(z.number().int()).length(LABELS.length),
+  metrics: z.unknown().optional(),
+  problems: z.array(z.object({ line: z.number().optional(), column: z.union([z.number(), z.string()]).optional(), field: z.string().optional(), message: z.string() })).optional(),
+  problemCount: z.number().int().optional(),
+});
+type PartState = z.infer<typeof partStateSchema>;
+
+const partName = (index: number, ext: string): string => `part-${String(index).padStart(6, '0')}.${ext}`;
+
+/**
+ * Scans the file once (header, records, byte offsets). Returns undefined when it has at most `rowThreshold`
+ * rows (evaluate inline); otherwise writes the manifest and returns the state machine's input.
+ * A malformed file throws the same InputError the inline path would.
+ */
+export async function planFanout(store: ObjectStore, bucket: string, key: string, rowThreshold: number, rowsPerItem = 1000): Promise<FanoutInput | undefined> {
+  const csv = await openCsv(await store.read(bucket, key));
+  const items: ManifestItem[] = [];
+  let rows = 0;
+  let current: ManifestItem | undefined;
+  let start = csv.headerEndByte;
+  let firstLine = csv.headerNextLine;
+  for await (const record of csv.records) {
+    current ??= { index: items.length, start, end: start, firstLine, firstRow: rows, rows: 0 };
+    current.rows++;
+    current.end = record.endByte;
+    rows++;
+    if (current.rows === rowsPerItem) {
+      items.push(current);
+      current = undefined;
+      start = record.endByte;
+      firstLine = record.nextLine;
+    }
+  }
+  if (current) items.push(current);
+  if (rows <= rowThreshold) return undefined;
+  const resultPrefix = resultPrefixFor(key);
+  const partsPrefix = partsPrefixFor(resultPrefix);
+  const manifestKey = `${partsPrefix}manifest.json`;
+  // Clear parts of an earlier run of the same key: the aggregate must see only this run's parts.
+  await store.delete(bucket, await store.list(bucket, partsPrefix));
+  await store.putText(bucket, manifestKey, JSON.stringify(items), 'application/json');
+  return { bucket, key, manifestKey, partsPrefix, resultPrefix, columns: csv.header.columns, delimiter: csv.header.delimiter, rows, items: items.length };
+}
+
+/** One chunk invocation: each item's rows predicted and written as a headerless part plus its metrics state. */
+export async function processChunk(event: ChunkEvent, store: ObjectStore, classifier: Classifier): Promise<{ items: number; rows: number; problems: number }> {
+  const { bucket, key, partsPrefix, columns, delimiter } = event.BatchInput;
+  const header: CsvHeader = headerFromColumns(columns, delimiter);
+  let rows = 0;
+  let problems = 0;
+  for (const item of event.Items) {
+    const upload = store.upload(bucket, `${partsPrefix}${partName(item.index, 'csv')}`, CONTENT_TYPES[RESULT_FILES.predictions]!);
+    let state: PartState;
+    try {
+      const summary = await evaluateCsv(await store.read(bucket, key, { start: item.start, end: item.end - 1 }), classifier, upload.sink, {
+        header,
+        firstLine: item.firstLine,
+        firstByte: item.start,
+        writeHeader: false,
+      });
+      await upload.done();
+      if (summary.rows !== item.rows) throw new Error(`part ${item.index}: expected ${item.rows} rows, read ${summary.rows} (the object changed since it was planned?)`);
+      state = { index: item.index, rows: summary.rows, predictedCounts: summary.predictedCounts, ...(summary.metrics ? { metrics: summary.metrics.toJSON() } : {}) };
+    } catch (error) {
+      await upload.abort();
+      if (!(error instanceof InputError)) throw error;
+      const count = error.message.match(/^(\d+) problem/)?.[1];
+      state = { index: item.index, rows: 0, predictedCounts: LABELS.map(() => 0), problems: error.details, problemCount: count ? Number(count) : error.details.length };
+      problems += state.problemCount!;
+    }
+    await store.putText(bucket, `${partsPrefix}${partName(item.index, 'json')}`, JSON.stringify(state), 'application/json');
+    rows += state.rows;
+  }
+  return { items: event.Items.length, rows, problems };
+}
+
+function headerFromColumns(columns: string[], delimiter: CsvHeader['delimiter']): CsvHeader {
+  const index = (name: string) => columns.findIndex((c) => c.trim().toLowerCase() === name);
+  const groupIndex = index('group');
+  return { columns, delimiter, titleIndex: index('title'), abstractIndex: index('abstract'), ...(groupIndex >= 0 ? { groupIndex } : {}) };
+}
+
+/** After the map: parts in manifest order → predictions.csv; merged metrics → metrics.json and reports. */
+export async function aggregate(event: AggregateEvent, store: ObjectStore, manifest: Classifier['manifest'], maxProblems = 100): Promise<{ rows: number; rejected: boolean }> {
+  const { bucket, key, manifestKey, partsPrefix, resultPrefix } = event;
+  const items = z.array(manifestItemSchema).parse(JSON.parse(await store.readText(bucket, manifestKey)));
+  const states = await Promise.all(items.map(async (item) => partStateSchema.parse(JSON.parse(await store.readText(bucket, `${partsPrefix}${partName(item.index, 'json')}`)))));
+  const source = sourceNameFor(key);
+
+  const problems: ProblemDetail[] = [];
+  let problemCount = 0;
+  for (const state of states) {
+    problemCount += state.problemCount ?? 0;
+    for (const p of state.problems ?? []) if (problems.length < maxProblems) problems.push(p as ProblemDetail);
+  }
+  if (problemCount > 0) {
+    const more = problemCount > problems.length ? ` (the first ${problems.length} are listed)` : '';
+    await writeError(store, bucket, resultPrefix, source, new InputError(
+      'invalid_rows',
+      `${problemCount} problem${problemCount > 1 ? 's' : ''} in rows that cannot be evaluated${more}; the file was not evaluated, fix these rows and upload it again`,
+      problems,
+    ));
+    await store.delete(bucket, await store.list(bucket, partsPrefix));
+    return { rows: 0, rejected: true };
+  }
+
+  const upload = store.upload(bucket, `${resultPrefix}${RESULT_FILES.predictions}`, CONTENT_TYPES[RESULT_FILES.predictions]!);
+  let metrics: MetricsAccumulator | undefined;
+  const predictedCounts = LABELS.map(() => 0);
+  let rows = 0;
+  try {
+    await upload.sink.write(predictionsHeader(event.columns));
+    for (const [i, item] of items.entries()) {
+      for await (const chunk of await store.read(bucket, `${partsPrefix}${partName(item.index, 'csv')}`)) await upload.sink.write(chunk);
+      const state = states[i]!;
+      rows += state.rows;
+      state.predictedCounts.forEach((c, l) => (predictedCounts[l]! += c));
+      if (state.metrics !== undefined) (metrics ??= new MetricsAccumulator()).merge(MetricsAccumulator.fromJSON(state.metrics));
+    }
+    await upload.done();
+  } catch (error) {
+    await upload.abort();
+    throw error;
+  }
+  await writeSummary(store, bucket, resultPrefix, summaryFiles(source, manifest, { rows, predictedCounts, ...(metrics ? { metrics } : {}) }), [RESULT_FILES.error]);
+  await store.delete(bucket, await store.list(bucket, partsPrefix));
+  return { rows, rejected: false };
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import type { ObjectStore } from '../s3/objectStore.ts';
+import { manifestItemSchema, type AggregateEvent, type ChunkEvent, type FanoutInput, type ManifestItem } from './fanout.ts';
+
+/**
+ * Drives the fan-out the way the state machine does, on one machine: reads the manifest, forms batches of
+ * `maxItemsPerBatch` items with the same BatchInput the ItemBatcher sends, runs the chunk handler on them with
+ * bounded concurrency, then the aggregate handler. Used by `npm start` and by the tests that prove the fan-out
+ * and inline paths give identical results.
+ */
+export interface LocalFanoutOptions {
+  store: ObjectStore;
+  chunk: (event: ChunkEvent) => Promise<unknown>;
+  aggregate: (event: AggregateEvent) => Promise<unknown>;
+  maxItemsPerBatch?: number;
+  concurrency?: number;
+}
+
+export async function runLocalFanout(input: FanoutInput, options: LocalFanoutOptions): Promise<void> {
+  const { store, maxItemsPerBatch = 4, concurrency = 4 } = options;
+  const items: ManifestItem[] = z.array(manifestItemSchema).parse(JSON.parse(await store.readText(input.bucket, input.manifestKey)));
+  const batches: ChunkEvent[] = [];
+  for (let i = 0; i < items.length; i += maxItemsPerBatch) {
+    batches.push({
+      Items: items.slice(i, i + maxItemsPerBatch),
+      BatchInput: { bucket: input.bucket, key: input.key, partsPrefix: input.partsPrefix, columns: input.columns, delimiter: input.delimiter },
+    });
+  }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < batches.length) await options.chunk(batches[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+  const { bucket, key, manifestKey, partsPrefix, resultPrefix, columns } = input;
+  await options.aggregate({ bucket, key, manifestKey, partsPrefix, resultPrefix, columns });
+}

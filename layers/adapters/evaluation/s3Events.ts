@@ -1,0 +1,51 @@
+import { S3Schema, SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas';
+import { z } from 'zod';
+import { decodeEventKey } from './keys.ts';
+
+/**
+ * The evaluate function is triggered by S3 ObjectCreated notifications, delivered directly (S3 → Lambda) or
+ * through SQS (S3 → SQS → Lambda, each message body an S3 event). Both are validated with Powertools' schemas.
+ */
+export interface ObjectRef {
+  bucket: string;
+  key: string;
+}
+
+export type EvaluateEvent =
+  | { kind: 's3'; objects: ObjectRef[] }
+  | { kind: 'sqs'; messages: { messageId: string; objects: ObjectRef[] | undefined; problem?: string }[] };
+
+const sqsEventSchema = z.object({ Records: z.array(SqsRecordSchema).min(1) });
+const testEventSchema = z.object({ Event: z.literal('s3:TestEvent') }).passthrough();
+
+function objectsOf(event: z.infer<typeof S3Schema>): ObjectRef[] {
+  return event.Records.filter((r) => r.eventName.startsWith('ObjectCreated:')).map((r) => ({
+    bucket: r.s3.bucket.name,
+    key: decodeEventKey(r.s3.object.key),
+  }));
+}
+
+export function parseEvaluateEvent(event: unknown): EvaluateEvent {
+  const sqs = sqsEventSchema.safeParse(event);
+  if (sqs.success) {
+    return {
+      kind: 'sqs',
+      messages: sqs.data.Records.map((record) => {
+        let body: unknown;
+        try {
+          body = JSON.parse(record.body);
+        } catch {
+          return { messageId: record.messageId, objects: undefined, problem: 'message body is not JSON' };
+        }
+        // S3 sends a test message when the notification is configured: nothing to do.
+        if (testEventSchema.safeParse(body).success) return { messageId: record.messageId, objects: [] };
+        const s3 = S3Schema.safeParse(body);
+        if (!s3.success) return { messageId: record.messageId, objects: undefined, problem: `message body is not an S3 event: ${s3.error.issues[0]?.message}` };
+        return { messageId: record.messageId, objects: objectsOf(s3.data) };
+      }),
+    };
+  }
+  const s3 = S3Schema.safeParse(event);
+  if (s3.success) return { kind: 's3', objects: objectsOf(s3.data) };
+  throw new TypeError(`unsupported event: neither an S3 notification nor an SQS batch (${s3.error.issues[0]?.message ?? 'no details'})`);
+}

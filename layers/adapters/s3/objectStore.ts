@@ -1,0 +1,113 @@
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { PassThrough } from 'node:stream';
+import type { TextSink } from '../../core/pipeline/evaluateCsv.ts';
+
+/** The S3 operations the evaluation needs, over an injected client (real S3, or a local S3-compatible server). */
+export class ObjectNotFound extends Error {
+  constructor(bucket: string, key: string, options?: { cause?: unknown }) {
+    super(`s3://${bucket}/${key} does not exist (deleted before it could be evaluated?)`, options);
+    this.name = 'ObjectNotFound';
+  }
+}
+
+export interface StreamingUpload {
+  sink: TextSink;
+  /** Completes the upload; the object appears only now (multipart: on completion). */
+  done(): Promise<void>;
+  /** Aborts the upload: no object appears, parts are discarded. */
+  abort(): Promise<void>;
+}
+
+export class ObjectStore {
+  constructor(private readonly s3: S3Client) {}
+
+  /** The object's bytes as a stream; `range` is inclusive, as in HTTP. */
+  async read(bucket: string, key: string, range?: { start: number; end: number }): Promise<AsyncIterable<Uint8Array>> {
+    try {
+      const out = await this.s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
+      );
+      return out.Body as AsyncIterable<Uint8Array>;
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') throw new ObjectNotFound(bucket, key, { cause: error });
+      throw error;
+    }
+  }
+
+  async readText(bucket: string, key: string): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.read(bucket, key)) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async putText(bucket: string, key: string, body: string, contentType: string): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  /**
+   * A multipart upload fed by a text sink, with backpressure: memory stays at a few parts (5 MB each) whatever
+   * the size of the output.
+   */
+  upload(bucket: string, key: string, contentType: string): StreamingUpload {
+    const body = new PassThrough({ highWaterMark: 1 << 20 });
+    const upload = new Upload({ client: this.s3, params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType }, queueSize: 2, partSize: 5 * 1024 * 1024 });
+    let failure: unknown;
+    const finished = upload.done().then(
+      () => undefined,
+      (error: unknown) => {
+        failure = error;
+        body.destroy();
+      },
+    );
+    return {
+      sink: {
+        write: (text) =>
+          new Promise<void>((resolve, reject) => {
+            if (failure) return reject(failure);
+            if (body.write(text)) return resolve();
+            const onDrain = () => {
+              body.off('close', onClose);
+              resolve();
+            };
+            const onClose = () => {
+              body.off('drain', onDrain);
+              reject(failure ?? new Error('upload stream closed'));
+            };
+            body.once('drain', onDrain);
+            body.once('close', onClose);
+          }),
+      },
+      async done() {
+        body.end();
+        await finished;
+        if (failure) throw failure;
+      },
+      async abort() {
+        await upload.abort().catch(() => {});
+        body.destroy();
+        await finished;
+      },
+    };
+  }
+
+  async list(bucket: string, prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  async delete(bucket: string, keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      if (batch.length === 0) continue;
+      const out = await this.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+      if (out.Errors?.length) throw new Error(`could not delete ${out.Errors.length} objects under s3://${bucket}/, first: ${out.Errors[0]!.Key}: ${out.Errors[0]!.Message}`);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * `npm start`: the API on http://127.0.0.1:8000 (PORT) and a local S3-compatible server on 127.0.0.1:4568
+ * (S3_PORT) with bucket `abstracts` (BUCKET); CSVs uploaded under incoming/ are evaluated into results/.
+ * MODEL_DIR selects another model folder; FANOUT_ROW_THRESHOLD makes large uploads go through the local
+ * fan-out runner (the same chunk/aggregate code as the Step Functions path). Data lives in .local/s3 (DATA_DIR).
+ */
+import { resolve } from 'node:path';
+import { loadConfig } from '#adapters/config.ts';
+import { ConfigError } from '#core/errors.ts';
+import { loadClassifier } from '#core/classifier.ts';
+import { reportFailure, runCli } from './cli.ts';
+import { startLocalStack } from './local/localStack.ts';
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new ConfigError(name, `expected a port number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+async function main(): Promise<number | void> {
+  const config = loadConfig();
+  const bucket = process.env.BUCKET?.trim() || 'abstracts';
+  const dataDir = resolve(process.env.DATA_DIR ?? '.local/s3');
+  // Fail fast on a bad model folder, before printing endpoints that would not work.
+  const probe = await loadClassifier(config.modelDir);
+  const { name, version, backend } = probe.manifest;
+  await probe.dispose();
+  const stack = await startLocalStack({
+    port: port('PORT', 8000),
+    s3Port: port('S3_PORT', 4568),
+    bucket,
+    dataDir,
+    ...(config.modelDir ? { modelDir: config.modelDir } : {}),
+    limits: config.limits,
+    ...(process.env.FANOUT_ROW_THRESHOLD ? { fanoutRowThreshold: config.fanout.rowThreshold } : {}),
+    logLevel: config.logLevel,
+  });
+  const s3 = stack.s3Endpoint;
+  process.stdout.write(
+    [
+      `clinical-abstract-classifier, model ${name} ${version} (${backend})`,
+      '',
+      `API           ${stack.apiUrl}   (POST /predict, GET /health, GET /, GET /openapi.json)`,
+      `Local S3      ${s3}   bucket "${bucket}", data in ${dataDir}`,
+      '',
+      'Try:',
+      `  curl -X POST ${stack.apiUrl}/predict -H 'Content-Type: application/json' \\`,
+      `       -d '{"texts": ["Patient presents with chest pain and elevated troponin levels."]}'`,
+      '',
+      `  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER aws --endpoint-url ${s3} --region us-east-1 \\`,
+      `       s3 cp my.csv s3://${bucket}/incoming/my.csv`,
+      `  # results appear under s3://${bucket}/results/my/ (predictions.csv, metrics.json, report.txt, report.html)`,
+      `  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER aws --endpoint-url ${s3} --region us-east-1 s3 ls s3://${bucket}/results/my/`,
+      `  # on disk as well: ${dataDir}/${bucket}/results/my/`,
+      '',
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  process.stdout.write('\nstopping…\n');
+  await stack.stop();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runCli(() => main().catch((error: unknown) => process.exit(reportFailure(error))));
+}

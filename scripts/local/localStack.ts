@@ -1,0 +1,231 @@
+/**
+ * The whole service on one machine: the API handlers behind an HTTP server, and an S3-compatible server whose
+ * object-created events invoke the evaluate handler with the event S3 would send. This is `npm start`'s
+ * composition root, and the integration tests start it on random ports.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import S3rver from 's3rver';
+import { createInfoHandler } from '#adapters/api/infoHandler.ts';
+import { createPredictHandler, type ApiHandler } from '#adapters/api/predictHandler.ts';
+import { DEFAULT_LIMITS, type ApiLimits } from '#adapters/config.ts';
+import { createEvaluateHandler, type EvaluateLambda } from '#adapters/evaluation/evaluateHandler.ts';
+import { aggregate, processChunk } from '#adapters/evaluation/fanout.ts';
+import { encodeEventKey } from '#adapters/evaluation/keys.ts';
+import { runLocalFanout } from '#adapters/evaluation/localFanout.ts';
+import { createLogger } from '#adapters/logger.ts';
+import { memoizedClassifier, memoizedManifest } from '#adapters/modelProvider.ts';
+import { ObjectStore } from '#adapters/s3/objectStore.ts';
+
+export interface LocalStackOptions {
+  host?: string;
+  port?: number;
+  s3Port?: number;
+  bucket?: string;
+  /** Where the local S3 server keeps its objects. */
+  dataDir: string;
+  modelDir?: string;
+  limits?: ApiLimits;
+  /** Rows above which an upload fans out through the local runner (default: never). */
+  fanoutRowThreshold?: number;
+  rowsPerItem?: number;
+  logLevel?: string;
+  /** Replace the S3 client the evaluate handler uses (tests inject failures this way). */
+  evaluateS3Client?: S3Client;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  s3Endpoint: string;
+  bucket: string;
+  s3: S3Client;
+  /** The evaluate handler as wired to the local bucket (tests deliver events to it directly). */
+  evaluate: EvaluateLambda;
+  /** Resolves when every upload event received so far has been evaluated. */
+  idle(): Promise<void>;
+  /** Errors thrown by the evaluate handler for upload events (retryable failures). */
+  failures: unknown[];
+  /** Files handed to the local fan-out runner so far. */
+  readonly fanouts: number;
+  stop(): Promise<void>;
+}
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const host = options.host ?? '127.0.0.1';
+  const bucket = options.bucket ?? 'abstracts';
+  const logger = createLogger({ serviceName: 'clinical-abstract-classifier-local', logLevel: options.logLevel ?? 'WARN' });
+  const limits = options.limits ?? DEFAULT_LIMITS;
+
+  const s3rver = new S3rver({ address: host, port: options.s3Port ?? 4568, silent: true, directory: options.dataDir, configureBuckets: [{ name: bucket }], vhostBuckets: false });
+  const s3Address = await s3rver.run();
+  const s3Endpoint = `http://${host}:${s3Address.port}`;
+  const s3 = new S3Client({ endpoint: s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const store = new ObjectStore(options.evaluateS3Client ?? s3);
+
+  const getClassifier = memoizedClassifier(options.modelDir);
+  const predict = createPredictHandler({ getClassifier, limits, logger });
+  const info = createInfoHandler({ getManifest: memoizedManifest(options.modelDir), limits, logger });
+  const fanoutStore = new ObjectStore(s3);
+  let fanouts = 0;
+  const evaluate = createEvaluateHandler({
+    store,
+    logger,
+    getClassifier,
+    ...(options.fanoutRowThreshold !== undefined
+      ? {
+          fanout: {
+            rowThreshold: options.fanoutRowThreshold,
+            ...(options.rowsPerItem ? { rowsPerItem: options.rowsPerItem } : {}),
+            start: (input) => {
+              fanouts++;
+              return runLocalFanout(input, {
+                store: fanoutStore,
+                chunk: async (event) => processChunk(event, fanoutStore, await getClassifier()),
+                aggregate: async (event) => aggregate(event, fanoutStore, (await getClassifier()).manifest),
+              });
+            },
+          },
+        }
+      : {}),
+  });
+
+  // Upload events are evaluated one at a time, in arrival order, like a queue with one consumer.
+  let queue: Promise<void> = Promise.resolve();
+  const failures: unknown[] = [];
+  s3rver.on('event', (event: unknown) => {
+    const lambdaEvent = asLambdaS3Event(event);
+    if (!lambdaEvent) return;
+    queue = queue.then(() =>
+      evaluate(lambdaEvent).then(
+        () => undefined,
+        (error: unknown) => {
+          failures.push(error);
+          logger.error('evaluate failed (on AWS the event would be retried)', { error: error as Error });
+        },
+      ),
+    );
+  });
+
+  const server = createServer((req, res) => {
+    void serve(req, predict, info, limits).then(({ statusCode, headers, body }) => {
+      res.writeHead(statusCode, headers);
+      res.end(body);
+    });
+  });
+  const port = await listen(server, options.port ?? 8000, host);
+  const apiUrl = `http://${host}:${port}`;
+
+  return {
+    apiUrl,
+    s3Endpoint,
+    bucket,
+    s3,
+    evaluate,
+    failures,
+    get fanouts() {
+      return fanouts;
+    },
+    idle: async () => {
+      let seen: Promise<void>;
+      do {
+        seen = queue;
+        await seen;
+      } while (seen !== queue);
+    },
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await queue;
+      await s3rver.close();
+      s3.destroy();
+      (await getClassifier().catch(() => undefined))?.dispose();
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** Reads a request body, giving up past a cap well above the API's limit (the handler answers 413). */
+async function readBody(req: IncomingMessage, cap: number): Promise<{ body: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    // Past the cap, keep draining (the client is still sending) but stop keeping bytes.
+    if (size <= cap) chunks.push(chunk as Buffer);
+  }
+  return size > cap ? { body: '', truncated: true } : { body: Buffer.concat(chunks).toString('utf8'), truncated: false };
+}
+
+/** HTTP request → API Gateway HTTP API (payload 2.0) event → handler → HTTP response. */
+async function serve(req: IncomingMessage, predict: ApiHandler, info: ApiHandler, limits: ApiLimits) {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const method = req.method ?? 'GET';
+  const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+  const { body, truncated } = await readBody(req, limits.maxBodyBytes + 1);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+  const requestId = `local-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const route = url.pathname === '/predict' && method === 'POST' ? 'POST /predict' : '$default';
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey: route,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp, userAgent: headers['user-agent'] ?? '' },
+      requestId,
+      routeKey: route,
+      stage: '$default',
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+    },
+    // Past the cap the body is replaced by one just over the limit, so the handler answers 413 itself.
+    ...(truncated ? { body: ' '.repeat(limits.maxBodyBytes + 1) } : body ? { body } : {}),
+    isBase64Encoded: false,
+  };
+  const handler = route === 'POST /predict' ? predict : info;
+  return handler(event, { awsRequestId: requestId });
+}
+
+/**
+ * s3rver's notification → the event S3 sends to Lambda: keys URL-encoded as S3 encodes them (s3rver does not),
+ * a well-formed bucket ARN, and S3's name for a completed multipart upload.
+ */
+function asLambdaS3Event(event: unknown): unknown {
+  const records = (event as { Records?: Record<string, unknown>[] }).Records;
+  if (!Array.isArray(records)) return undefined;
+  const created = records.filter((r) => typeof r.eventName === 'string' && r.eventName.startsWith('ObjectCreated:'));
+  if (created.length === 0) return undefined;
+  return {
+    Records: created.map((record) => {
+      const s3 = record.s3 as { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer?: string } };
+      const source = (record.requestParameters as { sourceIPAddress?: string } | undefined)?.sourceIPAddress ?? '127.0.0.1';
+      return {
+        ...record,
+        eventName: record.eventName === 'ObjectCreated:Post' ? 'ObjectCreated:CompleteMultipartUpload' : record.eventName,
+        requestParameters: { sourceIPAddress: source.replace(/^::ffff:/, '').replace(/^::1$/, '127.0.0.1') },
+        s3: {
+          ...s3,
+          bucket: { ...s3.bucket, arn: `arn:aws:s3:::${s3.bucket.name}` },
+          object: { ...s3.object, key: encodeEventKey(s3.object.key) },
+        },
+      };
+    }),
+  };
+}

@@ -1,0 +1,146 @@
+import { validate } from '@readme/openapi-parser';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack } from '../support/localStack.ts';
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+beforeAll(async () => {
+  stack = await startTestStack({ limits: { maxTexts: 64, maxTextChars: 20_000, maxBodyBytes: 1_048_576 } });
+});
+afterAll(async () => stack?.stop());
+
+async function call(path: string, init: RequestInit = {}) {
+  const res = await fetch(`${stack.apiUrl}${path}`, init);
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+const postJson = (body: unknown, contentType = 'application/json') =>
+  call('/predict', { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+type ErrorBody = { error: { code: string; message: string; details?: { path?: string; message: string }[]; requestId?: string } };
+
+describe('POST /predict', () => {
+  it('answers the original project\'s example request with the cardio label', async () => {
+    const res = await postJson({ texts: ['Patient presents with chest pain and elevated troponin levels.'] });
+    expect(res.status).toBe(200);
+    const [first] = res.json as { input: string; proba: Record<string, number>; labels_short: string[]; labels: string[] }[];
+    expect(first!.input).toBe('Patient presents with chest pain and elevated troponin levels.');
+    expect(Object.keys(first!.proba)).toEqual(['cardio', 'hepato', 'neuro', 'onco']);
+    expect(first!.labels_short).toContain('cardio');
+    expect(first!.labels).toContain('cardiovascular');
+    expect(res.headers.get('x-model-version')).toMatch(/\S+/);
+  });
+
+  it('accepts title/abstract items and answers one element per item, in order', async () => {
+    const res = await postJson({
+      items: [
+        { title: 'Glioblastoma resection outcomes', abstract: 'Tumor recurrence after surgery for brain cancer.' },
+        { title: 'Acute kidney injury', abstract: 'Renal failure and creatinine in hepatic cirrhosis.' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const body = res.json as { input: string; labels: string[] }[];
+    expect(body.map((b) => b.input)).toEqual([
+      'Glioblastoma resection outcomes Tumor recurrence after surgery for brain cancer.',
+      'Acute kidney injury Renal failure and creatinine in hepatic cirrhosis.',
+    ]);
+    expect(body[1]!.labels).toContain('hepatorenal');
+  });
+
+  it('rejects a body that is not JSON with 400 invalid_json', async () => {
+    const res = await postJson('{"texts": [');
+    expect(res.status).toBe(400);
+    expect((res.json as ErrorBody).error.code).toBe('invalid_json');
+  });
+
+  it('rejects schema violations with 400 and the JSON path of each problem', async () => {
+    const res = await postJson({ texts: ['fine', '', 42, '   '] });
+    expect(res.status).toBe(400);
+    const { error } = res.json as ErrorBody;
+    expect(error.code).toBe('invalid_request');
+    expect(error.details!.map((d) => d.path)).toEqual(['$.texts[1]', '$.texts[2]', '$.texts[3]']);
+  });
+
+  it('rejects more than 64 texts and texts over 20,000 characters', async () => {
+    const many = await postJson({ texts: Array.from({ length: 65 }, () => 'heart') });
+    expect(many.status).toBe(400);
+    expect((many.json as ErrorBody).error.details![0]!.path).toBe('$.texts');
+    const long = await postJson({ texts: ['a'.repeat(20_001)] });
+    expect(long.status).toBe(400);
+    expect((long.json as ErrorBody).error.details![0]!.path).toBe('$.texts[0]');
+  });
+
+  it('rejects both or neither request form, and unknown fields', async () => {
+    for (const body of [{}, { texts: ['a'], items: [{ title: 'b' }] }, { text: ['a'] }, [], null, 'texts']) {
+      const res = await postJson(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+  });
+
+  it('rejects a body over 1 MB with 413', async () => {
+    const res = await postJson({ texts: ['x'.repeat(1_100_000)] });
+    expect(res.status).toBe(413);
+    expect((res.json as ErrorBody).error.code).toBe('payload_too_large');
+  });
+
+  it('rejects a body that is not application/json with 415', async () => {
+    const res = await postJson('texts=hello', 'application/x-www-form-urlencoded');
+    expect(res.status).toBe(415);
+    expect((res.json as ErrorBody).error.code).toBe('unsupported_media_type');
+  });
+
+  it('answers 405 with an Allow header for GET /predict', async () => {
+    const res = await call('/predict');
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect((res.json as ErrorBody).error.code).toBe('method_not_allowed');
+  });
+
+  it('never answers 500 or leaks a stack trace, whatever the body', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ texts: v })), fc.jsonValue().map((v) => JSON.stringify({ items: v }))), async (body) => {
+        const res = await postJson(body);
+        expect([200, 400]).toContain(res.status);
+        expect(res.text).not.toMatch(/\bat .+\.(ts|js):\d+/);
+      }),
+      { numRuns: 60, seed: 42 },
+    );
+  });
+});
+
+describe('GET routes', () => {
+  it('GET /health names the model', async () => {
+    const res = await call('/health');
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ status: 'ok', model: { name: 'nb-logreg-tfidf', backend: 'linear', labels: ['cardiovascular', 'hepatorenal', 'neurological', 'oncological'] } });
+  });
+
+  it('GET / welcomes and lists the endpoints', async () => {
+    const res = await call('/');
+    expect(res.status).toBe(200);
+    expect((res.json as { endpoints: Record<string, string> }).endpoints).toHaveProperty('POST /predict');
+  });
+
+  it('GET /openapi.json is a valid OpenAPI 3.1 document that carries the request limits', async () => {
+    const res = await call('/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = res.json as { openapi: string; components: { schemas: Record<string, unknown> } };
+    expect(doc.openapi).toBe('3.1.0');
+    const result = await validate(structuredClone(doc) as never);
+    expect(result).toMatchObject({ valid: true });
+    expect(JSON.stringify(doc.components.schemas.PredictRequest)).toContain('"maxItems":64');
+  });
+
+  it('answers unknown routes with 404 and the JSON error body', async () => {
+    const res = await call('/nothing-here');
+    expect(res.status).toBe(404);
+    expect((res.json as ErrorBody).error).toMatchObject({ code: 'not_found' });
+  });
+
+  it('answers a wrong method on a known route with 405', async () => {
+    const res = await call('/health', { method: 'DELETE' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET');
+  });
+});

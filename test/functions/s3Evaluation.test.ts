@@ -1,0 +1,151 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeEventKey } from '#adapters/evaluation/keys.ts';
+import { main as evaluateCli } from '../../scripts/evaluate.ts';
+import { syntheticCsv } from '../support/csvFixtures.ts';
+import { startTestStack } from '../support/localStack.ts';
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let work: string;
+beforeAll(async () => {
+  stack = await startTestStack();
+  work = await mkdtemp(join(tmpdir(), 'cac-eval-'));
+});
+afterAll(async () => {
+  await stack?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function upload(key: string, body: string): Promise<void> {
+  await stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: body }));
+  await stack.idle();
+}
+
+async function read(key: string): Promise<string | undefined> {
+  try {
+    const out = await stack.s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
+    return await out.Body!.transformToString('utf8');
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
+}
+
+async function list(prefix: string): Promise<string[]> {
+  const out = await stack.s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: prefix }));
+  return (out.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+const s3Event = (key: string) => ({
+  Records: [
+    {
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      awsRegion: 'us-east-1',
+      eventTime: '2026-11-29T08:00:00.000Z',
+      eventName: 'ObjectCreated:Put',
+      userIdentity: { principalId: 'AWS:TEST' },
+      requestParameters: { sourceIPAddress: '127.0.0.1' },
+      responseElements: { 'x-amz-request-id': 'TEST', 'x-amz-id-2': 'TEST' },
+      s3: {
+        s3SchemaVersion: '1.0',
+        configurationId: 'incoming-csv',
+        bucket: { name: stack.bucket, ownerIdentity: { principalId: 'TEST' }, arn: `arn:aws:s3:::${stack.bucket}` },
+        object: { key: encodeEventKey(key), size: 1 },
+      },
+    },
+  ],
+});
+
+describe('evaluating CSVs dropped into the bucket', () => {
+  it('writes predictions, metrics and reports whose metrics equal the CLI\'s for the same file', async () => {
+    const csv = syntheticCsv({ rows: 300, seed: 7, delimiter: ';', extraColumn: true });
+    await upload('incoming/labelled.csv', csv);
+
+    expect(await list('results/labelled/')).toEqual(['results/labelled/metrics.json', 'results/labelled/predictions.csv', 'results/labelled/report.html', 'results/labelled/report.txt']);
+    const local = join(work, 'labelled.csv');
+    await writeFile(local, csv);
+    expect(await evaluateCli([local, '--out', join(work, 'cli'), '--quiet'])).toBe(0);
+    expect(JSON.parse((await read('results/labelled/metrics.json'))!)).toEqual(JSON.parse(await readFile(join(work, 'cli', 'metrics.json'), 'utf8')));
+    expect(await read('results/labelled/predictions.csv')).toBe(await readFile(join(work, 'cli', 'predictions.csv'), 'utf8'));
+    const predictions = (await read('results/labelled/predictions.csv'))!;
+    expect(predictions.split('\n')[0]).toBe('id,title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological');
+  });
+
+  it('gives predictions and reports but no metrics for a file without labels', async () => {
+    await upload('incoming/unlabelled.csv', syntheticCsv({ rows: 20, labelled: false, delimiter: '\t' }));
+    expect(await list('results/unlabelled/')).toEqual(['results/unlabelled/predictions.csv', 'results/unlabelled/report.html', 'results/unlabelled/report.txt']);
+  });
+
+  it('writes error.json saying what and where for a malformed file, and no predictions.csv', async () => {
+    await upload('incoming/broken.csv', 'title,abstract,group\n"ok",fine,cardio\nunclosed,"quote,neuro\n');
+    expect(await list('results/broken/')).toEqual(['results/broken/error.json']);
+    const error = JSON.parse((await read('results/broken/error.json'))!) as { source: string; error: { code: string; details: { line: number }[] } };
+    expect(error.source).toBe('broken.csv');
+    expect(error.error.code).toBe('malformed_csv');
+    expect(error.error.details[0]!.line).toBeGreaterThanOrEqual(3);
+  });
+
+  it('replaces earlier results when a corrected or broken version of the same file arrives', async () => {
+    await upload('incoming/again.csv', 'name,text\nx,y\n');
+    expect(await list('results/again/')).toEqual(['results/again/error.json']);
+    await upload('incoming/again.csv', syntheticCsv({ rows: 5 }));
+    expect(await list('results/again/')).not.toContain('results/again/error.json');
+    await upload('incoming/again.csv', 'title,abstract\n,\n');
+    expect(await list('results/again/')).toEqual(['results/again/error.json']);
+  });
+
+  it('handles keys with spaces, plus signs and non-ASCII characters', async () => {
+    await upload('incoming/batch one/résumé 2026 + notes.csv', syntheticCsv({ rows: 10 }));
+    expect(await list('results/batch one/résumé 2026 + notes/')).toContain('results/batch one/résumé 2026 + notes/metrics.json');
+  });
+
+  it('ignores objects outside incoming/ or not ending in .csv', async () => {
+    await upload('incoming/notes.txt', 'hello');
+    await upload('elsewhere/data.csv', syntheticCsv({ rows: 3 }));
+    expect(await list('results/notes')).toEqual([]);
+    expect(await list('results/data')).toEqual([]);
+  });
+
+  it('leaves the same objects when the same event is delivered twice', async () => {
+    await upload('incoming/twice.csv', syntheticCsv({ rows: 50, seed: 3 }));
+    const keys = await list('results/twice/');
+    const before = await Promise.all(keys.map(read));
+    await stack.evaluate(s3Event('incoming/twice.csv'));
+    expect(await list('results/twice/')).toEqual(keys);
+    expect(await Promise.all(keys.map(read))).toEqual(before);
+  });
+
+  it('surfaces a failing S3 call as a thrown, retryable error (and as a batch item failure through SQS)', async () => {
+    const real = new S3Client({ endpoint: stack.s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    let calls = 0;
+    real.middlewareStack.add(
+      (next) => async (args) => {
+        calls++;
+        if (calls === 1) throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 }, $retryable: {} });
+        return next(args);
+      },
+      { step: 'initialize', name: 'failFirstCall' },
+    );
+    const flaky = await startTestStack({ evaluateS3Client: real });
+    try {
+      await flaky.s3.send(new PutObjectCommand({ Bucket: flaky.bucket, Key: 'incoming/flaky.csv', Body: syntheticCsv({ rows: 5 }) }));
+      await flaky.idle();
+      expect(flaky.failures).toHaveLength(1);
+      expect((flaky.failures[0] as Error).name).toBe('ServiceUnavailable');
+      // The retry (a second delivery) succeeds.
+      const event = s3Event('incoming/flaky.csv');
+      event.Records[0]!.s3.bucket.name = flaky.bucket;
+      await flaky.evaluate(event);
+      calls = 0;
+      const sqs = { Records: [{ messageId: 'm1', receiptHandle: 'r', body: JSON.stringify(event), attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1', SenderId: 's', ApproximateFirstReceiveTimestamp: '1' }, messageAttributes: {}, md5OfBody: 'x', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:1:q', awsRegion: 'us-east-1' }] };
+      expect(await flaky.evaluate(sqs)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    } finally {
+      await flaky.stop();
+      real.destroy();
+    }
+  });
+});
