@@ -1,0 +1,207 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Everything a deployment can tune, read once from CDK context (`cdk.json` or `-c key=value`).
+ * Values given with `-c` arrive as strings, values from `cdk.json` as JSON, so every reader accepts both
+ * and throws with the key's name, so a typo fails the synth instead of deploying a surprise.
+ */
+export interface ClassifierConfig {
+  /** Model folder copied into the image at /opt/model (a `linear` or `bert-onnx` model folder). */
+  readonly modelDir: string;
+  /** Hugging Face model id exported to ONNX while the image builds (Docker build argument BERT_MODEL). */
+  readonly bertModel: string | undefined;
+  /**
+   * Install onnxruntime-node and @huggingface/transformers in the image. Undefined: only when the model folder's
+   * backend is bert-onnx or a bert model is exported at build time.
+   */
+  readonly bertRuntime: boolean | undefined;
+  readonly architecture: 'x86_64' | 'arm64';
+  /** Major version of the Lambda Node.js base image (20 is deprecated on Lambda). */
+  readonly nodeVersion: '22' | '24';
+  readonly memoryMb: FunctionSizes;
+  readonly timeoutSeconds: FunctionSizes;
+  /** Reserved concurrency per function; 0 means none. */
+  readonly reservedConcurrency: { readonly predict: number; readonly evaluate: number; readonly chunk: number };
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Origins allowed to call the API from a browser; empty means no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+  readonly predictRequiresIam: boolean;
+  /** A CSV with more data rows than this fans out to the state machine. */
+  readonly fanoutRowThreshold: number;
+  /** Child workflows the Distributed Map runs at once (also caps the chunk function's concurrency). */
+  readonly fanoutMaxConcurrency: number;
+  /** Manifest items (byte ranges) handed to one chunk invocation. */
+  readonly fanoutItemsPerBatch: number;
+  /** S3 notifications (one file each) handed to one evaluate invocation. */
+  readonly evaluateBatchSize: number;
+  /** Days after which objects under results/ expire. */
+  readonly resultsExpirationDays: number;
+  readonly logRetentionDays: number;
+  /** Keep the bucket (and its data) when the stack is deleted. */
+  readonly retainData: boolean;
+  /** An existing SNS topic that alarms notify; none means alarms only show in the console. */
+  readonly alarmTopicArn: string | undefined;
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  readonly limits: { readonly maxTexts: number; readonly maxTextChars: number; readonly maxBodyBytes: number };
+}
+
+export interface FunctionSizes {
+  readonly health: number;
+  readonly predict: number;
+  readonly evaluate: number;
+  readonly chunk: number;
+  readonly aggregate: number;
+}
+
+/** Anything with `tryGetContext`: an App's or a Stack's `node`. */
+export interface ContextSource {
+  tryGetContext(key: string): unknown;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly key: string,
+    expected: string,
+    value: unknown,
+  ) {
+    super(`CDK context "${key}" must be ${expected}; got ${JSON.stringify(value)}`);
+  }
+}
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const DEFAULT_MODEL_DIR = resolve(REPO_ROOT, 'layers/models/default');
+
+// CloudWatch Logs accepts only these retention periods; anything else fails at deploy time, so fail at synth.
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+export function readConfig(context: ContextSource): ClassifierConfig {
+  const read = new ContextReader(context);
+  const bertModel = read.optionalString('bertModel');
+  const modelDir = resolve(REPO_ROOT, read.string('modelDir', DEFAULT_MODEL_DIR));
+  const fanoutMaxConcurrency = read.integer('fanoutMaxConcurrency', 10, 1, 1000);
+  const config: ClassifierConfig = {
+    modelDir,
+    bertModel,
+    bertRuntime: read.optionalBoolean('bertRuntime') ?? (bertModel !== undefined ? true : undefined),
+    architecture: read.oneOf('architecture', ['x86_64', 'arm64'] as const, 'x86_64'),
+    nodeVersion: read.oneOf('nodeVersion', ['22', '24'] as const, '22'),
+    memoryMb: {
+      health: read.integer('healthMemoryMb', 256, 128, 10_240),
+      predict: read.integer('predictMemoryMb', 1024, 128, 10_240),
+      evaluate: read.integer('evaluateMemoryMb', 2048, 128, 10_240),
+      chunk: read.integer('chunkMemoryMb', 2048, 128, 10_240),
+      aggregate: read.integer('aggregateMemoryMb', 1024, 128, 10_240),
+    },
+    timeoutSeconds: {
+      health: read.integer('healthTimeoutSeconds', 10, 1, 29),
+      // API Gateway gives up on an integration after 30 s; a longer Lambda timeout would only bill for nothing.
+      predict: read.integer('predictTimeoutSeconds', 29, 1, 29),
+      evaluate: read.integer('evaluateTimeoutSeconds', 900, 1, 900),
+      chunk: read.integer('chunkTimeoutSeconds', 900, 1, 900),
+      aggregate: read.integer('aggregateTimeoutSeconds', 900, 1, 900),
+    },
+    // Caps on what a runaway (a flood of requests or uploads) can cost. An account whose concurrency quota is
+    // still the new-account 10 cannot reserve anything (Lambda keeps 100 unreserved): set these to 0 there.
+    reservedConcurrency: {
+      predict: read.integer('predictReservedConcurrency', 10, 0, 1000),
+      evaluate: read.integer('evaluateReservedConcurrency', 5, 0, 1000),
+      chunk: read.integer('chunkReservedConcurrency', fanoutMaxConcurrency, 0, 1000),
+    },
+    throttle: {
+      rateLimit: read.integer('throttleRateLimit', 20, 1, 100_000),
+      burstLimit: read.integer('throttleBurstLimit', 40, 1, 100_000),
+    },
+    corsOrigins: read.stringList('corsOrigins', []),
+    predictRequiresIam: read.boolean('predictRequiresIam', false),
+    fanoutRowThreshold: read.integer('fanoutRowThreshold', 20_000, 1, Number.MAX_SAFE_INTEGER),
+    fanoutMaxConcurrency,
+    // Items are ~1,000 rows each: five per invocation amortize a cold start and cut state transitions.
+    fanoutItemsPerBatch: read.integer('fanoutItemsPerBatch', 5, 1, 100_000),
+    // One file per invocation by default: each file then has the whole timeout to itself.
+    evaluateBatchSize: read.integer('evaluateBatchSize', 1, 1, 10),
+    resultsExpirationDays: read.integer('resultsExpirationDays', 90, 1, 36_500),
+    logRetentionDays: read.oneOf('logRetentionDays', LOG_RETENTION_DAYS, 30),
+    retainData: read.boolean('retainData', true),
+    alarmTopicArn: read.optionalString('alarmTopicArn', /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/),
+    logLevel: read.oneOf('logLevel', LOG_LEVELS, 'INFO'),
+    limits: {
+      maxTexts: read.integer('maxTexts', 64, 1, 10_000),
+      maxTextChars: read.integer('maxTextChars', 20_000, 1, 1_000_000),
+      // A Lambda request payload is capped at 6 MB; API Gateway's at 10 MB.
+      maxBodyBytes: read.integer('maxBodyBytes', 1_048_576, 1, 6_000_000),
+    },
+  };
+  if (config.throttle.burstLimit < config.throttle.rateLimit) {
+    throw new ConfigError('throttleBurstLimit', `at least throttleRateLimit (${config.throttle.rateLimit})`, config.throttle.burstLimit);
+  }
+  if (config.corsOrigins.some((origin) => origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin))) {
+    throw new ConfigError('corsOrigins', 'a list of origins like https://example.org (no path) or "*"', config.corsOrigins);
+  }
+  return config;
+}
+
+class ContextReader {
+  constructor(private readonly context: ContextSource) {}
+
+  private raw(key: string): unknown {
+    const value = this.context.tryGetContext(key);
+    return value === '' || value === null ? undefined : value;
+  }
+
+  string(key: string, fallback: string): string {
+    return this.optionalString(key) ?? fallback;
+  }
+
+  optionalString(key: string, pattern?: RegExp): string | undefined {
+    const value = this.raw(key);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || (pattern !== undefined && !pattern.test(value))) {
+      throw new ConfigError(key, pattern ? `a string matching ${pattern}` : 'a string', value);
+    }
+    return value;
+  }
+
+  integer(key: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    const parsed = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      throw new ConfigError(key, `an integer from ${min} to ${max}`, value);
+    }
+    return parsed;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    return this.optionalBoolean(key) ?? fallback;
+  }
+
+  optionalBoolean(key: string): boolean | undefined {
+    const value = this.raw(key);
+    if (value === undefined) return undefined;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    throw new ConfigError(key, 'true or false', value);
+  }
+
+  stringList(key: string, fallback: readonly string[]): readonly string[] {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    // `-c corsOrigins=https://a.org,https://b.org` arrives as one string.
+    const list = typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter(Boolean) : value;
+    if (!Array.isArray(list) || !list.every((item): item is string => typeof item === 'string')) {
+      throw new ConfigError(key, 'a list of strings (or one comma-separated string)', value);
+    }
+    return list;
+  }
+
+  oneOf<T extends string | number>(key: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    const match = allowed.find((candidate) => String(candidate) === String(value));
+    if (match === undefined) throw new ConfigError(key, `one of ${allowed.join(', ')}`, value);
+    return match;
+  }
+}

@@ -1,0 +1,74 @@
+import { Duration } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ImageFunction, type ClassifierImage } from './imageFunction.ts';
+import { INCOMING_PREFIX, listResults, RESULTS_PREFIX, WRITE_RESULTS } from './ingest.ts';
+import { acknowledgeWildcardResource, logicalIdOf } from '../nag.ts';
+
+export interface EvaluationProps {
+  readonly image: ClassifierImage;
+  readonly bucket: IBucket;
+  readonly queue: IQueue;
+  /** Large files are handed to this state machine instead of being evaluated in one invocation. */
+  readonly fanout: IStateMachine;
+}
+
+/** The evaluate function: reads an uploaded CSV, writes predictions and metrics, or starts the fan-out. */
+export class Evaluation extends Construct {
+  readonly evaluate: ImageFunction;
+
+  constructor(scope: Construct, id: string, props: EvaluationProps) {
+    super(scope, id);
+    const { config } = props.image;
+    this.evaluate = new ImageFunction(this, 'Evaluate', {
+      image: props.image,
+      handler: 'evaluate',
+      description: 'Evaluates CSV files uploaded under incoming/ and writes results/',
+      memoryMb: config.memoryMb.evaluate,
+      timeoutSeconds: config.timeoutSeconds.evaluate,
+      reservedConcurrency: config.reservedConcurrency.evaluate,
+      environment: {
+        FANOUT_ROW_THRESHOLD: String(config.fanoutRowThreshold),
+        STATE_MACHINE_ARN: props.fanout.stateMachineArn,
+      },
+    });
+
+    // Least privilege: read uploads; write results (replacing or deleting an earlier run's, clearing stale
+    // fan-out parts, which needs listing under results/); start the fan-out. Nothing outside incoming/ and results/.
+    this.evaluate.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${INCOMING_PREFIX}*`)] }),
+    );
+    this.evaluate.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: WRITE_RESULTS, resources: [props.bucket.arnForObjects(`${RESULTS_PREFIX}*`)] }),
+    );
+    this.evaluate.role.addToPrincipalPolicy(listResults(props.bucket));
+    props.fanout.grantStartExecution(this.evaluate.role);
+
+    this.evaluate.function.addEventSource(
+      new SqsEventSource(props.queue, {
+        batchSize: config.evaluateBatchSize,
+        maxBatchingWindow: Duration.seconds(0),
+        // A failing file goes back to the queue (and after three receives to the DLQ) without its batch mates.
+        reportBatchItemFailures: true,
+        // Polling no faster than the function may run avoids throttles that would burn receive counts.
+        ...(config.reservedConcurrency.evaluate >= 2 ? { maxConcurrency: config.reservedConcurrency.evaluate } : {}),
+      }),
+    );
+
+    const bucketArn = `<${logicalIdOf(props.bucket)}.Arn>`;
+    acknowledgeWildcardResource(
+      this.evaluate.role,
+      `${bucketArn}/${INCOMING_PREFIX}*`,
+      'Reads whichever CSV a user uploaded (keys are chosen at upload time); limited to incoming/ and s3:GetObject.',
+    );
+    acknowledgeWildcardResource(
+      this.evaluate.role,
+      `${bucketArn}/${RESULTS_PREFIX}*`,
+      'Writes (and replaces) results/<path>/ for whichever path was uploaded; limited to results/.',
+    );
+  }
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_MODEL_DIR, readConfig } from '../../infra/config.ts';
+
+const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string): unknown => values[key] });
+
+describe('readConfig', () => {
+  it('defaults to the embedded model, a 20,000-row fan-out threshold and a public /predict', () => {
+    const config = readConfig(context({}));
+
+    expect(config.modelDir).toBe(DEFAULT_MODEL_DIR);
+    expect(config.fanoutRowThreshold).toBe(20_000);
+    expect(config.predictRequiresIam).toBe(false);
+    expect(config.corsOrigins).toEqual([]);
+    // Undefined: decided by the model folder's backend when the image context is prepared.
+    expect(config.bertRuntime).toBeUndefined();
+  });
+
+  it('accepts the strings `cdk -c key=value` gives as well as JSON values from cdk.json', () => {
+    const fromCli = readConfig(context({ predictMemoryMb: '3008', predictRequiresIam: 'true', corsOrigins: 'https://a.org, https://b.org' }));
+    const fromJson = readConfig(context({ predictMemoryMb: 3008, predictRequiresIam: true, corsOrigins: ['https://a.org', 'https://b.org'] }));
+
+    expect(fromCli).toEqual(fromJson);
+    expect(fromCli.memoryMb.predict).toBe(3008);
+    expect(fromCli.corsOrigins).toEqual(['https://a.org', 'https://b.org']);
+  });
+
+  it('installs the bert runtime when a Hub model is exported at build time', () => {
+    expect(readConfig(context({ bertModel: 'emilyalsentzer/Bio_ClinicalBERT' })).bertRuntime).toBe(true);
+  });
+
+  it.each([
+    ['fanoutRowThreshold', 'many'],
+    ['predictMemoryMb', '64'],
+    ['predictRequiresIam', 'yes'],
+    ['logRetentionDays', '10'],
+    ['corsOrigins', 'https://a.org/path'],
+    ['architecture', 'arm'],
+    ['throttleBurstLimit', '1'],
+  ])('names the key in the error when %s is %j', (key, value) => {
+    expect(() => readConfig(context({ [key]: value }))).toThrow(ConfigError);
+    expect(() => readConfig(context({ [key]: value }))).toThrow(`"${key}"`);
+  });
+});

@@ -1,0 +1,364 @@
+/**
+ * What the Lambda image would contain and do, proven without Docker: the same `prepareImageContext` the CDK app
+ * uses writes the build context to a temporary folder outside the repository; the test lays it out as the
+ * Dockerfile's final stage does (bundles at the task root, model at MODEL_DIR) and runs handlers there with a
+ * bare `node` child process: no dev dependencies, no node_modules, no access to the source tree.
+ */
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { createRequire, isBuiltin } from 'node:module';
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL_DIR, readConfig } from '../../infra/config.ts';
+import { AGGREGATE_PAYLOAD_PATH, CHUNK_BATCH_INPUT } from '../../infra/constructs/fanout.ts';
+import { findHandlers, HANDLERS, prepareImageContext, REPO_ROOT, type ImageManifest } from '../../scripts/prepare-image.ts';
+
+const run = promisify(execFile);
+
+/** The part of s3rver this test uses (the package ships no types). */
+interface LocalS3 {
+  run(): Promise<{ address: string; port: number }>;
+  close(): Promise<void>;
+}
+const S3rver = createRequire(import.meta.url)('s3rver') as new (options: { address: string; port: number; silent: boolean; directory: string }) => LocalS3;
+
+const { missing } = await findHandlers();
+const modelReady = await stat(join(DEFAULT_MODEL_DIR, 'model.json')).then(() => true, () => false);
+const absent = [...missing, ...(modelReady ? [] : [relative(REPO_ROOT, join(DEFAULT_MODEL_DIR, 'model.json'))])];
+const title = absent.length === 0 ? 'the Lambda image, assembled without Docker' : `the Lambda image (skipped until these exist: ${absent.join(', ')})`;
+
+/** Runs `handler(event, context)` of one bundle in a fresh node process with only the given environment. */
+async function invoke(taskRoot: string, name: string, event: unknown, env: Record<string, string>): Promise<{ result: unknown; output: string }> {
+  const eventFile = join(taskRoot, '..', `${name}-event.json`);
+  await writeFile(eventFile, JSON.stringify(event));
+  const script = `
+    import { readFile } from 'node:fs/promises';
+    import { pathToFileURL } from 'node:url';
+    const [bundle, eventFile] = process.argv.slice(1);
+    const { handler } = await import(pathToFileURL(bundle).href);
+    const event = JSON.parse(await readFile(eventFile, 'utf8'));
+    const context = { awsRequestId: 'image-test-request', functionName: 'image-test', getRemainingTimeInMillis: () => 60000 };
+    const result = await handler(event, context);
+    process.stdout.write('\\n@@result@@' + JSON.stringify(result ?? null));
+  `;
+  const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script, join(taskRoot, `${name}.mjs`), eventFile], {
+    cwd: taskRoot,
+    // Nothing inherited: what the image sets, plus what each test adds.
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LAMBDA_TASK_ROOT: taskRoot, TZ: 'UTC', NODE_OPTIONS: '--enable-source-maps', ...env },
+    timeout: 60_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const marker = stdout.lastIndexOf('@@result@@');
+  if (marker < 0) throw new Error(`${name} printed no result\n${stdout}\n${stderr}`);
+  return { result: JSON.parse(stdout.slice(marker + '@@result@@'.length)), output: stdout.slice(0, marker) + stderr };
+}
+
+function apiEvent(method: string, path: string, body?: unknown, routeKey = `${method} ${path}`) {
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', host: 'abc123.execute-api.us-east-1.amazonaws.com' },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'abc123',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'image-test' },
+      requestId: 'api-request-1',
+      routeKey,
+      stage: '$default',
+      time: '29/Nov/2026:09:00:00 +0000',
+      timeEpoch: 1795942800000,
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    isBase64Encoded: false,
+  };
+}
+
+/** An SQS batch of one message carrying an S3 ObjectCreated notification, keys URL-encoded the way S3 does. */
+function uploadEvent(bucket: string, key: string, size: number) {
+  const s3Key = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+  const notification = {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'us-east-1',
+        eventTime: '2026-11-29T09:00:00.000Z',
+        eventName: 'ObjectCreated:Put',
+        userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
+        requestParameters: { sourceIPAddress: '192.0.2.1' },
+        responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD' },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'incoming-csv',
+          bucket: { name: bucket, ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: `arn:aws:s3:::${bucket}` },
+          object: { key: s3Key, size, eTag: 'd41d8cd98f00b204e9800998ecf8427e', sequencer: '0055AED6DCD90281E5' },
+        },
+      },
+    ],
+  };
+  return {
+    Records: [
+      {
+        messageId: '059f36b4-87a3-44ab-83d2-661975830a7d',
+        receiptHandle: 'AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a',
+        body: JSON.stringify(notification),
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: '1795942800000',
+          SenderId: 'AIDAIENQZJOLO23YVJ4VO',
+          ApproximateFirstReceiveTimestamp: '1795942800001',
+        },
+        messageAttributes: {},
+        md5OfBody: 'e4e68fb7bd0e697a0ae8f1bb342846b3',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:uploads',
+        awsRegion: 'us-east-1',
+      },
+    ],
+  };
+}
+
+/** Bare module specifiers a file imports statically (`import ... from "x"`, `import "x"`, `export ... from "x"`). */
+function staticImports(source: string): string[] {
+  return [...source.matchAll(/^(?:import|export)\s[^;]*?from\s*["']([^"']+)["'];?|^import\s*["']([^"']+)["'];?/gm)].map((m) => (m[1] ?? m[2])!);
+}
+
+/** The value a `$`/`$.field` JSONPath selects from a state's input, as the state machine resolves it. */
+function select(input: Record<string, unknown>, path: string): unknown {
+  if (path === '$') return input;
+  if (!path.startsWith('$.') || path.slice(2).includes('.')) throw new Error(`unsupported path ${path}`);
+  return input[path.slice(2)];
+}
+
+/** A Parameters-style object (`"name.$": "$.field"`) resolved against an input. */
+function resolveParameters(parameters: Readonly<Record<string, string>>, input: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(parameters).map(([key, path]) => [key.replace(/\.\$$/, ''), select(input, path)]));
+}
+
+/** A stand-in for the Step Functions API that records StartExecution requests. */
+async function fakeStepFunctions(): Promise<{ server: Server; endpoint: string; started: Record<string, unknown>[] }> {
+  const started: Record<string, unknown>[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    request.on('end', () => {
+      if (String(request.headers['x-amz-target']) === 'AWSStepFunctions.StartExecution') started.push(JSON.parse(body) as Record<string, unknown>);
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      response.end(JSON.stringify({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:fanout:test', startDate: 1795942800 }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return { server, endpoint: `http://127.0.0.1:${address.port}`, started };
+}
+
+describe.skipIf(absent.length > 0)(title, () => {
+  let work: string;
+  let context: string;
+  let taskRoot: string;
+  let modelDir: string;
+  let manifest: ImageManifest;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'cac-image-'));
+    context = join(work, 'context');
+    manifest = await prepareImageContext(context, { modelDir: DEFAULT_MODEL_DIR });
+    // The Dockerfile's final stage: COPY app/ ${LAMBDA_TASK_ROOT}/, the model at /opt/model (MODEL_DIR).
+    taskRoot = join(work, 'var', 'task');
+    modelDir = join(work, 'opt', 'model');
+    await cp(join(context, 'app'), taskRoot, { recursive: true });
+    await cp(join(context, 'model'), modelDir, { recursive: true });
+  });
+
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('holds one bundle per handler, the model and the Dockerfile, and no node_modules for the linear model', async () => {
+    const top = await readdir(context);
+    const bundles = (await readdir(join(context, 'app'))).filter((file) => file.endsWith('.mjs'));
+
+    expect(manifest.handlers).toEqual([...HANDLERS].sort());
+    expect(bundles.sort()).toEqual(HANDLERS.map((name) => `${name}.mjs`).sort());
+    expect(top).toEqual(expect.arrayContaining(['Dockerfile', 'app', 'model', 'tools', 'package.json']));
+    expect(top).not.toContain('node_modules');
+    expect(JSON.parse(await readFile(join(context, 'model', 'model.json'), 'utf8'))).toMatchObject({ backend: manifest.model.backend });
+    expect(manifest.dependencies).toEqual(manifest.model.backend === 'bert-onnx' ? expect.objectContaining({ 'onnxruntime-node': expect.any(String) }) : {});
+  });
+
+  it('gives every COPY of the Dockerfile a source in the context', async () => {
+    const dockerfile = await readFile(join(context, 'Dockerfile'), 'utf8');
+    const sources = [...dockerfile.matchAll(/^COPY\s+(?!--from)(.+)\s+\S+$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/));
+
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources.filter((s) => !s.endsWith('*'))) {
+      await expect(stat(join(context, source)), source).resolves.toBeDefined();
+    }
+  });
+
+  it('imports only Node built-ins and its own chunks at load time (onnxruntime only behind a dynamic import)', async () => {
+    const appDir = join(context, 'app');
+    const seen = new Set<string>();
+    const bare = new Set<string>();
+    const visit = async (file: string): Promise<void> => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const specifier of staticImports(await readFile(file, 'utf8'))) {
+        if (specifier.startsWith('.')) await visit(join(file, '..', specifier));
+        else if (!isBuiltin(specifier)) bare.add(specifier);
+      }
+    };
+    for (const name of HANDLERS) await visit(join(appDir, `${name}.mjs`));
+
+    expect([...bare]).toEqual([]);
+  });
+
+  it('answers POST /predict from the copied image layout', async () => {
+    const { result, output } = await invoke(
+      taskRoot,
+      'predict',
+      apiEvent('POST', '/predict', { texts: ['Atrial fibrillation and heart failure after coronary artery bypass surgery', 'Glioblastoma resection outcomes'] }),
+      { MODEL_DIR: modelDir, LOG_LEVEL: 'WARN' },
+    );
+    const response = result as { statusCode: number; body: string };
+
+    expect(response.statusCode, output).toBe(200);
+    const body = JSON.parse(response.body) as { labels: string[]; proba: Record<string, number> }[];
+    expect(body).toHaveLength(2);
+    for (const prediction of body) {
+      expect(prediction.labels.length).toBeGreaterThan(0);
+      expect(Object.keys(prediction.proba).sort()).toEqual(['cardio', 'hepato', 'neuro', 'onco']);
+    }
+  });
+
+  it('answers GET /health with the embedded model', async () => {
+    const { result, output } = await invoke(taskRoot, 'health', apiEvent('GET', '/health'), { MODEL_DIR: modelDir, LOG_LEVEL: 'WARN' });
+    const response = result as { statusCode: number; body: string };
+
+    expect(response.statusCode, output).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ status: 'ok', model: { name: manifest.model.name, backend: manifest.model.backend } });
+  });
+
+  it('answers the $default catch-all route with JSON 404 and 405', async () => {
+    const env = { MODEL_DIR: modelDir, LOG_LEVEL: 'WARN' };
+    const unknown = (await invoke(taskRoot, 'health', apiEvent('GET', '/nope', undefined, '$default'), env)).result as { statusCode: number; body: string };
+    const wrongMethod = (await invoke(taskRoot, 'health', apiEvent('GET', '/predict', undefined, '$default'), env)).result as { statusCode: number; headers: Record<string, string> };
+
+    expect(unknown.statusCode).toBe(404);
+    expect(JSON.parse(unknown.body)).toMatchObject({ error: { code: 'not_found' } });
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('POST');
+  });
+
+  describe('evaluate, against a local S3', () => {
+    let server: LocalS3;
+    let s3: S3Client;
+    let endpoint: string;
+    const bucket = 'image-test-bucket';
+
+    beforeAll(async () => {
+      server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(work, 's3') });
+      const { port } = await server.run();
+      endpoint = `http://127.0.0.1:${port}`;
+      s3 = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    });
+
+    afterAll(async () => {
+      s3?.destroy();
+      await server?.close();
+    });
+
+    it('writes predictions and metrics under results/ for a CSV uploaded under incoming/', async () => {
+      const csv = [
+        'title;abstract;group',
+        'Heart failure;Reduced ejection fraction after myocardial infarction treated with beta blockers;cardiovascular',
+        'Liver fibrosis;Chronic kidney disease and hepatic cirrhosis in dialysis patients;hepatorenal',
+        'Seizures;Epilepsy and migraine in children with cerebral palsy;neurological',
+        '"Tumour; growth";Breast cancer chemotherapy and metastatic carcinoma survival;oncological',
+      ].join('\r\n');
+      const key = 'incoming/trial run+1.csv';
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: csv }));
+
+      const { result, output } = await invoke(taskRoot, 'evaluate', uploadEvent(bucket, key, Buffer.byteLength(csv)), {
+        MODEL_DIR: modelDir,
+        LOG_LEVEL: 'WARN',
+        FANOUT_ROW_THRESHOLD: '20000',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        // The SDK's own endpoint variable; an IP endpoint makes it use path-style requests, as s3rver needs.
+        AWS_ENDPOINT_URL_S3: endpoint,
+      });
+
+      expect(result, output).toEqual({ batchItemFailures: [] });
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'results/' }));
+      const keys = (listed.Contents ?? []).map((object) => object.Key);
+      expect(keys, output).toEqual(expect.arrayContaining(['results/trial run+1/predictions.csv', 'results/trial run+1/metrics.json']));
+      const predictions = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'results/trial run+1/predictions.csv' }))).Body!.transformToString();
+      const lines = predictions.trim().split(/\r?\n/);
+      expect(lines).toHaveLength(5);
+      expect(lines[0]).toMatch(/^title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological$/);
+    });
+
+    it('fans a large CSV out as the state machine would (chunk batches, then aggregate) with the inline result', async () => {
+      const env = {
+        MODEL_DIR: modelDir,
+        LOG_LEVEL: 'WARN',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        AWS_ENDPOINT_URL_S3: endpoint,
+      };
+      const organs = ['heart failure and atrial fibrillation', 'liver cirrhosis and renal failure', 'epilepsy and stroke', 'breast carcinoma and metastases'];
+      const groups = ['cardiovascular', 'hepatorenal', 'neurological', 'oncological'];
+      const rows = Array.from({ length: 5_500 }, (_, i) => `Case ${i},"Patients with ${organs[i % 4]}, cohort ${i}",${groups[i % 4]}`);
+      const csv = ['title,abstract,group', ...rows].join('\n');
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'incoming/large/inline.csv', Body: csv }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'incoming/large/fanned.csv', Body: csv }));
+      const sfn = await fakeStepFunctions();
+      try {
+        await invoke(taskRoot, 'evaluate', uploadEvent(bucket, 'incoming/large/inline.csv', csv.length), env);
+        const { result, output } = await invoke(taskRoot, 'evaluate', uploadEvent(bucket, 'incoming/large/fanned.csv', csv.length), {
+          ...env,
+          FANOUT_ROW_THRESHOLD: '1000',
+          STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:fanout',
+          AWS_ENDPOINT_URL_SFN: sfn.endpoint,
+        });
+        expect(result, output).toEqual({ batchItemFailures: [] });
+        expect(sfn.started).toHaveLength(1);
+        const input = JSON.parse(String(sfn.started[0]!.input)) as Record<string, unknown>;
+
+        // The Distributed Map: read the manifest array, batch it, give each batch the BatchInput, then aggregate.
+        const manifestText = await (await s3.send(new GetObjectCommand({ Bucket: String(input.bucket), Key: String(input.manifestKey) }))).Body!.transformToString();
+        const items = JSON.parse(manifestText) as unknown[];
+        const perBatch = readConfig({ tryGetContext: () => undefined }).fanoutItemsPerBatch;
+        expect(items.length).toBeGreaterThan(perBatch);
+        for (let i = 0; i < items.length; i += perBatch) {
+          const batch = { Items: items.slice(i, i + perBatch), BatchInput: resolveParameters(CHUNK_BATCH_INPUT, input) };
+          const chunk = await invoke(taskRoot, 'chunk', batch, env);
+          expect(chunk.result, chunk.output).toMatchObject({ items: batch.Items.length });
+        }
+        const aggregated = await invoke(taskRoot, 'aggregate', select(input, AGGREGATE_PAYLOAD_PATH), env);
+        expect(aggregated.result, aggregated.output).toMatchObject({ rows: 5_500, rejected: false });
+      } finally {
+        await new Promise((resolve) => sfn.server.close(resolve));
+      }
+
+      const read = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+      expect(await read('results/large/fanned/predictions.csv')).toBe(await read('results/large/inline/predictions.csv'));
+      expect(JSON.parse(await read('results/large/fanned/metrics.json'))).toEqual(JSON.parse(await read('results/large/inline/metrics.json')));
+      const leftovers = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'results/large/fanned/.parts/' }));
+      expect(leftovers.Contents ?? []).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,280 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logicalId, resourcesOf, stateMachineDefinition, synthesize, type Synthesized } from './synth.ts';
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+type PolicyDocument = { Statement: Statement[] };
+
+const FUNCTION = 'AWS::Lambda::Function';
+
+describe('the stack with default context', () => {
+  let synth: Synthesized;
+  let bucket: string;
+  let uploads: string;
+  let deadLetters: string;
+  let evaluateFn: string;
+  let chunkFn: string;
+  let aggregateFn: string;
+
+  beforeAll(async () => {
+    synth = await synthesize();
+    bucket = logicalId(synth, 'AWS::S3::Bucket', 'IngestData');
+    uploads = logicalId(synth, 'AWS::SQS::Queue', 'IngestUploads');
+    deadLetters = logicalId(synth, 'AWS::SQS::Queue', 'IngestDeadLetters');
+    evaluateFn = logicalId(synth, FUNCTION, 'EvaluationEvaluate');
+    chunkFn = logicalId(synth, FUNCTION, 'FanoutChunk');
+    aggregateFn = logicalId(synth, FUNCTION, 'FanoutAggregate');
+  });
+  afterAll(() => synth?.dispose());
+
+  it('passes cdk-nag AwsSolutions with every remaining finding acknowledged', () => {
+    expect(synth.validationReport.pluginReports).toEqual([]);
+  });
+
+  it('sends only ObjectCreated events of incoming/*.csv to the uploads queue', () => {
+    synth.template.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: { Ref: bucket },
+      NotificationConfiguration: {
+        QueueConfigurations: [
+          {
+            Events: ['s3:ObjectCreated:*'],
+            // CDK writes the suffix rule first.
+            Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: '.csv' }, { Name: 'prefix', Value: 'incoming/' }] } },
+            QueueArn: { 'Fn::GetAtt': [uploads, 'Arn'] },
+          },
+        ],
+      },
+    });
+  });
+
+  it('moves a message to the dead-letter queue after three receives, and hides it longer than evaluate runs', () => {
+    const queue = synth.json.Resources[uploads]!.Properties as { VisibilityTimeout: number; RedrivePolicy: unknown };
+    const evaluate = synth.json.Resources[evaluateFn]!.Properties as { Timeout: number };
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [deadLetters, 'Arn'] }, maxReceiveCount: 3 });
+    expect(queue.VisibilityTimeout).toBeGreaterThan(evaluate.Timeout);
+  });
+
+  it('lets evaluate consume the queue with partial batch failure reporting', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [uploads, 'Arn'] },
+      FunctionName: { Ref: evaluateFn },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('encrypts the queues and refuses non-TLS access to them', () => {
+    for (const [, queue] of resourcesOf(synth, 'AWS::SQS::Queue')) expect(queue.SqsManagedSseEnabled).toBe(true);
+    synth.template.resourcePropertiesCountIs(
+      'AWS::SQS::QueuePolicy',
+      { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } },
+      2,
+    );
+  });
+
+  it('keeps the data bucket encrypted, private, versioned, TLS-only and expiring results/', () => {
+    synth.template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'results/', ExpirationInDays: 90, Status: 'Enabled' })]) },
+      LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+    });
+    synth.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucket },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('runs the fan-out as a Distributed Map over the manifest JSON, batched, then aggregates', () => {
+    const [[, machine]] = resourcesOf(synth, 'AWS::StepFunctions::StateMachine') as [[string, { DefinitionString: unknown }]];
+    const definition = stateMachineDefinition(machine.DefinitionString) as {
+      StartAt: string;
+      States: Record<string, Record<string, unknown>>;
+    };
+    const map = definition.States[definition.StartAt]!;
+    expect(map).toMatchObject({
+      Type: 'Map',
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      ItemReader: {
+        Resource: 'arn:<AWS::Partition>:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+        Parameters: { 'Bucket.$': '$.bucket', 'Key.$': '$.manifestKey' },
+      },
+      ItemBatcher: {
+        BatchInput: {
+          'bucket.$': '$.bucket',
+          'key.$': '$.key',
+          'partsPrefix.$': '$.partsPrefix',
+          'columns.$': '$.columns',
+          'delimiter.$': '$.delimiter',
+        },
+      },
+      // Child summaries are dropped, so the map's output cannot grow past the 256 KB payload limit.
+      ResultPath: null,
+    });
+    const processor = map.ItemProcessor as { StartAt: string; States: Record<string, { Resource: string }> };
+    expect(processor.States[processor.StartAt]!.Resource).toBe(`<${chunkFn}.Arn>`);
+    const aggregate = definition.States[map.Next as string]!;
+    // The map passes the execution input through (ResultPath null), so the aggregate step gets all of it.
+    expect(aggregate).toMatchObject({ Type: 'Task', End: true, Parameters: { FunctionName: `<${aggregateFn}.Arn>`, 'Payload.$': '$' } });
+  });
+
+  it('logs every state machine event and traces executions', () => {
+    synth.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL' }),
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  it('routes GET /, /health, /openapi.json and POST /predict, and everything else to the 404/405 catch-all', () => {
+    const routes = resourcesOf(synth, 'AWS::ApiGatewayV2::Route');
+    const integrationOf = (key: string) => JSON.stringify(routes.find(([, route]) => route.RouteKey === key)?.[1].Target);
+    expect(routes.map(([, route]) => route.RouteKey).sort()).toEqual(['$default', 'GET /', 'GET /health', 'GET /openapi.json', 'POST /predict']);
+    expect(integrationOf('$default')).toBe(integrationOf('GET /health'));
+    expect(integrationOf('POST /predict')).not.toBe(integrationOf('GET /health'));
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /predict', AuthorizationType: 'NONE' });
+  });
+
+  it('throttles the stage and writes JSON access logs to CloudWatch', () => {
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] }, Format: Match.stringLikeRegexp('\\$context\\.requestId') },
+    });
+  });
+
+  it('sends no CORS headers unless origins are configured', () => {
+    const [[, api]] = resourcesOf(synth, 'AWS::ApiGatewayV2::Api') as [[string, Record<string, unknown>]];
+    expect(api.CorsConfiguration).toBeUndefined();
+  });
+
+  it('runs five functions from one image, each with its own handler command and retained logs', () => {
+    const functions = resourcesOf(synth, FUNCTION).filter(([id]) => !id.startsWith('BucketNotificationsHandler'));
+    const images = new Set(functions.map(([, fn]) => JSON.stringify((fn.Code as { ImageUri: unknown }).ImageUri)));
+    const commands = functions.map(([, fn]) => (fn.ImageConfig as { Command: string[] }).Command[0]);
+    expect(functions).toHaveLength(5);
+    expect(images.size).toBe(1);
+    expect(commands.sort()).toEqual(['aggregate.handler', 'chunk.handler', 'evaluate.handler', 'health.handler', 'predict.handler']);
+    for (const [, fn] of functions) {
+      expect(fn.PackageType).toBe('Image');
+      expect(fn.LoggingConfig).toEqual({ LogGroup: { Ref: expect.any(String) } });
+    }
+    for (const [, group] of resourcesOf(synth, 'AWS::Logs::LogGroup')) expect(group.RetentionInDays).toBe(30);
+  });
+
+  it('caps the concurrency of the functions a flood of requests or uploads would run', () => {
+    const reserved = (id: string): unknown => (synth.json.Resources[id]!.Properties as { ReservedConcurrentExecutions?: number }).ReservedConcurrentExecutions;
+    expect(reserved(logicalId(synth, FUNCTION, 'ApiPredict'))).toBe(10);
+    expect(reserved(evaluateFn)).toBe(5);
+    expect(reserved(chunkFn)).toBe(10);
+  });
+
+  it('passes the fan-out threshold and state machine to evaluate, and the request limits to predict', () => {
+    synth.template.hasResourceProperties(FUNCTION, {
+      ImageConfig: { Command: ['evaluate.handler'] },
+      Environment: { Variables: Match.objectLike({ MODEL_DIR: '/opt/model', FANOUT_ROW_THRESHOLD: '20000', STATE_MACHINE_ARN: { Ref: Match.anyValue() } }) },
+    });
+    synth.template.hasResourceProperties(FUNCTION, {
+      ImageConfig: { Command: ['predict.handler'] },
+      Environment: { Variables: Match.objectLike({ MAX_TEXTS: '64', MAX_TEXT_CHARS: '20000', MAX_BODY_BYTES: '1048576' }) },
+    });
+  });
+
+  it('lets evaluate read incoming/*, write results/*, start the fan-out and consume its queue, nothing more', () => {
+    const role = (synth.json.Resources[evaluateFn]!.Properties as { Role: { 'Fn::GetAtt': [string, string] } }).Role['Fn::GetAtt'][0];
+    const statements = resourcesOf(synth, 'AWS::IAM::Policy')
+      .filter(([, policy]) => JSON.stringify(policy.Roles) === JSON.stringify([{ Ref: role }]))
+      .flatMap(([, policy]) => (policy.PolicyDocument as PolicyDocument).Statement);
+    const bucketObjects = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${prefix}`]] });
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EvaluationEvaluateLogs/), 'Arn'] } },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: bucketObjects('incoming/*') },
+      // Replacing an earlier run's results and clearing stale fan-out parts: write, delete and list, under results/ only.
+      { Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'], Resource: bucketObjects('results/*') },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['results/*'] } } },
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: expect.stringMatching(/^FanoutStateMachine/) } },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+        Resource: { 'Fn::GetAtt': [uploads, 'Arn'] },
+      },
+    ]);
+    expect(resourcesOf(synth, 'AWS::IAM::Role').find(([id]) => id === role)?.[1].ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('grants no wildcard action anywhere, and no action on every resource except X-Ray and log delivery', () => {
+    const statements = resourcesOf(synth, 'AWS::IAM::Policy').flatMap(([, policy]) => (policy.PolicyDocument as PolicyDocument).Statement);
+    const actions = statements.flatMap((statement) => [statement.Action].flat());
+    expect(actions.filter((action) => action === '*' || action.endsWith(':*'))).toEqual([]);
+    const onEverything = statements.filter((statement) => statement.Resource === '*').flatMap((statement) => [statement.Action].flat());
+    expect(onEverything.every((action) => /^(xray:|logs:(Create|Delete|Describe|Get|List|Put|Update)\w*(LogDelivery|LogDeliveries|LogGroups|ResourcePolicy|ResourcePolicies)$)/.test(action))).toBe(true);
+  });
+
+  it('alarms on API 5xx, each function\'s errors and throttles, dead letters and failed fan-outs', () => {
+    const alarms = resourcesOf(synth, 'AWS::CloudWatch::Alarm').map(([, alarm]) => `${String(alarm.Namespace)}/${String(alarm.MetricName)}`);
+    expect(alarms.sort()).toEqual(
+      [
+        'AWS/ApiGateway/5xx',
+        ...Array(5).fill('AWS/Lambda/Errors'),
+        ...Array(5).fill('AWS/Lambda/Throttles'),
+        'AWS/SQS/ApproximateNumberOfMessagesVisible',
+        'AWS/States/ExecutionsFailed',
+        'AWS/States/ExecutionsTimedOut',
+      ].sort(),
+    );
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetters, 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('outputs the API URL and the bucket name', () => {
+    synth.template.hasOutput('ApiUrl', { Value: Match.anyValue() });
+    synth.template.hasOutput('BucketName', { Value: { Ref: bucket } });
+  });
+});
+
+describe('the stack with IAM on /predict, CORS and a lower fan-out threshold (as -c strings)', () => {
+  let synth: Synthesized;
+
+  beforeAll(async () => {
+    synth = await synthesize({
+      predictRequiresIam: 'true',
+      corsOrigins: 'https://a.example.org,https://b.example.org',
+      fanoutRowThreshold: '5000',
+      predictReservedConcurrency: '0',
+    });
+  });
+  afterAll(() => synth?.dispose());
+
+  it('requires SigV4 on POST /predict only, and still passes cdk-nag', () => {
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /predict', AuthorizationType: 'AWS_IAM' });
+    for (const key of ['$default', 'GET /', 'GET /health', 'GET /openapi.json']) {
+      synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key, AuthorizationType: 'NONE' });
+    }
+    expect(synth.validationReport.pluginReports).toEqual([]);
+  });
+
+  it('allows the configured origins, with the SigV4 headers', () => {
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: ['https://a.example.org', 'https://b.example.org'],
+        AllowHeaders: Match.arrayWith(['authorization', 'x-amz-date', 'x-amz-security-token']),
+      }),
+    });
+  });
+
+  it('passes the threshold to evaluate and leaves predict unreserved', () => {
+    synth.template.hasResourceProperties(FUNCTION, {
+      ImageConfig: { Command: ['evaluate.handler'] },
+      Environment: { Variables: Match.objectLike({ FANOUT_ROW_THRESHOLD: '5000' }) },
+    });
+    synth.template.hasResourceProperties(FUNCTION, {
+      ImageConfig: { Command: ['predict.handler'] },
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+  });
+});
