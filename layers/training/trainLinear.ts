@@ -98,17 +98,19 @@ function fit(docs: readonly DocCounts[], truth: readonly number[][], rows: numbe
   return { vocab, model, design };
 }
 
-/**
- * K-fold cross-validation (for honest metrics and threshold tuning), then the final fit on every row.
- * Thresholds are tuned on out-of-fold probabilities only: training rows never judge their own model.
- */
-export function trainLinear(texts: readonly string[], truth: readonly number[][], config: TrainConfig, onProgress?: ProgressFn): TrainedLinear {
-  const n = texts.length;
-  const L = LABELS.length;
-  onProgress?.('featurize', 0, n);
-  const docs = featurizeCorpus(texts, config.features, (done) => onProgress?.('featurize', done, n));
-  onProgress?.('featurize', n, n);
+export interface CrossValidationRun {
+  cv: CrossValidation;
+  thresholds: Thresholds;
+  foldIterations: number[];
+}
 
+/**
+ * K-fold cross-validation of one configuration on pre-featurised documents: out-of-fold probabilities, thresholds
+ * tuned on them, and the metrics (at 0.5, cross-fitted, tuned in-sample). Used by training and model selection.
+ */
+export function crossValidate(docs: readonly DocCounts[], truth: readonly number[][], config: TrainConfig, onProgress?: ProgressFn): CrossValidationRun {
+  const n = docs.length;
+  const L = LABELS.length;
   const foldOf = kFoldAssignment(n, config.folds, config.seed);
   const oof = new Float64Array(n * L);
   const foldIterations: number[] = [];
@@ -132,14 +134,9 @@ export function trainLinear(texts: readonly string[], truth: readonly number[][]
     const fold = tuneThresholds(oof, truth, all.filter((i) => foldOf[i] !== f));
     for (let i = 0; i < n; i++) if (foldOf[i] === f) crossFitted.add(truth[i]!, decide(oof.subarray(i * L, i * L + L), fold));
   }
-
-  onProgress?.('final', 0, 1);
-  const final = fit(docs, truth, all, config);
-  onProgress?.('final', 1, 1);
   return {
-    vocab: final.vocab,
-    model: final.model,
     thresholds,
+    foldIterations,
     cv: {
       folds: config.folds,
       seed: config.seed,
@@ -147,6 +144,28 @@ export function trainLinear(texts: readonly string[], truth: readonly number[][]
       cross_fitted: crossFitted.result(),
       tuned_in_sample: scoreThresholds(oof, truth, thresholds),
     },
-    iterations: { folds: foldIterations, final: final.model.iterations },
+  };
+}
+
+/**
+ * K-fold cross-validation (for honest metrics and threshold tuning), then the final fit on every row.
+ * Thresholds are tuned on out-of-fold probabilities only: training rows never judge their own model.
+ */
+export function trainLinear(texts: readonly string[], truth: readonly number[][], config: TrainConfig, onProgress?: ProgressFn): TrainedLinear {
+  const n = texts.length;
+  onProgress?.('featurize', 0, n);
+  const docs = featurizeCorpus(texts, config.features, (done) => onProgress?.('featurize', done, n));
+  onProgress?.('featurize', n, n);
+  const run = crossValidate(docs, truth, config, onProgress);
+  const all = Array.from({ length: n }, (_, i) => i);
+  onProgress?.('final', 0, 1);
+  const final = fit(docs, truth, all, config);
+  onProgress?.('final', 1, 1);
+  return {
+    vocab: final.vocab,
+    model: final.model,
+    thresholds: run.thresholds,
+    cv: run.cv,
+    iterations: { folds: run.foldIterations, final: final.model.iterations },
   };
 }

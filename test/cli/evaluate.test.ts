@@ -1,0 +1,56 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../scripts/evaluate.ts';
+import { EXIT, exitCodeFor, UsageError } from '../../scripts/cli.ts';
+import { syntheticCsv } from '../support/csvFixtures.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cac-cli-'));
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+});
+afterAll(async () => {
+  vi.restoreAllMocks();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('npm run evaluate', () => {
+  it('writes predictions.csv, metrics.json, report.txt and report.html for a labelled file', async () => {
+    await writeFile(join(dir, 'labelled.csv'), syntheticCsv({ rows: 40, delimiter: '\t' }));
+    expect(await main([join(dir, 'labelled.csv'), '--out', join(dir, 'out')])).toBe(EXIT.ok);
+    expect((await readdir(join(dir, 'out'))).sort()).toEqual(['metrics.json', 'predictions.csv', 'report.html', 'report.txt']);
+    const metrics = JSON.parse(await readFile(join(dir, 'out', 'metrics.json'), 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(metrics)).toEqual(['n_rows', 'labels', 'micro', 'macro', 'weighted', 'samples', 'per_label', 'subset_accuracy', 'hamming_loss']);
+    expect(await readFile(join(dir, 'out', 'report.txt'), 'utf8')).toMatch(/Weighted F1: 0\.\d{4}/);
+  });
+
+  it('writes error.json instead, exits 65, and removes an earlier run\'s results', async () => {
+    await writeFile(join(dir, 'bad.csv'), 'title;abstract;group\nt;a;cardio|lungs\n');
+    expect(await main([join(dir, 'bad.csv'), '--out', join(dir, 'out')])).toBe(EXIT.dataError);
+    expect(await readdir(join(dir, 'out'))).toEqual(['error.json']);
+    const error = JSON.parse(await readFile(join(dir, 'out', 'error.json'), 'utf8')) as { error: { details: { line: number; column: number }[] } };
+    expect(error.error.details[0]).toMatchObject({ line: 2, column: 3 });
+  });
+
+  it('defaults the output folder to ./results/<input name>/', async () => {
+    const cwd = process.cwd();
+    await writeFile(join(dir, 'named.csv'), syntheticCsv({ rows: 5, labelled: false }));
+    process.chdir(dir);
+    try {
+      expect(await main([join(dir, 'named.csv'), '--quiet'])).toBe(EXIT.ok);
+      expect((await readdir(join(dir, 'results', 'named'))).sort()).toEqual(['predictions.csv', 'report.html', 'report.txt']);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('treats a missing file, an unknown flag or a bad model folder as errors with their own exit codes', async () => {
+    await expect(main([join(dir, 'nope.csv')])).rejects.toSatisfy((e) => exitCodeFor(e) === EXIT.noInput);
+    await expect(main(['x.csv', '--frobnicate'])).rejects.toBeInstanceOf(UsageError);
+    await writeFile(join(dir, 'ok.csv'), syntheticCsv({ rows: 2 }));
+    await expect(main([join(dir, 'ok.csv'), '--model', dir])).rejects.toSatisfy((e) => exitCodeFor(e) === EXIT.config);
+  });
+});

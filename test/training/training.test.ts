@@ -1,0 +1,110 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FeatureExtractor, countOccurrences } from '#core/backends/linear/features.ts';
+import { loadClassifier } from '#core/classifier.ts';
+import { ModelLoadError } from '#core/errors.ts';
+import { minimizeLbfgs } from '../../layers/training/lbfgs.ts';
+import { kFoldAssignment } from '../../layers/training/trainLinear.ts';
+import { DEFAULT_TRAIN_CONFIG } from '../../layers/training/trainLinear.ts';
+import { train } from '../../scripts/train.ts';
+import { syntheticCsv } from '../support/csvFixtures.ts';
+
+describe('features', () => {
+  const config = { hashBits: 20, wordNgrams: [1, 2] as [number, number], charNgrams: [2, 5] as [number, number], sublinearTf: true };
+
+  it('emits scikit-learn char_wb n-gram counts: every 2..5-gram of each space-padded word', () => {
+    // " ab " has 3 bigrams, 2 trigrams, 1 four-gram; " abc " has 4 + 3 + 2 + 1.
+    const raw = new FeatureExtractor(config).extract('ab abc');
+    expect(raw.char.length).toBe(3 + 2 + 1 + (4 + 3 + 2 + 1));
+  });
+
+  it('emits word unigrams and bigrams of tokens with at least two word characters', () => {
+    // tokens: "heart", "failure", "nyha" ("a" and "2" are too short) → 3 unigrams + 2 bigrams.
+    const raw = new FeatureExtractor(config).extract('heart failure (a) nyha 2');
+    expect(raw.word.length).toBe(5);
+  });
+
+  it('counts repeated n-grams once per bucket with their frequency', () => {
+    const counts = countOccurrences(Int32Array.from([5, 3, 5, 5, 9]));
+    expect(Array.from(counts.index)).toEqual([3, 5, 9]);
+    expect(Array.from(counts.count)).toEqual([1, 3, 1]);
+  });
+});
+
+describe('optimiser and folds', () => {
+  it('L-BFGS finds the minimum of a convex quadratic', () => {
+    const target = [3, -2, 0.5];
+    const result = minimizeLbfgs(
+      (x, g) => {
+        let f = 0;
+        for (let i = 0; i < x.length; i++) {
+          const d = x[i]! - target[i]!;
+          f += (i + 1) * d * d;
+          g[i] = 2 * (i + 1) * d;
+        }
+        return f;
+      },
+      new Float64Array(3),
+      { maxIterations: 100, history: 5, tolerance: 1e-10 },
+    );
+    expect(result.converged).toBe(true);
+    Array.from(result.x).forEach((v, i) => expect(v).toBeCloseTo(target[i]!, 6));
+  });
+
+  it('assigns shuffled folds of equal size, the same for the same seed', () => {
+    const a = kFoldAssignment(103, 5, 0);
+    expect(Array.from(a)).toEqual(Array.from(kFoldAssignment(103, 5, 0)));
+    expect(Array.from(a)).not.toEqual(Array.from(kFoldAssignment(103, 5, 1)));
+    const sizes = [0, 1, 2, 3, 4].map((f) => a.filter((x) => x === f).length);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('training', () => {
+  let dir: string;
+  const fast = { ...DEFAULT_TRAIN_CONFIG, maxIterations: 30, features: { ...DEFAULT_TRAIN_CONFIG.features, hashBits: 16 } };
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cac-train-'));
+    await writeFile(join(dir, 'train.csv'), syntheticCsv({ rows: 200, seed: 9, delimiter: ';' }));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('is deterministic: the same data and seed give byte-identical artifacts', async () => {
+    await train(join(dir, 'train.csv'), join(dir, 'a'), fast);
+    await train(join(dir, 'train.csv'), join(dir, 'b'), fast);
+    for (const file of ['model.json', 'weights.bin']) {
+      expect(Buffer.compare(await readFile(join(dir, 'a', file)), await readFile(join(dir, 'b', file)))).toBe(0);
+    }
+  });
+
+  it('records cross-validated metrics, thresholds and provenance in model.json, and the model loads and predicts', async () => {
+    const manifest = JSON.parse(await readFile(join(dir, 'a', 'model.json'), 'utf8')) as {
+      metrics: { weighted_f1: number; cv: { folds: number } };
+      provenance: { data: { rows: number; sha256: string }; code_version: string };
+    };
+    expect(manifest.metrics.cv.folds).toBe(5);
+    expect(manifest.metrics.weighted_f1).toBeGreaterThan(0.8);
+    expect(manifest.provenance.data).toMatchObject({ rows: 200, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const classifier = await loadClassifier(join(dir, 'a'));
+    const [p] = await classifier.classify(['Coronary artery disease and heart failure with troponin rise']);
+    expect(p!.labels).toEqual([0]);
+  });
+
+  it('refuses weights that do not match the manifest\'s sha256', async () => {
+    const weights = await readFile(join(dir, 'b', 'weights.bin'));
+    weights[weights.length - 1] ^= 0xff;
+    await writeFile(join(dir, 'b', 'weights.bin'), weights);
+    await expect(loadClassifier(join(dir, 'b'))).rejects.toBeInstanceOf(ModelLoadError);
+  });
+});
+
+describe('the committed embedded model', () => {
+  it('loads and tags the original project\'s example as cardiovascular', async () => {
+    const classifier = await loadClassifier();
+    const [p] = await classifier.classify(['Patient presents with chest pain and elevated troponin levels.']);
+    expect(p!.labels).toContain(0);
+    expect(classifier.manifest.provenance).toMatchObject({ data: { file: 'challenge_train.csv', rows: 2964 } });
+  });
+});
