@@ -94,7 +94,7 @@ describe('training', () => {
 
   it('refuses weights that do not match the manifest\'s sha256', async () => {
     const weights = await readFile(join(dir, 'b', 'weights.bin'));
-    weights[weights.length - 1] ^= 0xff;
+    weights.writeUInt8(weights.readUInt8(weights.length - 1) ^ 0xff, weights.length - 1);
     await writeFile(join(dir, 'b', 'weights.bin'), weights);
     await expect(loadClassifier(join(dir, 'b'))).rejects.toBeInstanceOf(ModelLoadError);
   });
