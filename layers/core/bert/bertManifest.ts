@@ -1,0 +1,37 @@
+import { isAbsolute, normalize } from 'node:path';
+import { z } from 'zod';
+import { ModelLoadError } from '../errors.ts';
+
+/** A path inside the model folder: relative, without `..`, so a manifest cannot point the loader elsewhere. */
+const innerPath = z.string().min(1).refine((p) => !isAbsolute(p) && !normalize(p).startsWith('..'), {
+  message: 'must be a relative path inside the model folder',
+});
+
+/**
+ * `backendConfig` of a `bert-onnx` model.json, written by the exporter and validated once by the backend.
+ * Strict, so a misspelt key fails loudly instead of being ignored.
+ */
+export const bertBackendConfigSchema = z.object({
+  /** What feeds the classifier: the [CLS] hidden state (the real checkpoint) or BERT's pooler over it. */
+  head: z.enum(['cls', 'pooler']),
+  /** Tokens per text including [CLS] and [SEP]. */
+  maxLength: z.number().int().min(3).max(512),
+  /** The variant loaded unless `LoadOptions.precision` says otherwise. */
+  precision: z.enum(['fp32', 'int8']),
+  files: z.object({ fp32: innerPath, int8: innerPath.optional() }).strict(),
+  /** Which operator set each graph uses (informational: all run on onnxruntime's CPU provider). */
+  graph: z.object({ fp32: z.enum(['plain', 'fused']), int8: z.enum(['plain', 'fused']).optional() }).strict().optional(),
+  /** Texts per onnxruntime call. */
+  batchSize: z.number().int().min(1).max(256).optional(),
+}).strict();
+
+export type BertBackendConfig = z.infer<typeof bertBackendConfigSchema>;
+
+export function parseBertBackendConfig(raw: unknown, where: string): BertBackendConfig {
+  const parsed = bertBackendConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `backendConfig.${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ModelLoadError(`${where} is not a valid bert-onnx manifest: ${issues}`);
+  }
+  return parsed.data;
+}
