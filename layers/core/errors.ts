@@ -34,6 +34,21 @@ export class InputError extends ClassifierError {
   }
 }
 
+/** Rows that cannot be evaluated: the file fails, and every bad row is named (up to a limit; `total` counts all). */
+export class InvalidRowsError extends InputError {
+  readonly total: number;
+  constructor(total: number, details: ProblemDetail[]) {
+    const more = total > details.length ? ` (the first ${details.length} are listed)` : '';
+    super(
+      'invalid_rows',
+      `${total} problem${total > 1 ? 's' : ''} in rows that cannot be evaluated${more}; the file was not evaluated, fix these rows and upload it again`,
+      details,
+    );
+    this.name = 'InvalidRowsError';
+    this.total = total;
+  }
+}
+
 /** A model folder that cannot be loaded (missing files, bad manifest, unknown backend). */
 export class ModelLoadError extends ClassifierError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Classifier } from '../../core/classifier.ts';
 import { openCsv, type CsvHeader, DELIMITERS } from '../../core/csv/csvReader.ts';
 import { predictionsHeader } from '../../core/csv/predictionsCsv.ts';
-import { InputError, type ProblemDetail } from '../../core/errors.ts';
+import { InputError, InvalidRowsError, type ProblemDetail } from '../../core/errors.ts';
 import { LABELS } from '../../core/labels.ts';
 import { MetricsAccumulator } from '../../core/metrics.ts';
 import { evaluateCsv } from '../../core/pipeline/evaluateCsv.ts';
@@ -134,8 +134,8 @@ export async function processChunk(event: ChunkEvent, store: ObjectStore, classi
     } catch (error) {
       await upload.abort();
       if (!(error instanceof InputError)) throw error;
-      const count = error.message.match(/^(\d+) problem/)?.[1];
-      state = { index: item.index, rows: 0, predictedCounts: LABELS.map(() => 0), problems: error.details, problemCount: count ? Number(count) : error.details.length };
+      const total = error instanceof InvalidRowsError ? error.total : error.details.length;
+      state = { index: item.index, rows: 0, predictedCounts: LABELS.map(() => 0), problems: error.details, problemCount: total };
       problems += state.problemCount!;
     }
     await store.putText(bucket, `${partsPrefix}${partName(item.index, 'json')}`, JSON.stringify(state), 'application/json');
@@ -164,12 +164,7 @@ export async function aggregate(event: AggregateEvent, store: ObjectStore, manif
     for (const p of state.problems ?? []) if (problems.length < maxProblems) problems.push(p as ProblemDetail);
   }
   if (problemCount > 0) {
-    const more = problemCount > problems.length ? ` (the first ${problems.length} are listed)` : '';
-    await writeError(store, bucket, resultPrefix, source, new InputError(
-      'invalid_rows',
-      `${problemCount} problem${problemCount > 1 ? 's' : ''} in rows that cannot be evaluated${more}; the file was not evaluated, fix these rows and upload it again`,
-      problems,
-    ));
+    await writeError(store, bucket, resultPrefix, source, new InvalidRowsError(problemCount, problems));
     await store.delete(bucket, await store.list(bucket, partsPrefix));
     return { rows: 0, rejected: true };
   }

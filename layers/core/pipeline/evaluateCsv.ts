@@ -2,7 +2,7 @@ import type { Classifier } from '../classifier.ts';
 import { openCsv, type CsvHeader, type CsvReadOptions } from '../csv/csvReader.ts';
 import { predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
 import { checkRecord } from '../csv/records.ts';
-import { InputError, type ProblemDetail } from '../errors.ts';
+import { InvalidRowsError, type ProblemDetail } from '../errors.ts';
 import { LABELS } from '../labels.ts';
 import { MetricsAccumulator } from '../metrics.ts';
 
@@ -98,14 +98,7 @@ export async function evaluateCsv(
     batch.push({ fields: record.fields, text: rowProblems.text, ...(rowProblems.truth ? { truth: rowProblems.truth } : {}) });
     if (batch.length >= batchSize) await flush();
   }
-  if (problemCount > 0) {
-    const more = problemCount > problems.length ? ` (the first ${problems.length} are listed)` : '';
-    throw new InputError(
-      'invalid_rows',
-      `${problemCount} problem${problemCount > 1 ? 's' : ''} in rows that cannot be evaluated${more}; the file was not evaluated, fix these rows and upload it again`,
-      problems,
-    );
-  }
+  if (problemCount > 0) throw new InvalidRowsError(problemCount, problems);
   await flush();
   return { header, rows, labelled, ...(metrics ? { metrics } : {}), predictedCounts, headerEndByte: csv.headerEndByte };
 }
