@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeEventKey } from '#adapters/evaluation/keys.ts';
 import { main as evaluateCli } from '../../scripts/evaluate.ts';
 import { syntheticCsv } from '../support/csvFixtures.ts';
+import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 import { startTestStack } from '../support/localStack.ts';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -38,27 +38,6 @@ async function list(prefix: string): Promise<string[]> {
   const out = await stack.s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: prefix }));
   return (out.Contents ?? []).map((o) => o.Key!).sort();
 }
-
-const s3Event = (key: string) => ({
-  Records: [
-    {
-      eventVersion: '2.1',
-      eventSource: 'aws:s3',
-      awsRegion: 'us-east-1',
-      eventTime: '2026-11-29T08:00:00.000Z',
-      eventName: 'ObjectCreated:Put',
-      userIdentity: { principalId: 'AWS:TEST' },
-      requestParameters: { sourceIPAddress: '127.0.0.1' },
-      responseElements: { 'x-amz-request-id': 'TEST', 'x-amz-id-2': 'TEST' },
-      s3: {
-        s3SchemaVersion: '1.0',
-        configurationId: 'incoming-csv',
-        bucket: { name: stack.bucket, ownerIdentity: { principalId: 'TEST' }, arn: `arn:aws:s3:::${stack.bucket}` },
-        object: { key: encodeEventKey(key), size: 1 },
-      },
-    },
-  ],
-});
 
 describe('evaluating CSVs dropped into the bucket', () => {
   it('writes predictions, metrics and reports whose metrics equal the CLI\'s for the same file', async () => {
@@ -114,7 +93,7 @@ describe('evaluating CSVs dropped into the bucket', () => {
     await upload('incoming/twice.csv', syntheticCsv({ rows: 50, seed: 3 }));
     const keys = await list('results/twice/');
     const before = await Promise.all(keys.map(read));
-    await stack.evaluate(s3Event('incoming/twice.csv'));
+    await stack.evaluate(s3ObjectCreated(stack.bucket, 'incoming/twice.csv'));
     expect(await list('results/twice/')).toEqual(keys);
     expect(await Promise.all(keys.map(read))).toEqual(before);
   });
@@ -137,12 +116,10 @@ describe('evaluating CSVs dropped into the bucket', () => {
       expect(flaky.failures).toHaveLength(1);
       expect((flaky.failures[0] as Error).name).toBe('ServiceUnavailable');
       // The retry (a second delivery) succeeds.
-      const event = s3Event('incoming/flaky.csv');
-      event.Records[0]!.s3.bucket.name = flaky.bucket;
+      const event = s3ObjectCreated(flaky.bucket, 'incoming/flaky.csv');
       await flaky.evaluate(event);
       calls = 0;
-      const sqs = { Records: [{ messageId: 'm1', receiptHandle: 'r', body: JSON.stringify(event), attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1', SenderId: 's', ApproximateFirstReceiveTimestamp: '1' }, messageAttributes: {}, md5OfBody: 'x', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:1:q', awsRegion: 'us-east-1' }] };
-      expect(await flaky.evaluate(sqs)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+      expect(await flaky.evaluate(sqsBatchOf(event, 'm1'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
     } finally {
       await flaky.stop();
       real.destroy();

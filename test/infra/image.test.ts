@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_DIR, readConfig } from '../../infra/config.ts';
 import { AGGREGATE_PAYLOAD_PATH, CHUNK_BATCH_INPUT } from '../../infra/constructs/fanout.ts';
 import { findHandlers, HANDLERS, prepareImageContext, REPO_ROOT, type ImageManifest } from '../../scripts/prepare-image.ts';
+import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 
 const run = promisify(execFile);
 
@@ -83,47 +84,7 @@ function apiEvent(method: string, path: string, body?: unknown, routeKey = `${me
 
 /** An SQS batch of one message carrying an S3 ObjectCreated notification, keys URL-encoded the way S3 does. */
 function uploadEvent(bucket: string, key: string, size: number) {
-  const s3Key = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
-  const notification = {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime: '2026-11-29T09:00:00.000Z',
-        eventName: 'ObjectCreated:Put',
-        userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
-        requestParameters: { sourceIPAddress: '192.0.2.1' },
-        responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD' },
-        s3: {
-          s3SchemaVersion: '1.0',
-          configurationId: 'incoming-csv',
-          bucket: { name: bucket, ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: s3Key, size, eTag: 'd41d8cd98f00b204e9800998ecf8427e', sequencer: '0055AED6DCD90281E5' },
-        },
-      },
-    ],
-  };
-  return {
-    Records: [
-      {
-        messageId: '059f36b4-87a3-44ab-83d2-661975830a7d',
-        receiptHandle: 'AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a',
-        body: JSON.stringify(notification),
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: '1795942800000',
-          SenderId: 'AIDAIENQZJOLO23YVJ4VO',
-          ApproximateFirstReceiveTimestamp: '1795942800001',
-        },
-        messageAttributes: {},
-        md5OfBody: 'e4e68fb7bd0e697a0ae8f1bb342846b3',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:uploads',
-        awsRegion: 'us-east-1',
-      },
-    ],
-  };
+  return sqsBatchOf(s3ObjectCreated(bucket, key, size));
 }
 
 /** Bare module specifiers a file imports statically (`import ... from "x"`, `import "x"`, `export ... from "x"`). */
