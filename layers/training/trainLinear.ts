@@ -19,7 +19,7 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  features: { hashBits: 20, wordNgrams: [1, 2], charNgrams: [2, 5], sublinearTf: true },
+  features: { hashBits: 20, wordNgrams: [1, 2], charNgrams: [3, 5], sublinearTf: true },
   minDf: 2,
   C: 30,
   alpha: 0.1,
