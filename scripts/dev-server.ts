@@ -53,7 +53,7 @@ async function main(): Promise<number | void> {
       `       s3 cp my.csv s3://${bucket}/incoming/my.csv`,
       `  # results appear under s3://${bucket}/results/my/ (predictions.csv, metrics.json, report.txt, report.html)`,
       `  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER aws --endpoint-url ${s3} --region us-east-1 s3 ls s3://${bucket}/results/my/`,
-      `  # on disk as well: ${dataDir}/${bucket}/results/my/`,
+      `  # s3rver keeps them on disk too, as ${dataDir}/${bucket}/results/my/<name>._S3rver_object`,
       '',
       'Ctrl-C stops everything.',
       '',
