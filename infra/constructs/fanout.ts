@@ -30,6 +30,7 @@ export const CHUNK_BATCH_INPUT = {
   'partsPrefix.$': '$.partsPrefix',
   'columns.$': '$.columns',
   'delimiter.$': '$.delimiter',
+  'etag.$': '$.etag',
 } as const;
 /** The aggregate step's payload: the whole execution input. */
 export const AGGREGATE_PAYLOAD_PATH = '$';
@@ -47,7 +48,7 @@ export interface FanoutProps {
  *   {bucket, key, manifestKey, partsPrefix, resultPrefix, columns, delimiter, rows, items}
  * Chunk invocation (one batch of manifest items; the chunk function reads the CSV bytes itself, so no
  * payload comes near the 256 KB limit):
- *   {Items: [{index, start, end, firstLine, firstRow, rows}, ...], BatchInput: {bucket, key, partsPrefix, columns, delimiter}}
+ *   {Items: [{index, start, end, firstLine, firstRow, rows}, ...], BatchInput: {bucket, key, partsPrefix, columns, delimiter, etag}}
  */
 export class Fanout extends Construct {
   readonly stateMachine: StateMachine;

@@ -2,6 +2,9 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticCsv } from '../support/csvFixtures.ts';
+import { ObjectChangedError, planFanout, processChunk, type ChunkEvent } from '#adapters/evaluation/fanout.ts';
+import { ObjectStore } from '#adapters/s3/objectStore.ts';
+import { loadClassifier } from '#core/classifier.ts';
 import { startTestStack } from '../support/localStack.ts';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
@@ -43,6 +46,20 @@ describe('fan-out of large CSVs', () => {
     expect(inline.fanouts).toBe(0);
     expect(fanned.fanouts).toBe(1);
   }, 120_000);
+
+  it('never reads byte ranges from another version of the object than the one it planned on', async () => {
+    const store = new ObjectStore(fanned.s3);
+    await fanned.s3.send(new PutObjectCommand({ Bucket: fanned.bucket, Key: 'incoming/moving.csv', Body: syntheticCsv({ rows: 1_500, seed: 2 }) }));
+    await fanned.idle();
+    const plan = (await planFanout(store, fanned.bucket, 'incoming/moving.csv', 1_000, 500))!;
+    const items = JSON.parse(await store.readText(fanned.bucket, plan.manifestKey)) as ChunkEvent['Items'];
+    // A new version of the file arrives while the planned chunks are still to run.
+    await fanned.s3.send(new PutObjectCommand({ Bucket: fanned.bucket, Key: 'incoming/moving.csv', Body: syntheticCsv({ rows: 1_500, seed: 3 }) }));
+    await fanned.idle();
+    const event: ChunkEvent = { Items: items.slice(0, 1), BatchInput: { bucket: plan.bucket, key: plan.key, partsPrefix: plan.partsPrefix, columns: plan.columns, delimiter: plan.delimiter, etag: plan.etag } };
+    const classifier = await loadClassifier();
+    await expect(processChunk(event, store, classifier)).rejects.toBeInstanceOf(ObjectChangedError);
+  });
 
   it('rejects a fanned-out file with bad rows through error.json, naming each row, and leaves no parts behind', async () => {
     const lines = syntheticCsv({ rows: 3_000, seed: 5 }).split('\n');

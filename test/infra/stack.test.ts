@@ -107,6 +107,7 @@ describe('the stack with default context', () => {
           'partsPrefix.$': '$.partsPrefix',
           'columns.$': '$.columns',
           'delimiter.$': '$.delimiter',
+          'etag.$': '$.etag',
         },
       },
       // Child summaries are dropped, so the map's output cannot grow past the 256 KB payload limit.

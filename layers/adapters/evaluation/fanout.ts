@@ -44,6 +44,8 @@ export const fanoutInputSchema = z.object({
   resultPrefix: z.string().min(1),
   columns: headerSchema.shape.columns,
   delimiter: headerSchema.shape.delimiter,
+  /** ETag of the object version the manifest was planned on; chunks read only that version. */
+  etag: z.string().min(1),
   rows: z.number().int().nonnegative(),
   items: z.number().int().nonnegative(),
 });
@@ -58,6 +60,7 @@ export const chunkEventSchema = z.object({
     partsPrefix: z.string().min(1),
     columns: headerSchema.shape.columns,
     delimiter: headerSchema.shape.delimiter,
+    etag: z.string().min(1),
   }),
 });
 export type ChunkEvent = z.infer<typeof chunkEventSchema>;
@@ -75,6 +78,14 @@ const partStateSchema = z.object({
 });
 type PartState = z.infer<typeof partStateSchema>;
 
+/** The object was replaced after the fan-out was planned: its byte ranges no longer describe it. */
+export class ObjectChangedError extends Error {
+  constructor(bucket: string, key: string, planned: string, found: string | undefined) {
+    super(`s3://${bucket}/${key} changed since the fan-out was planned (ETag ${planned}, now ${found ?? 'none'}); the new upload is evaluated by its own run`);
+    this.name = 'ObjectChangedError';
+  }
+}
+
 const partName = (index: number, ext: string): string => `part-${String(index).padStart(6, '0')}.${ext}`;
 
 /**
@@ -83,7 +94,9 @@ const partName = (index: number, ext: string): string => `part-${String(index).p
  * A malformed file throws the same InputError the inline path would.
  */
 export async function planFanout(store: ObjectStore, bucket: string, key: string, rowThreshold: number, rowsPerItem = 1000): Promise<FanoutInput | undefined> {
-  const csv = await openCsv(await store.read(bucket, key));
+  const object = await store.open(bucket, key);
+  if (!object.etag) throw new Error(`s3://${bucket}/${key} came without an ETag`);
+  const csv = await openCsv(object.body);
   const items: ManifestItem[] = [];
   let rows = 0;
   let current: ManifestItem | undefined;
@@ -109,12 +122,12 @@ export async function planFanout(store: ObjectStore, bucket: string, key: string
   // Clear parts of an earlier run of the same key: the aggregate must see only this run's parts.
   await store.delete(bucket, await store.list(bucket, partsPrefix));
   await store.putText(bucket, manifestKey, JSON.stringify(items), 'application/json');
-  return { bucket, key, manifestKey, partsPrefix, resultPrefix, columns: csv.header.columns, delimiter: csv.header.delimiter, rows, items: items.length };
+  return { bucket, key, manifestKey, partsPrefix, resultPrefix, columns: csv.header.columns, delimiter: csv.header.delimiter, etag: object.etag, rows, items: items.length };
 }
 
 /** One chunk invocation: each item's rows predicted and written as a headerless part plus its metrics state. */
 export async function processChunk(event: ChunkEvent, store: ObjectStore, classifier: Classifier): Promise<{ items: number; rows: number; problems: number }> {
-  const { bucket, key, partsPrefix, columns, delimiter } = event.BatchInput;
+  const { bucket, key, partsPrefix, columns, delimiter, etag } = event.BatchInput;
   const header: CsvHeader = headerFromColumns(columns, delimiter);
   let rows = 0;
   let problems = 0;
@@ -122,7 +135,10 @@ export async function processChunk(event: ChunkEvent, store: ObjectStore, classi
     const upload = store.upload(bucket, `${partsPrefix}${partName(item.index, 'csv')}`, CONTENT_TYPES[RESULT_FILES.predictions]!);
     let state: PartState;
     try {
-      const summary = await evaluateCsv(await store.read(bucket, key, { start: item.start, end: item.end - 1 }), classifier, upload.sink, {
+      const object = await store.open(bucket, key, { start: item.start, end: item.end - 1 }, etag);
+      // S3 already refuses a changed object (If-Match → 412); checking the ETag too keeps S3-compatible servers honest.
+      if (object.etag !== etag) throw new ObjectChangedError(bucket, key, etag, object.etag);
+      const summary = await evaluateCsv(object.body, classifier, upload.sink, {
         header,
         firstLine: item.firstLine,
         firstByte: item.start,

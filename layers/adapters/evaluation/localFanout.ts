@@ -23,7 +23,7 @@ export async function runLocalFanout(input: FanoutInput, options: LocalFanoutOpt
   for (let i = 0; i < items.length; i += maxItemsPerBatch) {
     batches.push({
       Items: items.slice(i, i + maxItemsPerBatch),
-      BatchInput: { bucket: input.bucket, key: input.key, partsPrefix: input.partsPrefix, columns: input.columns, delimiter: input.delimiter },
+      BatchInput: { bucket: input.bucket, key: input.key, partsPrefix: input.partsPrefix, columns: input.columns, delimiter: input.delimiter, etag: input.etag },
     });
   }
   let next = 0;

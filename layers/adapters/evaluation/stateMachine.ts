@@ -3,8 +3,9 @@ import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@
 import type { FanoutInput } from './fanout.ts';
 
 /**
- * Starts the fan-out state machine. The execution name is derived from the input, so a redelivered event
- * (same object, same plan) maps to the same execution instead of starting a second one.
+ * Starts the fan-out state machine. The execution name is derived from the input, which includes the object's
+ * ETag: a redelivered event (same object version) maps to the same execution instead of starting a second one,
+ * while a new upload of the key gets its own.
  */
 export function stateMachineStarter(sfn: SFNClient, stateMachineArn: string): (input: FanoutInput) => Promise<void> {
   return async (input) => {

@@ -23,12 +23,20 @@ export class ObjectStore {
   constructor(private readonly s3: S3Client) {}
 
   /** The object's bytes as a stream; `range` is inclusive, as in HTTP. */
-  async read(bucket: string, key: string, range?: { start: number; end: number }): Promise<AsyncIterable<Uint8Array>> {
+  async read(bucket: string, key: string, range?: { start: number; end: number }, ifMatch?: string): Promise<AsyncIterable<Uint8Array>> {
+    return (await this.open(bucket, key, range, ifMatch)).body;
+  }
+
+  /**
+   * The object's bytes and its ETag. With `ifMatch`, S3 refuses (412) when the object changed since that ETag was
+   * read: fan-out chunks use it so that byte ranges planned on one version are never read from another.
+   */
+  async open(bucket: string, key: string, range?: { start: number; end: number }, ifMatch?: string): Promise<{ body: AsyncIterable<Uint8Array>; etag: string | undefined }> {
     try {
       const out = await this.s3.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
+        new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}), ...(ifMatch ? { IfMatch: ifMatch } : {}) }),
       );
-      return out.Body as AsyncIterable<Uint8Array>;
+      return { body: out.Body as AsyncIterable<Uint8Array>, etag: out.ETag };
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') throw new ObjectNotFound(bucket, key, { cause: error });
       throw error;
