@@ -7,7 +7,6 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '#adapters/config.ts';
 import { ConfigError } from '#core/errors.ts';
-import { loadClassifier } from '#core/classifier.ts';
 import { reportFailure, runCli } from './cli.ts';
 import { startLocalStack } from './local/localStack.ts';
 
@@ -23,10 +22,6 @@ async function main(): Promise<number | void> {
   const config = loadConfig();
   const bucket = process.env.BUCKET?.trim() || 'abstracts';
   const dataDir = resolve(process.env.DATA_DIR ?? '.local/s3');
-  // Fail fast on a bad model folder, before printing endpoints that would not work.
-  const probe = await loadClassifier(config.modelDir);
-  const { name, version, backend } = probe.manifest;
-  await probe.dispose();
   const stack = await startLocalStack({
     port: port('PORT', 8000),
     s3Port: port('S3_PORT', 4568),
@@ -37,6 +32,15 @@ async function main(): Promise<number | void> {
     ...(process.env.FANOUT_ROW_THRESHOLD ? { fanoutRowThreshold: config.fanout.rowThreshold } : {}),
     logLevel: config.logLevel,
   });
+  // Load the model now (the handlers share it): a bad model folder fails here, before any endpoint is printed.
+  let manifest;
+  try {
+    manifest = await stack.ready();
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  const { name, version, backend } = manifest;
   const s3 = stack.s3Endpoint;
   process.stdout.write(
     [

@@ -37,9 +37,11 @@ export async function main(argv: string[]): Promise<number> {
 
   let size: number;
   try {
-    size = (await stat(input)).size;
+    const info = await stat(input);
+    if (!info.isFile()) throw new Error('not a file');
+    size = info.size;
   } catch {
-    throw new InputError('no_input', `cannot read input file ${input}`);
+    throw new InputError('no_input', `cannot read input file ${input} (missing, or not a file)`);
   }
   const classifier = await loadClassifier(values.model, { ...(precision ? { precision } : {}), ...(batchSize ? { batchSize } : {}) });
   await mkdir(outDir, { recursive: true });

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { encodeWeights, type LinearConfig } from '#core/backends/linear.ts';
@@ -45,6 +45,7 @@ function progress(): (stage: TrainStage, done: number, total: number) => void {
 }
 
 export async function train(dataPath: string, outDir: string, config: TrainConfig): Promise<ModelManifest> {
+  await refuseNonModelFolder(outDir);
   let raw: Buffer;
   try {
     raw = await readFile(dataPath);
@@ -118,6 +119,19 @@ export async function train(dataPath: string, outDir: string, config: TrainConfi
       `(at 0.5: ${trained.cv.at_0_5.weighted.f1.toFixed(4)}); ${trained.vocab.buckets.length} features, ${(weights.length / 1e6).toFixed(1)} MB → ${outDir}\n`,
   );
   return manifest;
+}
+
+/** `--out` replaces a model folder; it must never wipe another folder (a typo such as `--out layers/models`). */
+async function refuseNonModelFolder(dir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return;
+  }
+  if (entries.length > 0 && !entries.includes('model.json')) {
+    throw new UsageError(`--out ${dir} exists and is not a model folder (no model.json): refusing to replace it`);
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -4,10 +4,10 @@ import { BlockPublicAccess, Bucket, BucketEncryption, EventType, ObjectOwnership
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+// The S3 layout is the functions' own (layers/adapters/evaluation/keys.ts); the policies follow it.
+import { INCOMING_PREFIX, RESULTS_PREFIX } from '../../layers/adapters/evaluation/keys.ts';
 
-/** Users upload here; results come back under this prefix (see DESIGN.md "S3 layout"). */
-export const INCOMING_PREFIX = 'incoming/';
-export const RESULTS_PREFIX = 'results/';
+export { INCOMING_PREFIX, RESULTS_PREFIX };
 
 /** Writing results (multipart uploads included) and deleting stale ones, as every writer of results/ does. */
 export const WRITE_RESULTS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'];

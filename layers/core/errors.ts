@@ -1,6 +1,6 @@
 /**
  * Named errors of the core. Adapters map them to HTTP status codes and CLI exit codes in one place each
- * (functions/shared/httpErrors.ts and scripts/cli.ts); nothing else inspects error classes.
+ * (layers/adapters/http.ts and scripts/cli.ts).
  */
 
 export interface ErrorLocation {

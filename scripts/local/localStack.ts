@@ -18,6 +18,7 @@ import { runLocalFanout } from '#adapters/evaluation/localFanout.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { memoizedClassifier, memoizedManifest } from '#adapters/modelProvider.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
+import type { ModelManifest } from '#core/manifest.ts';
 
 export interface LocalStackOptions {
   host?: string;
@@ -49,6 +50,8 @@ export interface LocalStack {
   failures: unknown[];
   /** Files handed to the local fan-out runner so far. */
   readonly fanouts: number;
+  /** Loads the model (once, shared with the handlers) and returns its manifest; throws if it cannot be loaded. */
+  ready(): Promise<ModelManifest>;
   stop(): Promise<void>;
 }
 
@@ -66,7 +69,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const s3 = new S3Client({ endpoint: s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   const store = new ObjectStore(options.evaluateS3Client ?? s3);
 
-  const getClassifier = memoizedClassifier(options.modelDir);
+  const loadOnce = memoizedClassifier(options.modelDir);
+  let loaded = false;
+  const getClassifier = () => {
+    loaded = true;
+    return loadOnce();
+  };
   const predict = createPredictHandler({ getClassifier, limits, logger });
   const info = createInfoHandler({ getManifest: memoizedManifest(options.modelDir), limits, logger });
   const fanoutStore = new ObjectStore(s3);
@@ -111,10 +119,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
 
   const server = createServer((req, res) => {
-    void serve(req, predict, info, limits).then(({ statusCode, headers, body }) => {
-      res.writeHead(statusCode, headers);
-      res.end(body);
-    });
+    serve(req, predict, info, limits).then(
+      ({ statusCode, headers, body }) => {
+        res.writeHead(statusCode, headers);
+        res.end(body);
+      },
+      (error: unknown) => {
+        // The handlers never throw; what fails here is the connection itself (a client that went away mid-body).
+        logger.info('request aborted by the client', { error: error instanceof Error ? error.message : String(error) });
+        if (!res.headersSent && !res.destroyed) res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"code":"aborted","message":"the request was aborted"}}');
+        else res.destroy();
+      },
+    );
   });
   const port = await listen(server, options.port ?? 8000, host);
   const apiUrl = `http://${host}:${port}`;
@@ -129,6 +145,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     get fanouts() {
       return fanouts;
     },
+    ready: async () => (await getClassifier()).manifest,
     idle: async () => {
       let seen: Promise<void>;
       do {
@@ -142,7 +159,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await queue;
       await s3rver.close();
       s3.destroy();
-      (await getClassifier().catch(() => undefined))?.dispose();
+      if (loaded) await (await loadOnce().catch(() => undefined))?.dispose();
     },
   };
 }

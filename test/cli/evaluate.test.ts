@@ -49,6 +49,7 @@ describe('npm run evaluate', () => {
 
   it('treats a missing file, an unknown flag or a bad model folder as errors with their own exit codes', async () => {
     await expect(main([join(dir, 'nope.csv')])).rejects.toSatisfy((e) => exitCodeFor(e) === EXIT.noInput);
+    await expect(main([dir])).rejects.toSatisfy((e) => exitCodeFor(e) === EXIT.noInput);
     await expect(main(['x.csv', '--frobnicate'])).rejects.toBeInstanceOf(UsageError);
     await writeFile(join(dir, 'ok.csv'), syntheticCsv({ rows: 2 }));
     await expect(main([join(dir, 'ok.csv'), '--model', dir])).rejects.toSatisfy((e) => exitCodeFor(e) === EXIT.config);

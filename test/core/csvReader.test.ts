@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { detectDelimiter, openCsv, type CsvRecord } from '#core/csv/csvReader.ts';
+import { detectDelimiter, headerFrom, MAX_RECORD_CHARS, openCsv, type CsvRecord } from '#core/csv/csvReader.ts';
 import { InputError } from '#core/errors.ts';
 
 const source = (text: string, chunkSize = 7): AsyncIterable<Uint8Array> => {
@@ -93,6 +93,31 @@ describe('errors that say what and where', () => {
     const error = await failure('title,abstract\nT,A\n"open,quote\n');
     expect(error.code).toBe('malformed_csv');
     expect(error.details[0]!.line).toBeGreaterThanOrEqual(3);
+  });
+
+  it('rejects a record over the size limit instead of buffering the rest of the file', async () => {
+    const error = await failure(`title,abstract\nT,"${'x'.repeat(MAX_RECORD_CHARS + 10)}`);
+    expect(error.code).toBe('malformed_csv');
+    expect(error.details[0]!.line).toBe(2);
+  });
+
+  it('numbers syntax errors in a slice of a file from the slice\'s first line', async () => {
+    const csv = await openCsv(source('a,b\n"open,quote\n'), { header: headerFrom(['title', 'abstract'], ','), firstLine: 5000 });
+    const error = await (async () => {
+      try {
+        for await (const _ of csv.records) void _;
+      } catch (e) {
+        return e as InputError;
+      }
+      throw new Error('expected an InputError');
+    })();
+    expect(error.details[0]!.line).toBeGreaterThanOrEqual(5001);
+  });
+
+  it('closes the source when the header is rejected', async () => {
+    const stream = Readable.from([Buffer.from('name;summary\n'), Buffer.from('x;y\n'.repeat(1000))]);
+    await expect(openCsv(stream)).rejects.toBeInstanceOf(InputError);
+    expect(stream.destroyed).toBe(true);
   });
 
   it('rejects a header that names a column twice', async () => {

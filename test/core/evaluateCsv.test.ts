@@ -41,6 +41,11 @@ describe('evaluating a CSV', () => {
     expect(out.split('\n')[1]).toBe('"a, ""b""",heart,cardiovascular,0.900000,0.110000,0.120000,0.130000');
   });
 
+  it('quotes a bare carriage return so that other CSV readers see one row, not two', async () => {
+    const { out } = await run('title,abstract\n"Line one\rline two",heart\n');
+    expect(out.split('\n')[1]).toBe('"Line one\rline two",heart,cardiovascular,0.900000,0.110000,0.120000,0.130000');
+  });
+
   it('scores labelled files per label, with labels in full or short form and any case', async () => {
     const { summary } = await run('title,abstract,group\nheart,,CARDIO\nbrain kidney,,neurological|Hepato\ntumor,,cardiovascular\n');
     const m = summary.metrics!.result();

@@ -1,4 +1,5 @@
 import { validate } from '@readme/openapi-parser';
+import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack } from '../support/localStack.ts';
@@ -106,6 +107,24 @@ describe('POST /predict', () => {
       }),
       { numRuns: 60, seed: 42 },
     );
+  });
+});
+
+describe('the local server', () => {
+  it('keeps serving after a client aborts in the middle of a request body', async () => {
+    const { port, hostname } = new URL(stack.apiUrl);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"texts": [');
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 50);
+      });
+      socket.on('error', reject);
+    });
+    const res = await call('/health');
+    expect(res.status).toBe(200);
   });
 });
 

@@ -2,7 +2,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticCsv } from '../support/csvFixtures.ts';
-import { ObjectChangedError, planFanout, processChunk, type ChunkEvent } from '#adapters/evaluation/fanout.ts';
+import { aggregate, ObjectChangedError, planEvaluation, processChunk, type ChunkEvent } from '#adapters/evaluation/fanout.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import { loadClassifier } from '#core/classifier.ts';
 import { startTestStack } from '../support/localStack.ts';
@@ -51,7 +51,9 @@ describe('fan-out of large CSVs', () => {
     const store = new ObjectStore(fanned.s3);
     await fanned.s3.send(new PutObjectCommand({ Bucket: fanned.bucket, Key: 'incoming/moving.csv', Body: syntheticCsv({ rows: 1_500, seed: 2 }) }));
     await fanned.idle();
-    const plan = (await planFanout(store, fanned.bucket, 'incoming/moving.csv', 1_000, 500))!;
+    const planned = await planEvaluation(store, { bucket: fanned.bucket, key: 'incoming/moving.csv', version: 'test' }, 1_000, 500);
+    if (planned.kind !== 'fanout') throw new Error('expected a fan-out plan');
+    const plan = planned.input;
     const items = JSON.parse(await store.readText(fanned.bucket, plan.manifestKey)) as ChunkEvent['Items'];
     // A new version of the file arrives while the planned chunks are still to run.
     await fanned.s3.send(new PutObjectCommand({ Bucket: fanned.bucket, Key: 'incoming/moving.csv', Body: syntheticCsv({ rows: 1_500, seed: 3 }) }));
@@ -60,6 +62,32 @@ describe('fan-out of large CSVs', () => {
     const classifier = await loadClassifier();
     await expect(processChunk(event, store, classifier)).rejects.toBeInstanceOf(ObjectChangedError);
   });
+
+  it('survives a redelivered event while its run is in progress, and gives a new upload of the same bytes its own run', async () => {
+    const store = new ObjectStore(fanned.s3);
+    const csv = syntheticCsv({ rows: 2_500, seed: 4 });
+    const results = await evaluate(fanned, 'incoming/redelivered.csv', csv);
+    const ref = { bucket: fanned.bucket, key: 'incoming/redelivered.csv', version: 'sequencer-1' };
+    const plan = async () => {
+      const planned = await planEvaluation(store, ref, 1_000, 500);
+      if (planned.kind !== 'fanout') throw new Error('expected a fan-out plan');
+      return planned.input;
+    };
+    const first = await plan();
+    const items = JSON.parse(await store.readText(fanned.bucket, first.manifestKey)) as ChunkEvent['Items'];
+    const batchInput = { bucket: first.bucket, key: first.key, partsPrefix: first.partsPrefix, columns: first.columns, delimiter: first.delimiter, etag: first.etag };
+    const classifier = await loadClassifier();
+    await processChunk({ Items: items.slice(0, 2), BatchInput: batchInput }, store, classifier);
+    // The same event again, mid-run: same plan, and the parts already written stay.
+    expect(await plan()).toEqual(first);
+    await processChunk({ Items: items.slice(2), BatchInput: batchInput }, store, classifier);
+    await aggregate({ bucket: first.bucket, key: first.key, manifestKey: first.manifestKey, partsPrefix: first.partsPrefix, resultPrefix: first.resultPrefix, columns: first.columns }, store, classifier.manifest);
+    expect(await store.readText(fanned.bucket, 'results/redelivered/predictions.csv')).toBe(results.get('results/redelivered/predictions.csv'));
+    expect(await store.list(fanned.bucket, first.partsPrefix)).toEqual([]);
+    // Another upload of identical bytes (another sequencer) plans a separate run.
+    const again = await planEvaluation(store, { ...ref, version: 'sequencer-2' }, 1_000, 500);
+    expect(again.kind === 'fanout' && again.input.partsPrefix).not.toBe(first.partsPrefix);
+  }, 60_000);
 
   it('rejects a fanned-out file with bad rows through error.json, naming each row, and leaves no parts behind', async () => {
     const lines = syntheticCsv({ rows: 3_000, seed: 5 }).split('\n');

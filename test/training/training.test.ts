@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,13 @@ describe('training', () => {
     const classifier = await loadClassifier(join(dir, 'a'));
     const [p] = await classifier.classify(['Coronary artery disease and heart failure with troponin rise']);
     expect(p!.labels).toEqual([0]);
+  });
+
+  it('refuses to replace an existing folder that is not a model folder', async () => {
+    await mkdir(join(dir, 'precious'), { recursive: true });
+    await writeFile(join(dir, 'precious', 'notes.txt'), 'keep me');
+    await expect(train(join(dir, 'train.csv'), join(dir, 'precious'), fast)).rejects.toThrow(/not a model folder/);
+    expect(await readFile(join(dir, 'precious', 'notes.txt'), 'utf8')).toBe('keep me');
   });
 
   it('refuses weights that do not match the manifest\'s sha256', async () => {

@@ -4,7 +4,7 @@ import { InputError } from '../../core/errors.ts';
 import { evaluateCsv } from '../../core/pipeline/evaluateCsv.ts';
 import { errorDocument, RESULT_FILES, summaryFiles } from '../../core/pipeline/results.ts';
 import { ObjectNotFound, type ObjectStore } from '../s3/objectStore.ts';
-import { planFanout, type FanoutInput } from './fanout.ts';
+import { planEvaluation, type FanoutInput } from './fanout.ts';
 import { isIncomingCsv, resultPrefixFor, sourceNameFor } from './keys.ts';
 
 export const CONTENT_TYPES: Record<string, string> = {
@@ -23,14 +23,14 @@ export interface EvaluateDeps {
   fanout?: { rowThreshold: number; rowsPerItem?: number; start(input: FanoutInput): Promise<void> };
 }
 
-export type EvaluateOutcome = 'evaluated' | 'rejected' | 'ignored' | 'fanned-out' | 'missing';
+export type EvaluateOutcome = 'evaluated' | 'rejected' | 'ignored' | 'fanned-out' | 'missing' | 'superseded';
 
 /**
  * Evaluates one uploaded object and writes its results. A file the user must fix gets `error.json` (and no other
  * result object) and does not throw, so it is not retried; S3 or model failures throw, so the platform retries.
  * Running it twice on the same object leaves the same objects.
  */
-export async function evaluateObject(bucket: string, key: string, deps: EvaluateDeps): Promise<EvaluateOutcome> {
+export async function evaluateObject(bucket: string, key: string, deps: EvaluateDeps, version?: string): Promise<EvaluateOutcome> {
   const { store, logger } = deps;
   if (!isIncomingCsv(key)) {
     logger.info('ignored object: not incoming/*.csv', { bucket, key });
@@ -40,19 +40,28 @@ export async function evaluateObject(bucket: string, key: string, deps: Evaluate
   const source = sourceNameFor(key);
   const started = performance.now();
   try {
+    let etag: string | undefined;
     if (deps.fanout) {
-      const plan = await planFanout(store, bucket, key, deps.fanout.rowThreshold, deps.fanout.rowsPerItem);
-      if (plan) {
-        await deps.fanout.start(plan);
-        logger.info('fanned out', { bucket, key, rows: plan.rows, items: plan.items });
+      const plan = await planEvaluation(store, { bucket, key, version }, deps.fanout.rowThreshold, deps.fanout.rowsPerItem);
+      if (plan.kind === 'fanout') {
+        await deps.fanout.start(plan.input);
+        logger.info('fanned out', { bucket, key, rows: plan.input.rows, items: plan.input.items });
         return 'fanned-out';
       }
+      etag = plan.etag;
     }
     const classifier = await deps.getClassifier();
+    const object = await store.open(bucket, key, undefined, etag);
+    if (etag !== undefined && object.etag !== etag) {
+      // Replaced since it was counted: the newer upload has an event (and a run) of its own.
+      (object.body as { destroy?: () => void }).destroy?.();
+      logger.info('superseded by a newer upload', { bucket, key });
+      return 'superseded';
+    }
     const upload = store.upload(bucket, `${resultPrefix}${RESULT_FILES.predictions}`, CONTENT_TYPES[RESULT_FILES.predictions]!);
     let summary;
     try {
-      summary = await evaluateCsv(await store.read(bucket, key), classifier, upload.sink);
+      summary = await evaluateCsv(object.body, classifier, upload.sink);
     } catch (error) {
       await upload.abort();
       throw error;

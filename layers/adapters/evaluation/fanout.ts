@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Classifier } from '../../core/classifier.ts';
-import { openCsv, type CsvHeader, DELIMITERS } from '../../core/csv/csvReader.ts';
+import { DELIMITERS, headerFrom, openCsv, type CsvHeader } from '../../core/csv/csvReader.ts';
 import { predictionsHeader } from '../../core/csv/predictionsCsv.ts';
 import { InputError, InvalidRowsError, type ProblemDetail } from '../../core/errors.ts';
 import { LABELS } from '../../core/labels.ts';
@@ -88,14 +89,26 @@ export class ObjectChangedError extends Error {
 
 const partName = (index: number, ext: string): string => `part-${String(index).padStart(6, '0')}.${ext}`;
 
+/** How to evaluate one upload: inline (pinned to the version that was counted) or through the fan-out. */
+export type EvaluationPlan = { kind: 'inline'; etag: string | undefined } | { kind: 'fanout'; input: FanoutInput };
+
 /**
- * Scans the file once (header, records, byte offsets). Returns undefined when it has at most `rowThreshold`
- * rows (evaluate inline); otherwise writes the manifest and returns the state machine's input.
- * A malformed file throws the same InputError the inline path would.
+ * Scans the file once (header, records, byte offsets). At most `rowThreshold` rows: evaluate inline, reading the
+ * same version (ETag). More: write the manifest and return the state machine's input. A malformed file throws the
+ * same InputError the inline path would.
+ *
+ * Each run keeps its parts in a folder of its own, named from the object's ETag and the event's version token
+ * (S3 versionId or sequencer): a redelivered event plans the same run (same manifest, same execution name, its
+ * parts untouched), a new upload of the key gets a new run, and no run can delete another's parts.
  */
-export async function planFanout(store: ObjectStore, bucket: string, key: string, rowThreshold: number, rowsPerItem = 1000): Promise<FanoutInput | undefined> {
+export async function planEvaluation(
+  store: ObjectStore,
+  ref: { bucket: string; key: string; version?: string | undefined },
+  rowThreshold: number,
+  rowsPerItem = 1000,
+): Promise<EvaluationPlan> {
+  const { bucket, key } = ref;
   const object = await store.open(bucket, key);
-  if (!object.etag) throw new Error(`s3://${bucket}/${key} came without an ETag`);
   const csv = await openCsv(object.body);
   const items: ManifestItem[] = [];
   let rows = 0;
@@ -115,20 +128,23 @@ export async function planFanout(store: ObjectStore, bucket: string, key: string
     }
   }
   if (current) items.push(current);
-  if (rows <= rowThreshold) return undefined;
+  if (rows <= rowThreshold) return { kind: 'inline', etag: object.etag };
+  if (!object.etag) throw new Error(`s3://${bucket}/${key} came without an ETag; byte ranges cannot be pinned to a version`);
+  const run = createHash('sha256').update(`${object.etag}|${ref.version ?? ''}`).digest('hex').slice(0, 16);
   const resultPrefix = resultPrefixFor(key);
-  const partsPrefix = partsPrefixFor(resultPrefix);
+  const partsPrefix = `${partsPrefixFor(resultPrefix)}${run}/`;
   const manifestKey = `${partsPrefix}manifest.json`;
-  // Clear parts of an earlier run of the same key: the aggregate must see only this run's parts.
-  await store.delete(bucket, await store.list(bucket, partsPrefix));
   await store.putText(bucket, manifestKey, JSON.stringify(items), 'application/json');
-  return { bucket, key, manifestKey, partsPrefix, resultPrefix, columns: csv.header.columns, delimiter: csv.header.delimiter, etag: object.etag, rows, items: items.length };
+  return {
+    kind: 'fanout',
+    input: { bucket, key, manifestKey, partsPrefix, resultPrefix, columns: csv.header.columns, delimiter: csv.header.delimiter, etag: object.etag, rows, items: items.length },
+  };
 }
 
 /** One chunk invocation: each item's rows predicted and written as a headerless part plus its metrics state. */
 export async function processChunk(event: ChunkEvent, store: ObjectStore, classifier: Classifier): Promise<{ items: number; rows: number; problems: number }> {
   const { bucket, key, partsPrefix, columns, delimiter, etag } = event.BatchInput;
-  const header: CsvHeader = headerFromColumns(columns, delimiter);
+  const header: CsvHeader = headerFrom(columns, delimiter);
   let rows = 0;
   let problems = 0;
   for (const item of event.Items) {
@@ -160,11 +176,6 @@ export async function processChunk(event: ChunkEvent, store: ObjectStore, classi
   return { items: event.Items.length, rows, problems };
 }
 
-function headerFromColumns(columns: string[], delimiter: CsvHeader['delimiter']): CsvHeader {
-  const index = (name: string) => columns.findIndex((c) => c.trim().toLowerCase() === name);
-  const groupIndex = index('group');
-  return { columns, delimiter, titleIndex: index('title'), abstractIndex: index('abstract'), ...(groupIndex >= 0 ? { groupIndex } : {}) };
-}
 
 /** After the map: parts in manifest order → predictions.csv; merged metrics → metrics.json and reports. */
 export async function aggregate(event: AggregateEvent, store: ObjectStore, manifest: Classifier['manifest'], maxProblems = 100): Promise<{ rows: number; rejected: boolean }> {

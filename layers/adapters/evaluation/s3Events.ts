@@ -9,6 +9,8 @@ import { decodeEventKey } from './keys.ts';
 export interface ObjectRef {
   bucket: string;
   key: string;
+  /** Identifies this upload of the key: S3's versionId when the bucket is versioned, else the event's sequencer. */
+  version?: string;
 }
 
 export type EvaluateEvent =
@@ -19,10 +21,10 @@ const sqsEventSchema = z.object({ Records: z.array(SqsRecordSchema).min(1) });
 const testEventSchema = z.object({ Event: z.literal('s3:TestEvent') }).passthrough();
 
 function objectsOf(event: z.infer<typeof S3Schema>): ObjectRef[] {
-  return event.Records.filter((r) => r.eventName.startsWith('ObjectCreated:')).map((r) => ({
-    bucket: r.s3.bucket.name,
-    key: decodeEventKey(r.s3.object.key),
-  }));
+  return event.Records.filter((r) => r.eventName.startsWith('ObjectCreated:')).map((r) => {
+    const version = r.s3.object.versionId ?? r.s3.object.sequencer;
+    return { bucket: r.s3.bucket.name, key: decodeEventKey(r.s3.object.key), ...(version ? { version } : {}) };
+  });
 }
 
 export function parseEvaluateEvent(event: unknown): EvaluateEvent {

@@ -3,9 +3,9 @@ import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@
 import type { FanoutInput } from './fanout.ts';
 
 /**
- * Starts the fan-out state machine. The execution name is derived from the input, which includes the object's
- * ETag: a redelivered event (same object version) maps to the same execution instead of starting a second one,
- * while a new upload of the key gets its own.
+ * Starts the fan-out state machine. The execution name is derived from the input, whose parts folder is named
+ * from the object's ETag and the event's version token: a redelivered event maps to the same execution instead
+ * of starting a second one, while every new upload of the key (even of identical bytes) gets its own.
  */
 export function stateMachineStarter(sfn: SFNClient, stateMachineArn: string): (input: FanoutInput) => Promise<void> {
   return async (input) => {

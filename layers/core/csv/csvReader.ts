@@ -124,6 +124,11 @@ export interface CsvStream {
 }
 
 const LINE_BREAK = /\r\n|\n|\r/g;
+/**
+ * The longest record accepted, in characters. Abstracts are a few KB; without a cap, one stray quote makes the
+ * parser buffer the rest of the file as a single field, and memory grows with the file.
+ */
+export const MAX_RECORD_CHARS = 4 * 1024 * 1024;
 const TRAILING_BREAK = /(\r\n|\n|\r)$/;
 
 /** Opens a CSV byte stream: reads and validates the header (unless given), then yields data records lazily. */
@@ -137,6 +142,7 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
     const peeked = await peekFirstLine(iterator);
     replay = peeked.head;
     if (peeked.firstLine.trim() === '') {
+      await iterator.return?.().catch(() => undefined);
       throw new InputError('empty_file', 'the file is empty or its first line is blank: expected a header with "title" and "abstract"', [
         { line: 1, message: 'no header' },
       ]);
@@ -154,8 +160,17 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
   }
 
   const parser = Readable.from(bytes()).pipe(
-    parse({ delimiter, bom: !options.header, info: true, raw: true, relax_column_count: true, relax_quotes: false, skip_empty_lines: false }),
+    parse({ delimiter, bom: !options.header, info: true, raw: true, relax_column_count: true, relax_quotes: false, skip_empty_lines: false, max_record_size: MAX_RECORD_CHARS }),
   );
+  // Whatever ends reading early (a bad header, a syntax error, a consumer that stops) releases the source too,
+  // so a rejected S3 object does not leave its HTTP body half-read in a warm container.
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    parser.destroy();
+    await iterator.return?.().catch(() => undefined);
+  };
   const rows = parser[Symbol.asyncIterator]() as AsyncIterator<{ record: string[]; raw: string; info: { bytes: number } }>;
   let nextLine = options.firstLine ?? 1;
   const firstByte = options.firstByte ?? 0;
@@ -166,7 +181,7 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
       try {
         next = await rows.next();
       } catch (error) {
-        throw csvSyntaxError(error, nextLine);
+        throw csvSyntaxError(error, nextLine, (options.firstLine ?? 1) - 1);
       }
       if (next.done) return undefined;
       const { record, raw, info } = next.value;
@@ -186,27 +201,38 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
   if (options.header) {
     header = options.header;
   } else {
-    const first = await read();
-    if (!first) throw new InputError('empty_file', 'the file has no header', [{ line: 1, message: 'no header' }]);
-    header = headerFrom(first.fields, delimiter, first.line);
-    headerLine = first.line;
-    headerEndByte = first.endByte;
-    headerNextLine = first.nextLine;
+    try {
+      const first = await read();
+      if (!first) throw new InputError('empty_file', 'the file has no header', [{ line: 1, message: 'no header' }]);
+      header = headerFrom(first.fields, delimiter, first.line);
+      headerLine = first.line;
+      headerEndByte = first.endByte;
+      headerNextLine = first.nextLine;
+    } catch (error) {
+      await close();
+      throw error;
+    }
   }
 
   async function* records(): AsyncGenerator<CsvRecord> {
-    for (;;) {
-      const record = await read();
-      if (!record) return;
-      yield record;
+    try {
+      for (;;) {
+        const record = await read();
+        if (!record) return;
+        yield record;
+      }
+    } finally {
+      await close();
     }
   }
   return { header, headerLine, headerEndByte, headerNextLine, records: records() };
 }
 
-function csvSyntaxError(error: unknown, line: number): Error {
+/** csv-parse counts lines from the start of what it was given: `offset` maps a slice's lines to the file's. */
+function csvSyntaxError(error: unknown, line: number, offset: number): Error {
   if (error instanceof CsvError) {
-    const where = (error as CsvError & { lines?: number }).lines ?? line;
+    const counted = (error as CsvError & { lines?: number }).lines;
+    const where = counted === undefined ? line : counted + offset;
     return new InputError('malformed_csv', `the file is not valid CSV near line ${where}: ${error.message}`, [
       { line: where, message: error.message },
     ], { cause: error });

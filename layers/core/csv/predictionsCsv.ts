@@ -11,8 +11,12 @@ export const PREDICTION_COLUMNS = ['group_predicted', ...LABELS.map((l) => `prob
 /** Probabilities are written with 6 decimals: stable across platforms and far below any threshold's resolution. */
 export const formatProbability = (p: number): string => p.toFixed(6);
 
+// csv-stringify quotes fields with `\n`, quotes or commas, but not a bare `\r`, which other readers take as a
+// line end: quote it too, so one input row stays one output row everywhere.
+const OPTIONS = { record_delimiter: '\n', quoted_match: /\r/ } as const;
+
 export function predictionsHeader(inputColumns: readonly string[]): string {
-  return stringify([[...inputColumns, ...PREDICTION_COLUMNS]], { record_delimiter: '\n' });
+  return stringify([[...inputColumns, ...PREDICTION_COLUMNS]], OPTIONS);
 }
 
 export function predictionRows(rows: readonly { fields: readonly string[]; labels: readonly number[]; proba: readonly number[] }[], width: number): string {
@@ -21,6 +25,6 @@ export function predictionRows(rows: readonly { fields: readonly string[]; label
       const fields = r.fields.length === width ? r.fields : Array.from({ length: width }, (_, i) => r.fields[i] ?? '');
       return [...fields, formatLabelSet(r.labels), ...r.proba.map(formatProbability)];
     }),
-    { record_delimiter: '\n' },
+    OPTIONS,
   );
 }
