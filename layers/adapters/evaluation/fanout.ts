@@ -55,14 +55,7 @@ export type FanoutInput = z.infer<typeof fanoutInputSchema>;
 /** What the Distributed Map's ItemBatcher hands each chunk invocation. */
 export const chunkEventSchema = z.object({
   Items: z.array(manifestItemSchema).min(1),
-  BatchInput: z.object({
-    bucket: z.string().min(1),
-    key: z.string().min(1),
-    partsPrefix: z.string().min(1),
-    columns: headerSchema.shape.columns,
-    delimiter: headerSchema.shape.delimiter,
-    etag: z.string().min(1),
-  }),
+  BatchInput: fanoutInputSchema.pick({ bucket: true, key: true, partsPrefix: true, columns: true, delimiter: true, etag: true }),
 });
 export type ChunkEvent = z.infer<typeof chunkEventSchema>;
 
