@@ -11,6 +11,7 @@ function unlabelledInput(overrides: Partial<ReportInput> = {}): ReportInput {
     model: { name: 'default', version: '1.2.0', backend: 'linear' },
     rows: 5,
     predictedCounts: [3, 1, 2, 1],
+    kinds: [],
     problems: [],
     ...overrides,
   };
@@ -157,5 +158,35 @@ describe('renderHtmlReport', () => {
     const second = renderHtmlReport(labelledInput());
     // Assess
     expect(second).toBe(first);
+  });
+});
+
+describe('metrics by kind of text', () => {
+  const byKind = labelledInput({
+    kinds: [
+      { kind: 'real', rows: 3, metrics: computeMetrics([[0], [0, 1], [2]], [[0], [0], [2, 3]]) },
+      { kind: 'snippet', rows: 2, metrics: computeMetrics([[3], [1, 2]], [[0], [1, 2]]) },
+    ],
+  });
+
+  it('lists each kind present with its rows and its own weighted F1 in report.txt', () => {
+    // Act
+    const text = renderTextReport(byKind);
+    // Assess
+    const section = text.slice(text.indexOf('By kind of text'));
+    expect(section).toMatch(/real \(real abstracts\)\s+3\s+0\.\d{4}/);
+    expect(section).toMatch(/snippet \(titles and one-liners\)\s+2\s+0\.6667/);
+    expect(section).not.toContain('template');
+  });
+
+  it('shows the same table in report.html, and only row counts for an unlabelled file', () => {
+    // Act
+    const html = renderHtmlReport(byKind);
+    const unlabelled = renderTextReport(unlabelledInput({ kinds: [{ kind: 'template', rows: 5 }] }));
+    // Assess
+    expect(html).toContain('<h2>By kind of text</h2>');
+    expect(html).toContain('<th>snippet (titles and one-liners)</th><td>2</td><td>0.6667</td>');
+    expect(unlabelled).toMatch(/template \(synthetic template texts\)\s+5\n/);
+    expect(unlabelled).not.toContain('weighted F1');
   });
 });

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decide } from './decision.ts';
 import { ModelLoadError } from './errors.ts';
+import { kindOf, type TextKind } from './kinds.ts';
 import { LABELS, SHORT_NAMES, type LabelName, type ShortName } from './labels.ts';
 import { readManifest, type ModelManifest } from './manifest.ts';
 import type { BackendLoader, LoadOptions, Model } from './model.ts';
@@ -14,6 +15,8 @@ export interface Prediction {
   proba: number[];
   /** Indices into `LABELS` of the predicted labels, ascending. */
   labels: number[];
+  /** The kind of text (layers/core/kinds.ts): which expert answered, for models that have experts by kind. */
+  kind: TextKind;
 }
 
 export interface Classifier {
@@ -46,7 +49,8 @@ export function classifierFor(model: Model): Classifier {
     thresholds,
     async classify(texts) {
       const probas = await model.predictProba(texts);
-      return probas.map((p) => ({ proba: Array.from(p), labels: decide(p, thresholds) }));
+      const kind = model.kindOf ? (t: string) => model.kindOf!(t) : (t: string) => kindOf(t);
+      return probas.map((p, i) => ({ proba: Array.from(p), labels: decide(p, thresholds), kind: kind(texts[i]!) }));
     },
     dispose: () => model.dispose(),
   };

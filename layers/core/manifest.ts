@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { TEXT_KINDS } from './kinds.ts';
 import { LABELS } from './labels.ts';
 import { ModelLoadError } from './errors.ts';
 
@@ -25,6 +26,8 @@ export const manifestSchema = z.object({
   ),
   thresholds: thresholdsSchema,
   text: z.object({ recipe: z.string(), lowercase: z.boolean().optional(), normalization: z.string().optional() }).passthrough(),
+  /** Models with one expert per kind of text (layers/core/kinds.ts) name the kinds and the router's cut-off. */
+  kinds: z.object({ kinds: z.array(z.enum(TEXT_KINDS)).min(1), snippetMaxTokens: z.number().int().positive(), rule: z.string() }).passthrough().optional(),
   backendConfig: z.record(z.string(), z.unknown()).default({}),
   metrics: z.record(z.string(), z.unknown()).optional(),
   provenance: z.record(z.string(), z.unknown()).optional(),

@@ -1,3 +1,4 @@
+import type { TextKind } from './kinds.ts';
 import type { ModelManifest } from './manifest.ts';
 
 /**
@@ -9,6 +10,8 @@ export interface Model {
   /** The folder the model was loaded from. */
   readonly dir: string;
   predictProba(texts: readonly string[]): Promise<Float64Array[]>;
+  /** The kind the model routes a text to, when it has experts by kind (otherwise the core's `kindOf` decides). */
+  kindOf?(text: string): TextKind;
   dispose(): Promise<void>;
 }
 

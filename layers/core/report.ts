@@ -22,8 +22,22 @@ export interface ReportInput {
   predictedCounts: number[];
   /** Absent when the file has no `group` column. */
   metrics?: Metrics;
+  /** Rows (and metrics, when labelled) per kind of text present in the file, in TEXT_KINDS order. */
+  kinds: KindBreakdown[];
   problems: RowProblem[];
 }
+
+export interface KindBreakdown {
+  kind: string;
+  rows: number;
+  metrics?: Metrics;
+}
+
+const KIND_NOTES: Record<string, string> = {
+  real: 'real abstracts',
+  template: 'synthetic template texts',
+  snippet: 'titles and one-liners',
+};
 
 const TITLE = 'Clinical abstract classifier report';
 const AVERAGES = ['micro', 'macro', 'weighted', 'samples'] as const;
@@ -93,6 +107,24 @@ function textCounts(input: ReportInput): string[] {
   return lines;
 }
 
+/** Rows by kind, with each kind's own figures when labelled: no average hides the kind users care about. */
+function kindRows(input: ReportInput): string[][] {
+  return input.kinds.map((k) => [
+    `${k.kind} (${KIND_NOTES[k.kind] ?? k.kind})`,
+    String(k.rows),
+    ...(input.metrics ? [fixed4(k.metrics?.weighted.f1 ?? Number.NaN), fixed4(k.metrics?.micro.f1 ?? Number.NaN), fixed4(k.metrics?.subset_accuracy ?? Number.NaN)] : []),
+  ]);
+}
+
+const KIND_HEAD = ['Kind of text', 'rows', 'weighted F1', 'micro F1', 'subset acc.'];
+
+function textKinds(input: ReportInput): string[] {
+  if (input.kinds.length === 0) return [];
+  const w = [34, 7, 11, 9, 11];
+  const head = input.metrics ? KIND_HEAD : KIND_HEAD.slice(0, 2);
+  return ['', 'By kind of text', tableRow(head, w), ...kindRows(input).map((r) => tableRow(r, w))];
+}
+
 export function renderTextReport(input: ReportInput): string {
   const lines = [
     TITLE,
@@ -101,6 +133,7 @@ export function renderTextReport(input: ReportInput): string {
     `Rows:   ${input.rows}`,
     '',
     ...(input.metrics ? textMetrics(input.metrics) : textCounts(input)),
+    ...textKinds(input),
   ];
   if (input.problems.length > 0) {
     lines.push('', `Problems (${input.problems.length})`);
@@ -295,6 +328,7 @@ export function renderHtmlReport(input: ReportInput): string {
     `<dt>Rows</dt><dd>${input.rows}</dd>`,
     '</dl>',
     ...(input.metrics ? htmlMetrics(input.metrics) : htmlCounts(input)),
+    ...(input.kinds.length > 0 ? ['<h2>By kind of text</h2>', htmlTable(input.metrics ? KIND_HEAD : KIND_HEAD.slice(0, 2), kindRows(input))] : []),
     ...problems,
   ];
   return [

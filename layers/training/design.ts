@@ -22,6 +22,8 @@ export interface DesignOptions {
   hashBits: number;
   minDf: number;
   sublinearTf: boolean;
+  weighting?: 'tfidf' | 'binary';
+  rowScalePower?: number;
 }
 
 /**
@@ -68,8 +70,12 @@ function mergeDistinct(a: Int32Array, b: Int32Array, visit: (bucket: number) => 
   }
 }
 
-/** TF-IDF rows, each block L2-normalised separately (a FeatureUnion of two TfidfVectorizers). */
+/**
+ * TF-IDF rows, each block L2-normalised separately (a FeatureUnion of two TfidfVectorizers); or, with binary
+ * weighting, 1 per feature present and the whole row scaled by nnz^-rowScalePower.
+ */
 export function buildDesign(docs: readonly DocCounts[], rows: ArrayLike<number>, vocab: Vocabulary, options: DesignOptions): CsrMatrix {
+  if (options.weighting === 'binary') return buildBinaryDesign(docs, rows, vocab, options.rowScalePower ?? 0);
   let nnz = 0;
   for (let r = 0; r < rows.length; r++) {
     const doc = docs[rows[r]!]!;
@@ -99,6 +105,34 @@ export function buildDesign(docs: readonly DocCounts[], rows: ArrayLike<number>,
         for (let t = start; t < k; t++) values[t]! *= inv;
       }
     }
+    indptr[r + 1] = k;
+  }
+  return { rows: rows.length, cols: vocab.buckets.length, indptr, indices: indices.subarray(0, k), values: values.subarray(0, k) };
+}
+
+function buildBinaryDesign(docs: readonly DocCounts[], rows: ArrayLike<number>, vocab: Vocabulary, power: number): CsrMatrix {
+  let nnz = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const doc = docs[rows[r]!]!;
+    nnz += doc.word.index.length + doc.char.index.length;
+  }
+  const indptr = new Int32Array(rows.length + 1);
+  const indices = new Int32Array(nnz);
+  const values = new Float64Array(nnz);
+  let k = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const doc = docs[rows[r]!]!;
+    const start = k;
+    for (const block of [doc.word, doc.char]) {
+      for (let t = 0; t < block.index.length; t++) {
+        const id = vocab.compactOf[block.index[t]!]!;
+        if (id < 0) continue;
+        indices[k++] = id;
+      }
+    }
+    const present = k - start;
+    const scale = present > 0 ? present ** -power : 0;
+    for (let t = start; t < k; t++) values[t] = scale;
     indptr[r + 1] = k;
   }
   return { rows: rows.length, cols: vocab.buckets.length, indptr, indices: indices.subarray(0, k), values: values.subarray(0, k) };

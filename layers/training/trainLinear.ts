@@ -3,7 +3,7 @@ import { LABELS } from '../core/labels.ts';
 import { MetricsAccumulator, type Metrics } from '../core/metrics.ts';
 import { decide } from '../core/decision.ts';
 import { featurizeCorpus, type DocCounts } from './corpus.ts';
-import { buildDesign, buildVocabulary, type Vocabulary } from './design.ts';
+import { buildDesign, buildVocabulary, type DesignOptions, type Vocabulary } from './design.ts';
 import { fitNbLogistic, predictNbLogistic, type NbLogisticModel } from './nbLogistic.ts';
 import { scoreThresholds, tuneThresholds, uniformThresholds, type Thresholds } from './thresholds.ts';
 
@@ -86,7 +86,13 @@ function labelMatrix(truth: readonly number[][], rows: readonly number[]): Uint8
 }
 
 function fit(docs: readonly DocCounts[], truth: readonly number[][], rows: number[], config: TrainConfig) {
-  const design = { hashBits: config.features.hashBits, minDf: config.minDf, sublinearTf: config.features.sublinearTf };
+  const design: DesignOptions = {
+    hashBits: config.features.hashBits,
+    minDf: config.minDf,
+    sublinearTf: config.features.sublinearTf,
+    weighting: config.features.weighting,
+    rowScalePower: config.features.rowScalePower,
+  };
   const vocab = buildVocabulary(docs, rows, design);
   const X = buildDesign(docs, rows, vocab, design);
   const model = fitNbLogistic(X, labelMatrix(truth, rows), LABELS.length, {

@@ -7,7 +7,6 @@ import { loadClassifier } from '#core/classifier.ts';
 import { openCsv } from '#core/csv/csvReader.ts';
 import { checkRecord } from '#core/csv/records.ts';
 import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
-import { DEFAULT_TRAIN_CONFIG } from '../../layers/training/trainLinear.ts';
 import { train } from '../train.ts';
 import { benchCsv, SHARED_TRAIN_CSV } from './data.ts';
 import { line, peakRssMb, percentile, round } from './stats.ts';
@@ -21,9 +20,9 @@ export async function benchLinear(options: { train: boolean }): Promise<Record<s
   if (options.train && existsSync(SHARED_TRAIN_CSV)) {
     const dir = await mkdtemp(join(tmpdir(), 'cac-bench-train-'));
     const started = performance.now();
-    await train(SHARED_TRAIN_CSV, join(dir, 'model'), DEFAULT_TRAIN_CONFIG);
+    await train(SHARED_TRAIN_CSV, join(dir, 'model'));
     out.train_seconds = round((performance.now() - started) / 1000, 1);
-    line('training (5-fold CV + final fit)', out.train_seconds, 's');
+    line('training (npm run train: CV by kind + calibration + final fits)', out.train_seconds, 's');
     await rm(dir, { recursive: true, force: true });
   }
 

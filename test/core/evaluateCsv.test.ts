@@ -21,29 +21,30 @@ async function failure(text: string): Promise<InputError> {
 }
 
 describe('evaluating a CSV', () => {
-  it('writes every input column, then group_predicted and the four probabilities, one row per input row in order', async () => {
+  it('writes every input column, then group_predicted, the four probabilities and the kind of text, one row per input row in order', async () => {
     const { out, summary } = await run('id;title;abstract\n1;Heart;failure\n2;Brain;and kidney\n3;x;y\n');
     expect(out.split('\n')).toEqual([
-      'id,title,abstract,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological',
-      '1,Heart,failure,cardiovascular,0.900000,0.110000,0.120000,0.130000',
-      '2,Brain,and kidney,hepatorenal|neurological,0.100000,0.900000,0.900000,0.130000',
-      '3,x,y,oncological,0.100000,0.110000,0.120000,0.130000',
+      'id,title,abstract,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological,kind',
+      '1,Heart,failure,cardiovascular,0.900000,0.110000,0.120000,0.130000,snippet',
+      '2,Brain,and kidney,hepatorenal|neurological,0.100000,0.900000,0.900000,0.130000,snippet',
+      '3,x,y,oncological,0.100000,0.110000,0.120000,0.130000,snippet',
       '',
     ]);
     expect(summary.rows).toBe(3);
     expect(summary.labelled).toBe(false);
     expect(summary.metrics).toBeUndefined();
     expect(summary.predictedCounts).toEqual([1, 1, 1, 1]);
+    expect(summary.kindCounts).toEqual({ real: 0, template: 0, snippet: 3 });
   });
 
   it('quotes output fields per RFC 4180 whatever the input delimiter', async () => {
     const { out } = await run('title\tabstract\n"a, ""b"""\theart\n');
-    expect(out.split('\n')[1]).toBe('"a, ""b""",heart,cardiovascular,0.900000,0.110000,0.120000,0.130000');
+    expect(out.split('\n')[1]).toBe('"a, ""b""",heart,cardiovascular,0.900000,0.110000,0.120000,0.130000,snippet');
   });
 
   it('quotes a bare carriage return so that other CSV readers see one row, not two', async () => {
     const { out } = await run('title,abstract\n"Line one\rline two",heart\n');
-    expect(out.split('\n')[1]).toBe('"Line one\rline two",heart,cardiovascular,0.900000,0.110000,0.120000,0.130000');
+    expect(out.split('\n')[1]).toBe('"Line one\rline two",heart,cardiovascular,0.900000,0.110000,0.120000,0.130000,snippet');
   });
 
   it('scores labelled files per label, with labels in full or short form and any case', async () => {
@@ -53,6 +54,9 @@ describe('evaluating a CSV', () => {
     expect(m.per_label.cardiovascular).toMatchObject({ tp: 1, fp: 0, fn: 1 });
     expect(m.per_label.oncological).toMatchObject({ tp: 0, fp: 1, fn: 0 });
     expect(m.subset_accuracy).toBeCloseTo(2 / 3, 12);
+    // Every row here is a snippet, so that kind's metrics are the file's.
+    expect(summary.metricsByKind!.snippet.result()).toEqual(m);
+    expect(summary.metricsByKind!.real.result().n_rows).toBe(0);
   });
 });
 

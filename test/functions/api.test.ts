@@ -129,10 +129,13 @@ describe('the local server', () => {
 });
 
 describe('GET routes', () => {
-  it('GET /health names the model', async () => {
+  it('GET /health names the model and the kinds of text it has an expert for', async () => {
     const res = await call('/health');
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ status: 'ok', model: { name: 'nb-logreg-tfidf', backend: 'linear', labels: ['cardiovascular', 'hepatorenal', 'neurological', 'oncological'] } });
+    expect(res.json).toMatchObject({
+      status: 'ok',
+      model: { name: 'nb-logreg-experts', backend: 'linear', labels: ['cardiovascular', 'hepatorenal', 'neurological', 'oncological'], kinds: ['real', 'template', 'snippet'] },
+    });
   });
 
   it('GET / welcomes and lists the endpoints', async () => {

@@ -51,7 +51,7 @@ describe('evaluating CSVs dropped into the bucket', () => {
     expect(JSON.parse((await read('results/labelled/metrics.json'))!)).toEqual(JSON.parse(await readFile(join(work, 'cli', 'metrics.json'), 'utf8')));
     expect(await read('results/labelled/predictions.csv')).toBe(await readFile(join(work, 'cli', 'predictions.csv'), 'utf8'));
     const predictions = (await read('results/labelled/predictions.csv'))!;
-    expect(predictions.split('\n')[0]).toBe('id,title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological');
+    expect(predictions.split('\n')[0]).toBe('id,title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological,kind');
   });
 
   it('gives predictions and reports but no metrics for a file without labels', async () => {

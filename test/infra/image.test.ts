@@ -268,7 +268,7 @@ describe.skipIf(absent.length > 0)(title, () => {
       const predictions = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'results/trial run+1/predictions.csv' }))).Body!.transformToString();
       const lines = predictions.trim().split(/\r?\n/);
       expect(lines).toHaveLength(5);
-      expect(lines[0]).toMatch(/^title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological$/);
+      expect(lines[0]).toMatch(/^title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological,kind$/);
     });
 
     it('fans a large CSV out as the state machine would (chunk batches, then aggregate) with the inline result', async () => {

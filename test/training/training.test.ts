@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,8 @@ import { loadClassifier } from '#core/classifier.ts';
 import { ModelLoadError } from '#core/errors.ts';
 import { minimizeLbfgs } from '../../layers/training/lbfgs.ts';
 import { kFoldAssignment } from '../../layers/training/trainLinear.ts';
-import { DEFAULT_TRAIN_CONFIG } from '../../layers/training/trainLinear.ts';
+import type { ExpertPlan } from '../../layers/training/experts.ts';
+import { SHIPPED_PLAN } from '../../layers/training/plans.ts';
 import { train } from '../../scripts/train.ts';
 import { syntheticCsv } from '../support/csvFixtures.ts';
 
@@ -64,7 +65,12 @@ describe('optimiser and folds', () => {
 
 describe('training', () => {
   let dir: string;
-  const fast = { ...DEFAULT_TRAIN_CONFIG, maxIterations: 30, features: { ...DEFAULT_TRAIN_CONFIG.features, hashBits: 16 } };
+  // The shipped plan (one expert per kind), with fewer iterations and a smaller hash space so the suite stays quick.
+  const plan: ExpertPlan = {
+    ...SHIPPED_PLAN,
+    experts: SHIPPED_PLAN.experts.map((e) => ({ ...e, config: { ...e.config, maxIterations: 30, features: { ...e.config.features, hashBits: 16 } } })),
+  };
+  const fast = { plan, seeds: [0] };
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cac-train-'));
     await writeFile(join(dir, 'train.csv'), syntheticCsv({ rows: 200, seed: 9, delimiter: ';' }));
@@ -74,18 +80,23 @@ describe('training', () => {
   it('is deterministic: the same data and seed give byte-identical artifacts', async () => {
     await train(join(dir, 'train.csv'), join(dir, 'a'), fast);
     await train(join(dir, 'train.csv'), join(dir, 'b'), fast);
-    for (const file of ['model.json', 'weights.bin']) {
+    const files = (await readdir(join(dir, 'a'))).sort();
+    expect(files).toEqual((await readdir(join(dir, 'b'))).sort());
+    expect(files).toContain('model.json');
+    expect(files.filter((f) => f.endsWith('.bin')).length).toBeGreaterThan(0);
+    for (const file of files) {
       expect(Buffer.compare(await readFile(join(dir, 'a', file)), await readFile(join(dir, 'b', file)))).toBe(0);
     }
   });
 
   it('records cross-validated metrics, thresholds and provenance in model.json, and the model loads and predicts', async () => {
     const manifest = JSON.parse(await readFile(join(dir, 'a', 'model.json'), 'utf8')) as {
-      metrics: { weighted_f1: number; cv: { folds: number } };
+      metrics: { weighted_f1: number; cv: { folds: number }; by_kind: Record<string, { weighted_f1: number }> };
       provenance: { data: { rows: number; sha256: string }; code_version: string };
     };
     expect(manifest.metrics.cv.folds).toBe(5);
     expect(manifest.metrics.weighted_f1).toBeGreaterThan(0.8);
+    expect(manifest.metrics.by_kind.all!.weighted_f1).toBe(manifest.metrics.weighted_f1);
     expect(manifest.provenance.data).toMatchObject({ rows: 200, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const classifier = await loadClassifier(join(dir, 'a'));
     const [p] = await classifier.classify(['Coronary artery disease and heart failure with troponin rise']);
@@ -100,9 +111,10 @@ describe('training', () => {
   });
 
   it('refuses weights that do not match the manifest\'s sha256', async () => {
-    const weights = await readFile(join(dir, 'b', 'weights.bin'));
+    const file = (await readdir(join(dir, 'b'))).find((f) => f.endsWith('.bin'))!;
+    const weights = await readFile(join(dir, 'b', file));
     weights.writeUInt8(weights.readUInt8(weights.length - 1) ^ 0xff, weights.length - 1);
-    await writeFile(join(dir, 'b', 'weights.bin'), weights);
+    await writeFile(join(dir, 'b', file), weights);
     await expect(loadClassifier(join(dir, 'b'))).rejects.toBeInstanceOf(ModelLoadError);
   });
 });

@@ -37,7 +37,14 @@ export function createInfoHandler({ getManifest, limits, logger }: InfoDeps): Ap
       if (path === '/health') {
         return jsonResponse(200, {
           status: 'ok',
-          model: { name: manifest.name, version: manifest.version, backend: manifest.backend, labels: manifest.labels, thresholds: manifest.thresholds },
+          model: {
+            name: manifest.name,
+            version: manifest.version,
+            backend: manifest.backend,
+            labels: manifest.labels,
+            thresholds: manifest.thresholds,
+            ...(manifest.kinds ? { kinds: manifest.kinds.kinds } : {}),
+          },
         });
       }
       if (path === '/openapi.json') {

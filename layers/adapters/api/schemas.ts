@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TEXT_KINDS } from '../../core/kinds.ts';
 import { LABELS, SHORT_NAMES } from '../../core/labels.ts';
 import type { ApiLimits } from '../config.ts';
 
@@ -67,6 +68,7 @@ export const modelIdentitySchema = z
     backend: z.enum(['linear', 'bert-onnx']),
     labels: z.array(z.enum(LABELS)),
     thresholds: z.record(z.enum(LABELS), z.number()),
+    kinds: z.array(z.enum(TEXT_KINDS)).optional().describe('Kinds of text the model has an expert for (layers/core/kinds.ts)'),
   })
   .meta({ id: 'ModelIdentity' });
 

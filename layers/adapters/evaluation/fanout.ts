@@ -4,9 +4,10 @@ import type { Classifier } from '../../core/classifier.ts';
 import { DELIMITERS, headerFrom, openCsv, type CsvHeader } from '../../core/csv/csvReader.ts';
 import { predictionsHeader } from '../../core/csv/predictionsCsv.ts';
 import { InputError, InvalidRowsError, type ProblemDetail } from '../../core/errors.ts';
+import { TEXT_KINDS, type TextKind } from '../../core/kinds.ts';
 import { LABELS } from '../../core/labels.ts';
 import { MetricsAccumulator } from '../../core/metrics.ts';
-import { evaluateCsv } from '../../core/pipeline/evaluateCsv.ts';
+import { emptyKindCounts, emptyKindMetrics, evaluateCsv } from '../../core/pipeline/evaluateCsv.ts';
 import { RESULT_FILES, summaryFiles } from '../../core/pipeline/results.ts';
 import type { ObjectStore } from '../s3/objectStore.ts';
 import { CONTENT_TYPES, writeError, writeSummary } from './evaluateObject.ts';
@@ -66,11 +67,16 @@ const partStateSchema = z.object({
   index: z.number().int(),
   rows: z.number().int(),
   predictedCounts: z.array(z.number().int()).length(LABELS.length),
+  kindCounts: z.record(z.enum(TEXT_KINDS), z.number().int().nonnegative()).optional(),
   metrics: z.unknown().optional(),
+  metricsByKind: z.record(z.enum(TEXT_KINDS), z.unknown()).optional(),
   problems: z.array(z.object({ line: z.number().optional(), column: z.union([z.number(), z.string()]).optional(), field: z.string().optional(), message: z.string() })).optional(),
   problemCount: z.number().int().optional(),
 });
 type PartState = z.infer<typeof partStateSchema>;
+
+const mapKinds = <A, B>(byKind: Record<TextKind, A>, f: (a: A) => B): Record<TextKind, B> =>
+  Object.fromEntries(TEXT_KINDS.map((k) => [k, f(byKind[k])])) as Record<TextKind, B>;
 
 /** The object was replaced after the fan-out was planned: its byte ranges no longer describe it. */
 export class ObjectChangedError extends Error {
@@ -155,7 +161,14 @@ export async function processChunk(event: ChunkEvent, store: ObjectStore, classi
       });
       await upload.done();
       if (summary.rows !== item.rows) throw new Error(`part ${item.index}: expected ${item.rows} rows, read ${summary.rows} (the object changed since it was planned?)`);
-      state = { index: item.index, rows: summary.rows, predictedCounts: summary.predictedCounts, ...(summary.metrics ? { metrics: summary.metrics.toJSON() } : {}) };
+      state = {
+        index: item.index,
+        rows: summary.rows,
+        predictedCounts: summary.predictedCounts,
+        kindCounts: summary.kindCounts,
+        ...(summary.metrics ? { metrics: summary.metrics.toJSON() } : {}),
+        ...(summary.metricsByKind ? { metricsByKind: mapKinds(summary.metricsByKind, (m) => m.toJSON()) } : {}),
+      };
     } catch (error) {
       await upload.abort();
       if (!(error instanceof InputError)) throw error;
@@ -191,7 +204,9 @@ export async function aggregate(event: AggregateEvent, store: ObjectStore, manif
 
   const upload = store.upload(bucket, `${resultPrefix}${RESULT_FILES.predictions}`, CONTENT_TYPES[RESULT_FILES.predictions]!);
   let metrics: MetricsAccumulator | undefined;
+  let metricsByKind: Record<TextKind, MetricsAccumulator> | undefined;
   const predictedCounts = LABELS.map(() => 0);
+  const kindCounts = emptyKindCounts();
   let rows = 0;
   try {
     await upload.sink.write(predictionsHeader(event.columns));
@@ -200,14 +215,19 @@ export async function aggregate(event: AggregateEvent, store: ObjectStore, manif
       const state = states[i]!;
       rows += state.rows;
       state.predictedCounts.forEach((c, l) => (predictedCounts[l]! += c));
+      for (const kind of TEXT_KINDS) kindCounts[kind] += state.kindCounts?.[kind] ?? 0;
       if (state.metrics !== undefined) (metrics ??= new MetricsAccumulator()).merge(MetricsAccumulator.fromJSON(state.metrics));
+      if (state.metricsByKind !== undefined) {
+        metricsByKind ??= emptyKindMetrics();
+        for (const kind of TEXT_KINDS) metricsByKind[kind].merge(MetricsAccumulator.fromJSON(state.metricsByKind[kind]));
+      }
     }
     await upload.done();
   } catch (error) {
     await upload.abort();
     throw error;
   }
-  await writeSummary(store, bucket, resultPrefix, summaryFiles(source, manifest, { rows, predictedCounts, ...(metrics ? { metrics } : {}) }), [RESULT_FILES.error]);
+  await writeSummary(store, bucket, resultPrefix, summaryFiles(source, manifest, { rows, predictedCounts, kindCounts, ...(metrics ? { metrics } : {}), ...(metricsByKind ? { metricsByKind } : {}) }), [RESULT_FILES.error]);
   await store.delete(bucket, await store.list(bucket, partsPrefix));
   return { rows, rejected: false };
 }

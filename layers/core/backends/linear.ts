@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ModelLoadError } from '../errors.ts';
+import { kindOf, SNIPPET_MAX_TOKENS, TEXT_KINDS, type TextKind } from '../kinds.ts';
 import { LABELS } from '../labels.ts';
 import type { ModelManifest } from '../manifest.ts';
 import type { BackendLoader, Model } from '../model.ts';
@@ -13,21 +15,49 @@ import { FeatureExtractor, normalizeText, type FeatureConfig } from './linear/fe
  * dense arrays over the hash space so that prediction is a handful of array reads per n-gram.
  */
 
-export const linearConfigSchema = z.object({
-  features: z.object({
-    hashBits: z.number().int().min(10).max(24),
-    wordNgrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
-    charNgrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
-    sublinearTf: z.boolean(),
-  }).strict(),
+const featuresSchema = z.object({
+  hashBits: z.number().int().min(10).max(24),
+  wordNgrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
+  charNgrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
+  sublinearTf: z.boolean(),
+  weighting: z.enum(['tfidf', 'binary']).optional(),
+  rowScalePower: z.number().min(0).max(1).optional(),
+}).strict();
+
+const labelVector = z.array(z.number()).length(LABELS.length);
+
+/** One linear model: its features, weights file and bias; `calibration` maps its logit z to a·z + b per label. */
+const expertSchema = z.object({
+  features: featuresSchema,
   weightsFile: z.string().min(1),
   /** Number of hash buckets the model uses. */
   buckets: z.number().int().nonnegative(),
-  bias: z.array(z.number()).length(LABELS.length),
+  bias: labelVector,
   weightsSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  calibration: z.object({ a: labelVector, b: labelVector }).strict().optional(),
 }).passthrough();
 
-export type LinearConfig = z.infer<typeof linearConfigSchema>;
+/** The original single-model layout: one expert for every kind of text, uncalibrated. */
+export const linearConfigSchema = expertSchema;
+
+/** One expert per kind of text (layers/core/kinds.ts), chosen by the router before any feature is extracted. */
+export const routedConfigSchema = z.object({
+  router: z.object({
+    rule: z.string(),
+    kinds: z.array(z.enum(TEXT_KINDS)).length(TEXT_KINDS.length),
+    snippetMaxTokens: z.number().int().positive(),
+  }).passthrough(),
+  experts: z.array(expertSchema.extend({ kinds: z.array(z.enum(TEXT_KINDS)).min(1) })).min(1),
+}).passthrough().superRefine((config, ctx) => {
+  for (const kind of TEXT_KINDS) {
+    const n = config.experts.filter((e) => e.kinds.includes(kind)).length;
+    if (n !== 1) ctx.addIssue({ code: 'custom', path: ['experts'], message: `needs exactly one expert for kind "${kind}", found ${n}` });
+  }
+});
+
+export type RoutedConfig = z.infer<typeof routedConfigSchema>;
+export type ExpertConfig = z.infer<typeof expertSchema>;
+export type LinearConfig = ExpertConfig;
 
 /**
  * Layout of the weights file: `buckets` × uint32 (ascending hash buckets), then `buckets` × float32 (IDF),
@@ -58,7 +88,7 @@ export interface LinearScorer {
 
 const STRIDE = 1 + LABELS.length;
 
-export function decodeWeights(buffer: Buffer, config: LinearConfig): LinearScorer {
+export function decodeWeights(buffer: Buffer, config: ExpertConfig): LinearScorer {
   const n = config.buckets;
   const L = LABELS.length;
   const expected = n * 4 * (2 + L);
@@ -95,17 +125,40 @@ export class LinearPredictor {
   }
 
   predict(text: string): Float64Array {
-    const raw = this.extractor.extract(normalizeText(text));
-    const scores = Float64Array.from(this.scorer.bias);
-    this.block(raw.word, scores);
-    this.block(raw.char, scores);
+    const scores = this.logits(text);
     for (let l = 0; l < scores.length; l++) scores[l] = 1 / (1 + Math.exp(-scores[l]!));
     return scores;
   }
 
-  private block(occurrences: Int32Array, scores: Float64Array): void {
-    const { compactOf, params } = this.scorer;
-    const sublinear = this.scorer.config.sublinearTf;
+  /** The four logits (bias + features · weights) of one text, before any sigmoid or calibration. */
+  logits(text: string): Float64Array {
+    const raw = this.extractor.extract(normalizeText(text));
+    const scores = Float64Array.from(this.scorer.bias);
+    if (this.scorer.config.weighting === 'binary') {
+      this.binary(raw.word, raw.char, scores);
+    } else {
+      this.block(raw.word, scores);
+      this.block(raw.char, scores);
+    }
+    return scores;
+  }
+
+  /** Binary presence: the sum of the weights of every distinct feature per block, scaled by nnz^-power. */
+  private binary(word: Int32Array, char: Int32Array, scores: Float64Array): void {
+    const { params } = this.scorer;
+    const sums = new Float64Array(LABELS.length);
+    let present = this.distinct(word);
+    for (const id of this.touched) for (let l = 0; l < LABELS.length; l++) sums[l]! += params[id * STRIDE + 1 + l]!;
+    present += this.distinct(char);
+    for (const id of this.touched) for (let l = 0; l < LABELS.length; l++) sums[l]! += params[id * STRIDE + 1 + l]!;
+    if (present === 0) return;
+    const scale = present ** -(this.scorer.config.rowScalePower ?? 0);
+    for (let l = 0; l < LABELS.length; l++) scores[l]! += sums[l]! * scale;
+  }
+
+  /** Collects the distinct in-vocabulary features of one block into `touched` (counts in `counts`); returns how many. */
+  private distinct(occurrences: Int32Array): number {
+    const { compactOf } = this.scorer;
     const stamp = ++this.stamp;
     const touched = this.touched;
     touched.length = 0;
@@ -120,6 +173,14 @@ export class LinearPredictor {
         this.counts[id]! += 1;
       }
     }
+    return touched.length;
+  }
+
+  private block(occurrences: Int32Array, scores: Float64Array): void {
+    const { params } = this.scorer;
+    const sublinear = this.scorer.config.sublinearTf;
+    this.distinct(occurrences);
+    const touched = this.touched;
     let norm = 0;
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (let t = 0; t < touched.length; t++) {
@@ -142,22 +203,69 @@ export class LinearPredictor {
   }
 }
 
-export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifest): Promise<Model> => {
-  const parsed = linearConfigSchema.safeParse(manifest.backendConfig);
-  if (!parsed.success) {
-    throw new ModelLoadError(`${join(dir, 'model.json')}: invalid backendConfig for the linear backend: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+/** One expert ready to score: its predictor and its per-label calibration (identity when absent). */
+export interface LoadedExpert {
+  kinds: readonly TextKind[];
+  predictor: LinearPredictor;
+  a: Float64Array;
+  b: Float64Array;
+}
+
+/** Routes each text to the expert of its kind and returns calibrated probabilities: one sparse pass per text. */
+export class RoutedPredictor {
+  private readonly byKind: Record<TextKind, LoadedExpert>;
+  constructor(experts: readonly LoadedExpert[], readonly snippetMaxTokens: number) {
+    const find = (kind: TextKind) => experts.find((e) => e.kinds.includes(kind))!;
+    this.byKind = { real: find('real'), template: find('template'), snippet: find('snippet') };
   }
-  const config = parsed.data;
+
+  kindOf(text: string): TextKind {
+    return kindOf(text, this.snippetMaxTokens);
+  }
+
+  expertFor(text: string): LoadedExpert {
+    return this.byKind[this.kindOf(text)];
+  }
+
+  predict(text: string): Float64Array {
+    const expert = this.expertFor(text);
+    const z = expert.predictor.logits(text);
+    for (let l = 0; l < z.length; l++) z[l] = 1 / (1 + Math.exp(-(expert.a[l]! * z[l]! + expert.b[l]!)));
+    return z;
+  }
+}
+
+async function loadExpert(dir: string, config: ExpertConfig, kinds: readonly TextKind[]): Promise<LoadedExpert> {
   let buffer: Buffer;
   try {
     buffer = await readFile(join(dir, config.weightsFile));
   } catch (cause) {
     throw new ModelLoadError(`cannot read the weights ${join(dir, config.weightsFile)}`, { cause });
   }
-  const { createHash } = await import('node:crypto');
   const sha = createHash('sha256').update(buffer).digest('hex');
   if (sha !== config.weightsSha256) throw new ModelLoadError(`${join(dir, config.weightsFile)} does not match the sha256 in model.json (corrupt or replaced file)`);
-  const predictor = new LinearPredictor(decodeWeights(buffer, config));
+  return {
+    kinds,
+    predictor: new LinearPredictor(decodeWeights(buffer, config)),
+    a: Float64Array.from(config.calibration?.a ?? [1, 1, 1, 1]),
+    b: Float64Array.from(config.calibration?.b ?? [0, 0, 0, 0]),
+  };
+}
+
+export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifest): Promise<Model> => {
+  const invalid = (issues: string) => new ModelLoadError(`${join(dir, 'model.json')}: invalid backendConfig for the linear backend: ${issues}`);
+  const describe = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  let predictor: RoutedPredictor;
+  if ('experts' in manifest.backendConfig) {
+    const parsed = routedConfigSchema.safeParse(manifest.backendConfig);
+    if (!parsed.success) throw invalid(describe(parsed.error));
+    const experts = await Promise.all(parsed.data.experts.map((e) => loadExpert(dir, e, e.kinds)));
+    predictor = new RoutedPredictor(experts, parsed.data.router.snippetMaxTokens);
+  } else {
+    const parsed = linearConfigSchema.safeParse(manifest.backendConfig);
+    if (!parsed.success) throw invalid(describe(parsed.error));
+    predictor = new RoutedPredictor([await loadExpert(dir, parsed.data, TEXT_KINDS)], SNIPPET_MAX_TOKENS);
+  }
   return {
     manifest,
     dir,
@@ -165,6 +273,7 @@ export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifes
     async predictProba(texts) {
       return texts.map((t) => predictor.predict(t));
     },
+    kindOf: (text) => predictor.kindOf(text),
     async dispose() {},
   };
 };

@@ -2,11 +2,12 @@ import { stringify } from 'csv-stringify/sync';
 import { LABELS, formatLabelSet } from '../labels.ts';
 
 /**
- * `predictions.csv`: every input column, then `group_predicted` and one probability column per label; always
+ * `predictions.csv`: every input column, then `group_predicted`, one probability column per label and `kind` (the
+ * kind of text, layers/core/kinds.ts, i.e. which expert answered); always
  * comma-delimited, RFC 4180 quoting (only where needed), UTF-8 without BOM, `\n` line ends. The inline and the
  * fan-out paths both write rows through here, so their outputs are byte-identical.
  */
-export const PREDICTION_COLUMNS = ['group_predicted', ...LABELS.map((l) => `proba_${l}`)];
+export const PREDICTION_COLUMNS = ['group_predicted', ...LABELS.map((l) => `proba_${l}`), 'kind'];
 
 /** Probabilities are written with 6 decimals: stable across platforms and far below any threshold's resolution. */
 export const formatProbability = (p: number): string => p.toFixed(6);
@@ -19,11 +20,14 @@ export function predictionsHeader(inputColumns: readonly string[]): string {
   return stringify([[...inputColumns, ...PREDICTION_COLUMNS]], OPTIONS);
 }
 
-export function predictionRows(rows: readonly { fields: readonly string[]; labels: readonly number[]; proba: readonly number[] }[], width: number): string {
+export function predictionRows(
+  rows: readonly { fields: readonly string[]; labels: readonly number[]; proba: readonly number[]; kind: string }[],
+  width: number,
+): string {
   return stringify(
     rows.map((r) => {
       const fields = r.fields.length === width ? r.fields : Array.from({ length: width }, (_, i) => r.fields[i] ?? '');
-      return [...fields, formatLabelSet(r.labels), ...r.proba.map(formatProbability)];
+      return [...fields, formatLabelSet(r.labels), ...r.proba.map(formatProbability), r.kind];
     }),
     OPTIONS,
   );

@@ -7,6 +7,8 @@ export interface CheckedRecord {
   problems: ProblemDetail[];
   /** The model's input: `title + " " + abstract`. */
   text: string;
+  title?: string;
+  abstract?: string;
   /** Label indices when the file is labelled and the cell is valid. */
   truth?: number[];
 }
@@ -46,11 +48,18 @@ export function checkRecord(fields: string[], line: number, header: CsvHeader): 
       truth = parsed.indices;
     }
   }
-  return { problems, text, ...(truth ? { truth } : {}) };
+  return { problems, text, title, abstract, ...(truth ? { truth } : {}) };
 }
 
 /** Reads a whole labelled CSV (training data): every row valid, or one InputError listing the bad ones. */
-export async function readLabelledRecords(records: AsyncIterable<CsvRecord>, header: CsvHeader, maxProblems = 100): Promise<{ texts: string[]; truth: number[][] }> {
+export interface LabelledRecords {
+  texts: string[];
+  truth: number[][];
+  titles: string[];
+  abstracts: string[];
+}
+
+export async function readLabelledRecords(records: AsyncIterable<CsvRecord>, header: CsvHeader, maxProblems = 100): Promise<LabelledRecords> {
   if (header.groupIndex === undefined) {
     throw new InputError('missing_column', `training data needs a "group" column; columns found: ${header.columns.map((c) => JSON.stringify(c)).join(', ')}`, [
       { line: 1, field: 'group', message: 'missing column "group"' },
@@ -58,6 +67,8 @@ export async function readLabelledRecords(records: AsyncIterable<CsvRecord>, hea
   }
   const texts: string[] = [];
   const truth: number[][] = [];
+  const titles: string[] = [];
+  const abstracts: string[] = [];
   const problems: ProblemDetail[] = [];
   let count = 0;
   for await (const record of records) {
@@ -69,7 +80,9 @@ export async function readLabelledRecords(records: AsyncIterable<CsvRecord>, hea
     }
     texts.push(checked.text);
     truth.push(checked.truth!);
+    titles.push(checked.title ?? '');
+    abstracts.push(checked.abstract ?? '');
   }
   if (count > 0) throw new InputError('invalid_rows', `${count} problems in the training data`, problems);
-  return { texts, truth };
+  return { texts, truth, titles, abstracts };
 }

@@ -3,6 +3,7 @@ import { openCsv, type CsvHeader, type CsvReadOptions } from '../csv/csvReader.t
 import { predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
 import { checkRecord } from '../csv/records.ts';
 import { InvalidRowsError, type ProblemDetail } from '../errors.ts';
+import { TEXT_KINDS, type TextKind } from '../kinds.ts';
 import { LABELS } from '../labels.ts';
 import { MetricsAccumulator } from '../metrics.ts';
 
@@ -38,6 +39,10 @@ export interface EvaluationSummary {
   /** Present when the file has a `group` column. */
   metrics?: MetricsAccumulator;
   predictedCounts: number[];
+  /** Rows per kind of text (layers/core/kinds.ts). */
+  kindCounts: Record<TextKind, number>;
+  /** Present when the file has a `group` column: the metrics of each kind's rows. */
+  metricsByKind?: Record<TextKind, MetricsAccumulator>;
   /** Byte offset just past the header record (fan-out planning). */
   headerEndByte: number;
 }
@@ -61,6 +66,8 @@ export async function evaluateCsv(
   const labelled = header.groupIndex !== undefined;
   const metrics = labelled ? new MetricsAccumulator() : undefined;
   const predictedCounts = LABELS.map(() => 0);
+  const kindCounts = emptyKindCounts();
+  const metricsByKind = labelled ? emptyKindMetrics() : undefined;
   const problems: ProblemDetail[] = [];
   let problemCount = 0;
   let rows = 0;
@@ -74,8 +81,10 @@ export async function evaluateCsv(
     const out = batch.map((row, i) => {
       const p = predictions[i]!;
       for (const l of p.labels) predictedCounts[l]!++;
+      kindCounts[p.kind]++;
       if (metrics) metrics.add(row.truth!, p.labels);
-      return { fields: row.fields, labels: p.labels, proba: p.proba };
+      if (metricsByKind) metricsByKind[p.kind].add(row.truth!, p.labels);
+      return { fields: row.fields, labels: p.labels, proba: p.proba, kind: p.kind };
     });
     await sink.write(predictionRows(out, header.columns.length));
     rows += batch.length;
@@ -100,5 +109,18 @@ export async function evaluateCsv(
   }
   if (problemCount > 0) throw new InvalidRowsError(problemCount, problems);
   await flush();
-  return { header, rows, labelled, ...(metrics ? { metrics } : {}), predictedCounts, headerEndByte: csv.headerEndByte };
+  return {
+    header,
+    rows,
+    labelled,
+    ...(metrics ? { metrics } : {}),
+    predictedCounts,
+    kindCounts,
+    ...(metricsByKind ? { metricsByKind } : {}),
+    headerEndByte: csv.headerEndByte,
+  };
 }
+
+export const emptyKindCounts = (): Record<TextKind, number> => ({ real: 0, template: 0, snippet: 0 });
+export const emptyKindMetrics = (): Record<TextKind, MetricsAccumulator> =>
+  Object.fromEntries(TEXT_KINDS.map((k) => [k, new MetricsAccumulator()])) as Record<TextKind, MetricsAccumulator>;

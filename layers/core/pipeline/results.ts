@@ -1,6 +1,7 @@
 import type { ModelManifest } from '../manifest.ts';
 import { ClassifierError, InputError } from '../errors.ts';
 import { renderHtmlReport, renderTextReport, type ReportInput } from '../report.ts';
+import { TEXT_KINDS, type TextKind } from '../kinds.ts';
 import type { MetricsAccumulator } from '../metrics.ts';
 
 /** The names of the result objects, the same on disk and in S3. */
@@ -16,6 +17,8 @@ export interface SummaryForReport {
   rows: number;
   metrics?: MetricsAccumulator;
   predictedCounts: number[];
+  kindCounts: Record<TextKind, number>;
+  metricsByKind?: Record<TextKind, MetricsAccumulator>;
 }
 
 export function reportInput(source: string, manifest: ModelManifest, summary: SummaryForReport): ReportInput {
@@ -25,6 +28,11 @@ export function reportInput(source: string, manifest: ModelManifest, summary: Su
     rows: summary.rows,
     predictedCounts: summary.predictedCounts,
     ...(summary.metrics ? { metrics: summary.metrics.result() } : {}),
+    kinds: TEXT_KINDS.filter((kind) => summary.kindCounts[kind] > 0).map((kind) => ({
+      kind,
+      rows: summary.kindCounts[kind],
+      ...(summary.metricsByKind ? { metrics: summary.metricsByKind[kind].result() } : {}),
+    })),
     problems: [],
   };
 }

@@ -12,8 +12,16 @@ export interface FeatureConfig {
   hashBits: number;
   wordNgrams: [number, number];
   charNgrams: [number, number];
-  /** Use 1 + ln(tf) instead of raw counts. */
+  /** Use 1 + ln(tf) instead of raw counts (TF-IDF weighting only). */
   sublinearTf: boolean;
+  /**
+   * `tfidf` (default): (sublinear) tf × IDF, each block L2-normalised. `binary`: 1 for every feature present, the row
+   * (both blocks) scaled by nnz^-rowScalePower: one mention of a disease term in a long abstract counts as much as
+   * ten, which is what decides labels in real abstracts.
+   */
+  weighting?: 'tfidf' | 'binary';
+  /** Binary weighting only: each row is multiplied by (number of distinct features present)^-rowScalePower. */
+  rowScalePower?: number;
 }
 
 const FNV_OFFSET = 0x811c9dc5;

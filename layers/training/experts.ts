@@ -1,0 +1,325 @@
+import type { FeatureConfig } from '../core/backends/linear/features.ts';
+import { decide } from '../core/decision.ts';
+import { kindOf, TEXT_KINDS, type TextKind } from '../core/kinds.ts';
+import { LABELS } from '../core/labels.ts';
+import { MetricsAccumulator, type Metrics } from '../core/metrics.ts';
+import { expectedCalibrationError, fitPlatt, IDENTITY_PLATT, sigmoid, type Platt } from './calibration.ts';
+import { featurizeCorpus, type DocCounts } from './corpus.ts';
+import { buildDesign, buildVocabulary, type DesignOptions, type Vocabulary } from './design.ts';
+import { fitNbLogistic, logitsNbLogistic, type NbLogisticModel } from './nbLogistic.ts';
+import { tuneThresholds, uniformThresholds, type Thresholds } from './thresholds.ts';
+import { kFoldAssignment, type TrainConfig } from './trainLinear.ts';
+
+/**
+ * One linear expert per kind of text (see layers/core/kinds.ts), each trained on the samples that suit it with its
+ * own vocabulary, features and C, then calibrated per label with Platt scaling on out-of-fold logits.
+ *
+ * Cross-validation works on *samples*: every labelled row, plus snippets derived from it (its title alone, the first
+ * sentence of its abstract alone). A row and its snippets always share a fold, so no expert is scored on a title
+ * whose abstract it was trained on. Every held-out sample is routed by `kindOf` exactly as in production.
+ */
+
+export type SnippetSource = 'title' | 'firstSentence';
+export type SampleSource = 'row' | SnippetSource;
+
+export interface ExpertSpec {
+  /** The kinds this expert answers for (one kind each in the shipped model; all three for a single-model baseline). */
+  kinds: readonly TextKind[];
+  config: TrainConfig;
+  /** Training (and calibration) samples: rows of these kinds, and snippets derived from rows of these kinds. */
+  trainOn: { rows: readonly TextKind[]; snippets?: { from: readonly TextKind[]; sources: readonly SnippetSource[] } };
+  /** Fit Platt scaling per label (otherwise the raw sigmoid is the probability). */
+  calibrate: boolean;
+}
+
+export interface ExpertPlan {
+  experts: readonly ExpertSpec[];
+  snippetMaxTokens: number;
+}
+
+export interface LabelledRows {
+  titles: readonly string[];
+  abstracts: readonly string[];
+  /** The model input of each row: `title + " " + abstract`. */
+  texts: readonly string[];
+  truth: readonly number[][];
+}
+
+export interface Sample {
+  text: string;
+  row: number;
+  source: SampleSource;
+  /** The kind of the row it comes from (the population). */
+  rowKind: TextKind;
+  /** The kind the router gives this sample's own text. */
+  kind: TextKind;
+}
+
+/** The first sentence of an abstract: up to the first . ! or ? followed by white space and a capital, or the end. */
+export function firstSentence(abstract: string): string {
+  const match = /^[\s\S]*?[.!?](?=\s+[A-Z(\[]|\s*$)/.exec(abstract.trim());
+  return (match ? match[0] : abstract).trim();
+}
+
+export function buildSamples(data: LabelledRows, snippetMaxTokens: number): Sample[] {
+  const samples: Sample[] = [];
+  const rowKinds = data.texts.map((t) => kindOf(t, snippetMaxTokens));
+  data.texts.forEach((text, row) => samples.push({ text, row, source: 'row', rowKind: rowKinds[row]!, kind: rowKinds[row]! }));
+  for (const [source, pick] of [
+    ['title', (r: number) => data.titles[r]!.trim()],
+    ['firstSentence', (r: number) => firstSentence(data.abstracts[r]!)],
+  ] as const) {
+    data.texts.forEach((_, row) => {
+      const text = pick(row);
+      if (text !== '') samples.push({ text, row, source, rowKind: rowKinds[row]!, kind: kindOf(text, snippetMaxTokens) });
+    });
+  }
+  return samples;
+}
+
+function trainsOn(spec: ExpertSpec, s: Sample): boolean {
+  if (s.source === 'row') return spec.trainOn.rows.includes(s.rowKind);
+  const snippets = spec.trainOn.snippets;
+  return snippets !== undefined && snippets.from.includes(s.rowKind) && snippets.sources.includes(s.source);
+}
+
+export interface FittedExpert {
+  vocab: Vocabulary;
+  model: NbLogisticModel;
+  design: DesignOptions;
+}
+
+function designOf(config: TrainConfig): DesignOptions {
+  return {
+    hashBits: config.features.hashBits,
+    minDf: config.minDf,
+    sublinearTf: config.features.sublinearTf,
+    weighting: config.features.weighting,
+    rowScalePower: config.features.rowScalePower,
+  };
+}
+
+function labelMatrix(truth: readonly number[][], rows: readonly number[]): Uint8Array {
+  const y = new Uint8Array(rows.length * LABELS.length);
+  rows.forEach((r, i) => truth[r]!.forEach((l) => (y[i * LABELS.length + l] = 1)));
+  return y;
+}
+
+export function fitExpert(docs: readonly DocCounts[], truth: readonly number[][], ids: number[], config: TrainConfig): FittedExpert {
+  const design = designOf(config);
+  const vocab = buildVocabulary(docs, ids, design);
+  const X = buildDesign(docs, ids, vocab, design);
+  const model = fitNbLogistic(X, labelMatrix(truth, ids), LABELS.length, {
+    C: config.C,
+    alpha: config.alpha,
+    maxIterations: config.maxIterations,
+    tolerance: config.tolerance,
+  });
+  return { vocab, model, design };
+}
+
+/** Featurises every sample once per distinct feature configuration. */
+export class SampleFeatures {
+  private readonly cache = new Map<string, DocCounts[]>();
+  constructor(private readonly samples: readonly Sample[]) {}
+  docs(features: FeatureConfig): DocCounts[] {
+    const key = JSON.stringify(features);
+    let docs = this.cache.get(key);
+    if (!docs) this.cache.set(key, (docs = featurizeCorpus(this.samples.map((s) => s.text), features)));
+    return docs;
+  }
+}
+
+/** Compact figures for one group of samples (what model.json and the selection table keep). */
+export interface GroupFigures {
+  n: number;
+  weighted_f1: number;
+  micro_f1: number;
+  macro_f1: number;
+  samples_f1: number;
+  subset_accuracy: number;
+}
+
+const figures = (m: Metrics): GroupFigures => ({
+  n: m.n_rows,
+  weighted_f1: m.weighted.f1,
+  micro_f1: m.micro.f1,
+  macro_f1: m.macro.f1,
+  samples_f1: m.samples.f1,
+  subset_accuracy: m.subset_accuracy,
+});
+
+/** The groups every figure is broken down by: the rows by kind, and snippets derived from real rows. */
+export const GROUPS = ['all', 'real', 'template', 'titles', 'first_sentences', 'snippet'] as const;
+export type GroupName = (typeof GROUPS)[number];
+
+export function groupOf(s: Sample): GroupName[] {
+  if (s.source === 'row') return s.rowKind === 'snippet' ? ['all', 'snippet'] : ['all', s.rowKind];
+  const groups: GroupName[] = [];
+  if (s.rowKind === 'real') groups.push(s.source === 'title' ? 'titles' : 'first_sentences');
+  if (s.kind === 'snippet') groups.push('snippet');
+  return groups;
+}
+
+export interface KindsCrossValidation {
+  folds: number;
+  seed: number;
+  /** Calibrated (cross-fitted Platt), threshold 0.5: the shipped decision rule. */
+  calibrated_at_0_5: Partial<Record<GroupName, GroupFigures>>;
+  /** Calibrated, then thresholds tuned on the other folds' rows (cross-fitted): is tuning worth it? */
+  calibrated_tuned: Partial<Record<GroupName, GroupFigures>>;
+  /** Raw sigmoid of each expert, threshold 0.5. */
+  raw_at_0_5: Partial<Record<GroupName, GroupFigures>>;
+  /** Expected calibration error (10 bins, every row × label pooled), before and after Platt scaling. */
+  ece: { before: Partial<Record<GroupName, number>>; after: Partial<Record<GroupName, number>> };
+}
+
+export interface ExpertsCvRun {
+  cv: KindsCrossValidation;
+  /** Thresholds tuned on every row's calibrated out-of-fold probabilities (used only if tuning beats 0.5). */
+  tunedThresholds: Thresholds;
+  /** Platt parameters per expert and label, fitted on all out-of-fold logits of the expert's own samples. */
+  calibration: Platt[][];
+  foldIterations: number[][];
+}
+
+export type ExpertsProgress = (expert: number, fold: number, folds: number) => void;
+
+/**
+ * K-fold cross-validation of a plan on the derived samples. Returns the figures by group and the calibration fitted
+ * on all out-of-fold logits (what the final model ships).
+ */
+export function crossValidateExperts(
+  samples: readonly Sample[],
+  features: SampleFeatures,
+  truthOfRow: readonly number[][],
+  plan: ExpertPlan,
+  folds: number,
+  seed: number,
+  onProgress?: ExpertsProgress,
+): ExpertsCvRun {
+  const L = LABELS.length;
+  const rows = truthOfRow.length;
+  const foldOfRow = kFoldAssignment(rows, folds, seed);
+  const foldOf = samples.map((s) => foldOfRow[s.row]!);
+  const truth = samples.map((s) => truthOfRow[s.row]!);
+  const expertOf = samples.map((s) => plan.experts.findIndex((e) => e.kinds.includes(s.kind)));
+  if (expertOf.some((e) => e < 0)) throw new RangeError('the plan has no expert for some kind');
+  const logits = new Float64Array(samples.length * L);
+  const foldIterations: number[][] = plan.experts.map(() => []);
+
+  plan.experts.forEach((spec, e) => {
+    const docs = features.docs(spec.config.features);
+    for (let f = 0; f < folds; f++) {
+      onProgress?.(e, f, folds);
+      const train: number[] = [];
+      const held: number[] = [];
+      samples.forEach((s, i) => {
+        if (foldOf[i] !== f && trainsOn(spec, s)) train.push(i);
+        else if (foldOf[i] === f && expertOf[i] === e) held.push(i);
+      });
+      const fitted = fitExpert(docs, truth, train, spec.config);
+      foldIterations[e]!.push(fitted.model.iterations);
+      const z = logitsNbLogistic(fitted.model, buildDesign(docs, held, fitted.vocab, fitted.design));
+      held.forEach((sample, i) => logits.set(z.subarray(i * L, i * L + L), sample * L));
+    }
+  });
+
+  // Platt per expert and label: cross-fitted for the figures (fold f scaled by parameters fitted on the other folds'
+  // out-of-fold logits), and on everything for the model.
+  const calibratedOn = samples.map((s, i) => trainsOn(plan.experts[expertOf[i]!]!, s));
+  const fitOn = (e: number, l: number, keep: (i: number) => boolean): Platt => {
+    if (!plan.experts[e]!.calibrate) return { ...IDENTITY_PLATT };
+    const z: number[] = [];
+    const y: boolean[] = [];
+    for (let i = 0; i < samples.length; i++) {
+      if (expertOf[i] !== e || !calibratedOn[i] || !keep(i)) continue;
+      z.push(logits[i * L + l]!);
+      y.push(truth[i]!.includes(l));
+    }
+    return fitPlatt(z, y);
+  };
+  const calibration = plan.experts.map((_, e) => LABELS.map((_l, l) => fitOn(e, l, () => true)));
+  const raw = new Float64Array(samples.length * L);
+  const calibrated = new Float64Array(samples.length * L);
+  for (let i = 0; i < samples.length * L; i++) raw[i] = sigmoid(logits[i]!);
+  for (let f = 0; f < folds; f++) {
+    const params = plan.experts.map((_, e) => LABELS.map((_l, l) => fitOn(e, l, (i) => foldOf[i] !== f)));
+    for (let i = 0; i < samples.length; i++) {
+      if (foldOf[i] !== f) continue;
+      for (let l = 0; l < L; l++) {
+        const p = params[expertOf[i]!]![l]!;
+        calibrated[i * L + l] = sigmoid(p.a * logits[i * L + l]! + p.b);
+      }
+    }
+  }
+
+  const groups = samples.map(groupOf);
+  const inGroup = (g: GroupName) => samples.map((_, i) => i).filter((i) => groups[i]!.includes(g));
+  const score = (proba: Float64Array, thresholdsOf: (i: number) => Thresholds) => {
+    const out: Partial<Record<GroupName, GroupFigures>> = {};
+    for (const g of GROUPS) {
+      const ids = inGroup(g);
+      if (ids.length === 0) continue;
+      const acc = new MetricsAccumulator();
+      for (const i of ids) acc.add(truth[i]!, decide(proba.subarray(i * L, i * L + L), thresholdsOf(i)));
+      out[g] = figures(acc.result());
+    }
+    return out;
+  };
+  const half = uniformThresholds(0.5);
+  // Tuned thresholds are global per label (that is all model.json can hold), tuned on the labelled rows only.
+  const rowIds = samples.map((s, i) => (s.source === 'row' ? i : -1)).filter((i) => i >= 0);
+  const tunedByFold = Array.from({ length: folds }, (_, f) =>
+    tuneThresholds(calibrated, truth, rowIds.filter((i) => foldOf[i] !== f)),
+  );
+  const ece = (proba: Float64Array) => {
+    const out: Partial<Record<GroupName, number>> = {};
+    for (const g of GROUPS) {
+      const ids = inGroup(g);
+      if (ids.length === 0) continue;
+      const p: number[] = [];
+      const y: boolean[] = [];
+      for (const i of ids) for (let l = 0; l < L; l++) (p.push(proba[i * L + l]!), y.push(truth[i]!.includes(l)));
+      out[g] = expectedCalibrationError(p, y, 10);
+    }
+    return out;
+  };
+  return {
+    calibration,
+    tunedThresholds: tuneThresholds(calibrated, truth, rowIds),
+    foldIterations,
+    cv: {
+      folds,
+      seed,
+      calibrated_at_0_5: score(calibrated, () => half),
+      calibrated_tuned: score(calibrated, (i) => tunedByFold[foldOf[i]!]!),
+      raw_at_0_5: score(raw, () => half),
+      ece: { before: ece(raw), after: ece(calibrated) },
+    },
+  };
+}
+
+export interface TrainedExpert {
+  spec: ExpertSpec;
+  fitted: FittedExpert;
+  calibration: Platt[];
+}
+
+/** Fits every expert of the plan on all its samples. */
+export function fitExperts(samples: readonly Sample[], features: SampleFeatures, truthOfRow: readonly number[][], plan: ExpertPlan, calibration: Platt[][]): TrainedExpert[] {
+  const truth = samples.map((s) => truthOfRow[s.row]!);
+  return plan.experts.map((spec, e) => {
+    const ids = samples.map((s, i) => (trainsOn(spec, s) ? i : -1)).filter((i) => i >= 0);
+    return { spec, fitted: fitExpert(features.docs(spec.config.features), truth, ids, spec.config), calibration: calibration[e]! };
+  });
+}
+
+/** Thresholds the shipped model uses: 0.5 (calibrated) unless cross-fitted tuning beats it by more than `noise`. */
+export function chooseThresholds(runs: readonly KindsCrossValidation[], tuned: Thresholds, noise = 0.003): { thresholds: Thresholds; tuned: boolean } {
+  const mean = (pick: (cv: KindsCrossValidation) => number) => runs.reduce((s, cv) => s + pick(cv), 0) / runs.length;
+  const gain = mean((cv) => cv.calibrated_tuned.all!.weighted_f1) - mean((cv) => cv.calibrated_at_0_5.all!.weighted_f1);
+  return gain > noise ? { thresholds: tuned, tuned: true } : { thresholds: uniformThresholds(0.5), tuned: false };
+}
+
+export { TEXT_KINDS };

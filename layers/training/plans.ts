@@ -1,0 +1,89 @@
+import type { TextKind } from '../core/kinds.ts';
+import { SNIPPET_MAX_TOKENS } from '../core/kinds.ts';
+import type { ExpertPlan, ExpertSpec } from './experts.ts';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './trainLinear.ts';
+
+/**
+ * The expert plans model selection compares (scripts/select-model.ts --kinds) and the one training ships
+ * (`SHIPPED_PLAN`). Every figure quoted in the README comes from running these through the same cross-validation.
+ */
+
+const ALL_KINDS: readonly TextKind[] = ['real', 'template', 'snippet'];
+
+const tfidf = (patch: Partial<TrainConfig> = {}, features: Partial<TrainConfig['features']> = {}): TrainConfig => ({
+  ...DEFAULT_TRAIN_CONFIG,
+  ...patch,
+  features: { ...DEFAULT_TRAIN_CONFIG.features, ...features },
+});
+
+/** Binary presence of word 1–2-grams and char_wb 2–5-grams, each row × nnz^-1/4. */
+const binary = (patch: Partial<TrainConfig> = {}, features: Partial<TrainConfig['features']> = {}): TrainConfig =>
+  tfidf(patch, { charNgrams: [2, 5], sublinearTf: false, weighting: 'binary', rowScalePower: 0.25, ...features });
+
+const realExpert = (config: TrainConfig = binary()): ExpertSpec => ({
+  kinds: ['real'],
+  config,
+  trainOn: { rows: ['real'] },
+  calibrate: true,
+});
+const templateExpert = (config: TrainConfig = tfidf({ C: 1 })): ExpertSpec => ({
+  kinds: ['template'],
+  config,
+  trainOn: { rows: ['template'] },
+  calibrate: true,
+});
+const snippetExpert = (config: TrainConfig, trainOn: ExpertSpec['trainOn']): ExpertSpec => ({
+  kinds: ['snippet'],
+  config,
+  trainOn,
+  calibrate: true,
+});
+
+// Short labelled rows (kind snippet) are rare in abstracts files but, when present, are exactly what this expert is for.
+const SNIPPETS_OF_REAL = { from: ['real', 'snippet'], sources: ['title', 'firstSentence'] } as const;
+
+export const PLANS: Record<string, ExpertPlan> = {
+  /** Today's model: one NB-LR on every row, thresholds tuned (the baseline every kind must beat). */
+  single: {
+    snippetMaxTokens: SNIPPET_MAX_TOKENS,
+    experts: [{ kinds: ALL_KINDS, config: tfidf(), trainOn: { rows: ALL_KINDS }, calibrate: false }],
+  },
+  /** A router, each expert on its own rows with the same features as today. */
+  'router-same-features': {
+    snippetMaxTokens: SNIPPET_MAX_TOKENS,
+    experts: [
+      realExpert(tfidf()),
+      templateExpert(tfidf()),
+      snippetExpert(tfidf(), { rows: ['real', 'template'] }),
+    ],
+  },
+  /** Real expert binary, template expert C 1; snippets answered by today's single model. */
+  'binary-real+single-snippet': {
+    snippetMaxTokens: SNIPPET_MAX_TOKENS,
+    experts: [realExpert(), templateExpert(), snippetExpert(tfidf(), { rows: ['real', 'template'] })],
+  },
+  /** Snippet expert trained on snippets derived from real rows plus the real rows themselves. */
+  'snippet-from-real': {
+    snippetMaxTokens: SNIPPET_MAX_TOKENS,
+    experts: [realExpert(), templateExpert(), snippetExpert(tfidf(), { rows: ['real', 'snippet'], snippets: SNIPPETS_OF_REAL })],
+  },
+  'snippet-from-real-c10': {
+    snippetMaxTokens: SNIPPET_MAX_TOKENS,
+    experts: [realExpert(), templateExpert(), snippetExpert(tfidf({ C: 10 }), { rows: ['real', 'snippet'], snippets: SNIPPETS_OF_REAL })],
+  },
+  'snippet-from-all': {
+    snippetMaxTokens: SNIPPET_MAX_TOKENS,
+    experts: [
+      realExpert(),
+      templateExpert(),
+      snippetExpert(tfidf(), { rows: ['real', 'template'], snippets: { from: ['real', 'template'], sources: ['title', 'firstSentence'] } }),
+    ],
+  },
+  'snippet-binary': {
+    snippetMaxTokens: SNIPPET_MAX_TOKENS,
+    experts: [realExpert(), templateExpert(), snippetExpert(binary(), { rows: ['real', 'snippet'], snippets: SNIPPETS_OF_REAL })],
+  },
+};
+
+export const SHIPPED_PLAN_NAME = 'snippet-from-real';
+export const SHIPPED_PLAN: ExpertPlan = PLANS[SHIPPED_PLAN_NAME]!;
