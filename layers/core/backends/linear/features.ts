@@ -149,7 +149,10 @@ export class FeatureExtractor {
       }
       if (i - start >= 2) {
         hashes.push(h);
-        if (this.trace) this.trace.tokens.push(start), this.trace.tokens.push(i);
+        if (this.trace) {
+          this.trace.tokens.push(start);
+          this.trace.tokens.push(i);
+        }
       }
     }
     const toks = hashes.view();
@@ -168,7 +171,9 @@ export class FeatureExtractor {
     const out = this.trace!.word;
     for (let t = 0; t < tokens; t++) {
       for (let len = 1; len <= maxN && t + len <= tokens; len++) {
-        if (len >= minN) out.push(t), out.push(t + len - 1);
+        if (len < minN) continue;
+        out.push(t);
+        out.push(t + len - 1);
       }
     }
   }
@@ -191,10 +196,12 @@ export class FeatureExtractor {
   /** The text range each n-gram of one chunk covers, in the order `wordChars` emits them. */
   private charOrigins(start: number, end: number, minN: number, maxN: number): void {
     const { chunks, char: out } = this.trace!;
-    chunks.push(start), chunks.push(end);
+    chunks.push(start);
+    chunks.push(end);
     const len = end - start + 2;
     if (len < minN) {
-      out.push(start), out.push(end);
+      out.push(start);
+      out.push(end);
       return;
     }
     for (let p = 0; p < len; p++) {
@@ -205,7 +212,8 @@ export class FeatureExtractor {
         let lo = Math.max(p, 1);
         let hi = Math.min(p + k, len - 2);
         if (lo > hi) lo = hi = p === 0 ? 1 : len - 2;
-        out.push(start + lo - 1), out.push(start + hi);
+        out.push(start + lo - 1);
+        out.push(start + hi);
       }
     }
   }
