@@ -66,14 +66,15 @@ describe('the same words drive the same labels everywhere', () => {
     const title = 'Acute myocardial infarction in a patient with glioma';
     const abstract = 'Troponin rose after chest pain; the brain tumor was resected before coronary angiography.';
     const stack = await startTestStack();
-    let api: { labels_short: string[]; explanation: Record<string, { terms: { text: string; weight: number }[] }> };
+    type Explained = { labels_short: string[]; explanation: Record<string, { terms: { text: string; weight: number }[] }> };
+    let api: Explained;
     try {
       const res = await fetch(`${stack.apiUrl}/predict`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ items: [{ title, abstract }], explain: true, explain_top: 4 }),
       });
-      [api] = (await res.json()) as (typeof api)[];
+      api = ((await res.json()) as Explained[])[0]!;
     } finally {
       await stack.stop();
     }
