@@ -1,4 +1,5 @@
 import type { TextKind } from './kinds.ts';
+import type { TextExplanation } from './explanation.ts';
 import type { ModelManifest } from './manifest.ts';
 
 /**
@@ -12,6 +13,11 @@ export interface Model {
   predictProba(texts: readonly string[]): Promise<Float64Array[]>;
   /** The kind the model routes a text to, when it has experts by kind (otherwise the core's `kindOf` decides). */
   kindOf?(text: string): TextKind;
+  /**
+   * Evidence per text, in input order, for the very scores `predictProba` turns into probabilities. Absent when the
+   * backend cannot explain (callers answer `ExplanationUnsupportedError`).
+   */
+  explain?(texts: readonly string[]): Promise<TextExplanation[]>;
   dispose(): Promise<void>;
 }
 

@@ -1,5 +1,7 @@
 import { LABELS } from './labels.ts';
 import type { LabelScores, Metrics } from './metrics.ts';
+import type { MisclassifiedRow } from './pipeline/misclassified.ts';
+import { ERRORS_STYLE, esc, htmlErrorsToLookAt } from './reportErrors.ts';
 
 /**
  * The evaluation report, as console text (`report.txt`) and as one self-contained HTML page (`report.html`).
@@ -25,6 +27,8 @@ export interface ReportInput {
   /** Rows (and metrics, when labelled) per kind of text present in the file, in TEXT_KINDS order. */
   kinds: KindBreakdown[];
   problems: RowProblem[];
+  /** Labelled files evaluated with evidence: the worst misclassified rows ("Errors to look at"). */
+  misclassified?: MisclassifiedRow[];
 }
 
 export interface KindBreakdown {
@@ -143,10 +147,6 @@ export function renderTextReport(input: ReportInput): string {
 }
 
 // ---------------------------------------------------------------------------------------------- HTML
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** SVG coordinates with one decimal: compact and stable across runs. */
 function px(x: number): string {
@@ -310,7 +310,13 @@ const STYLE = [
   'dl{display:grid;grid-template-columns:max-content auto;gap:.25rem 1rem}',
   'dt{font-weight:bold}',
   'dd{margin:0}',
+  ERRORS_STYLE,
 ].join('');
+
+function errorsSection(m: Metrics, rows: readonly MisclassifiedRow[]): string[] {
+  const total = Math.round(m.n_rows * (1 - m.subset_accuracy));
+  return htmlErrorsToLookAt(rows, total, rows.some((r) => r.evidence !== undefined));
+}
 
 export function renderHtmlReport(input: ReportInput): string {
   const problems =
@@ -329,6 +335,7 @@ export function renderHtmlReport(input: ReportInput): string {
     '</dl>',
     ...(input.metrics ? htmlMetrics(input.metrics) : htmlCounts(input)),
     ...(input.kinds.length > 0 ? ['<h2>By kind of text</h2>', htmlTable(input.metrics ? KIND_HEAD : KIND_HEAD.slice(0, 2), kindRows(input))] : []),
+    ...(input.metrics && input.misclassified ? errorsSection(input.metrics, input.misclassified) : []),
     ...problems,
   ];
   return [

@@ -10,7 +10,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import S3rver from 's3rver';
 import { createInfoHandler } from '#adapters/api/infoHandler.ts';
 import { createPredictHandler, type ApiHandler } from '#adapters/api/predictHandler.ts';
-import { DEFAULT_LIMITS, type ApiLimits } from '#adapters/config.ts';
+import { DEFAULT_EVIDENCE, DEFAULT_LIMITS, type ApiLimits } from '#adapters/config.ts';
 import { createEvaluateHandler, type EvaluateLambda } from '#adapters/evaluation/evaluateHandler.ts';
 import { aggregate, processChunk } from '#adapters/evaluation/fanout.ts';
 import { encodeEventKey } from '#adapters/evaluation/keys.ts';
@@ -19,6 +19,7 @@ import { createLogger } from '#adapters/logger.ts';
 import { memoizedClassifier, memoizedManifest } from '#adapters/modelProvider.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import type { ModelManifest } from '#core/manifest.ts';
+import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
 
 export interface LocalStackOptions {
   host?: string;
@@ -33,6 +34,8 @@ export interface LocalStackOptions {
   fanoutRowThreshold?: number;
   rowsPerItem?: number;
   logLevel?: string;
+  /** Evidence in the S3 results (default: the deployed functions' default). */
+  evidence?: EvidenceOptions;
   /** Replace the S3 client the evaluate handler uses (tests inject failures this way). */
   evaluateS3Client?: S3Client;
 }
@@ -79,10 +82,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const info = createInfoHandler({ getManifest: memoizedManifest(options.modelDir), limits, logger });
   const fanoutStore = new ObjectStore(s3);
   let fanouts = 0;
+  const evidence = options.evidence ?? DEFAULT_EVIDENCE;
   const evaluate = createEvaluateHandler({
     store,
     logger,
     getClassifier,
+    evidence,
     ...(options.fanoutRowThreshold !== undefined
       ? {
           fanout: {
@@ -92,7 +97,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
               fanouts++;
               return runLocalFanout(input, {
                 store: fanoutStore,
-                chunk: async (event) => processChunk(event, fanoutStore, await getClassifier()),
+                chunk: async (event) => processChunk(event, fanoutStore, await getClassifier(), { evidence, logger }),
                 aggregate: async (event) => aggregate(event, fanoutStore, (await getClassifier()).manifest),
               });
             },

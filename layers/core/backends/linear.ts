@@ -7,6 +7,9 @@ import { kindOf, SNIPPET_MAX_TOKENS, TEXT_KINDS, type TextKind } from '../kinds.
 import { LABELS } from '../labels.ts';
 import type { ModelManifest } from '../manifest.ts';
 import type { BackendLoader, Model } from '../model.ts';
+import { affineExplanation, type TextExplanation } from '../explanation.ts';
+import { normalizeWithOffsets } from '../textOffsets.ts';
+import { attribute, type ScoredBlock } from './linear/explain.ts';
 import { FeatureExtractor, normalizeText, type FeatureConfig } from './linear/features.ts';
 
 /**
@@ -143,17 +146,82 @@ export class LinearPredictor {
     return scores;
   }
 
+  /** Evidence for `logits(text)`: the same features, valued as `logits` values them, handed to their words. */
+  explain(text: string): TextExplanation {
+    const logit = this.logits(text);
+    this.tracer ??= new FeatureExtractor(this.scorer.config, { origins: true });
+    const map = normalizeWithOffsets(text, normalizeText);
+    const raw = this.tracer.extract(map.text);
+    const blocks = [this.scoredBlock('word', raw.word), this.scoredBlock('char', raw.char)];
+    if (this.scorer.config.weighting === 'binary') {
+      // Binary presence: every distinct feature of either block is worth nnz^-power, nnz counted over both blocks.
+      const present = blocks[0]!.value.length + blocks[1]!.value.length;
+      const scale = present > 0 ? present ** -(this.scorer.config.rowScalePower ?? 0) : 0;
+      for (const block of blocks) block.value.fill(scale);
+    }
+    return attribute(map, this.tracer.origins(), blocks, this.scorer.bias, logit);
+  }
+
+  private tracer: FeatureExtractor | undefined;
+
+  /** One block as `logits` scores it: per distinct used feature, its value (L2-normalised TF-IDF) and its weights. */
+  private scoredBlock(kind: ScoredBlock['kind'], occurrences: Int32Array): ScoredBlock {
+    const { compactOf, params } = this.scorer;
+    const L = LABELS.length;
+    const slotOfId = new Map<number, number>();
+    const slotOf = new Int32Array(occurrences.length);
+    const ids: number[] = [];
+    const counts: number[] = [];
+    for (let i = 0; i < occurrences.length; i++) {
+      const id = compactOf[occurrences[i]!]!;
+      if (id < 0) {
+        slotOf[i] = -1;
+        continue;
+      }
+      let slot = slotOfId.get(id);
+      if (slot === undefined) {
+        slot = ids.push(id) - 1;
+        counts.push(0);
+        slotOfId.set(id, slot);
+      }
+      counts[slot]! += 1;
+      slotOf[i] = slot;
+    }
+    const value = new Float64Array(ids.length);
+    const weights = new Float64Array(ids.length * L);
+    let norm = 0;
+    ids.forEach((id, slot) => {
+      const tf = this.scorer.config.sublinearTf ? 1 + Math.log(counts[slot]!) : counts[slot]!;
+      value[slot] = tf * params[id * STRIDE]!;
+      norm += value[slot]! * value[slot]!;
+      for (let l = 0; l < L; l++) weights[slot * L + l] = params[id * STRIDE + 1 + l]!;
+    });
+    if (norm > 0) for (let slot = 0; slot < value.length; slot++) value[slot]! /= Math.sqrt(norm);
+    return { kind, slotOf, value, weights };
+  }
+
   /** Binary presence: the sum of the weights of every distinct feature per block, scaled by nnz^-power. */
   private binary(word: Int32Array, char: Int32Array, scores: Float64Array): void {
     const { params } = this.scorer;
-    const sums = new Float64Array(LABELS.length);
-    let present = this.distinct(word);
-    for (const id of this.touched) for (let l = 0; l < LABELS.length; l++) sums[l]! += params[id * STRIDE + 1 + l]!;
-    present += this.distinct(char);
-    for (const id of this.touched) for (let l = 0; l < LABELS.length; l++) sums[l]! += params[id * STRIDE + 1 + l]!;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let present = 0;
+    for (const block of [word, char]) {
+      present += this.distinct(block);
+      const touched = this.touched;
+      for (let t = 0; t < touched.length; t++) {
+        const base = touched[t]! * STRIDE;
+        s0 += params[base + 1]!;
+        s1 += params[base + 2]!;
+        s2 += params[base + 3]!;
+        s3 += params[base + 4]!;
+      }
+    }
     if (present === 0) return;
     const scale = present ** -(this.scorer.config.rowScalePower ?? 0);
-    for (let l = 0; l < LABELS.length; l++) scores[l]! += sums[l]! * scale;
+    scores[0]! += s0 * scale;
+    scores[1]! += s1 * scale;
+    scores[2]! += s2 * scale;
+    scores[3]! += s3 * scale;
   }
 
   /** Collects the distinct in-vocabulary features of one block into `touched` (counts in `counts`); returns how many. */
@@ -233,6 +301,17 @@ export class RoutedPredictor {
     for (let l = 0; l < z.length; l++) z[l] = 1 / (1 + Math.exp(-(expert.a[l]! * z[l]! + expert.b[l]!)));
     return z;
   }
+
+  /**
+   * Evidence for the calibrated score actually used: Platt scaling is affine per label (a·z + b), so the explained
+   * logit is a·z + b, its bias a·bias + b, and every word's contribution is scaled by a; the sum stays exact.
+   */
+  explain(text: string): TextExplanation {
+    const expert = this.expertFor(text);
+    const raw = expert.predictor.explain(text);
+    const logit = Float64Array.from(raw.logit, (z, l) => expert.a[l]! * z + expert.b[l]!);
+    return affineExplanation(raw, expert.a, expert.b, logit);
+  }
 }
 
 async function loadExpert(dir: string, config: ExpertConfig, kinds: readonly TextKind[]): Promise<LoadedExpert> {
@@ -274,6 +353,9 @@ export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifes
       return texts.map((t) => predictor.predict(t));
     },
     kindOf: (text) => predictor.kindOf(text),
+    async explain(texts) {
+      return texts.map((t) => predictor.explain(t));
+    },
     async dispose() {},
   };
 };

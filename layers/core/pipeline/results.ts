@@ -3,6 +3,7 @@ import { ClassifierError, InputError } from '../errors.ts';
 import { renderHtmlReport, renderTextReport, type ReportInput } from '../report.ts';
 import { TEXT_KINDS, type TextKind } from '../kinds.ts';
 import type { MetricsAccumulator } from '../metrics.ts';
+import type { MisclassifiedRow } from './misclassified.ts';
 
 /** The names of the result objects, the same on disk and in S3. */
 export const RESULT_FILES = {
@@ -19,6 +20,7 @@ export interface SummaryForReport {
   predictedCounts: number[];
   kindCounts: Record<TextKind, number>;
   metricsByKind?: Record<TextKind, MetricsAccumulator>;
+  misclassified?: MisclassifiedRow[];
 }
 
 export function reportInput(source: string, manifest: ModelManifest, summary: SummaryForReport): ReportInput {
@@ -33,6 +35,7 @@ export function reportInput(source: string, manifest: ModelManifest, summary: Su
       rows: summary.kindCounts[kind],
       ...(summary.metricsByKind ? { metrics: summary.metricsByKind[kind].result() } : {}),
     })),
+    ...(summary.misclassified ? { misclassified: summary.misclassified } : {}),
     problems: [],
   };
 }
