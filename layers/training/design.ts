@@ -76,14 +76,7 @@ function mergeDistinct(a: Int32Array, b: Int32Array, visit: (bucket: number) => 
  */
 export function buildDesign(docs: readonly DocCounts[], rows: ArrayLike<number>, vocab: Vocabulary, options: DesignOptions): CsrMatrix {
   if (options.weighting === 'binary') return buildBinaryDesign(docs, rows, vocab, options.rowScalePower ?? 0);
-  let nnz = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const doc = docs[rows[r]!]!;
-    nnz += doc.word.index.length + doc.char.index.length;
-  }
-  const indptr = new Int32Array(rows.length + 1);
-  const indices = new Int32Array(nnz);
-  const values = new Float64Array(nnz);
+  const { indptr, indices, values } = allocate(docs, rows);
   let k = 0;
   for (let r = 0; r < rows.length; r++) {
     const doc = docs[rows[r]!]!;
@@ -111,14 +104,7 @@ export function buildDesign(docs: readonly DocCounts[], rows: ArrayLike<number>,
 }
 
 function buildBinaryDesign(docs: readonly DocCounts[], rows: ArrayLike<number>, vocab: Vocabulary, power: number): CsrMatrix {
-  let nnz = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const doc = docs[rows[r]!]!;
-    nnz += doc.word.index.length + doc.char.index.length;
-  }
-  const indptr = new Int32Array(rows.length + 1);
-  const indices = new Int32Array(nnz);
-  const values = new Float64Array(nnz);
+  const { indptr, indices, values } = allocate(docs, rows);
   let k = 0;
   for (let r = 0; r < rows.length; r++) {
     const doc = docs[rows[r]!]!;
@@ -136,4 +122,14 @@ function buildBinaryDesign(docs: readonly DocCounts[], rows: ArrayLike<number>, 
     indptr[r + 1] = k;
   }
   return { rows: rows.length, cols: vocab.buckets.length, indptr, indices: indices.subarray(0, k), values: values.subarray(0, k) };
+}
+
+/** CSR arrays big enough for every occurrence of the rows' features (unused tail trimmed by the caller). */
+function allocate(docs: readonly DocCounts[], rows: ArrayLike<number>): { indptr: Int32Array; indices: Int32Array; values: Float64Array } {
+  let nnz = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const doc = docs[rows[r]!]!;
+    nnz += doc.word.index.length + doc.char.index.length;
+  }
+  return { indptr: new Int32Array(rows.length + 1), indices: new Int32Array(nnz), values: new Float64Array(nnz) };
 }

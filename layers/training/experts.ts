@@ -5,10 +5,10 @@ import { LABELS } from '../core/labels.ts';
 import { MetricsAccumulator, type Metrics } from '../core/metrics.ts';
 import { expectedCalibrationError, fitPlatt, IDENTITY_PLATT, sigmoid, type Platt } from './calibration.ts';
 import { featurizeCorpus, type DocCounts } from './corpus.ts';
-import { buildDesign, buildVocabulary, type DesignOptions, type Vocabulary } from './design.ts';
-import { fitNbLogistic, logitsNbLogistic, type NbLogisticModel } from './nbLogistic.ts';
+import { buildDesign } from './design.ts';
+import { logitsNbLogistic } from './nbLogistic.ts';
 import { tuneThresholds, uniformThresholds, type Thresholds } from './thresholds.ts';
-import { kFoldAssignment, type TrainConfig } from './trainLinear.ts';
+import { fit, kFoldAssignment, type FittedLinear, type TrainConfig } from './trainLinear.ts';
 
 /**
  * One linear expert per kind of text (see layers/core/kinds.ts), each trained on the samples that suit it with its
@@ -83,40 +83,10 @@ function trainsOn(spec: ExpertSpec, s: Sample): boolean {
   return snippets !== undefined && snippets.from.includes(s.rowKind) && snippets.sources.includes(s.source);
 }
 
-export interface FittedExpert {
-  vocab: Vocabulary;
-  model: NbLogisticModel;
-  design: DesignOptions;
-}
+export type FittedExpert = FittedLinear;
 
-function designOf(config: TrainConfig): DesignOptions {
-  return {
-    hashBits: config.features.hashBits,
-    minDf: config.minDf,
-    sublinearTf: config.features.sublinearTf,
-    weighting: config.features.weighting,
-    rowScalePower: config.features.rowScalePower,
-  };
-}
-
-function labelMatrix(truth: readonly number[][], rows: readonly number[]): Uint8Array {
-  const y = new Uint8Array(rows.length * LABELS.length);
-  rows.forEach((r, i) => truth[r]!.forEach((l) => (y[i * LABELS.length + l] = 1)));
-  return y;
-}
-
-export function fitExpert(docs: readonly DocCounts[], truth: readonly number[][], ids: number[], config: TrainConfig): FittedExpert {
-  const design = designOf(config);
-  const vocab = buildVocabulary(docs, ids, design);
-  const X = buildDesign(docs, ids, vocab, design);
-  const model = fitNbLogistic(X, labelMatrix(truth, ids), LABELS.length, {
-    C: config.C,
-    alpha: config.alpha,
-    maxIterations: config.maxIterations,
-    tolerance: config.tolerance,
-  });
-  return { vocab, model, design };
-}
+/** One expert's fit: the same vocabulary, design and NB-LR as the single-model trainer. */
+export const fitExpert = (docs: readonly DocCounts[], truth: readonly number[][], ids: number[], config: TrainConfig): FittedExpert => fit(docs, truth, ids, config);
 
 /** Featurises every sample once per distinct feature configuration. */
 export class SampleFeatures {

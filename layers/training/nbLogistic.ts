@@ -152,17 +152,8 @@ export function fitNbLogistic(X: CsrMatrix, y: Uint8Array, labels: number, optio
 
 /** Sigmoid probabilities, row-major [rows × labels]. */
 export function predictNbLogistic(model: NbLogisticModel, X: CsrMatrix): Float64Array {
-  const L = model.labels;
-  const out = new Float64Array(X.rows * L);
-  for (let i = 0; i < X.rows; i++) {
-    for (let l = 0; l < L; l++) out[i * L + l] = model.bias[l]!;
-    for (let k = X.indptr[i]!; k < X.indptr[i + 1]!; k++) {
-      const base = X.indices[k]! * L;
-      const v = X.values[k]!;
-      for (let l = 0; l < L; l++) out[i * L + l]! += v * model.weights[base + l]!;
-    }
-    for (let l = 0; l < L; l++) out[i * L + l] = 1 / (1 + Math.exp(-out[i * L + l]!));
-  }
+  const out = logitsNbLogistic(model, X);
+  for (let i = 0; i < out.length; i++) out[i] = 1 / (1 + Math.exp(-out[i]!));
   return out;
 }
 

@@ -85,7 +85,8 @@ function labelMatrix(truth: readonly number[][], rows: readonly number[]): Uint8
   return y;
 }
 
-function fit(docs: readonly DocCounts[], truth: readonly number[][], rows: number[], config: TrainConfig) {
+/** Vocabulary, design and NB-LR of one configuration on the given rows (the unit every CV and final fit uses). */
+export function fit(docs: readonly DocCounts[], truth: readonly number[][], rows: number[], config: TrainConfig): FittedLinear {
   const design: DesignOptions = {
     hashBits: config.features.hashBits,
     minDf: config.minDf,
@@ -102,6 +103,12 @@ function fit(docs: readonly DocCounts[], truth: readonly number[][], rows: numbe
     tolerance: config.tolerance,
   });
   return { vocab, model, design };
+}
+
+export interface FittedLinear {
+  vocab: Vocabulary;
+  model: NbLogisticModel;
+  design: DesignOptions;
 }
 
 export interface CrossValidationRun {
