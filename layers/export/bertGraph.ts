@@ -25,6 +25,9 @@ export const GRAPH_OUTPUT = 'logits';
 
 /** The large negative added to masked attention scores, as BERT and the Attention operator's default do. */
 const MASK_FILTER = -10000;
+/** Activations: symmetric around uint8 128, so ±127 steps per token (see quantizePerToken). */
+const ACTIVATION_ZERO_POINT = 128;
+const ACTIVATION_QMAX = 127;
 
 export function buildBertGraph(w: BertWeights, options: BertGraphOptions): Uint8Array {
   const c = w.config;
@@ -53,14 +56,38 @@ export function buildBertGraph(w: BertWeights, options: BertGraphOptions): Uint8
     const wq = g.initializer(`${name}.weight_quantized`, 'int8', q.shape, q.data);
     const ws = g.initializer(`${name}.weight_scale`, 'float32', [q.scales.length], q.scales);
     if (fused) {
+      // Activations quantized per tensor, i.e. per batch: the backend runs this graph one text at a time.
       return g.op('DynamicQuantizeMatMul', withBias ? [x, wq, ws, '', bias] : [x, wq, ws], {}, MS_DOMAIN);
     }
-    // The pattern onnxruntime's quantizer emits (and its optimizer fuses into MatMulIntegerToFloat).
-    const [xq, xs, xzp] = g.node('DynamicQuantizeLinear', [x], { outputs: 3 }) as [string, string, string];
-    const acc = g.op('MatMulInteger', [xq, wq, xzp]);
-    const scale = g.op('Mul', [xs, ws]);
-    const y = g.op('Mul', [g.op('Cast', [acc], { to: 1 }), scale]);
+    const { xq, xs } = quantizePerToken(x, q.shape[0]);
+    const acc = g.op('MatMulInteger', [xq, wq, activationZeroPoint()]);
+    // [B, S, N] · [N] (weight column scales) · [B, S, 1] (token scales).
+    const y = g.op('Mul', [g.op('Mul', [g.op('Cast', [acc], { to: 1 }), ws]), xs]);
     return withBias ? g.op('Add', [y, bias]) : y;
+  };
+
+  /**
+   * Symmetric uint8 quantization of x [B, S, K] with one scale per token (max |x| of its row / 127, zero point 128).
+   * onnxruntime's DynamicQuantizeLinear takes one scale for the whole tensor, so a text's result would depend on the
+   * other texts and the padding in its batch; per token, a text quantizes the same alone or batched, and one outlier
+   * token no longer coarsens every other token's grid. QuantizeLinear's per-axis form does it in one pass over a
+   * [B·S, K] view. Q, K and V share their input, so each input is quantized once.
+   */
+  const perToken = new Map<string, { xq: string; xs: string }>();
+  let zeroPoint = '';
+  const activationZeroPoint = () => (zeroPoint ||= g.initializer('activation_zero_point', 'uint8', [], Uint8Array.of(ACTIVATION_ZERO_POINT)));
+  const quantizePerToken = (x: string, width: number): { xq: string; xs: string } => {
+    const known = perToken.get(x);
+    if (known) return known;
+    const absMax = g.op('ReduceMax', [g.op('Abs', [x])], { axes: [-1], keepdims: 1 });
+    // An all-zero token would give scale 0 and 0/0 in QuantizeLinear; any positive scale maps it to the zero point.
+    const xs = g.op('Div', [g.op('Max', [absMax, g.floatConst('min_abs_max', [1e-30])]), g.floatConst('activation_qmax', [ACTIVATION_QMAX])]);
+    const rows = g.op('Reshape', [xs, g.int64Const('flat', [-1])]);
+    const zeroPoints = g.op('Expand', [activationZeroPoint(), g.op('Shape', [rows])]);
+    const byRow = g.op('QuantizeLinear', [g.op('Reshape', [x, g.int64Const('rows_by_width', [-1, width])]), rows, zeroPoints], { axis: 0 });
+    const quantized = { xq: g.op('Reshape', [byRow, g.op('Shape', [x])]), xs };
+    perToken.set(x, quantized);
+    return quantized;
   };
   const layerNorm = (x: string, name: string, n: Norm) =>
     g.op('LayerNormalization', [x, f32(`${name}.weight`, n.gamma), f32(`${name}.bias`, n.beta)], { axis: -1, epsilon: eps });

@@ -24,7 +24,8 @@ export const exportOptionsSchema = z.object({
    * seconds per abstract): fp32 with onnxruntime's fused transformer operators (≈ 5 % less CPU than plain in every
    * run); int8 with the plain quantized graph, which onnxruntime fuses itself into quantized matmuls: the two int8
    * graphs measured within ±3 % of each other, and plain keeps per-column scales for Q/K/V (QAttention takes one
-   * scale for all three), so it is the more accurate of the two.
+   * scale for all three), so it is the more accurate of the two. Plain also quantizes activations per token, so it
+   * batches; the fused int8 graph's activation scale is per batch, so the backend runs it one text at a time.
    */
   graph: z.enum(['auto', 'plain', 'fused']).default('auto'),
   maxLength: z.number().int().min(3).max(512).default(256),

@@ -15,7 +15,7 @@ export type Dim = number | string;
 export const MS_DOMAIN = 'com.microsoft';
 
 /** Version stamped into every exported graph and manifest; bump when the graph a checkpoint produces changes. */
-export const EXPORTER_VERSION = '1.0.0';
+export const EXPORTER_VERSION = '1.1.0';
 
 /**
  * A minimal ONNX graph writer on top of the protobuf classes. Node and tensor names are generated from a counter in

@@ -35,6 +35,10 @@ export const loadBertOnnxModel: BackendLoader = async (dir, manifest, options) =
   const batchSize = options.batchSize ?? config.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ModelLoadError(`batchSize must be a positive integer, got ${batchSize}`);
   const threads = options.threads ?? availableParallelism();
+  // The fused int8 graph's QAttention and DynamicQuantizeMatMul quantize activations with one scale per tensor, i.e.
+  // per batch, so a text's scores would depend on its batch-mates and their padding: such a graph gets one text per
+  // run. The plain int8 graph quantizes per token (layers/export/bertGraph.ts) and batches like fp32.
+  const textsPerRun = precision === 'int8' && config.graph?.int8 === 'fused' ? 1 : batchSize;
 
   const tokenizer = await loadBertTokenizer(dir, config.maxLength);
   let session: ort.InferenceSession;
@@ -53,7 +57,7 @@ export const loadBertOnnxModel: BackendLoader = async (dir, manifest, options) =
     throw new ModelLoadError(`onnxruntime cannot load ${modelPath}: ${(cause as Error).message}`, { cause });
   }
   const inputs = checkSession(session, modelPath);
-  return new BertOnnxModel(manifest, dir, tokenizer, session, inputs, batchSize);
+  return new BertOnnxModel(manifest, dir, tokenizer, session, inputs, textsPerRun);
 };
 
 function checkSession(session: ort.InferenceSession, modelPath: string): Set<string> {

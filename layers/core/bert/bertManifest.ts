@@ -19,7 +19,10 @@ export const bertBackendConfigSchema = z.object({
   /** The variant loaded unless `LoadOptions.precision` says otherwise. */
   precision: z.enum(['fp32', 'int8']),
   files: z.object({ fp32: innerPath, int8: innerPath.optional() }).strict(),
-  /** Which operator set each graph uses (informational: all run on onnxruntime's CPU provider). */
+  /**
+   * Which operator set each graph uses. An int8 `fused` graph quantizes activations per batch, so the backend runs it
+   * one text at a time.
+   */
   graph: z.object({ fp32: z.enum(['plain', 'fused']), int8: z.enum(['plain', 'fused']).optional() }).strict().optional(),
   /** Texts per onnxruntime call. */
   batchSize: z.number().int().min(1).max(256).optional(),
