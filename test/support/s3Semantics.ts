@@ -41,14 +41,12 @@ export function s3WithAwsSemantics(options: S3SemanticsOptions): S3Client {
         throw s3Error('KeyTooLongError', 400, 'Your key is too long');
       }
       if (command === 'ListObjectsV2Command' && !mayList(input.Prefix ?? '')) throw s3Error('AccessDenied', 403, 'Access Denied');
-      let result;
-      try {
-        result = await next(args);
-      } catch (error) {
-        const missing = (error as { name?: string }).name === 'NoSuchKey' || (error as { name?: string }).name === 'NotFound';
+      const result = await next(args).catch((error: unknown) => {
+        const name = (error as { name?: string }).name;
+        const missing = name === 'NoSuchKey' || name === 'NotFound';
         if (missing && !mayListBucket) throw s3Error(command === 'HeadObjectCommand' ? 'Forbidden' : 'AccessDenied', 403, 'Access Denied');
         throw error;
-      }
+      });
       if (command === 'GetObjectCommand' && input.IfMatch !== undefined) {
         const output = result.output as { ETag?: string; Body?: { destroy?: () => void } };
         if (output.ETag !== input.IfMatch) {
