@@ -21,15 +21,22 @@ export interface ClassifierConfig {
   readonly nodeVersion: '22' | '24';
   readonly memoryMb: FunctionSizes;
   readonly timeoutSeconds: FunctionSizes;
+  /**
+   * Reserve concurrency for predict, evaluate and chunk (a cap on what a flood of requests or uploads can cost).
+   * Off by default: reservations need an account concurrency quota well above the new-account default.
+   */
+  readonly costGuard: boolean;
   /** Reserved concurrency per function; 0 means none. */
   readonly reservedConcurrency: { readonly predict: number; readonly evaluate: number; readonly chunk: number };
+  /** Lambda active tracing (X-Ray) on every function. */
+  readonly tracing: boolean;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Origins allowed to call the API from a browser; empty means no CORS headers at all. */
   readonly corsOrigins: readonly string[];
   readonly predictRequiresIam: boolean;
   /** A CSV with more data rows than this fans out to the state machine. */
   readonly fanoutRowThreshold: number;
-  /** Child workflows the Distributed Map runs at once (also caps the chunk function's concurrency). */
+  /** Child workflows one Distributed Map runs at once (with costGuard, also the chunk function's default reservation). */
   readonly fanoutMaxConcurrency: number;
   /** Manifest items (byte ranges) handed to one chunk invocation. */
   readonly fanoutItemsPerBatch: number;
@@ -82,6 +89,7 @@ export function readConfig(context: ContextSource): ClassifierConfig {
   const bertModel = read.optionalString('bertModel');
   const modelDir = resolve(REPO_ROOT, read.string('modelDir', DEFAULT_MODEL_DIR));
   const fanoutMaxConcurrency = read.integer('fanoutMaxConcurrency', 10, 1, 1000);
+  const costGuard = read.boolean('costGuard', false);
   const config: ClassifierConfig = {
     modelDir,
     bertModel,
@@ -103,13 +111,15 @@ export function readConfig(context: ContextSource): ClassifierConfig {
       chunk: read.integer('chunkTimeoutSeconds', 900, 1, 900),
       aggregate: read.integer('aggregateTimeoutSeconds', 900, 1, 900),
     },
-    // Caps on what a runaway (a flood of requests or uploads) can cost. An account whose concurrency quota is
-    // still the new-account 10 cannot reserve anything (Lambda keeps 100 unreserved): set these to 0 there.
+    costGuard,
+    // Caps on what a runaway (a flood of requests or uploads) can cost, only with costGuard: reserving 25 needs an
+    // account quota of at least 125 (Lambda keeps 100 unreserved), and new accounts often have 10.
     reservedConcurrency: {
-      predict: read.integer('predictReservedConcurrency', 10, 0, 1000),
-      evaluate: read.integer('evaluateReservedConcurrency', 5, 0, 1000),
-      chunk: read.integer('chunkReservedConcurrency', fanoutMaxConcurrency, 0, 1000),
+      predict: read.integer('predictReservedConcurrency', costGuard ? 10 : 0, 0, 1000),
+      evaluate: read.integer('evaluateReservedConcurrency', costGuard ? 5 : 0, 0, 1000),
+      chunk: read.integer('chunkReservedConcurrency', costGuard ? fanoutMaxConcurrency : 0, 0, 1000),
     },
+    tracing: read.boolean('tracing', true),
     throttle: {
       rateLimit: read.integer('throttleRateLimit', 20, 1, 100_000),
       burstLimit: read.integer('throttleBurstLimit', 40, 1, 100_000),
@@ -136,6 +146,11 @@ export function readConfig(context: ContextSource): ClassifierConfig {
   };
   if (config.throttle.burstLimit < config.throttle.rateLimit) {
     throw new ConfigError('throttleBurstLimit', `at least throttleRateLimit (${config.throttle.rateLimit})`, config.throttle.burstLimit);
+  }
+  const { chunk } = config.reservedConcurrency;
+  if (chunk > 0 && chunk < config.fanoutMaxConcurrency) {
+    // Fewer slots than one map runs at once: every fan-out would throttle itself, by construction.
+    throw new ConfigError('chunkReservedConcurrency', `0 (none) or at least fanoutMaxConcurrency (${config.fanoutMaxConcurrency})`, chunk);
   }
   if (config.corsOrigins.some((origin) => origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin))) {
     throw new ConfigError('corsOrigins', 'a list of origins like https://example.org (no path) or "*"', config.corsOrigins);

@@ -1,4 +1,5 @@
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ClassifierConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
@@ -59,13 +60,27 @@ export class ClassifierStack extends Stack {
     new CfnOutput(this, 'FanoutStateMachineArn', { value: this.fanout.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.ingest.deadLetterQueue.queueUrl });
 
-    this.acknowledgeFrameworkResources();
+    this.configureFrameworkResources(config);
   }
 
-  /** Resources CDK itself adds (custom resource handlers), whose code and policies we do not control. */
-  private acknowledgeFrameworkResources(): void {
+  /**
+   * Resources CDK itself adds (the bucket-notification custom resource handler), whose code and policies we do
+   * not control: its logs go to a log group of ours with the stack's retention (Lambda would otherwise create
+   * one that keeps them forever), and the cdk-nag findings about its role are acknowledged.
+   */
+  private configureFrameworkResources(config: ClassifierConfig): void {
     for (const child of this.node.children) {
       if (child.node.id.startsWith('BucketNotificationsHandler')) {
+        const handler = child.node.defaultChild;
+        if (!(handler instanceof CfnResource) || handler.cfnResourceType !== 'AWS::Lambda::Function') {
+          throw new Error(`${child.node.path}: CDK changed how it builds the bucket-notification handler`);
+        }
+        const logGroup = new LogGroup(this, 'BucketNotificationsLogs', {
+          retention: config.logRetentionDays as RetentionDays,
+          removalPolicy: RemovalPolicy.DESTROY,
+        });
+        handler.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName });
+        handler.node.addDependency(logGroup);
         Validations.of(child).acknowledge({
           id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
           reason: 'CDK\'s own bucket-notification custom resource (runs at deploy time only) logs with the basic execution role; its S3 permission is scoped to the data bucket.',

@@ -7,12 +7,13 @@
  *   <outDir>/tools/              export-model.mjs when scripts/export-model.ts exists (BERT_MODEL build argument)
  *   <outDir>/package.json        the production dependencies the bundles keep external (none for a linear model)
  *   <outDir>/package-lock.json   those dependencies' slice of the root lockfile, so the image installs what CI tested
+ *   <outDir>/prune.txt           installed packages the handlers never load, which the Dockerfile deletes after `npm ci`
  *   <outDir>/image.json          what went in: handlers, model, dependencies
  *
  * The CDK app and the image-layout test both call `prepareImageContext`, so what the test runs is what ships.
  * Usage: tsx scripts/prepare-image.ts [--out .build/image] [--model layers/models/default] [--bert-runtime]
  */
-import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,12 @@ export type HandlerName = (typeof HANDLERS)[number];
 export const RUNTIME_EXTERNALS = ['onnxruntime-node', '@huggingface/transformers', 'sharp'] as const;
 /** What the image installs when it must run a bert-onnx model (sharp comes along with transformers). */
 const BERT_RUNTIME_PACKAGES = ['onnxruntime-node', '@huggingface/transformers'] as const;
+/**
+ * Dependencies of the bert runtime that the Node path never loads: transformers' Node build carries its own copy
+ * of the web runtime's code and never imports `onnxruntime-web` (≈ 144 MB); `adm-zip` and `global-agent` serve
+ * only onnxruntime-node's GPU download, which the image skips. They, and what only they need, are deleted.
+ */
+export const BERT_RUNTIME_UNUSED = ['onnxruntime-web', 'adm-zip', 'global-agent'] as const;
 
 export interface PrepareImageOptions {
   /** Model folder to embed (must hold model.json). */
@@ -105,11 +112,14 @@ export async function prepareImageContext(outDir: string, options: PrepareImageO
   await writeFile(join(out, '.dockerignore'), 'image.json\n');
 
   const bertRuntime = options.bertRuntime ?? model.backend === 'bert-onnx';
-  const dependencies = bertRuntime ? await writeRuntimePackage(rootDir, out) : {};
+  const { dependencies, prune } = bertRuntime ? await writeRuntimePackage(rootDir, out) : { dependencies: {}, prune: [] };
   if (!bertRuntime) await writeJson(join(out, 'package.json'), imagePackageJson({}));
+  await writeFile(join(out, 'prune.txt'), prune.map((path) => `${path}\n`).join(''));
 
   const manifest: ImageManifest = { handlers: Object.keys(entries).sort(), model, dependencies, exportTool };
   await writeJson(join(out, 'image.json'), manifest);
+  // The build machine's umask must not decide who may read the image's files (Lambda runs as a non-root user).
+  await makeWorldReadable(out);
   return manifest;
 }
 
@@ -172,7 +182,7 @@ function imagePackageJson(dependencies: Record<string, string>): object {
  * Writes package.json and the matching slice of the root package-lock.json for the bert runtime, so that
  * `npm ci` in the image installs exactly the versions the repository was tested with.
  */
-async function writeRuntimePackage(rootDir: string, out: string): Promise<Record<string, string>> {
+async function writeRuntimePackage(rootDir: string, out: string): Promise<{ dependencies: Record<string, string>; prune: string[] }> {
   const rootPackage = JSON.parse(await readFile(join(rootDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
   const dependencies: Record<string, string> = {};
   for (const name of BERT_RUNTIME_PACKAGES) {
@@ -189,11 +199,15 @@ async function writeRuntimePackage(rootDir: string, out: string): Promise<Record
   }
   await writeJson(join(out, 'package.json'), pkg);
   await writeJson(join(out, 'package-lock.json'), { name: pkg.name, version: pkg.version, lockfileVersion: lock.lockfileVersion, requires: true, packages });
-  return dependencies;
+  const used = new Set(lockClosure(lock, Object.keys(dependencies), BERT_RUNTIME_UNUSED));
+  return { dependencies, prune: Object.keys(packages).filter((path) => path !== '' && !used.has(path)) };
 }
 
-/** The lockfile paths (`node_modules/...`) that `roots` need, resolved the way Node looks up node_modules. */
-export function lockClosure(lock: Lockfile, roots: readonly string[]): string[] {
+/**
+ * The lockfile paths (`node_modules/...`) that `roots` need, resolved the way Node looks up node_modules;
+ * dependencies named in `skip` (and what only they need) are left out.
+ */
+export function lockClosure(lock: Lockfile, roots: readonly string[], skip: readonly string[] = []): string[] {
   const seen = new Set<string>();
   const resolveFrom = (fromPath: string, name: string): string | undefined => {
     // From node_modules/a/node_modules/b, try .../b/node_modules/x, then .../a/node_modules/x, then node_modules/x.
@@ -207,6 +221,7 @@ export function lockClosure(lock: Lockfile, roots: readonly string[]): string[] 
     }
   };
   const visit = (fromPath: string, name: string, optional: boolean): void => {
+    if (skip.includes(name)) return;
     const path = resolveFrom(fromPath, name);
     if (path === undefined) {
       if (optional) return;
@@ -230,6 +245,16 @@ async function clearOutDir(out: string): Promise<void> {
     throw new ImageContextError(`${out} is not empty and is not an image context (no image.json): refusing to delete it`);
   }
   await rm(out, { recursive: true, force: true });
+}
+
+/** Files 0644, folders 0755 (and executables keep their x bits for everyone), whatever the umask was. */
+async function makeWorldReadable(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await makeWorldReadable(path);
+    else if (entry.isFile()) await chmod(path, (await stat(path)).mode & 0o100 ? 0o755 : 0o644);
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -19,11 +19,17 @@ export interface AlarmsProps {
 }
 
 const PERIOD = Duration.minutes(5);
+/**
+ * Throttles of the chunk function are retried by the state machine until they succeed (infra/throttleRetry.ts):
+ * one is a queue forming, not a failure. Throttling in every period for this long is what needs a person.
+ */
+export const SUSTAINED_THROTTLE_PERIODS = 3;
+const RETRIED_ON_THROTTLE = new Set(['Chunk']);
 
 /**
  * Alarms on what means "a user did not get an answer": API 5xx, function errors and throttles, a file stuck
- * in the dead-letter queue, a fan-out that failed or timed out. Each fires on the first occurrence: the
- * expected rate of all of them is zero.
+ * in the dead-letter queue, a fan-out that failed or timed out. Each fires on the first occurrence (their
+ * expected rate is zero), except throttles of a function whose caller retries them, which fire when sustained.
  */
 export class Alarms extends Construct {
   readonly alarms: Alarm[] = [];
@@ -31,13 +37,14 @@ export class Alarms extends Construct {
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
     const action = props.topicArn !== undefined ? new SnsAction(Topic.fromTopicArn(this, 'Topic', props.topicArn)) : undefined;
-    const alarm = (alarmId: string, description: string, metric: IMetric): void => {
+    const alarm = (alarmId: string, description: string, metric: IMetric, periods = 1): void => {
       const created = new Alarm(this, alarmId, {
         alarmDescription: description,
         metric,
         threshold: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
         // No traffic is not a failure.
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
@@ -51,7 +58,12 @@ export class Alarms extends Construct {
     alarm('Api5xx', 'The HTTP API answered 5xx', props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }));
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(`${name}Errors`, `The ${name} function failed`, fn.metricErrors({ period: PERIOD, statistic: 'Sum' }));
-      alarm(`${name}Throttles`, `The ${name} function was throttled`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }));
+      if (RETRIED_ON_THROTTLE.has(name)) {
+        const minutes = SUSTAINED_THROTTLE_PERIODS * PERIOD.toMinutes();
+        alarm(`${name}Throttles`, `The ${name} function was throttled in every 5 minutes for ${minutes} minutes`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), SUSTAINED_THROTTLE_PERIODS);
+      } else {
+        alarm(`${name}Throttles`, `The ${name} function was throttled`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }));
+      }
     }
     alarm(
       'DeadLetters',

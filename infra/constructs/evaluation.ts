@@ -6,7 +6,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ImageFunction, type ClassifierImage } from './imageFunction.ts';
-import { INCOMING_PREFIX, listResults, RESULTS_PREFIX, WRITE_RESULTS } from './ingest.ts';
+import { FANOUT_PREFIX, INCOMING_PREFIX, LIST_PREFIXES, listUnder, RESULTS_PREFIX, WRITE_RESULTS } from './ingest.ts';
 import { acknowledgeWildcardResource, logicalIdOf } from '../nag.ts';
 
 export interface EvaluationProps {
@@ -37,15 +37,16 @@ export class Evaluation extends Construct {
       },
     });
 
-    // Least privilege: read uploads; write results (replacing or deleting an earlier run's, clearing stale
-    // fan-out parts, which needs listing under results/); start the fan-out. Nothing outside incoming/ and results/.
+    // Least privilege: read uploads (and list them, so a deleted upload answers 404, not 403); write results
+    // (replacing or deleting an earlier run's); write a fan-out's manifest and start it.
     this.evaluate.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${INCOMING_PREFIX}*`)] }),
     );
     this.evaluate.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: WRITE_RESULTS, resources: [props.bucket.arnForObjects(`${RESULTS_PREFIX}*`)] }),
     );
-    this.evaluate.role.addToPrincipalPolicy(listResults(props.bucket));
+    this.evaluate.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects(`${FANOUT_PREFIX}*`)] }));
+    this.evaluate.role.addToPrincipalPolicy(listUnder(props.bucket, LIST_PREFIXES.evaluate));
     props.fanout.grantStartExecution(this.evaluate.role);
 
     this.evaluate.function.addEventSource(
@@ -69,6 +70,11 @@ export class Evaluation extends Construct {
       this.evaluate.role,
       `${bucketArn}/${RESULTS_PREFIX}*`,
       'Writes (and replaces) results/<path>/ for whichever path was uploaded; limited to results/.',
+    );
+    acknowledgeWildcardResource(
+      this.evaluate.role,
+      `${bucketArn}/${FANOUT_PREFIX}*`,
+      'Writes the manifest of whichever large file fans out; limited to fanout/ and s3:PutObject.',
     );
   }
 }

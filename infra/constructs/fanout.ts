@@ -16,7 +16,8 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ImageFunction, type ClassifierImage } from './imageFunction.ts';
-import { INCOMING_PREFIX, listResults, RESULTS_PREFIX, WRITE_RESULTS } from './ingest.ts';
+import { FANOUT_PREFIX, INCOMING_PREFIX, LIST_PREFIXES, listUnder, RESULTS_PREFIX, WRITE_RESULTS } from './ingest.ts';
+import { throttleRetryFor } from '../throttleRetry.ts';
 import { acknowledgeWildcardResource, logicalIdOf } from '../nag.ts';
 
 /**
@@ -32,6 +33,8 @@ export const CHUNK_BATCH_INPUT = {
   'delimiter.$': '$.delimiter',
   'etag.$': '$.etag',
 } as const;
+/** A fan-out that has not finished by then fails (and raises the FanoutTimedOut alarm). */
+export const STATE_MACHINE_TIMEOUT = Duration.hours(6);
 /** The aggregate step's payload: the whole execution input. */
 export const AGGREGATE_PAYLOAD_PATH = '$';
 
@@ -42,7 +45,7 @@ export interface FanoutProps {
 
 /**
  * Large CSVs: the evaluate function splits the file into byte ranges (a manifest JSON array under
- * results/<path>/.parts/), then this state machine classifies the ranges in parallel and merges the parts.
+ * fanout/<path>/<run>/), then this state machine classifies the ranges in parallel and merges the parts.
  *
  * Execution input (from the evaluate function):
  *   {bucket, key, manifestKey, partsPrefix, resultPrefix, columns, delimiter, rows, items}
@@ -69,8 +72,9 @@ export class Fanout extends Construct {
       reservedConcurrency: config.reservedConcurrency.chunk,
     });
     this.chunk.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${INCOMING_PREFIX}*`)] }));
+    this.chunk.role.addToPrincipalPolicy(listUnder(bucket, LIST_PREFIXES.chunk));
     this.chunk.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [bucket.arnForObjects(`${RESULTS_PREFIX}*`)] }),
+      new PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [bucket.arnForObjects(`${FANOUT_PREFIX}*`)] }),
     );
 
     this.aggregate = new ImageFunction(this, 'Aggregate', {
@@ -82,11 +86,12 @@ export class Fanout extends Construct {
       // Runs once per fanned-out file, after the map: nothing to cap.
       reservedConcurrency: 0,
     });
-    // Reads the manifest and parts, writes the results, then lists and deletes the parts: all under results/.
+    // Reads the manifest and parts, writes the results, records that it is done, then lists and deletes the parts.
+    this.aggregate.role.addToPrincipalPolicy(new PolicyStatement({ actions: WRITE_RESULTS, resources: [bucket.arnForObjects(`${RESULTS_PREFIX}*`)] }));
     this.aggregate.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['s3:GetObject', ...WRITE_RESULTS], resources: [bucket.arnForObjects(`${RESULTS_PREFIX}*`)] }),
+      new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [bucket.arnForObjects(`${FANOUT_PREFIX}*`)] }),
     );
-    this.aggregate.role.addToPrincipalPolicy(listResults(bucket));
+    this.aggregate.role.addToPrincipalPolicy(listUnder(bucket, LIST_PREFIXES.aggregate));
 
     const classifyChunks = new DistributedMap(this, 'ClassifyChunks', {
       comment: 'One child workflow per batch of manifest items (byte ranges of the CSV)',
@@ -109,12 +114,15 @@ export class Fanout extends Construct {
       lambdaFunction: this.chunk.function,
       payloadResponseOnly: true,
     });
-    // Throttles (reserved concurrency, account quota) are not in LambdaInvoke's default retries.
+    // Throttles (reserved concurrency, account quota) are not in LambdaInvoke's default retries. They are
+    // retried until the state machine itself would time out, so waiting for a slot never fails a file.
+    const throttleRetry = throttleRetryFor(STATE_MACHINE_TIMEOUT.toSeconds());
     classifyChunk.addRetry({
       errors: ['Lambda.TooManyRequestsException'],
-      interval: Duration.seconds(5),
-      backoffRate: 2,
-      maxAttempts: 8,
+      interval: Duration.seconds(throttleRetry.intervalSeconds),
+      backoffRate: throttleRetry.backoffRate,
+      maxDelay: Duration.seconds(throttleRetry.maxDelaySeconds),
+      maxAttempts: throttleRetry.maxAttempts,
     });
     classifyChunks.itemProcessor(classifyChunk);
 
@@ -136,22 +144,22 @@ export class Fanout extends Construct {
       comment: 'Classifies a large CSV in parallel byte ranges, then merges the parts',
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(classifyChunks.next(aggregate)),
-      timeout: Duration.hours(6),
+      timeout: STATE_MACHINE_TIMEOUT,
       tracingEnabled: true,
       // Execution data (keys, column names) is visible in the execution history already; the logs keep events only.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
-    // The item reader gets the bucket from the execution input, so CDK cannot grant it; the manifest lives under results/.
-    this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${RESULTS_PREFIX}*`)] }));
+    // The item reader gets the bucket from the execution input, so CDK cannot grant it; the manifest lives under fanout/.
+    this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${FANOUT_PREFIX}*`)] }));
 
     const bucketArn = `<${logicalIdOf(bucket)}.Arn>`;
-    for (const fn of [this.chunk, this.aggregate]) {
-      acknowledgeWildcardResource(fn.role, `${bucketArn}/${RESULTS_PREFIX}*`, 'Writes the parts and results of whichever file was uploaded; limited to results/.');
-    }
+    acknowledgeWildcardResource(this.chunk.role, `${bucketArn}/${FANOUT_PREFIX}*`, 'Writes the parts of whichever file fanned out; limited to fanout/.');
+    acknowledgeWildcardResource(this.aggregate.role, `${bucketArn}/${FANOUT_PREFIX}*`, 'Reads, marks done and deletes the parts of whichever file fanned out; limited to fanout/.');
+    acknowledgeWildcardResource(this.aggregate.role, `${bucketArn}/${RESULTS_PREFIX}*`, 'Writes the results of whichever file fanned out; limited to results/.');
     acknowledgeWildcardResource(this.chunk.role, `${bucketArn}/${INCOMING_PREFIX}*`, 'Reads byte ranges of whichever CSV was uploaded; limited to incoming/ and s3:GetObject.');
     // The state machine scope covers its role and the separate DistributedMapPolicy CDK attaches to it.
     const machine = this.stateMachine;
-    acknowledgeWildcardResource(machine, `${bucketArn}/${RESULTS_PREFIX}*`, 'The item reader reads the manifest of whichever file fanned out; limited to results/ and s3:GetObject.');
+    acknowledgeWildcardResource(machine, `${bucketArn}/${FANOUT_PREFIX}*`, 'The item reader reads the manifest of whichever file fanned out; limited to fanout/ and s3:GetObject.');
     for (const fn of [this.chunk, this.aggregate]) {
       acknowledgeWildcardResource(machine, `<${logicalIdOf(fn.function)}.Arn>:*`, 'CDK\'s LambdaInvoke grant also covers versions and aliases of this one function.');
     }

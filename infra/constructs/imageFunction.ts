@@ -1,11 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, DockerImageCode, DockerImageFunction } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, DockerImageCode, DockerImageFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ClassifierConfig } from '../config.ts';
 import type { HandlerName } from '../../scripts/prepare-image.ts';
+import { acknowledgeWildcardResource } from '../nag.ts';
 
 /** Where the one image comes from, shared by every function built from it. */
 export interface ClassifierImage {
@@ -64,6 +65,7 @@ export class ImageFunction extends Construct {
       ...(props.reservedConcurrency > 0 ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       role: this.role,
       logGroup: this.logGroup,
+      ...(config.tracing ? { tracing: Tracing.ACTIVE } : {}),
       environment: {
         MODEL_DIR: '/opt/model',
         LOG_LEVEL: config.logLevel,
@@ -74,6 +76,9 @@ export class ImageFunction extends Construct {
     // Depending on the role construct includes its DefaultPolicy, which grants added later land in: the
     // function must not run (e.g. its event source mapping must not start polling) before it has them.
     this.function.node.addDependency(this.role);
+    if (config.tracing) {
+      acknowledgeWildcardResource(this.role, '*', 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.');
+    }
   }
 }
 

@@ -1,24 +1,64 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { BlockPublicAccess, Bucket, BucketEncryption, EventType, ObjectOwnership, type IBucket } from 'aws-cdk-lib/aws-s3';
-import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  BucketNotificationDestinationType,
+  EventType,
+  ObjectOwnership,
+  type BucketNotificationDestinationConfig,
+  type IBucket,
+  type IBucketNotificationDestination,
+} from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 // The S3 layout is the functions' own (layers/adapters/evaluation/keys.ts); the policies follow it.
-import { INCOMING_PREFIX, RESULTS_PREFIX } from '../../layers/adapters/evaluation/keys.ts';
+import { FANOUT_PREFIX, INCOMING_PREFIX, RESULTS_PREFIX, UPLOAD_FILTERS } from '../../layers/adapters/evaluation/keys.ts';
 
-export { INCOMING_PREFIX, RESULTS_PREFIX };
+export { FANOUT_PREFIX, INCOMING_PREFIX, RESULTS_PREFIX };
 
 /** Writing results (multipart uploads included) and deleting stale ones, as every writer of results/ does. */
 export const WRITE_RESULTS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'];
 
-/** Listing keys under results/ only (parts to merge or clean up); no other listing. */
-export function listResults(bucket: IBucket): PolicyStatement {
+/**
+ * The prefixes each function may list. Reading a key that is gone answers 403 instead of 404 to a caller that
+ * may not list it, so each reader may list exactly where it reads: evaluate and chunk read uploads, aggregate
+ * reads (and lists, to delete) the fan-out's parts. Tests give their S3 client the same grants.
+ */
+export const LIST_PREFIXES = {
+  evaluate: [INCOMING_PREFIX],
+  chunk: [INCOMING_PREFIX],
+  aggregate: [FANOUT_PREFIX],
+} as const satisfies Record<string, readonly string[]>;
+
+/** Listing keys under the given prefixes only; no other listing. */
+export function listUnder(bucket: IBucket, prefixes: readonly string[]): PolicyStatement {
   return new PolicyStatement({
     actions: ['s3:ListBucket'],
     resources: [bucket.bucketArn],
-    conditions: { StringLike: { 's3:prefix': [`${RESULTS_PREFIX}*`] } },
+    conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } },
   });
+}
+
+/** Days after which a fan-out's work files expire: far beyond the state machine's 6-hour timeout. */
+export const FANOUT_EXPIRATION_DAYS = 2;
+
+/**
+ * S3 → SQS like CDK's SqsDestination, with `aws:SourceAccount` next to `aws:SourceArn` in the queue policy:
+ * a bucket name can be deleted and re-created by another account, an account id cannot.
+ */
+class AccountScopedQueueDestination implements IBucketNotificationDestination {
+  constructor(private readonly queue: IQueue) {}
+
+  bind(_scope: Construct, bucket: IBucket): BucketNotificationDestinationConfig {
+    this.queue.grantSendMessages(
+      new ServicePrincipal('s3.amazonaws.com', {
+        conditions: { ArnLike: { 'aws:SourceArn': bucket.bucketArn }, StringEquals: { 'aws:SourceAccount': Stack.of(bucket).account } },
+      }),
+    );
+    return { arn: this.queue.queueArn, type: BucketNotificationDestinationType.QUEUE, dependencies: [this.queue] };
+  }
 }
 
 export interface IngestProps {
@@ -71,6 +111,8 @@ export class Ingest extends Construct {
         // Versioning would otherwise keep every overwritten or deleted object forever.
         { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        // A run abandoned mid-way (its file replaced, its execution failed) cannot clean up after itself.
+        { id: 'expire-fanout-work', prefix: FANOUT_PREFIX, expiration: Duration.days(FANOUT_EXPIRATION_DAYS) },
       ],
       removalPolicy: removal,
       autoDeleteObjects: !props.retainData,
@@ -92,10 +134,9 @@ export class Ingest extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 3 },
     });
 
-    // Only CSV files under incoming/: the functions write under results/, so they can never trigger themselves.
-    this.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.queue), {
-      prefix: INCOMING_PREFIX,
-      suffix: '.csv',
-    });
+    // Only CSV files under incoming/ (the functions write elsewhere, so they never trigger themselves); one
+    // filter per spelling of the extension, because S3 matches suffixes case-sensitively.
+    const destination = new AccountScopedQueueDestination(this.queue);
+    for (const filter of UPLOAD_FILTERS) this.bucket.addEventNotification(EventType.OBJECT_CREATED, destination, { ...filter });
   }
 }

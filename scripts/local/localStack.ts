@@ -13,7 +13,7 @@ import { createPredictHandler, type ApiHandler } from '#adapters/api/predictHand
 import { DEFAULT_EVIDENCE, DEFAULT_LIMITS, type ApiLimits } from '#adapters/config.ts';
 import { createEvaluateHandler, type EvaluateLambda } from '#adapters/evaluation/evaluateHandler.ts';
 import { aggregate, processChunk } from '#adapters/evaluation/fanout.ts';
-import { encodeEventKey } from '#adapters/evaluation/keys.ts';
+import { encodeEventKey, matchesUploadFilters } from '#adapters/evaluation/keys.ts';
 import { runLocalFanout } from '#adapters/evaluation/localFanout.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { memoizedClassifier, memoizedManifest } from '#adapters/modelProvider.ts';
@@ -36,8 +36,11 @@ export interface LocalStackOptions {
   logLevel?: string;
   /** Evidence in the S3 results (default: the deployed functions' default). */
   evidence?: EvidenceOptions;
-  /** Replace the S3 client the evaluate handler uses (tests inject failures this way). */
-  evaluateS3Client?: S3Client;
+  /**
+   * Replace the S3 client the evaluate, chunk and aggregate handlers use (tests inject failures or S3's answers
+   * this way); a function gets the local server's endpoint.
+   */
+  evaluateS3Client?: S3Client | ((s3Endpoint: string) => S3Client);
 }
 
 export interface LocalStack {
@@ -70,7 +73,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const s3Address = await s3rver.run();
   const s3Endpoint = `http://${host}:${s3Address.port}`;
   const s3 = new S3Client({ endpoint: s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
-  const store = new ObjectStore(options.evaluateS3Client ?? s3);
+  const handlerS3 = typeof options.evaluateS3Client === 'function' ? options.evaluateS3Client(s3Endpoint) : options.evaluateS3Client;
+  const store = new ObjectStore(handlerS3 ?? s3);
 
   const loadOnce = memoizedClassifier(options.modelDir);
   let loaded = false;
@@ -80,7 +84,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   const predict = createPredictHandler({ getClassifier, limits, logger });
   const info = createInfoHandler({ getManifest: memoizedManifest(options.modelDir), limits, logger });
-  const fanoutStore = new ObjectStore(s3);
+  const fanoutStore = store;
   let fanouts = 0;
   const evidence = options.evidence ?? DEFAULT_EVIDENCE;
   const evaluate = createEvaluateHandler({
@@ -232,7 +236,10 @@ async function serve(req: IncomingMessage, predict: ApiHandler, info: ApiHandler
 function asLambdaS3Event(event: unknown): unknown {
   const records = (event as { Records?: Record<string, unknown>[] }).Records;
   if (!Array.isArray(records)) return undefined;
-  const created = records.filter((r) => typeof r.eventName === 'string' && r.eventName.startsWith('ObjectCreated:'));
+  // Exactly the notification filters the stack deploys: S3 sends nothing for `incoming/x.Csv` or `x.txt`.
+  const created = records.filter(
+    (r) => typeof r.eventName === 'string' && r.eventName.startsWith('ObjectCreated:') && matchesUploadFilters((r.s3 as { object: { key: string } }).object.key),
+  );
   if (created.length === 0) return undefined;
   return {
     Records: created.map((record) => {

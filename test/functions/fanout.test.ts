@@ -3,9 +3,15 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticCsv } from '../support/csvFixtures.ts';
 import { aggregate, ObjectChangedError, planEvaluation, processChunk, type ChunkEvent } from '#adapters/evaluation/fanout.ts';
+import { FANOUT_PREFIX } from '#adapters/evaluation/keys.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import { loadClassifier } from '#core/classifier.ts';
+import { LIST_PREFIXES } from '../../infra/constructs/ingest.ts';
 import { startTestStack } from '../support/localStack.ts';
+import { awsLikeS3, s3WithAwsSemantics } from '../support/s3Semantics.ts';
+
+/** One client serves evaluate, chunk and aggregate locally: it has the list grants of all three. */
+const FANOUT_LIST_PREFIXES = [...LIST_PREFIXES.evaluate, ...LIST_PREFIXES.chunk, ...LIST_PREFIXES.aggregate];
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;
 let inline: Stack;
@@ -13,7 +19,7 @@ let fanned: Stack;
 beforeAll(async () => {
   inline = await startTestStack();
   // Threshold lowered so a 30,000-row file fans out in a test: 15 items of 2,000 rows, batched 4 per chunk.
-  fanned = await startTestStack({ fanoutRowThreshold: 1_000, rowsPerItem: 2_000 });
+  fanned = await startTestStack({ fanoutRowThreshold: 1_000, rowsPerItem: 2_000, evaluateS3Client: awsLikeS3(FANOUT_LIST_PREFIXES) });
 });
 afterAll(async () => {
   await inline?.stop();
@@ -47,8 +53,8 @@ describe('fan-out of large CSVs', () => {
     expect(fanned.fanouts).toBe(1);
   }, 120_000);
 
-  it('never reads byte ranges from another version of the object than the one it planned on', async () => {
-    const store = new ObjectStore(fanned.s3);
+  it('never reads byte ranges from another version of the object than the one it planned on (S3: 412 on If-Match)', async () => {
+    const store = new ObjectStore(s3WithAwsSemantics({ endpoint: fanned.s3Endpoint, listPrefixes: FANOUT_LIST_PREFIXES }));
     await fanned.s3.send(new PutObjectCommand({ Bucket: fanned.bucket, Key: 'incoming/moving.csv', Body: syntheticCsv({ rows: 1_500, seed: 2 }) }));
     await fanned.idle();
     const planned = await planEvaluation(store, { bucket: fanned.bucket, key: 'incoming/moving.csv', version: 'test' }, 1_000, 500);
@@ -87,6 +93,52 @@ describe('fan-out of large CSVs', () => {
     // Another upload of identical bytes (another sequencer) plans a separate run.
     const again = await planEvaluation(store, { ...ref, version: 'sequencer-2' }, 1_000, 500);
     expect(again.kind === 'fanout' && again.input.partsPrefix).not.toBe(first.partsPrefix);
+  }, 60_000);
+
+  it('aggregates a second time on completed results without failing, leaving identical objects', async () => {
+    const store = new ObjectStore(s3WithAwsSemantics({ endpoint: fanned.s3Endpoint, listPrefixes: FANOUT_LIST_PREFIXES }));
+    const key = 'incoming/retried aggregate.csv';
+    await fanned.s3.send(new PutObjectCommand({ Bucket: fanned.bucket, Key: key, Body: syntheticCsv({ rows: 1_200, seed: 6 }) }));
+    await fanned.idle();
+    const planned = await planEvaluation(store, { bucket: fanned.bucket, key, version: 'retry' }, 1_000, 500);
+    if (planned.kind !== 'fanout') throw new Error('expected a fan-out plan');
+    const { bucket, manifestKey, partsPrefix, resultPrefix, columns } = planned.input;
+    const items = JSON.parse(await store.readText(bucket, manifestKey)) as ChunkEvent['Items'];
+    const classifier = await loadClassifier();
+    await processChunk({ Items: items, BatchInput: { bucket, key, partsPrefix, columns, delimiter: planned.input.delimiter, etag: planned.input.etag } }, store, classifier);
+    const event = { bucket, key, manifestKey, partsPrefix, resultPrefix, columns };
+    const first = await aggregate(event, store, classifier.manifest);
+    // The test reads everything with the local server's own client (no grants to emulate).
+    const reader = new ObjectStore(fanned.s3);
+    const keys = await reader.list(bucket, resultPrefix);
+    const objects = await Promise.all(keys.map((k) => reader.readText(bucket, k)));
+
+    // Step Functions retries the step on Lambda.ServiceException, possibly after it finished.
+    expect(await aggregate(event, store, classifier.manifest)).toEqual(first);
+    expect(await reader.list(bucket, resultPrefix)).toEqual(keys);
+    expect(await Promise.all(keys.map((k) => reader.readText(bucket, k)))).toEqual(objects);
+  }, 60_000);
+
+  it('keeps an abandoned run\'s work under fanout/ only, which the stack expires by lifecycle rule', async () => {
+    const store = new ObjectStore(s3WithAwsSemantics({ endpoint: fanned.s3Endpoint, listPrefixes: FANOUT_LIST_PREFIXES }));
+    const key = 'incoming/abandoned.csv';
+    await fanned.s3.send(new PutObjectCommand({ Bucket: fanned.bucket, Key: key, Body: syntheticCsv({ rows: 1_500, seed: 12 }) }));
+    await fanned.idle();
+    const planned = await planEvaluation(store, { bucket: fanned.bucket, key, version: 'abandoned' }, 1_000, 500);
+    if (planned.kind !== 'fanout') throw new Error('expected a fan-out plan');
+    const { bucket, manifestKey, partsPrefix, columns, delimiter, etag } = planned.input;
+    const items = JSON.parse(await store.readText(bucket, manifestKey)) as ChunkEvent['Items'];
+    await processChunk({ Items: items.slice(0, 1), BatchInput: { bucket, key, partsPrefix, columns, delimiter, etag } }, store, await loadClassifier());
+    // The file is replaced: this run's remaining chunks fail and its aggregate never runs.
+    await fanned.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: syntheticCsv({ rows: 1_500, seed: 13 }) }));
+    await fanned.idle();
+
+    const leftovers = await new ObjectStore(fanned.s3).list(bucket, partsPrefix);
+    expect(leftovers.length).toBeGreaterThan(0);
+    expect(leftovers.every((k) => k.startsWith(FANOUT_PREFIX))).toBe(true);
+    expect((await fanned.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'results/abandoned/' }))).Contents?.map((o) => o.Key)).toEqual(
+      expect.not.arrayContaining([expect.stringContaining('part-')]),
+    );
   }, 60_000);
 
   it('rejects a fanned-out file with bad rows through error.json, naming each row, and leaves no parts behind', async () => {

@@ -2,16 +2,21 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_KEY_BYTES, resultPrefixFor } from '#adapters/evaluation/keys.ts';
+import { LIST_PREFIXES } from '../../infra/constructs/ingest.ts';
 import { main as evaluateCli } from '../../scripts/evaluate.ts';
 import { syntheticCsv } from '../support/csvFixtures.ts';
 import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 import { startTestStack } from '../support/localStack.ts';
+import { awsLikeS3, s3WithAwsSemantics } from '../support/s3Semantics.ts';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let work: string;
 beforeAll(async () => {
-  stack = await startTestStack();
+  // The evaluate handler gets S3's answers (403 for what it may not list, 412, key length), with the deployed grants.
+  stack = await startTestStack({ evaluateS3Client: awsLikeS3(LIST_PREFIXES.evaluate) });
   work = await mkdtemp(join(tmpdir(), 'cac-eval-'));
 });
 afterAll(async () => {
@@ -96,6 +101,77 @@ describe('evaluating CSVs dropped into the bucket', () => {
     await stack.evaluate(s3ObjectCreated(stack.bucket, 'incoming/twice.csv'));
     expect(await list('results/twice/')).toEqual(keys);
     expect(await Promise.all(keys.map(read))).toEqual(before);
+  });
+
+  it('skips an upload deleted before its evaluation quietly, although S3 answers 403 for a key it may not list', async () => {
+    const event = s3ObjectCreated(stack.bucket, 'incoming/deleted before evaluation.csv');
+
+    expect(await stack.evaluate(sqsBatchOf(event, 'gone'))).toEqual({ batchItemFailures: [] });
+    expect(await list('results/deleted before evaluation/')).toEqual([]);
+  });
+
+  it('evaluates upper-case .CSV uploads into a folder of their own, and ignores other spellings as S3 does', async () => {
+    await upload('incoming/twin.csv', syntheticCsv({ rows: 4, seed: 21 }));
+    await upload('incoming/twin.CSV', syntheticCsv({ rows: 6, seed: 22 }));
+    await upload('incoming/mixed.Csv', syntheticCsv({ rows: 3 }));
+
+    const rowsOf = async (prefix: string) => parse((await read(`${prefix}predictions.csv`))!).length - 1;
+    expect(await rowsOf('results/twin/')).toBe(4);
+    expect(await rowsOf('results/twin.CSV/')).toBe(6);
+    expect(await read('results/twin.CSV/report.txt')).toContain('twin.CSV');
+    expect(await list('results/mixed')).toEqual([]);
+  });
+
+  it('shortens a result folder that would pass S3\'s 1,024-byte key limit, so a long key still gets its results', async () => {
+    // Path segments stay short: the local server keeps each segment as a file name.
+    const longKey = (last: string) => `incoming/${Array.from({ length: 4 }, (_, i) => `${String(i).repeat(200)}`).join('/')}/${last.padStart(200, 'n')}.csv`;
+    const keys = [longKey('a'), longKey('b')];
+    expect(Buffer.byteLength(keys[0]!)).toBeGreaterThan(1_010);
+    for (const key of keys) await upload(key, syntheticCsv({ rows: 5 }));
+
+    expect(stack.failures).toEqual([]);
+    const written = await Promise.all(keys.map((key) => list(resultPrefixFor(key))));
+    for (const results of written) {
+      expect(results.map((k) => k.slice(k.lastIndexOf('/') + 1))).toEqual(['metrics.json', 'predictions.csv', 'report.html', 'report.txt']);
+      for (const k of results) expect(Buffer.byteLength(k)).toBeLessThanOrEqual(MAX_KEY_BYTES);
+    }
+    expect(resultPrefixFor(keys[0]!)).not.toBe(resultPrefixFor(keys[1]!));
+  });
+
+  it('reports a file replaced between counting and reading as superseded, and evaluates the new one', async () => {
+    const key = 'incoming/replaced.csv';
+    let replaceOnNextPinnedRead = false;
+    const replacing = await startTestStack({
+      fanoutRowThreshold: 1_000_000,
+      evaluateS3Client: (endpoint) => {
+        const client = s3WithAwsSemantics({ endpoint, listPrefixes: LIST_PREFIXES.evaluate });
+        // A new upload lands after the file was counted (plan) and before it is read with If-Match.
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            if (replaceOnNextPinnedRead && context.commandName === 'GetObjectCommand' && (args.input as { IfMatch?: string }).IfMatch) {
+              replaceOnNextPinnedRead = false;
+              await replacing.s3.send(new PutObjectCommand({ Bucket: replacing.bucket, Key: key, Body: syntheticCsv({ rows: 8, seed: 9 }) }));
+            }
+            return next(args);
+          },
+          { step: 'initialize', priority: 'high', name: 'replaceMidRun' },
+        );
+        return client;
+      },
+    });
+    try {
+      await replacing.s3.send(new PutObjectCommand({ Bucket: replacing.bucket, Key: key, Body: syntheticCsv({ rows: 5, seed: 8 }) }));
+      await replacing.idle();
+      replaceOnNextPinnedRead = true;
+
+      expect(await replacing.evaluate(sqsBatchOf(s3ObjectCreated(replacing.bucket, key), 'old'))).toEqual({ batchItemFailures: [] });
+      await replacing.idle();
+      expect(replacing.failures).toEqual([]);
+      const predictions = await (await replacing.s3.send(new GetObjectCommand({ Bucket: replacing.bucket, Key: 'results/replaced/predictions.csv' }))).Body!.transformToString();
+      expect(parse(predictions)).toHaveLength(9);
+    } finally {
+      await replacing.stop();
+    }
   });
 
   it('surfaces a failing S3 call as a thrown, retryable error (and as a batch item failure through SQS)', async () => {

@@ -24,6 +24,17 @@ describe('readConfig', () => {
     expect(fromCli.corsOrigins).toEqual(['https://a.org', 'https://b.org']);
   });
 
+  it('reserves no concurrency unless the cost guard is on, and then as much chunk concurrency as one map runs', () => {
+    expect(readConfig(context({})).reservedConcurrency).toEqual({ predict: 0, evaluate: 0, chunk: 0 });
+    expect(readConfig(context({ costGuard: 'true', fanoutMaxConcurrency: '4' })).reservedConcurrency).toEqual({ predict: 10, evaluate: 5, chunk: 4 });
+  });
+
+  it('refuses fewer reserved chunk slots than one Distributed Map runs at once', () => {
+    expect(() => readConfig(context({ costGuard: 'true', chunkReservedConcurrency: '5' }))).toThrow('"chunkReservedConcurrency"');
+    expect(() => readConfig(context({ chunkReservedConcurrency: '3', fanoutMaxConcurrency: '4' }))).toThrow(ConfigError);
+    expect(readConfig(context({ chunkReservedConcurrency: '0', costGuard: 'true' })).reservedConcurrency.chunk).toBe(0);
+  });
+
   it('installs the bert runtime when a Hub model is exported at build time', () => {
     expect(readConfig(context({ bertModel: 'emilyalsentzer/Bio_ClinicalBERT' })).bertRuntime).toBe(true);
   });
@@ -36,6 +47,8 @@ describe('readConfig', () => {
     ['corsOrigins', 'https://a.org/path'],
     ['architecture', 'arm'],
     ['throttleBurstLimit', '1'],
+    ['costGuard', 'on'],
+    ['tracing', 'off'],
   ])('names the key in the error when %s is %j', (key, value) => {
     expect(() => readConfig(context({ [key]: value }))).toThrow(ConfigError);
     expect(() => readConfig(context({ [key]: value }))).toThrow(`"${key}"`);

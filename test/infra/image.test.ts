@@ -287,6 +287,7 @@ describe.skipIf(absent.length > 0)(title, () => {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'incoming/large/inline.csv', Body: csv }));
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'incoming/large/fanned.csv', Body: csv }));
       const sfn = await fakeStepFunctions();
+      let partsPrefix: unknown;
       try {
         await invoke(taskRoot, 'evaluate', uploadEvent(bucket, 'incoming/large/inline.csv', csv.length), env);
         const { result, output } = await invoke(taskRoot, 'evaluate', uploadEvent(bucket, 'incoming/large/fanned.csv', csv.length), {
@@ -298,6 +299,7 @@ describe.skipIf(absent.length > 0)(title, () => {
         expect(result, output).toEqual({ batchItemFailures: [] });
         expect(sfn.started).toHaveLength(1);
         const input = JSON.parse(String(sfn.started[0]!.input)) as Record<string, unknown>;
+        partsPrefix = input.partsPrefix;
 
         // The Distributed Map: read the manifest array, batch it, give each batch the BatchInput, then aggregate.
         const manifestText = await (await s3.send(new GetObjectCommand({ Bucket: String(input.bucket), Key: String(input.manifestKey) }))).Body!.transformToString();
@@ -318,7 +320,7 @@ describe.skipIf(absent.length > 0)(title, () => {
       const read = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
       expect(await read('results/large/fanned/predictions.csv')).toBe(await read('results/large/inline/predictions.csv'));
       expect(JSON.parse(await read('results/large/fanned/metrics.json'))).toEqual(JSON.parse(await read('results/large/inline/metrics.json')));
-      const leftovers = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'results/large/fanned/.parts/' }));
+      const leftovers = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: String(partsPrefix) }));
       expect(leftovers.Contents ?? []).toEqual([]);
     });
   });

@@ -1,11 +1,17 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FANOUT_PREFIX, UPLOAD_FILTERS } from '#adapters/evaluation/keys.ts';
+import { SUSTAINED_THROTTLE_PERIODS } from '../../infra/constructs/alarms.ts';
+import { FANOUT_EXPIRATION_DAYS } from '../../infra/constructs/ingest.ts';
+import { retryBudgetSeconds } from '../../infra/throttleRetry.ts';
 import { logicalId, resourcesOf, stateMachineDefinition, synthesize, type Synthesized } from './synth.ts';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 type PolicyDocument = { Statement: Statement[] };
 
 const FUNCTION = 'AWS::Lambda::Function';
+/** A synthesis takes seconds alone, but minutes on a loaded machine. */
+const SYNTH_TIMEOUT = 300_000;
 
 describe('the stack with default context', () => {
   let synth: Synthesized;
@@ -24,14 +30,14 @@ describe('the stack with default context', () => {
     evaluateFn = logicalId(synth, FUNCTION, 'EvaluationEvaluate');
     chunkFn = logicalId(synth, FUNCTION, 'FanoutChunk');
     aggregateFn = logicalId(synth, FUNCTION, 'FanoutAggregate');
-  });
+  }, SYNTH_TIMEOUT);
   afterAll(() => synth?.dispose());
 
   it('passes cdk-nag AwsSolutions with every remaining finding acknowledged', () => {
     expect(synth.validationReport.pluginReports).toEqual([]);
   });
 
-  it('sends only ObjectCreated events of incoming/*.csv to the uploads queue', () => {
+  it('sends only ObjectCreated events of incoming/*.csv and incoming/*.CSV to the uploads queue', () => {
     synth.template.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: { Ref: bucket },
       NotificationConfiguration: {
@@ -42,7 +48,35 @@ describe('the stack with default context', () => {
             Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: '.csv' }, { Name: 'prefix', Value: 'incoming/' }] } },
             QueueArn: { 'Fn::GetAtt': [uploads, 'Arn'] },
           },
+          {
+            Events: ['s3:ObjectCreated:*'],
+            Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: '.CSV' }, { Name: 'prefix', Value: 'incoming/' }] } },
+            QueueArn: { 'Fn::GetAtt': [uploads, 'Arn'] },
+          },
         ],
+      },
+    });
+  });
+
+  it('deploys exactly the notification filters the local stack applies', () => {
+    const [[, notifications]] = resourcesOf(synth, 'Custom::S3BucketNotifications') as [[string, { NotificationConfiguration: { QueueConfigurations: { Filter: { Key: { FilterRules: { Name: string; Value: string }[] } } }[] } }]];
+    const deployed = notifications.NotificationConfiguration.QueueConfigurations.map(({ Filter }) =>
+      Object.fromEntries(Filter.Key.FilterRules.map((rule) => [rule.Name, rule.Value])),
+    );
+    expect(deployed).toEqual(UPLOAD_FILTERS.map((filter) => ({ ...filter })));
+  });
+
+  it('lets only S3 of this account and this bucket send to the uploads queue', () => {
+    synth.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: uploads }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 's3.amazonaws.com' },
+            Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucket, 'Arn'] } }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ]),
       },
     });
   });
@@ -83,6 +117,30 @@ describe('the stack with default context', () => {
       Bucket: { Ref: bucket },
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
+  });
+
+  it('expires what an abandoned fan-out leaves under fanout/, long after a run can still need it', () => {
+    const rules = (synth.json.Resources[bucket]!.Properties as { LifecycleConfiguration: { Rules: { Prefix?: string; ExpirationInDays?: number; Status: string }[] } }).LifecycleConfiguration.Rules;
+    const [[, machine]] = resourcesOf(synth, 'AWS::StepFunctions::StateMachine') as [[string, { DefinitionString: unknown }]];
+    const timeoutSeconds = stateMachineDefinition(machine.DefinitionString).TimeoutSeconds as number;
+
+    expect(rules).toContainEqual(expect.objectContaining({ Prefix: FANOUT_PREFIX, ExpirationInDays: FANOUT_EXPIRATION_DAYS, Status: 'Enabled' }));
+    expect(FANOUT_EXPIRATION_DAYS * 86_400).toBeGreaterThan(timeoutSeconds);
+  });
+
+  it('retries throttled chunk invocations for as long as the state machine may run', () => {
+    const [[, machine]] = resourcesOf(synth, 'AWS::StepFunctions::StateMachine') as [[string, { DefinitionString: unknown }]];
+    const definition = stateMachineDefinition(machine.DefinitionString) as { TimeoutSeconds: number; StartAt: string; States: Record<string, { ItemProcessor: { StartAt: string; States: Record<string, { Retry: Record<string, unknown>[] }> } }> };
+    const processor = definition.States[definition.StartAt]!.ItemProcessor;
+    const throttle = processor.States[processor.StartAt]!.Retry.find((r) => JSON.stringify(r.ErrorEquals) === '["Lambda.TooManyRequestsException"]') as {
+      IntervalSeconds: number;
+      BackoffRate: number;
+      MaxDelaySeconds: number;
+      MaxAttempts: number;
+    };
+
+    const budget = retryBudgetSeconds({ intervalSeconds: throttle.IntervalSeconds, backoffRate: throttle.BackoffRate, maxDelaySeconds: throttle.MaxDelaySeconds, maxAttempts: throttle.MaxAttempts });
+    expect(budget).toBeGreaterThanOrEqual(definition.TimeoutSeconds);
   });
 
   it('runs the fan-out as a Distributed Map over the manifest JSON, batched, then aggregates', () => {
@@ -164,11 +222,20 @@ describe('the stack with default context', () => {
     for (const [, group] of resourcesOf(synth, 'AWS::Logs::LogGroup')) expect(group.RetentionInDays).toBe(30);
   });
 
-  it('caps the concurrency of the functions a flood of requests or uploads would run', () => {
-    const reserved = (id: string): unknown => (synth.json.Resources[id]!.Properties as { ReservedConcurrentExecutions?: number }).ReservedConcurrentExecutions;
-    expect(reserved(logicalId(synth, FUNCTION, 'ApiPredict'))).toBe(10);
-    expect(reserved(evaluateFn)).toBe(5);
-    expect(reserved(chunkFn)).toBe(10);
+  it('traces every function with X-Ray', () => {
+    const functions = resourcesOf(synth, FUNCTION).filter(([id]) => !id.startsWith('BucketNotificationsHandler'));
+    for (const [, fn] of functions) expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
+  });
+
+  it('sends the logs of CDK\'s bucket-notification handler to a log group with the stack\'s retention', () => {
+    const handlers = resourcesOf(synth, FUNCTION).filter(([id]) => id.startsWith('BucketNotificationsHandler'));
+    expect(handlers).toHaveLength(1);
+    const group = (handlers[0]![1].LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    expect((synth.json.Resources[group]!.Properties as { RetentionInDays: number }).RetentionInDays).toBe(30);
+  });
+
+  it('reserves no concurrency, so it deploys on an account with the new-account quota', () => {
+    for (const [, fn] of resourcesOf(synth, FUNCTION)) expect(fn.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('passes the fan-out threshold and state machine to evaluate, and the request limits to predict', () => {
@@ -182,18 +249,30 @@ describe('the stack with default context', () => {
     });
   });
 
-  it('lets evaluate read incoming/*, write results/*, start the fan-out and consume its queue, nothing more', () => {
-    const role = (synth.json.Resources[evaluateFn]!.Properties as { Role: { 'Fn::GetAtt': [string, string] } }).Role['Fn::GetAtt'][0];
-    const statements = resourcesOf(synth, 'AWS::IAM::Policy')
+  const statementsOf = (fn: string): Statement[] => {
+    const role = (synth.json.Resources[fn]!.Properties as { Role: { 'Fn::GetAtt': [string, string] } }).Role['Fn::GetAtt'][0];
+    expect(resourcesOf(synth, 'AWS::IAM::Role').find(([id]) => id === role)?.[1].ManagedPolicyArns).toBeUndefined();
+    return resourcesOf(synth, 'AWS::IAM::Policy')
       .filter(([, policy]) => JSON.stringify(policy.Roles) === JSON.stringify([{ Ref: role }]))
       .flatMap(([, policy]) => (policy.PolicyDocument as PolicyDocument).Statement);
-    const bucketObjects = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${prefix}`]] });
-    expect(statements).toEqual([
-      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EvaluationEvaluateLogs/), 'Arn'] } },
+  };
+  const bucketObjects = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${prefix}`]] });
+  const listing = (prefix: string) => ({ Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] }, Condition: { StringLike: { 's3:prefix': [prefix] } } });
+  const logsAndTraces = (logGroup: RegExp) => [
+    { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(logGroup), 'Arn'] } },
+    { Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' },
+  ];
+
+  it('lets evaluate read and list incoming/*, write results/*, start the fan-out and consume its queue, nothing more', () => {
+    expect(statementsOf(evaluateFn)).toEqual([
+      ...logsAndTraces(/^EvaluationEvaluateLogs/),
       { Effect: 'Allow', Action: 's3:GetObject', Resource: bucketObjects('incoming/*') },
-      // Replacing an earlier run's results and clearing stale fan-out parts: write, delete and list, under results/ only.
+      // Replacing an earlier run's results: write and delete, under results/ only.
       { Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'], Resource: bucketObjects('results/*') },
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['results/*'] } } },
+      // The fan-out's manifest.
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: bucketObjects('fanout/*') },
+      // A deleted upload must answer 404 (a quiet skip), not 403 (retried, dead-lettered).
+      listing('incoming/*'),
       { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: expect.stringMatching(/^FanoutStateMachine/) } },
       {
         Effect: 'Allow',
@@ -201,7 +280,24 @@ describe('the stack with default context', () => {
         Resource: { 'Fn::GetAtt': [uploads, 'Arn'] },
       },
     ]);
-    expect(resourcesOf(synth, 'AWS::IAM::Role').find(([id]) => id === role)?.[1].ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('lets chunk read and list incoming/* and write parts under fanout/*, nothing more', () => {
+    expect(statementsOf(chunkFn)).toEqual([
+      ...logsAndTraces(/^FanoutChunkLogs/),
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: bucketObjects('incoming/*') },
+      listing('incoming/*'),
+      { Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:PutObject'], Resource: bucketObjects('fanout/*') },
+    ]);
+  });
+
+  it('lets aggregate write results/*, and read, mark done, list and delete under fanout/*, nothing more', () => {
+    expect(statementsOf(aggregateFn)).toEqual([
+      ...logsAndTraces(/^FanoutAggregateLogs/),
+      { Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'], Resource: bucketObjects('results/*') },
+      { Effect: 'Allow', Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: bucketObjects('fanout/*') },
+      listing('fanout/*'),
+    ]);
   });
 
   it('grants no wildcard action anywhere, and no action on every resource except X-Ray and log delivery', () => {
@@ -232,9 +328,49 @@ describe('the stack with default context', () => {
     });
   });
 
+  it('alarms on chunk throttles only when they last, since the state machine retries them', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Throttles',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: chunkFn } }],
+      EvaluationPeriods: SUSTAINED_THROTTLE_PERIODS,
+      DatapointsToAlarm: SUSTAINED_THROTTLE_PERIODS,
+    });
+    expect(SUSTAINED_THROTTLE_PERIODS).toBeGreaterThan(1);
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Throttles',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(synth, FUNCTION, 'ApiPredict') } }],
+      EvaluationPeriods: 1,
+    });
+  });
+
   it('outputs the API URL and the bucket name', () => {
     synth.template.hasOutput('ApiUrl', { Value: Match.anyValue() });
     synth.template.hasOutput('BucketName', { Value: { Ref: bucket } });
+  });
+});
+
+describe('the stack with the cost guard on and tracing off (as -c strings)', () => {
+  let synth: Synthesized;
+
+  beforeAll(async () => {
+    synth = await synthesize({ costGuard: 'true', tracing: 'false' });
+  }, SYNTH_TIMEOUT);
+  afterAll(() => synth?.dispose());
+
+  it('caps the concurrency of the functions a flood of requests or uploads would run', () => {
+    const reserved = (prefix: string): unknown =>
+      (synth.json.Resources[logicalId(synth, FUNCTION, prefix)]!.Properties as { ReservedConcurrentExecutions?: number }).ReservedConcurrentExecutions;
+    expect(reserved('ApiPredict')).toBe(10);
+    expect(reserved('EvaluationEvaluate')).toBe(5);
+    // As many as one Distributed Map runs at once (MaxConcurrency), so a lone fan-out never throttles itself.
+    expect(reserved('FanoutChunk')).toBe(10);
+  });
+
+  it('traces no function and grants no X-Ray action to them, and still passes cdk-nag', () => {
+    for (const [, fn] of resourcesOf(synth, FUNCTION)) expect(fn.TracingConfig).toBeUndefined();
+    const functionPolicies = resourcesOf(synth, 'AWS::IAM::Policy').filter(([id]) => !id.startsWith('FanoutStateMachine'));
+    expect(JSON.stringify(functionPolicies)).not.toContain('xray:');
+    expect(synth.validationReport.pluginReports).toEqual([]);
   });
 });
 
@@ -248,7 +384,7 @@ describe('the stack with IAM on /predict, CORS and a lower fan-out threshold (as
       fanoutRowThreshold: '5000',
       predictReservedConcurrency: '0',
     });
-  });
+  }, SYNTH_TIMEOUT);
   afterAll(() => synth?.dispose());
 
   it('requires SigV4 on POST /predict only, and still passes cdk-nag', () => {

@@ -3,7 +3,7 @@ import type { Classifier } from '../../core/classifier.ts';
 import { InputError } from '../../core/errors.ts';
 import { evaluateCsv, type EvidenceOptions } from '../../core/pipeline/evaluateCsv.ts';
 import { errorDocument, RESULT_FILES, summaryFiles } from '../../core/pipeline/results.ts';
-import { ObjectNotFound, type ObjectStore } from '../s3/objectStore.ts';
+import { ObjectNotFound, ObjectReplaced, type ObjectStore } from '../s3/objectStore.ts';
 import { planEvaluation, type FanoutInput } from './fanout.ts';
 import { isIncomingCsv, resultPrefixFor, sourceNameFor } from './keys.ts';
 
@@ -76,6 +76,11 @@ export async function evaluateObject(bucket: string, key: string, deps: Evaluate
     if (error instanceof ObjectNotFound) {
       logger.warn('object vanished before evaluation', { bucket, key });
       return 'missing';
+    }
+    if (error instanceof ObjectReplaced) {
+      // S3 refused the If-Match read (412): the newer upload has an event (and a run) of its own.
+      logger.info('superseded by a newer upload', { bucket, key });
+      return 'superseded';
     }
     if (!(error instanceof InputError)) throw error;
     await writeError(store, bucket, resultPrefix, source, error);

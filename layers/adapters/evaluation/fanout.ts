@@ -11,9 +11,9 @@ import { emptyKindCounts, emptyKindMetrics, evaluateCsv, type EvidenceOptions } 
 import { keepWorst, misclassifiedRowSchema } from '../../core/pipeline/misclassified.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { RESULT_FILES, summaryFiles } from '../../core/pipeline/results.ts';
-import type { ObjectStore } from '../s3/objectStore.ts';
+import { ObjectNotFound, ObjectReplaced, type ObjectStore } from '../s3/objectStore.ts';
 import { CONTENT_TYPES, evidenceFor, writeError, writeSummary } from './evaluateObject.ts';
-import { partsPrefixFor, resultPrefixFor, sourceNameFor } from './keys.ts';
+import { fanoutPrefixFor, resultPrefixFor, sourceNameFor } from './keys.ts';
 
 /**
  * Fan-out of large CSVs on Step Functions' Distributed Map. The evaluate function scans the file once and
@@ -87,7 +87,7 @@ const mapKinds = <A, B>(byKind: Record<TextKind, A>, f: (a: A) => B): Record<Tex
 /** The object was replaced after the fan-out was planned: its byte ranges no longer describe it. */
 export class ObjectChangedError extends Error {
   constructor(bucket: string, key: string, planned: string, found: string | undefined) {
-    super(`s3://${bucket}/${key} changed since the fan-out was planned (ETag ${planned}, now ${found ?? 'none'}); the new upload is evaluated by its own run`);
+    super(`s3://${bucket}/${key} changed since the fan-out was planned (ETag ${planned}, now ${found ?? 'another'}); the new upload is evaluated by its own run`);
     this.name = 'ObjectChangedError';
   }
 }
@@ -137,7 +137,7 @@ export async function planEvaluation(
   if (!object.etag) throw new Error(`s3://${bucket}/${key} came without an ETag; byte ranges cannot be pinned to a version`);
   const run = createHash('sha256').update(`${object.etag}|${ref.version ?? ''}`).digest('hex').slice(0, 16);
   const resultPrefix = resultPrefixFor(key);
-  const partsPrefix = `${partsPrefixFor(resultPrefix)}${run}/`;
+  const partsPrefix = `${fanoutPrefixFor(key)}${run}/`;
   const manifestKey = `${partsPrefix}manifest.json`;
   await store.putText(bucket, manifestKey, JSON.stringify(items), 'application/json');
   return {
@@ -162,8 +162,10 @@ export async function processChunk(
     const upload = store.upload(bucket, `${partsPrefix}${partName(item.index, 'csv')}`, CONTENT_TYPES[RESULT_FILES.predictions]!);
     let state: PartState;
     try {
-      const object = await store.open(bucket, key, { start: item.start, end: item.end - 1 }, etag);
-      // S3 already refuses a changed object (If-Match → 412); checking the ETag too keeps S3-compatible servers honest.
+      const object = await store.open(bucket, key, { start: item.start, end: item.end - 1 }, etag).catch((error: unknown) => {
+        throw error instanceof ObjectReplaced ? new ObjectChangedError(bucket, key, etag, undefined) : error;
+      });
+      // S3 refuses a changed object (If-Match → 412, above); checking the ETag too keeps S3-compatible servers honest.
       if (object.etag !== etag) throw new ObjectChangedError(bucket, key, etag, object.etag);
       const summary = await evaluateCsv(object.body, classifier, upload.sink, {
         header,
@@ -198,8 +200,37 @@ export async function processChunk(
 }
 
 
-/** After the map: parts in manifest order → predictions.csv; merged metrics → metrics.json and reports. */
-export async function aggregate(event: AggregateEvent, store: ObjectStore, manifest: Classifier['manifest'], maxProblems = 100): Promise<{ rows: number; rejected: boolean }> {
+const aggregateResultSchema = z.object({ rows: z.number().int().nonnegative(), rejected: z.boolean() });
+export type AggregateResult = z.infer<typeof aggregateResultSchema>;
+
+/**
+ * Where a finished aggregation records its outcome: next to the run's folder, not in it, so the parts can all go.
+ * It expires with everything else under fanout/.
+ */
+export const doneMarkerFor = (partsPrefix: string): string => `${partsPrefix.replace(/\/$/, '')}.done.json`;
+
+/**
+ * After the map: parts in manifest order → predictions.csv; merged metrics → metrics.json and reports.
+ * Retry-safe: Step Functions retries this step on Lambda service errors, possibly after it finished and deleted
+ * the parts; a run that finds its done marker returns the recorded outcome and writes nothing.
+ */
+export async function aggregate(event: AggregateEvent, store: ObjectStore, manifest: Classifier['manifest'], maxProblems = 100): Promise<AggregateResult> {
+  const doneKey = doneMarkerFor(event.partsPrefix);
+  const previous = await store.readText(event.bucket, doneKey).then(
+    (text) => aggregateResultSchema.parse(JSON.parse(text)),
+    (error: unknown) => {
+      if (error instanceof ObjectNotFound) return undefined;
+      throw error;
+    },
+  );
+  if (previous !== undefined) return previous;
+  const result = await mergeParts(event, store, manifest, maxProblems);
+  await store.putText(event.bucket, doneKey, JSON.stringify(result), 'application/json');
+  await store.delete(event.bucket, await store.list(event.bucket, event.partsPrefix));
+  return result;
+}
+
+async function mergeParts(event: AggregateEvent, store: ObjectStore, manifest: Classifier['manifest'], maxProblems: number): Promise<AggregateResult> {
   const { bucket, key, manifestKey, partsPrefix, resultPrefix } = event;
   const items = z.array(manifestItemSchema).parse(JSON.parse(await store.readText(bucket, manifestKey)));
   const states = await Promise.all(items.map(async (item) => partStateSchema.parse(JSON.parse(await store.readText(bucket, `${partsPrefix}${partName(item.index, 'json')}`)))));
@@ -213,7 +244,6 @@ export async function aggregate(event: AggregateEvent, store: ObjectStore, manif
   }
   if (problemCount > 0) {
     await writeError(store, bucket, resultPrefix, source, new InvalidRowsError(problemCount, problems));
-    await store.delete(bucket, await store.list(bucket, partsPrefix));
     return { rows: 0, rejected: true };
   }
 
@@ -261,6 +291,5 @@ export async function aggregate(event: AggregateEvent, store: ObjectStore, manif
     }),
     [RESULT_FILES.error],
   );
-  await store.delete(bucket, await store.list(bucket, partsPrefix));
   return { rows, rejected: false };
 }

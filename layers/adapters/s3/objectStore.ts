@@ -11,6 +11,17 @@ export class ObjectNotFound extends Error {
   }
 }
 
+/** A read sent with `If-Match` found another version of the object: S3 answered 412 PreconditionFailed. */
+export class ObjectReplaced extends Error {
+  constructor(bucket: string, key: string, expectedEtag: string, options?: { cause?: unknown }) {
+    super(`s3://${bucket}/${key} no longer has ETag ${expectedEtag} (replaced by a newer upload)`, options);
+    this.name = 'ObjectReplaced';
+  }
+}
+
+const errorName = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;
+const httpStatus = (error: unknown): number | undefined => (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+
 export interface StreamingUpload {
   sink: TextSink;
   /** Completes the upload; the object appears only now (multipart: on completion). */
@@ -38,9 +49,20 @@ export class ObjectStore {
       );
       return { body: out.Body as AsyncIterable<Uint8Array>, etag: out.ETag };
     } catch (error) {
-      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') throw new ObjectNotFound(bucket, key, { cause: error });
+      if (error instanceof NoSuchKey || errorName(error) === 'NoSuchKey') throw new ObjectNotFound(bucket, key, { cause: error });
+      if (ifMatch !== undefined && (errorName(error) === 'PreconditionFailed' || httpStatus(error) === 412)) throw new ObjectReplaced(bucket, key, ifMatch, { cause: error });
+      // S3 hides whether a key exists from a caller that may not list it (403 instead of 404), and whether a
+      // prefix-scoped s3:ListBucket grant counts for that is not documented: ask the listing itself, which
+      // the functions may do under the prefixes they read. A real denial stays a denial.
+      if (httpStatus(error) === 403 && !(await this.exists(bucket, key).catch(() => true))) throw new ObjectNotFound(bucket, key, { cause: error });
       throw error;
     }
+  }
+
+  /** Whether the key exists, from a listing (needs s3:ListBucket for the key's prefix). */
+  async exists(bucket: string, key: string): Promise<boolean> {
+    const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+    return page.Contents?.[0]?.Key === key;
   }
 
   async readText(bucket: string, key: string): Promise<string> {
