@@ -13,6 +13,10 @@ export interface RuntimeConfig {
   logLevel: string;
   /** An S3-compatible endpoint (local server, tests); path-style addressing is used with it. */
   s3Endpoint: string | undefined;
+  /** The built web page and docs (layers/web/build.ts); undefined: the `web/` folder beside the function's bundle. */
+  webDir: string | undefined;
+  /** POST /predict is behind IAM authorization in this deployment (the page then says it needs signed requests). */
+  predictRequiresIam: boolean;
 }
 
 export interface ApiLimits {
@@ -43,6 +47,13 @@ function endpoint(env: Env, name: string): string | undefined {
   }
 }
 
+function flag(env: Env, name: string): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return false;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new ConfigError(name, `expected true or false, got ${JSON.stringify(env[name])}`);
+}
+
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'];
 
 export function loadConfig(env: Env = process.env): RuntimeConfig {
@@ -60,5 +71,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'clinical-abstract-classifier',
     logLevel,
     s3Endpoint: endpoint(env, 'AWS_ENDPOINT_URL_S3'),
+    webDir: env.WEB_DIR?.trim() || undefined,
+    predictRequiresIam: flag(env, 'PREDICT_REQUIRES_IAM'),
   };
 }

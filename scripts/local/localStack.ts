@@ -10,6 +10,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import S3rver from 's3rver';
 import { createInfoHandler } from '#adapters/api/infoHandler.ts';
 import { createPredictHandler, type ApiHandler } from '#adapters/api/predictHandler.ts';
+import { memoizedWebSite } from '#adapters/api/webSite.ts';
 import { DEFAULT_LIMITS, type ApiLimits } from '#adapters/config.ts';
 import { createEvaluateHandler, type EvaluateLambda } from '#adapters/evaluation/evaluateHandler.ts';
 import { aggregate, processChunk } from '#adapters/evaluation/fanout.ts';
@@ -19,6 +20,7 @@ import { createLogger } from '#adapters/logger.ts';
 import { memoizedClassifier, memoizedManifest } from '#adapters/modelProvider.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import type { ModelManifest } from '#core/manifest.ts';
+import { buildWebAssets } from '../../layers/web/build.ts';
 
 export interface LocalStackOptions {
   host?: string;
@@ -35,6 +37,8 @@ export interface LocalStackOptions {
   logLevel?: string;
   /** Replace the S3 client the evaluate handler uses (tests inject failures this way). */
   evaluateS3Client?: S3Client;
+  /** Serve the page as a deployment with IAM on /predict would (the local API itself never checks signatures). */
+  predictRequiresIam?: boolean;
 }
 
 export interface LocalStack {
@@ -52,6 +56,8 @@ export interface LocalStack {
   readonly fanouts: number;
   /** Loads the model (once, shared with the handlers) and returns its manifest; throws if it cannot be loaded. */
   ready(): Promise<ModelManifest>;
+  /** Builds the web page and docs (esbuild, once; otherwise on the first request for them); throws on a build error. */
+  webReady(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -76,7 +82,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return loadOnce();
   };
   const predict = createPredictHandler({ getClassifier, limits, logger });
-  const info = createInfoHandler({ getManifest: memoizedManifest(options.modelDir), limits, logger });
+  // Built from layers/web on first use, in memory: `npm start` always serves the current sources.
+  const getWebSite = memoizedWebSite(buildWebAssets, { predictRequiresIam: options.predictRequiresIam ?? false });
+  const info = createInfoHandler({ getManifest: memoizedManifest(options.modelDir), limits, logger, getWebSite });
   const fanoutStore = new ObjectStore(s3);
   let fanouts = 0;
   const evaluate = createEvaluateHandler({
@@ -120,9 +128,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const server = createServer((req, res) => {
     serve(req, predict, info, limits).then(
-      ({ statusCode, headers, body }) => {
+      ({ statusCode, headers, body, isBase64Encoded }) => {
         res.writeHead(statusCode, headers);
-        res.end(body);
+        res.end(isBase64Encoded ? Buffer.from(body, 'base64') : body);
       },
       (error: unknown) => {
         // The handlers never throw; what fails here is the connection itself (a client that went away mid-body).
@@ -146,6 +154,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       return fanouts;
     },
     ready: async () => (await getClassifier()).manifest,
+    webReady: async () => {
+      await getWebSite();
+    },
     idle: async () => {
       let seen: Promise<void>;
       do {
