@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decide } from './decision.ts';
 import { ModelLoadError } from './errors.ts';
+import { ExplanationUnsupportedError, type TextExplanation } from './explanation.ts';
 import { LABELS, SHORT_NAMES, type LabelName, type ShortName } from './labels.ts';
 import { readManifest, type ModelManifest } from './manifest.ts';
 import type { BackendLoader, LoadOptions, Model } from './model.ts';
@@ -21,6 +22,10 @@ export interface Classifier {
   readonly manifest: ModelManifest;
   readonly thresholds: Readonly<Record<LabelName, number>>;
   classify(texts: readonly string[]): Promise<Prediction[]>;
+  /** Whether `explain` works with this model's backend. */
+  readonly canExplain: boolean;
+  /** Evidence for `classify`'s probabilities, per text; throws `ExplanationUnsupportedError` when `!canExplain`. */
+  explain(texts: readonly string[]): Promise<TextExplanation[]>;
   dispose(): Promise<void>;
 }
 
@@ -47,6 +52,11 @@ export function classifierFor(model: Model): Classifier {
     async classify(texts) {
       const probas = await model.predictProba(texts);
       return probas.map((p) => ({ proba: Array.from(p), labels: decide(p, thresholds) }));
+    },
+    canExplain: model.explain !== undefined,
+    async explain(texts) {
+      if (!model.explain) throw new ExplanationUnsupportedError(model.manifest.backend);
+      return model.explain(texts);
     },
     dispose: () => model.dispose(),
   };

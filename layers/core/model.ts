@@ -1,3 +1,4 @@
+import type { TextExplanation } from './explanation.ts';
 import type { ModelManifest } from './manifest.ts';
 
 /**
@@ -9,6 +10,11 @@ export interface Model {
   /** The folder the model was loaded from. */
   readonly dir: string;
   predictProba(texts: readonly string[]): Promise<Float64Array[]>;
+  /**
+   * Evidence per text, in input order, for the very scores `predictProba` turns into probabilities. Absent when the
+   * backend cannot explain (callers answer `ExplanationUnsupportedError`).
+   */
+  explain?(texts: readonly string[]): Promise<TextExplanation[]>;
   dispose(): Promise<void>;
 }
 

@@ -35,6 +35,14 @@ describe.skipIf(!hasSharedBert)(`serving a bert-onnx model through the API and t
     expect(Object.keys(body[0]!.proba)).toEqual(['cardio', 'hepato', 'neuro', 'onco']);
   });
 
+  it('/predict with "explain" answers 400 explanation_unsupported naming the backend', async () => {
+    const res = await fetch(`${stack.apiUrl}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: ['chest pain'], explain: true }) });
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('explanation_unsupported');
+    expect(error.message).toContain('bert-onnx');
+  });
+
   it('evaluates an uploaded CSV with it', async () => {
     await stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: 'incoming/bert.csv', Body: syntheticCsv({ rows: 30 }) }));
     await stack.idle();

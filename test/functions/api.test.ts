@@ -2,6 +2,7 @@ import { validate } from '@readme/openapi-parser';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labelNames, loadClassifier, shortNames, toShortProba } from '#core/classifier.ts';
 import { startTestStack } from '../support/localStack.ts';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -110,6 +111,78 @@ describe('POST /predict', () => {
   });
 });
 
+type LabelEvidence = { logit: number; bias: number; terms: { text: string; weight: number; spans: [number, number][] }[]; rest: number };
+type Explained = { input: string; proba: Record<string, number>; labels_short: string[]; explanation: Record<string, LabelEvidence> };
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+describe('POST /predict with "explain"', () => {
+  const TEXT = 'Patient presents with chest pain and elevated troponin levels.';
+
+  it('answers without "explain" exactly the bytes the prototype\'s clients get: input, proba, labels_short, labels', async () => {
+    const texts = [TEXT, 'Glioblastoma recurrence after resection; renal failure.'];
+    const classifier = await loadClassifier();
+    const predictions = await classifier.classify(texts);
+    const expected = JSON.stringify(
+      predictions.map((p, i) => ({ input: texts[i], proba: toShortProba(p.proba), labels_short: shortNames(p.labels), labels: labelNames(p.labels) })),
+    );
+    await classifier.dispose();
+    const res = await postJson({ texts });
+    expect(res.text).toBe(expected);
+  });
+
+  it('adds per label the logit, bias, top 10 terms and rest, with bias + Σ terms.weight + rest = logit', async () => {
+    const res = await postJson({ texts: [TEXT], explain: true });
+    expect(res.status).toBe(200);
+    const [result] = res.json as Explained[];
+    expect(Object.keys(result!.explanation)).toEqual(['cardio', 'hepato', 'neuro', 'onco']);
+    for (const [label, e] of Object.entries(result!.explanation)) {
+      expect(sigmoid(e.logit), label).toBe(result!.proba[label]);
+      expect(e.terms.length).toBeLessThanOrEqual(10);
+      expect(Math.abs(e.bias + e.terms.reduce((sum, t) => sum + t.weight, 0) + e.rest - e.logit)).toBeLessThanOrEqual(1e-9);
+      const magnitudes = e.terms.map((t) => Math.abs(t.weight));
+      expect(magnitudes).toEqual([...magnitudes].sort((a, b) => b - a));
+    }
+    expect(result!.explanation.cardio!.terms.map((t) => t.text)).toContain('troponin');
+  });
+
+  it('gives spans that point into "input", also for title/abstract items', async () => {
+    const res = await postJson({ items: [{ title: 'Chest PAIN', abstract: 'Elevated ＴＲＯＰＯＮＩＮ after chest trauma.' }], explain: true, explain_top: 100 });
+    expect(res.status).toBe(200);
+    const [result] = res.json as Explained[];
+    const chest = result!.explanation.cardio!.terms.find((t) => t.text === 'chest')!;
+    expect(chest.spans.map(([s, e]) => result!.input.slice(s, e))).toEqual(['Chest', 'chest']);
+    const troponin = result!.explanation.cardio!.terms.find((t) => t.text === 'troponin')!;
+    expect(troponin.spans.map(([s, e]) => result!.input.slice(s, e))).toEqual(['ＴＲＯＰＯＮＩＮ']);
+  });
+
+  it('lists at most explain_top terms per label', async () => {
+    const res = await postJson({ texts: [TEXT], explain: true, explain_top: 2 });
+    const [result] = res.json as Explained[];
+    for (const e of Object.values(result!.explanation)) expect(e.terms.length).toBeLessThanOrEqual(2);
+    expect(result!.explanation.cardio!.terms).toHaveLength(2);
+  });
+
+  it('rejects explain_top outside 1..100, not an integer, or without "explain": true, with the path', async () => {
+    for (const body of [
+      { texts: [TEXT], explain: true, explain_top: 0 },
+      { texts: [TEXT], explain: true, explain_top: 101 },
+      { texts: [TEXT], explain: true, explain_top: 2.5 },
+      { texts: [TEXT], explain_top: 5 },
+      { texts: [TEXT], explain: false, explain_top: 5 },
+    ]) {
+      const res = await postJson(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect((res.json as ErrorBody).error.details!.map((d) => d.path), JSON.stringify(body)).toEqual(['$.explain_top']);
+    }
+  });
+
+  it('rejects an "explain" that is not a boolean', async () => {
+    const res = await postJson({ texts: [TEXT], explain: 'yes' });
+    expect(res.status).toBe(400);
+    expect((res.json as ErrorBody).error.details![0]!.path).toBe('$.explain');
+  });
+});
+
 describe('the local server', () => {
   it('keeps serving after a client aborts in the middle of a request body', async () => {
     const { port, hostname } = new URL(stack.apiUrl);
@@ -149,6 +222,16 @@ describe('GET routes', () => {
     const result = await validate(structuredClone(doc) as never);
     expect(result).toMatchObject({ valid: true });
     expect(JSON.stringify(doc.components.schemas.PredictRequest)).toContain('"maxItems":64');
+  });
+
+  it('GET /openapi.json describes "explain", "explain_top" and the explanation of each prediction', async () => {
+    const doc = (await call('/openapi.json')).json as { components: { schemas: Record<string, { properties?: Record<string, { maximum?: number }> }> } };
+    const { PredictRequest, Prediction, LabelEvidence, Term } = doc.components.schemas;
+    expect(Object.keys(PredictRequest!.properties!)).toEqual(expect.arrayContaining(['explain', 'explain_top']));
+    expect(PredictRequest!.properties!.explain_top!.maximum).toBe(100);
+    expect(Prediction!.properties).toHaveProperty('explanation');
+    expect(Object.keys(LabelEvidence!.properties!)).toEqual(['logit', 'bias', 'terms', 'rest']);
+    expect(Object.keys(Term!.properties!)).toEqual(['text', 'weight', 'spans']);
   });
 
   it('answers unknown routes with 404 and the JSON error body', async () => {

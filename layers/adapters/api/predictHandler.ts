@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { labelNames, shortNames, toShortProba, type Classifier } from '../../core/classifier.ts';
+import { DEFAULT_TOP_TERMS, explanationByLabel } from '../../core/explanation.ts';
 import { recordText } from '../../core/text.ts';
 import type { ApiLimits } from '../config.ts';
 import { errorResponse, HttpError, jsonResponse, readJsonBody, requestIdOf, validationError, type HttpResult } from '../http.ts';
@@ -28,14 +29,21 @@ export function createPredictHandler({ getClassifier, limits, logger }: PredictD
       if (!parsed.success) throw validationError(parsed.error);
       const texts = parsed.data.texts ?? parsed.data.items!.map((i) => recordText(i.title, i.abstract));
       const classifier = await getClassifier();
+      const { explain, explain_top: top = DEFAULT_TOP_TERMS } = parsed.data;
+      if (explain && !classifier.canExplain) {
+        const { name, backend } = classifier.manifest;
+        throw new HttpError(400, 'explanation_unsupported', `the model ${name} runs on the ${backend} backend, which does not explain its predictions; send the request without "explain"`);
+      }
       const predictions = await classifier.classify(texts);
+      const explanations = explain ? await classifier.explain(texts) : undefined;
       const body = predictions.map((p, i) => ({
         input: texts[i]!,
         proba: toShortProba(p.proba),
         labels_short: shortNames(p.labels),
         labels: labelNames(p.labels),
+        ...(explanations ? { explanation: explanationByLabel(explanations[i]!, top) } : {}),
       }));
-      logger.info('predicted', { texts: texts.length, durationMs: Math.round((performance.now() - started) * 100) / 100 });
+      logger.info('predicted', { texts: texts.length, explain: explain === true, durationMs: Math.round((performance.now() - started) * 100) / 100 });
       return jsonResponse(200, body, {
         'x-model-name': classifier.manifest.name,
         'x-model-version': classifier.manifest.version,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TOP_TERMS } from '../../core/explanation.ts';
 import { LABELS, SHORT_NAMES } from '../../core/labels.ts';
 import type { ApiLimits } from '../config.ts';
 
@@ -26,24 +27,60 @@ export function predictRequestSchema(limits: ApiLimits) {
     .object({
       texts: list(text).optional().meta({ description: 'Texts to classify (the original project\'s form).' }),
       items: list(item).optional().meta({ description: 'Title/abstract pairs to classify.' }),
+      explain: z.boolean().optional().meta({
+        description: 'Add each result\'s `explanation`: per label, the words that moved its logit. Models whose backend cannot explain answer 400 `explanation_unsupported`.',
+      }),
+      explain_top: z
+        .number()
+        .int('must be an integer')
+        .min(1, 'must be at least 1')
+        .max(MAX_TOP_TERMS, `must be at most ${MAX_TOP_TERMS}`)
+        .optional()
+        .meta({ description: `How many words per label \`explanation\` lists (default ${DEFAULT_TOP_TERMS}); only with \`"explain": true\`.` }),
     })
     .strict()
     .superRefine((body, ctx) => {
       const forms = Number(body.texts !== undefined) + Number(body.items !== undefined);
       if (forms !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of "texts" or "items"', path: [] });
+      // A count without the switch is most likely a forgotten `explain`: say so instead of ignoring it.
+      if (body.explain_top !== undefined && body.explain !== true) ctx.addIssue({ code: 'custom', message: 'explain_top needs "explain": true', path: ['explain_top'] });
     })
-    .meta({ id: 'PredictRequest', description: `Either {"texts": [...]} or {"items": [{"title", "abstract"}]}, 1..${limits.maxTexts} entries.` });
+    .meta({ id: 'PredictRequest', description: `Either {"texts": [...]} or {"items": [{"title", "abstract"}]}, 1..${limits.maxTexts} entries; optionally "explain": true.` });
 }
+
+export const MAX_TOP_TERMS = 100;
 
 export type PredictRequest = z.infer<ReturnType<typeof predictRequestSchema>>;
 
 const probability = z.number().min(0).max(1);
+const byShortLabel = <T extends z.ZodType>(value: T) => z.object(Object.fromEntries(SHORT_NAMES.map((s) => [s, value])) as Record<(typeof SHORT_NAMES)[number], T>);
+
+export const termSchema = z
+  .object({
+    text: z.string().meta({ description: 'The word as the model read it (NFKC, lower-cased).' }),
+    weight: z.number().meta({ description: 'What the word adds to the label\'s logit: every feature that fires inside it (the word, half of each word pair it is in, its character n-grams), value × weight.' }),
+    spans: z
+      .array(z.tuple([z.number().int(), z.number().int()]))
+      .meta({ description: 'Every occurrence as [start, end) in `input`, in UTF-16 code units (JavaScript string indices), for highlighting.' }),
+  })
+  .meta({ id: 'Term' });
+
+export const labelEvidenceSchema = z
+  .object({
+    logit: z.number().meta({ description: 'The score whose sigmoid is the probability.' }),
+    bias: z.number().meta({ description: 'The part of the logit that does not depend on the text.' }),
+    terms: z.array(termSchema).meta({ description: 'The words that move the logit most, by |weight| descending.' }),
+    rest: z.number().meta({ description: 'The sum of the weights of the words not listed.' }),
+  })
+  .meta({ id: 'LabelEvidence', description: 'logit = bias + Σ terms.weight + rest, exactly (to floating-point rounding).' });
+
 export const predictionSchema = z
   .object({
     input: z.string().meta({ description: 'The text the model read.' }),
-    proba: z.object(Object.fromEntries(SHORT_NAMES.map((s) => [s, probability])) as Record<(typeof SHORT_NAMES)[number], typeof probability>),
+    proba: byShortLabel(probability),
     labels_short: z.array(z.enum(SHORT_NAMES)),
     labels: z.array(z.enum(LABELS)),
+    explanation: byShortLabel(labelEvidenceSchema).optional().meta({ description: 'Only with "explain": true: the evidence for every label.' }),
   })
   .meta({ id: 'Prediction' });
 

@@ -5,6 +5,9 @@ import { ModelLoadError } from '../errors.ts';
 import { LABELS } from '../labels.ts';
 import type { ModelManifest } from '../manifest.ts';
 import type { BackendLoader, Model } from '../model.ts';
+import type { TextExplanation } from '../explanation.ts';
+import { normalizeWithOffsets } from '../textOffsets.ts';
+import { attribute, type ScoredBlock } from './linear/explain.ts';
 import { FeatureExtractor, normalizeText, type FeatureConfig } from './linear/features.ts';
 
 /**
@@ -95,12 +98,66 @@ export class LinearPredictor {
   }
 
   predict(text: string): Float64Array {
+    const scores = this.logits(text);
+    for (let l = 0; l < scores.length; l++) scores[l] = 1 / (1 + Math.exp(-scores[l]!));
+    return scores;
+  }
+
+  /** The scores `predict` passes through the sigmoid. */
+  logits(text: string): Float64Array {
     const raw = this.extractor.extract(normalizeText(text));
     const scores = Float64Array.from(this.scorer.bias);
     this.block(raw.word, scores);
     this.block(raw.char, scores);
-    for (let l = 0; l < scores.length; l++) scores[l] = 1 / (1 + Math.exp(-scores[l]!));
     return scores;
+  }
+
+  /** Evidence for `logits(text)`: the same features, valued as `block` values them, handed to their words. */
+  explain(text: string): TextExplanation {
+    const logit = this.logits(text);
+    this.tracer ??= new FeatureExtractor(this.scorer.config, { origins: true });
+    const map = normalizeWithOffsets(text, normalizeText);
+    const raw = this.tracer.extract(map.text);
+    const blocks = [this.scoredBlock('word', raw.word), this.scoredBlock('char', raw.char)];
+    return attribute(map, this.tracer.origins(), blocks, this.scorer.bias, logit);
+  }
+
+  private tracer: FeatureExtractor | undefined;
+
+  /** One block as `block` scores it: per distinct used feature, its L2-normalised TF-IDF value and its weights. */
+  private scoredBlock(kind: ScoredBlock['kind'], occurrences: Int32Array): ScoredBlock {
+    const { compactOf, params } = this.scorer;
+    const L = LABELS.length;
+    const slotOfId = new Map<number, number>();
+    const slotOf = new Int32Array(occurrences.length);
+    const ids: number[] = [];
+    const counts: number[] = [];
+    for (let i = 0; i < occurrences.length; i++) {
+      const id = compactOf[occurrences[i]!]!;
+      if (id < 0) {
+        slotOf[i] = -1;
+        continue;
+      }
+      let slot = slotOfId.get(id);
+      if (slot === undefined) {
+        slot = ids.push(id) - 1;
+        counts.push(0);
+        slotOfId.set(id, slot);
+      }
+      counts[slot]! += 1;
+      slotOf[i] = slot;
+    }
+    const value = new Float64Array(ids.length);
+    const weights = new Float64Array(ids.length * L);
+    let norm = 0;
+    ids.forEach((id, slot) => {
+      const tf = this.scorer.config.sublinearTf ? 1 + Math.log(counts[slot]!) : counts[slot]!;
+      value[slot] = tf * params[id * STRIDE]!;
+      norm += value[slot]! * value[slot]!;
+      for (let l = 0; l < L; l++) weights[slot * L + l] = params[id * STRIDE + 1 + l]!;
+    });
+    if (norm > 0) for (let slot = 0; slot < value.length; slot++) value[slot]! /= Math.sqrt(norm);
+    return { kind, slotOf, value, weights };
   }
 
   private block(occurrences: Int32Array, scores: Float64Array): void {
@@ -164,6 +221,9 @@ export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifes
     // Synchronous and allocation-light: one text costs tens of microseconds, so batching buys nothing here.
     async predictProba(texts) {
       return texts.map((t) => predictor.predict(t));
+    },
+    async explain(texts) {
+      return texts.map((t) => predictor.explain(t));
     },
     async dispose() {},
   };

@@ -63,6 +63,42 @@ class IntBuffer {
   }
 }
 
+/**
+ * Where each occurrence came from, in positions of the normalised text (UTF-16 code units), for explanations.
+ * Only filled by an extractor created with `{ origins: true }`.
+ */
+export interface FeatureOrigins {
+  /** `[start, end)` pairs of the word tokens (`\w\w+`), in text order. */
+  tokens: Int32Array;
+  /** `[start, end)` pairs of the whitespace-separated chunks `char_wb` works on, in text order. */
+  chunks: Int32Array;
+  /** Per word occurrence (same order as `RawFeatures.word`): the indices of its first and last token. */
+  word: Int32Array;
+  /**
+   * Per character occurrence (same order as `RawFeatures.char`): the `[start, end)` range of text characters the
+   * n-gram covers; padding spaces count as the chunk's first or last character (an n-gram of padding only).
+   */
+  char: Int32Array;
+}
+
+export interface ExtractorOptions {
+  /** Record `FeatureOrigins` beside the occurrences (explanations); off for plain prediction. */
+  origins?: boolean;
+}
+
+class OriginBuffers {
+  readonly tokens = new IntBuffer(512);
+  readonly chunks = new IntBuffer(512);
+  readonly word = new IntBuffer(2048);
+  readonly char = new IntBuffer(16384);
+  reset(): void {
+    this.tokens.reset();
+    this.chunks.reset();
+    this.word.reset();
+    this.char.reset();
+  }
+}
+
 /** Extracts hashed n-gram occurrences. One instance per thread: it reuses its buffers. */
 export class FeatureExtractor {
   readonly config: FeatureConfig;
@@ -70,19 +106,30 @@ export class FeatureExtractor {
   private readonly wordBuf = new IntBuffer(1024);
   private readonly charBuf = new IntBuffer(8192);
   private readonly tokenHashes = new IntBuffer(256);
+  // Null unless asked for: the prediction path pays one predictable branch per token or chunk, never per n-gram.
+  private readonly trace: OriginBuffers | null;
 
-  constructor(config: FeatureConfig) {
+  constructor(config: FeatureConfig, options: ExtractorOptions = {}) {
     this.config = config;
     this.mask = (1 << config.hashBits) - 1;
+    this.trace = options.origins ? new OriginBuffers() : null;
   }
 
   /** Occurrences of the normalised text's features. The returned arrays are views valid until the next call. */
   extract(normalized: string): RawFeatures {
     this.wordBuf.reset();
     this.charBuf.reset();
+    this.trace?.reset();
     this.words(normalized);
     this.chars(normalized);
     return { word: this.wordBuf.view(), char: this.charBuf.view() };
+  }
+
+  /** The origins of the last `extract` call's occurrences; views valid until the next call. */
+  origins(): FeatureOrigins {
+    const t = this.trace;
+    if (!t) throw new Error('this FeatureExtractor was created without { origins: true }');
+    return { tokens: t.tokens.view(), chunks: t.chunks.view(), word: t.word.view(), char: t.char.view() };
   }
 
   /** scikit-learn's default token pattern `(?u)\b\w\w+\b`, then n-grams of consecutive tokens. */
@@ -100,7 +147,13 @@ export class FeatureExtractor {
         h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
         i++;
       }
-      if (i - start >= 2) hashes.push(h);
+      if (i - start >= 2) {
+        hashes.push(h);
+        if (this.trace) {
+          this.trace.tokens.push(start);
+          this.trace.tokens.push(i);
+        }
+      }
     }
     const toks = hashes.view();
     for (let t = 0; t < toks.length; t++) {
@@ -108,6 +161,19 @@ export class FeatureExtractor {
       for (let len = 1; len <= maxN && t + len <= toks.length; len++) {
         if (len > 1) h = Math.imul((h ^ BIGRAM_MIX) + toks[t + len - 1]!, FNV_PRIME);
         if (len >= minN) this.wordBuf.push(finalize(h, len) & this.mask);
+      }
+    }
+    if (this.trace) this.wordOrigins(toks.length, minN, maxN);
+  }
+
+  /** The token range of each word n-gram, in the order `words` emits them. */
+  private wordOrigins(tokens: number, minN: number, maxN: number): void {
+    const out = this.trace!.word;
+    for (let t = 0; t < tokens; t++) {
+      for (let len = 1; len <= maxN && t + len <= tokens; len++) {
+        if (len < minN) continue;
+        out.push(t);
+        out.push(t + len - 1);
       }
     }
   }
@@ -123,6 +189,32 @@ export class FeatureExtractor {
       const start = i;
       while (i < n && !isSpace(text.charCodeAt(i))) i++;
       this.wordChars(text, start, i, minN, maxN);
+      if (this.trace) this.charOrigins(start, i, minN, maxN);
+    }
+  }
+
+  /** The text range each n-gram of one chunk covers, in the order `wordChars` emits them. */
+  private charOrigins(start: number, end: number, minN: number, maxN: number): void {
+    const { chunks, char: out } = this.trace!;
+    chunks.push(start);
+    chunks.push(end);
+    const len = end - start + 2;
+    if (len < minN) {
+      out.push(start);
+      out.push(end);
+      return;
+    }
+    for (let p = 0; p < len; p++) {
+      for (let k = 0; k < maxN && p + k < len; k++) {
+        if (k + 1 < minN) continue;
+        // Padded positions 1..len-2 are text characters start..end-1; a window of padding only belongs to its
+        // neighbouring character, so every occurrence covers at least one character.
+        let lo = Math.max(p, 1);
+        let hi = Math.min(p + k, len - 2);
+        if (lo > hi) lo = hi = p === 0 ? 1 : len - 2;
+        out.push(start + lo - 1);
+        out.push(start + hi);
+      }
     }
   }
 
