@@ -31,6 +31,8 @@ export async function buildWebAssets(): Promise<WebFiles> {
     platform: 'browser',
     format: 'esm',
     target: ['chrome109', 'firefox115', 'safari16'],
+    // The CSV libraries' own browser builds (they bring their Buffer polyfill); the core imports the Node ones.
+    alias: { 'csv-parse/sync': 'csv-parse/browser/esm/sync', 'csv-stringify/sync': 'csv-stringify/browser/esm/sync' },
     minify: true,
     legalComments: 'none',
     logLevel: 'warning',

@@ -3,6 +3,7 @@
  * The page's entry point (bundled by esbuild into assets/page.js): the single-abstract form with its evidence,
  * and the CSV flow. Everything it shows comes from the API (/health, /predict) or from the core's own modules.
  */
+import './zodConfig.ts';
 import { InputError } from '../../core/errors.ts';
 import { ApiError, health, predict, type Prediction } from './api.ts';
 import { BATCH_SIZE, classifyCsv } from './csvBatch.ts';

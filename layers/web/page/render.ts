@@ -88,7 +88,7 @@ export function renderTopTerms(container: HTMLElement, prediction: Prediction, s
         const items = evidence.terms.slice(0, count).map((t) => el('li', { className: t.weight >= 0 ? 'up' : 'down' }, [el('span', { className: 'term', text: t.text }), el('span', { className: 'weight', text: signed(t.weight) })]));
         return el('div', { className: `top-terms ${labelClass(label)}` }, [
           el('h4', {}, [el('span', { className: `swatch ${labelClass(label)}` }), document.createTextNode(fullName(label))]),
-          el('p', { className: 'logit', text: `score ${signed(evidence.logit)} = bias ${signed(evidence.bias)} + words${evidence.rest !== 0 ? ` + ${signed(evidence.rest)} from other words` : ''}` }),
+          el('p', { className: 'logit', text: `score ${signed(evidence.logit)} = bias ${signed(evidence.bias)} + the words' weights${evidence.rest !== 0 ? ` (${signed(evidence.rest)} from words not listed)` : ''}` }),
           el('ol', {}, items),
         ]);
       }),
