@@ -1,5 +1,5 @@
 /**
- * `npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N]`
+ * `npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]]`
  * The successor of the prototype's evaluate.py: writes predictions.csv, metrics.json (labelled input),
  * report.txt and report.html into the output folder (error.json instead when the file cannot be evaluated),
  * and prints the report.
@@ -9,16 +9,35 @@ import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { loadClassifier } from '#core/classifier.ts';
 import { InputError } from '#core/errors.ts';
+import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
 import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
 import { errorDocument, RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
 import { EXIT, parseFlags, progressBar, reportFailure, runCli, UsageError } from './cli.ts';
 
-const USAGE = 'usage: npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N]';
+const USAGE = 'usage: npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]]';
+const MAX_EXPLAIN = 100;
+
+/** `--explain` takes an optional count, which parseArgs cannot express: give it its value explicitly. */
+function explicitExplain(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (arg !== '--explain') out.push(arg);
+    else if (/^\d+$/.test(argv[i + 1] ?? '')) out.push(`--explain=${argv[++i]}`);
+    else out.push(`--explain=${DEFAULT_TOP_TERMS}`);
+  }
+  return out;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
-    argv,
+    explicitExplain(argv),
     {
+      explain: { type: 'string' },
       out: { type: 'string' },
       model: { type: 'string' },
       precision: { type: 'string' },
@@ -33,6 +52,10 @@ export async function main(argv: string[]): Promise<number> {
   if (precision !== undefined && precision !== 'fp32' && precision !== 'int8') throw new UsageError(`--precision must be fp32 or int8, got ${precision}`);
   const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new UsageError(`--batch-size must be a positive integer`);
+  const explain = values.explain === undefined ? undefined : Number(values.explain);
+  if (explain !== undefined && !(Number.isInteger(explain) && explain >= 1 && explain <= MAX_EXPLAIN)) {
+    throw new UsageError(`--explain takes a number of words per label from 1 to ${MAX_EXPLAIN}, got ${JSON.stringify(values.explain)}`);
+  }
   const outDir = resolve(values.out ?? join('results', basename(input).replace(/\.csv$/i, '')));
 
   let size: number;
@@ -44,6 +67,10 @@ export async function main(argv: string[]): Promise<number> {
     throw new InputError('no_input', `cannot read input file ${input} (missing, or not a file)`);
   }
   const classifier = await loadClassifier(values.model, { ...(precision ? { precision } : {}), ...(batchSize ? { batchSize } : {}) });
+  if (explain !== undefined && !classifier.canExplain) {
+    await classifier.dispose();
+    throw new UsageError(`--explain: the ${classifier.manifest.backend} backend of ${classifier.manifest.name} does not explain its predictions; run without --explain`);
+  }
   await mkdir(outDir, { recursive: true });
   // A run replaces the previous run's results: no stale file may survive next to new ones.
   await Promise.all(Object.values(RESULT_FILES).map((f) => rm(join(outDir, f), { force: true })));
@@ -56,6 +83,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const summary = await evaluateCsv(stream, classifier, { write: async (text) => void (typeof text === "string" ? await file.write(text) : await file.write(text)) }, {
       ...(batchSize ? { batchSize } : {}),
+      // The report's "Errors to look at" costs ~50 explanations whatever the file's size; the column costs one per row.
+      evidence: { top: explain ?? DEFAULT_TOP_TERMS, column: explain !== undefined, misclassified: true },
       onProgress: (rows) => bar.update(stream.bytesRead, rows),
     });
     bar.stop();

@@ -14,7 +14,7 @@ const getClassifier = memoizedClassifier(config.modelDir);
 export async function handler(event: unknown): Promise<{ items: number; rows: number; problems: number }> {
   const batch = chunkEventSchema.parse(event);
   const started = performance.now();
-  const result = await processChunk(batch, store, await getClassifier());
+  const result = await processChunk(batch, store, await getClassifier(), { evidence: config.evidence, logger });
   logger.info('chunk done', { key: batch.BatchInput.key, ...result, durationMs: Math.round(performance.now() - started) });
   return result;
 }

@@ -17,5 +17,6 @@ export const handler = createEvaluateHandler({
   store,
   logger,
   getClassifier: memoizedClassifier(config.modelDir),
+  evidence: config.evidence,
   ...(stateMachineArn ? { fanout: { rowThreshold, start: stateMachineStarter(new SFNClient({}), stateMachineArn) } } : {}),
 });

@@ -1,4 +1,6 @@
 import { ConfigError } from '../core/errors.ts';
+import { DEFAULT_TOP_TERMS } from '../core/explanation.ts';
+import type { EvidenceOptions } from '../core/pipeline/evaluateCsv.ts';
 
 /**
  * The only place that reads `process.env` for the functions and the dev server. Every value is parsed once,
@@ -13,11 +15,19 @@ export interface RuntimeConfig {
   logLevel: string;
   /** An S3-compatible endpoint (local server, tests); path-style addressing is used with it. */
   s3Endpoint: string | undefined;
+  /** Evidence in the S3 results (evaluate and chunk functions). */
+  evidence: EvidenceOptions;
   /** The built web page and docs (layers/web/build.ts); undefined: the `web/` folder beside the function's bundle. */
   webDir: string | undefined;
   /** POST /predict is behind IAM authorization in this deployment (the page then says it needs signed requests). */
   predictRequiresIam: boolean;
 }
+
+/**
+ * S3 results by default: the report's "Errors to look at" with highlighted evidence (about 50 explanations per
+ * file), no `evidence` column (one explanation per row: `EVIDENCE_COLUMN=true`).
+ */
+export const DEFAULT_EVIDENCE: EvidenceOptions = { top: DEFAULT_TOP_TERMS, column: false, misclassified: true };
 
 export interface ApiLimits {
   maxTexts: number;
@@ -47,10 +57,17 @@ function endpoint(env: Env, name: string): string | undefined {
   }
 }
 
-function flag(env: Env, name: string): boolean {
+function evidenceWords(env: Env): number {
+  const words = positiveInteger(env, 'EVIDENCE_WORDS', DEFAULT_EVIDENCE.top);
+  if (words > 100) throw new ConfigError('EVIDENCE_WORDS', `expected 1 to 100 words per label, got ${words}`);
+  return words;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return false;
-  if (raw === 'true' || raw === 'false') return raw === 'true';
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
   throw new ConfigError(name, `expected true or false, got ${JSON.stringify(env[name])}`);
 }
 
@@ -71,7 +88,12 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'clinical-abstract-classifier',
     logLevel,
     s3Endpoint: endpoint(env, 'AWS_ENDPOINT_URL_S3'),
+    evidence: {
+      top: evidenceWords(env),
+      column: flag(env, 'EVIDENCE_COLUMN', DEFAULT_EVIDENCE.column),
+      misclassified: flag(env, 'REPORT_EVIDENCE', DEFAULT_EVIDENCE.misclassified),
+    },
     webDir: env.WEB_DIR?.trim() || undefined,
-    predictRequiresIam: flag(env, 'PREDICT_REQUIRES_IAM'),
+    predictRequiresIam: flag(env, 'PREDICT_REQUIRES_IAM', false),
   };
 }

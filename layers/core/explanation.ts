@@ -101,3 +101,28 @@ export function decompositionError(explanation: TextExplanation): number {
   }
   return worst;
 }
+
+/** Evidence shown for one label of one row (CSV column, report): its strongest words. */
+export interface RowLabelEvidence {
+  label: number;
+  terms: Term[];
+}
+
+/** The strongest `top` words of each of `labels` (indices into `LABELS`, ascending). */
+export function rowEvidence(explanation: TextExplanation, labels: readonly number[], top: number): RowLabelEvidence[] {
+  return labels.map((label) => ({ label, terms: labelEvidence(explanation, label, top).terms }));
+}
+
+// A word that contains the separators (or quotes, or spaces) is written as a JSON string so the cell stays parseable.
+const NEEDS_QUOTES = /[,;:"\s\\]|^$/;
+const signed = (x: number): string => `${x < 0 ? '-' : '+'}${Math.abs(x).toFixed(2)}`;
+
+/**
+ * The `evidence` cell: `cardio: troponin +1.92, chest +0.81; neuro: stroke +2.10` — per label (short name), its
+ * words with signed weights (2 decimals), strongest first; labels separated by `; `, words by `, `.
+ */
+export function formatEvidence(evidence: readonly RowLabelEvidence[]): string {
+  return evidence
+    .map(({ label, terms }) => `${SHORT_NAMES[label]}:${terms.map((t) => ` ${NEEDS_QUOTES.test(t.text) ? JSON.stringify(t.text) : t.text} ${signed(t.weight)}`).join(',')}`)
+    .join('; ');
+}

@@ -1,5 +1,7 @@
 import { LABELS } from './labels.ts';
 import type { LabelScores, Metrics } from './metrics.ts';
+import type { MisclassifiedRow } from './pipeline/misclassified.ts';
+import { ERRORS_STYLE, esc, htmlErrorsToLookAt } from './reportErrors.ts';
 
 /**
  * The evaluation report, as console text (`report.txt`) and as one self-contained HTML page (`report.html`).
@@ -23,6 +25,8 @@ export interface ReportInput {
   /** Absent when the file has no `group` column. */
   metrics?: Metrics;
   problems: RowProblem[];
+  /** Labelled files evaluated with evidence: the worst misclassified rows ("Errors to look at"). */
+  misclassified?: MisclassifiedRow[];
 }
 
 const TITLE = 'Clinical abstract classifier report';
@@ -110,10 +114,6 @@ export function renderTextReport(input: ReportInput): string {
 }
 
 // ---------------------------------------------------------------------------------------------- HTML
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** SVG coordinates with one decimal: compact and stable across runs. */
 function px(x: number): string {
@@ -277,7 +277,13 @@ const STYLE = [
   'dl{display:grid;grid-template-columns:max-content auto;gap:.25rem 1rem}',
   'dt{font-weight:bold}',
   'dd{margin:0}',
+  ERRORS_STYLE,
 ].join('');
+
+function errorsSection(m: Metrics, rows: readonly MisclassifiedRow[]): string[] {
+  const total = Math.round(m.n_rows * (1 - m.subset_accuracy));
+  return htmlErrorsToLookAt(rows, total, rows.some((r) => r.evidence !== undefined));
+}
 
 export function renderHtmlReport(input: ReportInput): string {
   const problems =
@@ -295,6 +301,7 @@ export function renderHtmlReport(input: ReportInput): string {
     `<dt>Rows</dt><dd>${input.rows}</dd>`,
     '</dl>',
     ...(input.metrics ? htmlMetrics(input.metrics) : htmlCounts(input)),
+    ...(input.metrics && input.misclassified ? errorsSection(input.metrics, input.misclassified) : []),
     ...problems,
   ];
   return [

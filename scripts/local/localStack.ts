@@ -11,7 +11,7 @@ import S3rver from 's3rver';
 import { createInfoHandler } from '#adapters/api/infoHandler.ts';
 import { createPredictHandler, type ApiHandler } from '#adapters/api/predictHandler.ts';
 import { memoizedWebSite } from '#adapters/api/webSite.ts';
-import { DEFAULT_LIMITS, type ApiLimits } from '#adapters/config.ts';
+import { DEFAULT_EVIDENCE, DEFAULT_LIMITS, type ApiLimits } from '#adapters/config.ts';
 import { createEvaluateHandler, type EvaluateLambda } from '#adapters/evaluation/evaluateHandler.ts';
 import { aggregate, processChunk } from '#adapters/evaluation/fanout.ts';
 import { encodeEventKey } from '#adapters/evaluation/keys.ts';
@@ -20,6 +20,7 @@ import { createLogger } from '#adapters/logger.ts';
 import { memoizedClassifier, memoizedManifest } from '#adapters/modelProvider.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import type { ModelManifest } from '#core/manifest.ts';
+import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
 import { buildWebAssets } from '../../layers/web/build.ts';
 
 export interface LocalStackOptions {
@@ -35,6 +36,8 @@ export interface LocalStackOptions {
   fanoutRowThreshold?: number;
   rowsPerItem?: number;
   logLevel?: string;
+  /** Evidence in the S3 results (default: the deployed functions' default). */
+  evidence?: EvidenceOptions;
   /** Replace the S3 client the evaluate handler uses (tests inject failures this way). */
   evaluateS3Client?: S3Client;
   /** Serve the page as a deployment with IAM on /predict would (the local API itself never checks signatures). */
@@ -87,10 +90,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const info = createInfoHandler({ getManifest: memoizedManifest(options.modelDir), limits, logger, getWebSite });
   const fanoutStore = new ObjectStore(s3);
   let fanouts = 0;
+  const evidence = options.evidence ?? DEFAULT_EVIDENCE;
   const evaluate = createEvaluateHandler({
     store,
     logger,
     getClassifier,
+    evidence,
     ...(options.fanoutRowThreshold !== undefined
       ? {
           fanout: {
@@ -100,7 +105,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
               fanouts++;
               return runLocalFanout(input, {
                 store: fanoutStore,
-                chunk: async (event) => processChunk(event, fanoutStore, await getClassifier()),
+                chunk: async (event) => processChunk(event, fanoutStore, await getClassifier(), { evidence, logger }),
                 aggregate: async (event) => aggregate(event, fanoutStore, (await getClassifier()).manifest),
               });
             },

@@ -55,7 +55,7 @@ describe('evidence highlighting', () => {
   });
 
   it('places the title and the abstract inside (title + " " + abstract).trim(), whatever their spaces', () => {
-    for (const [title, abstract] of [['A title', 'An abstract'], ['  padded ', ' text '], ['', 'Only abstract'], ['Only title', '']]) {
+    for (const [title, abstract] of [['A title', 'An abstract'], ['  padded ', ' text '], ['', 'Only abstract'], ['Only title', '']] as [string, string][]) {
       const input = `${title} ${abstract}`.trim();
       const ranges = titleAndAbstractRanges(title, abstract);
 

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Classifier } from '../../core/classifier.ts';
 import { InputError } from '../../core/errors.ts';
-import { evaluateCsv } from '../../core/pipeline/evaluateCsv.ts';
+import { evaluateCsv, type EvidenceOptions } from '../../core/pipeline/evaluateCsv.ts';
 import { errorDocument, RESULT_FILES, summaryFiles } from '../../core/pipeline/results.ts';
 import { ObjectNotFound, type ObjectStore } from '../s3/objectStore.ts';
 import { planEvaluation, type FanoutInput } from './fanout.ts';
@@ -19,6 +19,8 @@ export interface EvaluateDeps {
   store: ObjectStore;
   getClassifier: () => Promise<Classifier>;
   logger: Logger;
+  /** Evidence in the results (the config's `evidence`); absent: none. */
+  evidence?: EvidenceOptions;
   /** When set, files with more rows than the threshold are handed to the fan-out instead of evaluated inline. */
   fanout?: { rowThreshold: number; rowsPerItem?: number; start(input: FanoutInput): Promise<void> };
 }
@@ -61,7 +63,7 @@ export async function evaluateObject(bucket: string, key: string, deps: Evaluate
     const upload = store.upload(bucket, `${resultPrefix}${RESULT_FILES.predictions}`, CONTENT_TYPES[RESULT_FILES.predictions]!);
     let summary;
     try {
-      summary = await evaluateCsv(object.body, classifier, upload.sink);
+      summary = await evaluateCsv(object.body, classifier, upload.sink, { ...evidenceFor(classifier, deps.evidence, logger) });
     } catch (error) {
       await upload.abort();
       throw error;
@@ -80,6 +82,19 @@ export async function evaluateObject(bucket: string, key: string, deps: Evaluate
     logger.info('rejected file', { bucket, key, code: error.code, problems: error.details.length });
     return 'rejected';
   }
+}
+
+/**
+ * The evidence options a model can honour. A backend that cannot explain gets no `evidence` column (a warning in
+ * the log; the report says its rows are not explained) rather than failing every upload.
+ */
+export function evidenceFor(classifier: Classifier, evidence: EvidenceOptions | undefined, logger: Logger): { evidence?: EvidenceOptions } {
+  if (!evidence) return {};
+  if (evidence.column && !classifier.canExplain) {
+    logger.warn('EVIDENCE_COLUMN is on but the model cannot explain; predictions.csv gets no evidence column', { backend: classifier.manifest.backend });
+    return { evidence: { ...evidence, column: false } };
+  }
+  return { evidence };
 }
 
 /** Writes the small result objects, then removes what a previous run left that this run does not produce. */

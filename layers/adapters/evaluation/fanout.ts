@@ -6,10 +6,12 @@ import { predictionsHeader } from '../../core/csv/predictionsCsv.ts';
 import { InputError, InvalidRowsError, type ProblemDetail } from '../../core/errors.ts';
 import { LABELS } from '../../core/labels.ts';
 import { MetricsAccumulator } from '../../core/metrics.ts';
-import { evaluateCsv } from '../../core/pipeline/evaluateCsv.ts';
+import { evaluateCsv, type EvidenceOptions } from '../../core/pipeline/evaluateCsv.ts';
+import { keepWorst, misclassifiedRowSchema } from '../../core/pipeline/misclassified.ts';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { RESULT_FILES, summaryFiles } from '../../core/pipeline/results.ts';
 import type { ObjectStore } from '../s3/objectStore.ts';
-import { CONTENT_TYPES, writeError, writeSummary } from './evaluateObject.ts';
+import { CONTENT_TYPES, evidenceFor, writeError, writeSummary } from './evaluateObject.ts';
 import { partsPrefixFor, resultPrefixFor, sourceNameFor } from './keys.ts';
 
 /**
@@ -69,6 +71,10 @@ const partStateSchema = z.object({
   metrics: z.unknown().optional(),
   problems: z.array(z.object({ line: z.number().optional(), column: z.union([z.number(), z.string()]).optional(), field: z.string().optional(), message: z.string() })).optional(),
   problemCount: z.number().int().optional(),
+  /** Whether the part's rows carry the `evidence` column (the aggregate writes the matching header). */
+  evidenceColumn: z.boolean().optional(),
+  /** The part's worst misclassified rows; the aggregate keeps the worst of all parts (the same as inline). */
+  misclassified: z.array(misclassifiedRowSchema).optional(),
 });
 type PartState = z.infer<typeof partStateSchema>;
 
@@ -135,8 +141,14 @@ export async function planEvaluation(
 }
 
 /** One chunk invocation: each item's rows predicted and written as a headerless part plus its metrics state. */
-export async function processChunk(event: ChunkEvent, store: ObjectStore, classifier: Classifier): Promise<{ items: number; rows: number; problems: number }> {
+export async function processChunk(
+  event: ChunkEvent,
+  store: ObjectStore,
+  classifier: Classifier,
+  options: { evidence?: EvidenceOptions; logger?: Logger } = {},
+): Promise<{ items: number; rows: number; problems: number }> {
   const { bucket, key, partsPrefix, columns, delimiter, etag } = event.BatchInput;
+  const { evidence } = options.logger ? evidenceFor(classifier, options.evidence, options.logger) : { evidence: options.evidence };
   const header: CsvHeader = headerFrom(columns, delimiter);
   let rows = 0;
   let problems = 0;
@@ -152,10 +164,18 @@ export async function processChunk(event: ChunkEvent, store: ObjectStore, classi
         firstLine: item.firstLine,
         firstByte: item.start,
         writeHeader: false,
+        ...(evidence ? { evidence } : {}),
       });
       await upload.done();
       if (summary.rows !== item.rows) throw new Error(`part ${item.index}: expected ${item.rows} rows, read ${summary.rows} (the object changed since it was planned?)`);
-      state = { index: item.index, rows: summary.rows, predictedCounts: summary.predictedCounts, ...(summary.metrics ? { metrics: summary.metrics.toJSON() } : {}) };
+      state = {
+        index: item.index,
+        rows: summary.rows,
+        predictedCounts: summary.predictedCounts,
+        ...(summary.metrics ? { metrics: summary.metrics.toJSON() } : {}),
+        ...(evidence?.column ? { evidenceColumn: true } : {}),
+        ...(summary.misclassified ? { misclassified: summary.misclassified } : {}),
+      };
     } catch (error) {
       await upload.abort();
       if (!(error instanceof InputError)) throw error;
@@ -189,12 +209,17 @@ export async function aggregate(event: AggregateEvent, store: ObjectStore, manif
     return { rows: 0, rejected: true };
   }
 
+  const evidenceColumn = states.some((s) => s.evidenceColumn === true);
+  if (states.some((s) => (s.evidenceColumn === true) !== evidenceColumn)) throw new Error('parts disagree on the evidence column (chunk functions configured differently?)');
+  const collected = states.some((s) => s.misclassified !== undefined);
+  const misclassified = collected ? keepWorst(states.flatMap((s) => s.misclassified ?? [])) : undefined;
+
   const upload = store.upload(bucket, `${resultPrefix}${RESULT_FILES.predictions}`, CONTENT_TYPES[RESULT_FILES.predictions]!);
   let metrics: MetricsAccumulator | undefined;
   const predictedCounts = LABELS.map(() => 0);
   let rows = 0;
   try {
-    await upload.sink.write(predictionsHeader(event.columns));
+    await upload.sink.write(predictionsHeader(event.columns, { evidence: evidenceColumn }));
     for (const [i, item] of items.entries()) {
       for await (const chunk of await store.read(bucket, `${partsPrefix}${partName(item.index, 'csv')}`)) await upload.sink.write(chunk);
       const state = states[i]!;
@@ -207,7 +232,7 @@ export async function aggregate(event: AggregateEvent, store: ObjectStore, manif
     await upload.abort();
     throw error;
   }
-  await writeSummary(store, bucket, resultPrefix, summaryFiles(source, manifest, { rows, predictedCounts, ...(metrics ? { metrics } : {}) }), [RESULT_FILES.error]);
+  await writeSummary(store, bucket, resultPrefix, summaryFiles(source, manifest, { rows, predictedCounts, ...(metrics ? { metrics } : {}), ...(misclassified ? { misclassified } : {}) }), [RESULT_FILES.error]);
   await store.delete(bucket, await store.list(bucket, partsPrefix));
   return { rows, rejected: false };
 }

@@ -15,15 +15,20 @@ export const formatProbability = (p: number): string => p.toFixed(6);
 // line end: quote it too, so one input row stays one output row everywhere.
 const OPTIONS = { record_delimiter: '\n', quoted_match: /\r/ } as const;
 
-export function predictionsHeader(inputColumns: readonly string[]): string {
-  return stringify([[...inputColumns, ...PREDICTION_COLUMNS]], OPTIONS);
+/** Last, and only on request (`--explain`, `EVIDENCE_COLUMN`): the words behind each predicted label. */
+export const EVIDENCE_COLUMN = 'evidence';
+
+export function predictionsHeader(inputColumns: readonly string[], options: { evidence?: boolean } = {}): string {
+  return stringify([[...inputColumns, ...PREDICTION_COLUMNS, ...(options.evidence ? [EVIDENCE_COLUMN] : [])]], OPTIONS);
 }
 
-export function predictionRows(rows: readonly { fields: readonly string[]; labels: readonly number[]; proba: readonly number[] }[], width: number): string {
+export function predictionRows(rows: readonly { fields: readonly string[]; labels: readonly number[]; proba: readonly number[]; evidence?: string }[], width: number): string {
   return stringify(
     rows.map((r) => {
       const fields = r.fields.length === width ? r.fields : Array.from({ length: width }, (_, i) => r.fields[i] ?? '');
-      return [...fields, formatLabelSet(r.labels), ...r.proba.map(formatProbability)];
+      const row = [...fields, formatLabelSet(r.labels), ...r.proba.map(formatProbability)];
+      if (r.evidence !== undefined) row.push(r.evidence);
+      return row;
     }),
     OPTIONS,
   );

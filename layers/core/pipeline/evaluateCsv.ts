@@ -3,8 +3,10 @@ import { openCsv, type CsvHeader, type CsvReadOptions } from '../csv/csvReader.t
 import { predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
 import { checkRecord } from '../csv/records.ts';
 import { InvalidRowsError, type ProblemDetail } from '../errors.ts';
+import { ExplanationUnsupportedError, formatEvidence, rowEvidence } from '../explanation.ts';
 import { LABELS } from '../labels.ts';
 import { MetricsAccumulator } from '../metrics.ts';
+import { MisclassifiedCollector, type MisclassifiedRow } from './misclassified.ts';
 
 /**
  * The CSV evaluation pipeline shared by the CLI, the S3 function and the fan-out chunks: stream records in,
@@ -24,6 +26,17 @@ export interface EvaluateOptions extends CsvReadOptions {
   onProgress?: (rows: number) => void;
   /** Most problems listed in the error (the total is always given). */
   maxProblems?: number;
+  /** Evidence for the results; absent: none (the plain prediction path, unchanged). */
+  evidence?: EvidenceOptions;
+}
+
+export interface EvidenceOptions {
+  /** Words per label, in the column and in the report. */
+  top: number;
+  /** Add the `evidence` column to the predictions (needs a backend that explains). */
+  column: boolean;
+  /** Keep the worst misclassified rows of a labelled file, explained when the backend can, for the report. */
+  misclassified: boolean;
 }
 
 /** Where prediction text (or already-encoded UTF-8 bytes) goes; `write` may return a promise to apply backpressure. */
@@ -40,12 +53,15 @@ export interface EvaluationSummary {
   predictedCounts: number[];
   /** Byte offset just past the header record (fan-out planning). */
   headerEndByte: number;
+  /** With `evidence.misclassified` on a labelled file: the worst misclassified rows, worst first. */
+  misclassified?: MisclassifiedRow[];
 }
 
 interface PendingRow {
   fields: string[];
   text: string;
   truth?: number[];
+  line: number;
 }
 
 export async function evaluateCsv(
@@ -59,6 +75,9 @@ export async function evaluateCsv(
   const csv = await openCsv(source, options);
   const { header } = csv;
   const labelled = header.groupIndex !== undefined;
+  const evidence = options.evidence;
+  if (evidence?.column && !classifier.canExplain) throw new ExplanationUnsupportedError(classifier.manifest.backend);
+  const collector = evidence?.misclassified && labelled ? new MisclassifiedCollector() : undefined;
   const metrics = labelled ? new MetricsAccumulator() : undefined;
   const predictedCounts = LABELS.map(() => 0);
   const problems: ProblemDetail[] = [];
@@ -66,16 +85,27 @@ export async function evaluateCsv(
   let rows = 0;
   let batch: PendingRow[] = [];
 
-  if (options.writeHeader !== false) await sink.write(predictionsHeader(header.columns));
+  if (options.writeHeader !== false) await sink.write(predictionsHeader(header.columns, { evidence: evidence?.column === true }));
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const predictions = await classifier.classify(batch.map((r) => r.text));
+    const texts = batch.map((r) => r.text);
+    const predictions = await classifier.classify(texts);
+    const explanations = evidence?.column ? await classifier.explain(texts) : undefined;
     const out = batch.map((row, i) => {
       const p = predictions[i]!;
       for (const l of p.labels) predictedCounts[l]!++;
       if (metrics) metrics.add(row.truth!, p.labels);
-      return { fields: row.fields, labels: p.labels, proba: p.proba };
+      if (collector) {
+        const title = row.fields[header.titleIndex]!;
+        collector.offer({ line: row.line, title, abstract: row.fields[header.abstractIndex]!, text: row.text, truth: row.truth!, predicted: p.labels, proba: p.proba });
+      }
+      return {
+        fields: row.fields,
+        labels: p.labels,
+        proba: p.proba,
+        ...(explanations ? { evidence: formatEvidence(rowEvidence(explanations[i]!, p.labels, evidence!.top)) } : {}),
+      };
     });
     await sink.write(predictionRows(out, header.columns.length));
     rows += batch.length;
@@ -95,10 +125,11 @@ export async function evaluateCsv(
       continue;
     }
     if (problemCount > 0) continue;
-    batch.push({ fields: record.fields, text: rowProblems.text, ...(rowProblems.truth ? { truth: rowProblems.truth } : {}) });
+    batch.push({ fields: record.fields, text: rowProblems.text, line: record.line, ...(rowProblems.truth ? { truth: rowProblems.truth } : {}) });
     if (batch.length >= batchSize) await flush();
   }
   if (problemCount > 0) throw new InvalidRowsError(problemCount, problems);
   await flush();
-  return { header, rows, labelled, ...(metrics ? { metrics } : {}), predictedCounts, headerEndByte: csv.headerEndByte };
+  const misclassified = collector ? await collector.finish(classifier, evidence!.top) : undefined;
+  return { header, rows, labelled, ...(metrics ? { metrics } : {}), predictedCounts, headerEndByte: csv.headerEndByte, ...(misclassified ? { misclassified } : {}) };
 }

@@ -2,6 +2,7 @@ import type { ModelManifest } from '../manifest.ts';
 import { ClassifierError, InputError } from '../errors.ts';
 import { renderHtmlReport, renderTextReport, type ReportInput } from '../report.ts';
 import type { MetricsAccumulator } from '../metrics.ts';
+import type { MisclassifiedRow } from './misclassified.ts';
 
 /** The names of the result objects, the same on disk and in S3. */
 export const RESULT_FILES = {
@@ -16,6 +17,7 @@ export interface SummaryForReport {
   rows: number;
   metrics?: MetricsAccumulator;
   predictedCounts: number[];
+  misclassified?: MisclassifiedRow[];
 }
 
 export function reportInput(source: string, manifest: ModelManifest, summary: SummaryForReport): ReportInput {
@@ -25,6 +27,7 @@ export function reportInput(source: string, manifest: ModelManifest, summary: Su
     rows: summary.rows,
     predictedCounts: summary.predictedCounts,
     ...(summary.metrics ? { metrics: summary.metrics.result() } : {}),
+    ...(summary.misclassified ? { misclassified: summary.misclassified } : {}),
     problems: [],
   };
 }
