@@ -3,9 +3,7 @@
  * Starts Swagger UI on /openapi.json. A file of its own because the pages' Content-Security-Policy allows no
  * inline script. The document URL is relative so the docs work behind any base path.
  */
-interface SwaggerUiBundle {
-  (options: Record<string, unknown>): unknown;
-}
+type SwaggerUiBundle = (options: Record<string, unknown>) => unknown;
 
 const bundle = (window as unknown as { SwaggerUIBundle?: SwaggerUiBundle }).SwaggerUIBundle;
 if (bundle) {
