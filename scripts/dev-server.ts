@@ -29,6 +29,7 @@ async function main(): Promise<number | void> {
     dataDir,
     ...(config.modelDir ? { modelDir: config.modelDir } : {}),
     limits: config.limits,
+    evidence: config.evidence,
     ...(process.env.FANOUT_ROW_THRESHOLD ? { fanoutRowThreshold: config.fanout.rowThreshold } : {}),
     logLevel: config.logLevel,
   });

@@ -159,3 +159,56 @@ describe('renderHtmlReport', () => {
     expect(second).toBe(first);
   });
 });
+
+describe('renderHtmlReport: errors to look at', () => {
+  // Row text: "<script>x</script> Troponin & <img src=x onerror=alert(1)>"; spans point into it.
+  const text = '<script>x</script> Troponin & <img src=x onerror=alert(1)>';
+  const troponin: [number, number] = [text.indexOf('Troponin'), text.indexOf('Troponin') + 8];
+  const row = {
+    line: 7,
+    title: '<script>x</script>',
+    abstract: 'Troponin & <img src=x onerror=alert(1)>',
+    text,
+    truth: [3],
+    predicted: [0],
+    proba: [0.91, 0.02, 0.03, 0.2],
+    error: 0.91,
+    evidence: [
+      { label: 0, terms: [{ text: 'troponin', weight: 1.5, spans: [troponin] }] },
+      { label: 3, terms: [{ text: 'troponin', weight: -0.25, spans: [troponin] }] },
+    ],
+  };
+
+  it('lists each misclassified row with its line, title, true and predicted labels, probabilities and highlighted evidence', () => {
+    const html = renderHtmlReport(labelledInput({ misclassified: [row] }));
+    const section = html.slice(html.indexOf('<h2>Errors to look at</h2>'));
+    expect(section).toContain('Line 7:');
+    expect(section).toMatch(/True: <span class="chip l3">oncological<\/span>/);
+    expect(section).toMatch(/Predicted: <span class="chip l0">cardiovascular<\/span>/);
+    expect(section).toContain('cardio 0.910');
+    expect(section).toContain('<mark class="l0" title="cardio +1.50; onco -0.25">Troponin</mark>');
+    expect(section).toContain('cardio: troponin +1.50; onco: troponin -0.25');
+  });
+
+  it('shows markup in titles and abstracts as text', () => {
+    const html = renderHtmlReport(labelledInput({ misclassified: [row] }));
+    expect(html).not.toContain('<script>x');
+    expect(html).not.toContain('<img src=x');
+    expect(html).toContain('&#60;script&#62;x&#60;/script&#62;');
+    expect(html).toContain('&#60;img src=x onerror=alert(1)&#62;');
+  });
+
+  it('says how many rows are wrong in all, and that rows are not highlighted when the model cannot explain', () => {
+    const { evidence: _, ...unexplained } = row;
+    const html = renderHtmlReport(labelledInput({ misclassified: [unexplained] }));
+    // The worked example: subset accuracy 0.4 over 5 rows, so 3 rows are wrong and one is listed.
+    expect(html).toContain('The 1 worst of 3 misclassified rows');
+    expect(html).toContain('does not explain its predictions');
+    expect(html).not.toContain('<mark');
+  });
+
+  it('has no such section without labels or without collected rows', () => {
+    expect(renderHtmlReport(unlabelledInput({ misclassified: [row] }))).not.toContain('Errors to look at');
+    expect(renderHtmlReport(labelledInput())).not.toContain('Errors to look at');
+  });
+});

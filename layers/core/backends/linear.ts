@@ -8,7 +8,7 @@ import type { BackendLoader, Model } from '../model.ts';
 import type { TextExplanation } from '../explanation.ts';
 import { normalizeWithOffsets } from '../textOffsets.ts';
 import { attribute, type ScoredBlock } from './linear/explain.ts';
-import { FeatureExtractor, normalizeText, type FeatureConfig } from './linear/features.ts';
+import { FeatureExtractor, normalizeText, type FeatureConfig, type RawFeatures } from './linear/features.ts';
 
 /**
  * The embedded default model: hashed TF-IDF (word 1–2-grams, char_wb n-grams) and one NB-weighted logistic
@@ -105,30 +105,41 @@ export class LinearPredictor {
 
   /** The scores `predict` passes through the sigmoid. */
   logits(text: string): Float64Array {
-    const raw = this.extractor.extract(normalizeText(text));
+    return this.score(this.extractor.extract(normalizeText(text)));
+  }
+
+  private score(raw: RawFeatures): Float64Array {
     const scores = Float64Array.from(this.scorer.bias);
     this.block(raw.word, scores);
     this.block(raw.char, scores);
     return scores;
   }
 
-  /** Evidence for `logits(text)`: the same features, valued as `block` values them, handed to their words. */
+  /**
+   * Evidence for the text's scores: the traced extractor yields the very occurrences `predict` sees (tested), scored
+   * by the same `score`, and each used feature's value is the one `block` computes.
+   */
   explain(text: string): TextExplanation {
-    const logit = this.logits(text);
     this.tracer ??= new FeatureExtractor(this.scorer.config, { origins: true });
     const map = normalizeWithOffsets(text, normalizeText);
     const raw = this.tracer.extract(map.text);
+    const logit = this.score(raw);
     const blocks = [this.scoredBlock('word', raw.word), this.scoredBlock('char', raw.char)];
     return attribute(map, this.tracer.origins(), blocks, this.scorer.bias, logit);
   }
 
   private tracer: FeatureExtractor | undefined;
+  // Explanation scratch: the block-local slot of each feature id, valid where `slotStamp` holds the current stamp.
+  private slotStamp: Int32Array | undefined;
+  private slotOfId: Int32Array | undefined;
 
   /** One block as `block` scores it: per distinct used feature, its L2-normalised TF-IDF value and its weights. */
   private scoredBlock(kind: ScoredBlock['kind'], occurrences: Int32Array): ScoredBlock {
     const { compactOf, params } = this.scorer;
     const L = LABELS.length;
-    const slotOfId = new Map<number, number>();
+    this.slotStamp ??= new Int32Array(this.seen.length);
+    this.slotOfId ??= new Int32Array(this.seen.length);
+    const stamp = ++this.stamp;
     const slotOf = new Int32Array(occurrences.length);
     const ids: number[] = [];
     const counts: number[] = [];
@@ -138,25 +149,30 @@ export class LinearPredictor {
         slotOf[i] = -1;
         continue;
       }
-      let slot = slotOfId.get(id);
-      if (slot === undefined) {
-        slot = ids.push(id) - 1;
+      if (this.slotStamp[id] !== stamp) {
+        this.slotStamp[id] = stamp;
+        this.slotOfId[id] = ids.length;
+        ids.push(id);
         counts.push(0);
-        slotOfId.set(id, slot);
       }
+      const slot = this.slotOfId[id]!;
       counts[slot]! += 1;
       slotOf[i] = slot;
     }
     const value = new Float64Array(ids.length);
     const weights = new Float64Array(ids.length * L);
     let norm = 0;
-    ids.forEach((id, slot) => {
+    for (let slot = 0; slot < ids.length; slot++) {
+      const base = ids[slot]! * STRIDE;
       const tf = this.scorer.config.sublinearTf ? 1 + Math.log(counts[slot]!) : counts[slot]!;
-      value[slot] = tf * params[id * STRIDE]!;
+      value[slot] = tf * params[base]!;
       norm += value[slot]! * value[slot]!;
-      for (let l = 0; l < L; l++) weights[slot * L + l] = params[id * STRIDE + 1 + l]!;
-    });
-    if (norm > 0) for (let slot = 0; slot < value.length; slot++) value[slot]! /= Math.sqrt(norm);
+      for (let l = 0; l < L; l++) weights[slot * L + l] = params[base + 1 + l]!;
+    }
+    if (norm > 0) {
+      const inv = 1 / Math.sqrt(norm);
+      for (let slot = 0; slot < value.length; slot++) value[slot]! *= inv;
+    }
     return { kind, slotOf, value, weights };
   }
 
