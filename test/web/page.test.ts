@@ -191,6 +191,8 @@ describe('the web page in Chromium', () => {
     const pagePredictions = await readFile((await download.path())!, 'utf8');
     const [metricsDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('csv-metrics-download').click()]);
     const pageMetrics = await readFile((await metricsDownload.path())!, 'utf8');
+    await page.locator('#csv-heading').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(OUTPUT_DIR, 'page-csv.png'), fullPage: true });
 
     const labels = (text: string) => (parse(text, { columns: true }) as Record<string, string>[]).map((row) => row.group_predicted);
     expect(download.suggestedFilename()).toBe('predictions.csv');
