@@ -29,6 +29,7 @@ async function main(): Promise<number | void> {
     dataDir,
     ...(config.modelDir ? { modelDir: config.modelDir } : {}),
     limits: config.limits,
+    evidence: config.evidence,
     ...(process.env.FANOUT_ROW_THRESHOLD ? { fanoutRowThreshold: config.fanout.rowThreshold } : {}),
     logLevel: config.logLevel,
   });
@@ -36,6 +37,7 @@ async function main(): Promise<number | void> {
   let manifest;
   try {
     manifest = await stack.ready();
+    await stack.webReady();
   } catch (error) {
     await stack.stop();
     throw error;
@@ -47,6 +49,8 @@ async function main(): Promise<number | void> {
       `clinical-abstract-classifier, model ${name} ${version} (${backend})`,
       '',
       `API           ${stack.apiUrl}   (POST /predict, GET /health, GET /, GET /openapi.json)`,
+      `Web page      ${stack.apiUrl}/   (in a browser: classify an abstract and see the evidence, or a CSV)`,
+      `API docs      ${stack.apiUrl}/docs`,
       `Local S3      ${s3}   bucket "${bucket}", data in ${dataDir}`,
       '',
       'Try:',

@@ -3,6 +3,7 @@
  *
  *   <outDir>/Dockerfile          copied from infra/image/Dockerfile
  *   <outDir>/app/<name>.mjs      one esbuild bundle per handler (+ shared chunks); Lambda CMD "<name>.handler"
+ *   <outDir>/app/web/            the web page, the API docs and their assets (layers/web/build.ts), served by health
  *   <outDir>/model/              the model folder, copied to /opt/model by the Dockerfile
  *   <outDir>/tools/              export-model.mjs when scripts/export-model.ts exists (BERT_MODEL build argument)
  *   <outDir>/package.json        the production dependencies the bundles keep external (none for a linear model)
@@ -18,6 +19,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
+import { buildWebAssets, writeWebAssets } from '../layers/web/build.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -98,6 +100,9 @@ export async function prepareImageContext(outDir: string, options: PrepareImageO
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
   });
+
+  // Beside the bundles, where the health function looks for them (functions/health/handler.ts).
+  await writeWebAssets(join(out, 'app', 'web'), await buildWebAssets());
 
   const exportScript = join(rootDir, 'scripts', 'export-model.ts');
   const exportTool = await exists(exportScript);

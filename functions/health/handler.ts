@@ -1,10 +1,22 @@
-/** Lambda entry point for `GET /`, `GET /health`, `GET /openapi.json` and the API's `$default` route (404/405). */
+/**
+ * Lambda entry point for `GET /` (JSON welcome, or the web page for browsers), `/health`, `/openapi.json`,
+ * `/docs`, `/assets/*` and the API's `$default` route (404/405).
+ */
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '#adapters/config.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { memoizedManifest } from '#adapters/modelProvider.ts';
 import { createInfoHandler } from '#adapters/api/infoHandler.ts';
+import { loadWebFiles, memoizedWebSite } from '#adapters/api/webSite.ts';
 
 const config = loadConfig();
 const logger = createLogger(config);
+// In the image, scripts/prepare-image.ts writes the built page beside this bundle: /var/task/web/.
+const webDir = config.webDir ?? fileURLToPath(new URL('./web/', import.meta.url));
 
-export const handler = createInfoHandler({ getManifest: memoizedManifest(config.modelDir), limits: config.limits, logger });
+export const handler = createInfoHandler({
+  getManifest: memoizedManifest(config.modelDir),
+  limits: config.limits,
+  logger,
+  getWebSite: memoizedWebSite(() => loadWebFiles(webDir), { predictRequiresIam: config.predictRequiresIam }),
+});

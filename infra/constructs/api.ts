@@ -12,8 +12,9 @@ export interface ApiProps {
 }
 
 /**
- * The HTTP API (API Gateway v2): GET /, /health, /openapi.json and the $default catch-all on the health
- * function, POST /predict on the predict function; stage-wide throttling, optional CORS, JSON access logs, optional IAM auth on /predict.
+ * The HTTP API (API Gateway v2): GET /, /health, /openapi.json, /docs, /assets/* and the $default catch-all on
+ * the health function (which also serves the web page and the docs, under a strict CSP), POST /predict on the
+ * predict function; stage-wide throttling, optional CORS, JSON access logs, optional IAM auth on /predict.
  */
 export class Api extends Construct {
   readonly httpApi: HttpApi;
@@ -29,10 +30,12 @@ export class Api extends Construct {
     this.health = new ImageFunction(this, 'Health', {
       image: props.image,
       handler: 'health',
-      description: 'GET /, /health and /openapi.json',
+      description: 'GET /, /health, /openapi.json, /docs and the page assets',
       memoryMb: config.memoryMb.health,
       timeoutSeconds: config.timeoutSeconds.health,
       reservedConcurrency: 0,
+      // The page tells its users that /predict needs signed requests instead of failing on every call.
+      environment: { PREDICT_REQUIRES_IAM: String(config.predictRequiresIam) },
     });
     this.predict = new ImageFunction(this, 'Predict', {
       image: props.image,
@@ -99,7 +102,7 @@ export class Api extends Construct {
     // Unknown paths and wrong methods reach the health function, which answers the API's JSON 404/405
     // instead of API Gateway's bare {"message":"Not Found"}.
     const publicRoutes = [new HttpRoute(this, 'CatchAll', { httpApi: this.httpApi, routeKey: HttpRouteKey.DEFAULT, integration: healthIntegration })];
-    for (const path of ['/', '/health', '/openapi.json']) {
+    for (const path of ['/', '/health', '/openapi.json', '/docs', '/assets/{file+}']) {
       publicRoutes.push(...this.httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration: healthIntegration }));
     }
     const predictRoutes = this.httpApi.addRoutes({
@@ -112,7 +115,7 @@ export class Api extends Construct {
     for (const route of publicRoutes) {
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
-        reason: 'Welcome, health, OpenAPI document and the 404/405 catch-all are public by design: no data in, model metadata out; the stage is throttled.',
+        reason: 'Welcome, web page, API docs and their static assets, health, OpenAPI document and the 404/405 catch-all are public by design: no data in, model metadata and static files out; the stage is throttled.',
       });
     }
     if (!config.predictRequiresIam) {

@@ -17,6 +17,10 @@ export interface RuntimeConfig {
   s3Endpoint: string | undefined;
   /** Evidence in the S3 results (evaluate and chunk functions). */
   evidence: EvidenceOptions;
+  /** The built web page and docs (layers/web/build.ts); undefined: the `web/` folder beside the function's bundle. */
+  webDir: string | undefined;
+  /** POST /predict is behind IAM authorization in this deployment (the page then says it needs signed requests). */
+  predictRequiresIam: boolean;
 }
 
 /**
@@ -89,5 +93,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       column: flag(env, 'EVIDENCE_COLUMN', DEFAULT_EVIDENCE.column),
       misclassified: flag(env, 'REPORT_EVIDENCE', DEFAULT_EVIDENCE.misclassified),
     },
+    webDir: env.WEB_DIR?.trim() || undefined,
+    predictRequiresIam: flag(env, 'PREDICT_REQUIRES_IAM', false),
   };
 }

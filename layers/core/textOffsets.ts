@@ -68,7 +68,7 @@ function mapSegments(original: string, bounds: readonly number[], normalize: (s:
     const e = bounds[b + 1]!;
     const c = e - s === 1 ? original.charCodeAt(s) : -1;
     const piece = c >= 0 && c < 128 ? ascii[c]! : normalize(original.slice(s, e));
-    if (at + piece.length > expected.length || expected.slice(at, at + piece.length) !== piece) return undefined;
+    if (!expected.startsWith(piece, at)) return undefined;
     start.fill(s, at, at + piece.length);
     end.fill(e, at, at + piece.length);
     at += piece.length;

@@ -8,15 +8,15 @@ import { line, percentile, round } from './stats.ts';
 const ABSTRACT =
   'Patient presents with chest pain and elevated troponin levels. Coronary angiography showed a critical stenosis of the left anterior descending artery, treated with a drug-eluting stent.';
 
-/** `/predict` through the local HTTP server (loopback only): latency for 1 and 16 texts, then a bounded load. */
+/** `/predict` through the local HTTP server (loopback only): latency for 1 and 16 texts, without and with `explain`, then a bounded load. */
 export async function benchApi(options: { loadSeconds: number }): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   const dataDir = await mkdtemp(join(tmpdir(), 'cac-bench-api-'));
   const stack = await startLocalStack({ port: 0, s3Port: 0, dataDir, logLevel: 'SILENT' });
   process.stdout.write(`\nAPI through the local HTTP server (${stack.apiUrl})\n`);
   try {
-    for (const n of [1, 16]) {
-      const body = JSON.stringify({ texts: Array.from({ length: n }, (_, i) => `${ABSTRACT} (${i})`) });
+    for (const [n, explain] of [[1, false], [16, false], [1, true], [16, true]] as const) {
+      const body = JSON.stringify({ texts: Array.from({ length: n }, (_, i) => `${ABSTRACT} (${i})`), ...(explain ? { explain: true } : {}) });
       const latencies: number[] = [];
       for (let i = 0; i < 1100; i++) {
         const t0 = performance.now();
@@ -25,9 +25,10 @@ export async function benchApi(options: { loadSeconds: number }): Promise<Record
         if (i >= 100) latencies.push(performance.now() - t0);
         if (res.status !== 200) throw new Error(`/predict answered ${res.status}`);
       }
-      out[`predict_${n}_p50_ms`] = round(percentile(latencies, 50), 2);
-      out[`predict_${n}_p99_ms`] = round(percentile(latencies, 99), 2);
-      line(`/predict ${n} text${n > 1 ? 's' : ''}: p50 / p99 (1,000 sequential requests)`, `${out[`predict_${n}_p50_ms`]} / ${out[`predict_${n}_p99_ms`]}`, 'ms');
+      const name = `predict_${n}${explain ? '_explain' : ''}`;
+      out[`${name}_p50_ms`] = round(percentile(latencies, 50), 2);
+      out[`${name}_p99_ms`] = round(percentile(latencies, 99), 2);
+      line(`/predict ${n} text${n > 1 ? 's' : ''}${explain ? ', explain: true' : ''}: p50 / p99 (1,000 sequential requests)`, `${out[`${name}_p50_ms`]} / ${out[`${name}_p99_ms`]}`, 'ms');
     }
     const result = await autocannon({
       url: `${stack.apiUrl}/predict`,

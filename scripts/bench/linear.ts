@@ -62,6 +62,18 @@ export async function benchLinear(options: { train: boolean }): Promise<Record<s
   out.single_p50_ms = round(percentile(latencies, 50), 3);
   out.single_p99_ms = round(percentile(latencies, 99), 3);
   line('single-text latency p50 / p99 (in-process)', `${out.single_p50_ms} / ${out.single_p99_ms}`, 'ms');
+
+  // Evidence is opt-in; its cost per text, measured the same way.
+  const explainLatencies: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const text = texts[(i * 7919) % texts.length]!;
+    const t0 = performance.now();
+    await classifier.explain([text]);
+    explainLatencies.push(performance.now() - t0);
+  }
+  out.explain_p50_ms = round(percentile(explainLatencies, 50), 3);
+  out.explain_p99_ms = round(percentile(explainLatencies, 99), 3);
+  line('single-text explain latency p50 / p99 (in-process)', `${out.explain_p50_ms} / ${out.explain_p99_ms}`, 'ms');
   out.peak_rss_mb = peakRssMb();
   line('peak RSS so far', out.peak_rss_mb, 'MB');
   await classifier.dispose();

@@ -10,6 +10,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import S3rver from 's3rver';
 import { createInfoHandler } from '#adapters/api/infoHandler.ts';
 import { createPredictHandler, type ApiHandler } from '#adapters/api/predictHandler.ts';
+import { memoizedWebSite } from '#adapters/api/webSite.ts';
 import { DEFAULT_EVIDENCE, DEFAULT_LIMITS, type ApiLimits } from '#adapters/config.ts';
 import { createEvaluateHandler, type EvaluateLambda } from '#adapters/evaluation/evaluateHandler.ts';
 import { aggregate, processChunk } from '#adapters/evaluation/fanout.ts';
@@ -20,6 +21,7 @@ import { memoizedClassifier, memoizedManifest } from '#adapters/modelProvider.ts
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
+import { buildWebAssets } from '../../layers/web/build.ts';
 
 export interface LocalStackOptions {
   host?: string;
@@ -41,6 +43,8 @@ export interface LocalStackOptions {
    * this way); a function gets the local server's endpoint.
    */
   evaluateS3Client?: S3Client | ((s3Endpoint: string) => S3Client);
+  /** Serve the page as a deployment with IAM on /predict would (the local API itself never checks signatures). */
+  predictRequiresIam?: boolean;
 }
 
 export interface LocalStack {
@@ -58,6 +62,8 @@ export interface LocalStack {
   readonly fanouts: number;
   /** Loads the model (once, shared with the handlers) and returns its manifest; throws if it cannot be loaded. */
   ready(): Promise<ModelManifest>;
+  /** Builds the web page and docs (esbuild, once; otherwise on the first request for them); throws on a build error. */
+  webReady(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -83,7 +89,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return loadOnce();
   };
   const predict = createPredictHandler({ getClassifier, limits, logger });
-  const info = createInfoHandler({ getManifest: memoizedManifest(options.modelDir), limits, logger });
+  // Built from layers/web on first use, in memory: `npm start` always serves the current sources.
+  const getWebSite = memoizedWebSite(buildWebAssets, { predictRequiresIam: options.predictRequiresIam ?? false });
+  const info = createInfoHandler({ getManifest: memoizedManifest(options.modelDir), limits, logger, getWebSite });
   const fanoutStore = store;
   let fanouts = 0;
   const evidence = options.evidence ?? DEFAULT_EVIDENCE;
@@ -129,9 +137,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const server = createServer((req, res) => {
     serve(req, predict, info, limits).then(
-      ({ statusCode, headers, body }) => {
+      ({ statusCode, headers, body, isBase64Encoded }) => {
         res.writeHead(statusCode, headers);
-        res.end(body);
+        res.end(isBase64Encoded ? Buffer.from(body, 'base64') : body);
       },
       (error: unknown) => {
         // The handlers never throw; what fails here is the connection itself (a client that went away mid-body).
@@ -155,6 +163,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       return fanouts;
     },
     ready: async () => (await getClassifier()).manifest,
+    webReady: async () => {
+      await getWebSite();
+    },
     idle: async () => {
       let seen: Promise<void>;
       do {

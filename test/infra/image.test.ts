@@ -209,6 +209,26 @@ describe.skipIf(absent.length > 0)(title, () => {
     expect(JSON.parse(response.body)).toMatchObject({ status: 'ok', model: { name: manifest.model.name, backend: manifest.model.backend } });
   });
 
+  it('serves the web page, the docs and their assets from the image\'s web/ folder', async () => {
+    const env = { MODEL_DIR: modelDir, LOG_LEVEL: 'WARN' };
+    const browser = (path: string, accept: string) => {
+      const event = apiEvent('GET', path);
+      return { ...event, headers: { ...event.headers, accept, 'accept-encoding': 'identity' } };
+    };
+    const page = (await invoke(taskRoot, 'health', browser('/', 'text/html,*/*;q=0.8'), env)).result as { statusCode: number; headers: Record<string, string>; body: string };
+    const docs = (await invoke(taskRoot, 'health', browser('/docs', 'text/html'), env)).result as { statusCode: number; body: string };
+    const script = (await invoke(taskRoot, 'health', browser('/assets/page.js', '*/*'), env)).result as { statusCode: number; headers: Record<string, string>; body: string };
+
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.body).toContain('data-testid="classify-button"');
+    expect(docs.statusCode).toBe(200);
+    expect(docs.body).toContain('assets/swagger-ui-bundle.js');
+    expect(script.statusCode).toBe(200);
+    expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(script.body.length).toBeGreaterThan(0);
+  });
+
   it('answers the $default catch-all route with JSON 404 and 405', async () => {
     const env = { MODEL_DIR: modelDir, LOG_LEVEL: 'WARN' };
     const unknown = (await invoke(taskRoot, 'health', apiEvent('GET', '/nope', undefined, '$default'), env)).result as { statusCode: number; body: string };

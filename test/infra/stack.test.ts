@@ -185,13 +185,21 @@ describe('the stack with default context', () => {
     });
   });
 
-  it('routes GET /, /health, /openapi.json and POST /predict, and everything else to the 404/405 catch-all', () => {
+  it('routes GET /, /health, /openapi.json, /docs, /assets/* and POST /predict, and everything else to the 404/405 catch-all', () => {
     const routes = resourcesOf(synth, 'AWS::ApiGatewayV2::Route');
     const integrationOf = (key: string) => JSON.stringify(routes.find(([, route]) => route.RouteKey === key)?.[1].Target);
-    expect(routes.map(([, route]) => route.RouteKey).sort()).toEqual(['$default', 'GET /', 'GET /health', 'GET /openapi.json', 'POST /predict']);
+    expect(routes.map(([, route]) => route.RouteKey).sort()).toEqual(['$default', 'GET /', 'GET /assets/{file+}', 'GET /docs', 'GET /health', 'GET /openapi.json', 'POST /predict']);
     expect(integrationOf('$default')).toBe(integrationOf('GET /health'));
+    for (const key of ['GET /', 'GET /docs', 'GET /assets/{file+}']) expect(integrationOf(key)).toBe(integrationOf('GET /health'));
     expect(integrationOf('POST /predict')).not.toBe(integrationOf('GET /health'));
     synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /predict', AuthorizationType: 'NONE' });
+  });
+
+  it('lets the web page call /predict unsigned by default', () => {
+    synth.template.hasResourceProperties(FUNCTION, {
+      ImageConfig: { Command: ['health.handler'] },
+      Environment: { Variables: Match.objectLike({ PREDICT_REQUIRES_IAM: 'false' }) },
+    });
   });
 
   it('throttles the stage and writes JSON access logs to CloudWatch', () => {
@@ -389,10 +397,17 @@ describe('the stack with IAM on /predict, CORS and a lower fan-out threshold (as
 
   it('requires SigV4 on POST /predict only, and still passes cdk-nag', () => {
     synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /predict', AuthorizationType: 'AWS_IAM' });
-    for (const key of ['$default', 'GET /', 'GET /health', 'GET /openapi.json']) {
+    for (const key of ['$default', 'GET /', 'GET /health', 'GET /openapi.json', 'GET /docs', 'GET /assets/{file+}']) {
       synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key, AuthorizationType: 'NONE' });
     }
     expect(synth.validationReport.pluginReports).toEqual([]);
+  });
+
+  it('tells the health function, which serves the web page, that /predict needs signed requests', () => {
+    synth.template.hasResourceProperties(FUNCTION, {
+      ImageConfig: { Command: ['health.handler'] },
+      Environment: { Variables: Match.objectLike({ PREDICT_REQUIRES_IAM: 'true' }) },
+    });
   });
 
   it('allows the configured origins, with the SigV4 headers', () => {

@@ -1,25 +1,32 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ModelManifest } from '../../core/manifest.ts';
 import type { ApiLimits } from '../config.ts';
-import { errorResponse, HttpError, jsonResponse, requestIdOf } from '../http.ts';
+import { errorResponse, header, HttpError, jsonResponse, requestIdOf } from '../http.ts';
+import { prefersHtml } from './contentNegotiation.ts';
 import { openApiDocument } from './openapi.ts';
 import type { ApiHandler } from './predictHandler.ts';
+import type { WebSite } from './webSite.ts';
 
 export interface InfoDeps {
   /** The model's identity only: the info routes never load the weights. */
   getManifest: () => Promise<ModelManifest>;
   limits: ApiLimits;
   logger: Logger;
+  /** The page, the docs and their assets (built once per container). */
+  getWebSite: () => Promise<WebSite>;
 }
 
 /** Every route of the API and its method: what is not here is 404, a known path with another method is 405. */
-export const ROUTES: Readonly<Record<string, string>> = { '/': 'GET', '/health': 'GET', '/openapi.json': 'GET', '/predict': 'POST' };
+export const ROUTES: Readonly<Record<string, string>> = { '/': 'GET', '/health': 'GET', '/openapi.json': 'GET', '/docs': 'GET', '/predict': 'POST' };
+/** Files under this prefix are the page's and the docs' assets (GET only). */
+export const ASSETS_PREFIX = '/assets/';
 
 /**
- * `GET /`, `GET /health`, `GET /openapi.json`, and the API's `$default` route: unknown paths answer 404 and
- * wrong methods 405 with the same JSON error body as every other error.
+ * `GET /` (the JSON welcome, or the web page for a browser), `GET /health`, `GET /openapi.json`, `GET /docs`,
+ * `GET /assets/*`, and the API's `$default` route: unknown paths answer 404 and wrong methods 405 with the same
+ * JSON error body as every other error.
  */
-export function createInfoHandler({ getManifest, limits, logger }: InfoDeps): ApiHandler {
+export function createInfoHandler({ getManifest, limits, logger, getWebSite }: InfoDeps): ApiHandler {
   let document: unknown;
   return async (event, context) => {
     const requestId = requestIdOf(event, context?.awsRequestId ?? 'local');
@@ -27,12 +34,15 @@ export function createInfoHandler({ getManifest, limits, logger }: InfoDeps): Ap
     const path = event.rawPath || event.requestContext?.http?.path || '/';
     logger.appendKeys({ requestId, route: `${method} ${path}` });
     try {
-      const allowed = ROUTES[path];
+      const allowed = path.startsWith(ASSETS_PREFIX) ? 'GET' : ROUTES[path];
       if (allowed === undefined) throw new HttpError(404, 'not_found', `no route ${path}; routes: ${Object.entries(ROUTES).map(([p, m]) => `${m} ${p}`).join(', ')}`);
       if (method !== allowed && !(method === 'HEAD' && allowed === 'GET')) {
         throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}; use ${allowed}`, [], { allow: allowed });
       }
       if (path === '/predict') throw new HttpError(404, 'not_found', '/predict is served by the predict function');
+      if (path.startsWith(ASSETS_PREFIX)) return (await getWebSite()).asset(path, event);
+      if (path === '/docs') return (await getWebSite()).docs(event);
+      if (path === '/' && prefersHtml(header(event, 'accept'))) return (await getWebSite()).page(event);
       const manifest = await getManifest();
       if (path === '/health') {
         return jsonResponse(200, {
@@ -51,10 +61,11 @@ export function createInfoHandler({ getManifest, limits, logger }: InfoDeps): Ap
         document ??= openApiDocument(limits, manifest.version);
         return jsonResponse(200, document, { 'cache-control': 'public, max-age=300' });
       }
+      // Byte for byte the welcome the prototype's clients know; Vary because `/` also answers browsers with HTML.
       return jsonResponse(200, {
         message: `Clinical abstract classifier: tags abstracts as cardiovascular, hepatorenal, neurological and/or oncological (model ${manifest.name} ${manifest.version}).`,
         endpoints: { 'POST /predict': '{"texts": ["..."]} or {"items": [{"title": "...", "abstract": "..."}]}', 'GET /health': 'status and model', 'GET /openapi.json': 'OpenAPI 3.1 document' },
-      });
+      }, { vary: 'Accept' });
     } catch (error) {
       return errorResponse(error, requestId, logger);
     } finally {

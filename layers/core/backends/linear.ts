@@ -10,7 +10,7 @@ import type { BackendLoader, Model } from '../model.ts';
 import { affineExplanation, type TextExplanation } from '../explanation.ts';
 import { normalizeWithOffsets } from '../textOffsets.ts';
 import { attribute, type ScoredBlock } from './linear/explain.ts';
-import { FeatureExtractor, normalizeText, type FeatureConfig } from './linear/features.ts';
+import { FeatureExtractor, normalizeText, type FeatureConfig, type RawFeatures } from './linear/features.ts';
 
 /**
  * The embedded default model: hashed TF-IDF (word 1–2-grams, char_wb n-grams) and one NB-weighted logistic
@@ -135,7 +135,10 @@ export class LinearPredictor {
 
   /** The four logits (bias + features · weights) of one text, before any sigmoid or calibration. */
   logits(text: string): Float64Array {
-    const raw = this.extractor.extract(normalizeText(text));
+    return this.score(this.extractor.extract(normalizeText(text)));
+  }
+
+  private score(raw: RawFeatures): Float64Array {
     const scores = Float64Array.from(this.scorer.bias);
     if (this.scorer.config.weighting === 'binary') {
       this.binary(raw.word, raw.char, scores);
@@ -146,12 +149,15 @@ export class LinearPredictor {
     return scores;
   }
 
-  /** Evidence for `logits(text)`: the same features, valued as `logits` values them, handed to their words. */
+  /**
+   * Evidence for the text's scores: the traced extractor yields the very occurrences `predict` sees (tested), scored
+   * by the same `score`, and each used feature's value is the one `block` computes.
+   */
   explain(text: string): TextExplanation {
-    const logit = this.logits(text);
     this.tracer ??= new FeatureExtractor(this.scorer.config, { origins: true });
     const map = normalizeWithOffsets(text, normalizeText);
     const raw = this.tracer.extract(map.text);
+    const logit = this.score(raw);
     const blocks = [this.scoredBlock('word', raw.word), this.scoredBlock('char', raw.char)];
     if (this.scorer.config.weighting === 'binary') {
       // Binary presence: every distinct feature of either block is worth nnz^-power, nnz counted over both blocks.
@@ -163,12 +169,17 @@ export class LinearPredictor {
   }
 
   private tracer: FeatureExtractor | undefined;
+  // Explanation scratch: the block-local slot of each feature id, valid where `slotStamp` holds the current stamp.
+  private slotStamp: Int32Array | undefined;
+  private slotOfId: Int32Array | undefined;
 
   /** One block as `logits` scores it: per distinct used feature, its value (L2-normalised TF-IDF) and its weights. */
   private scoredBlock(kind: ScoredBlock['kind'], occurrences: Int32Array): ScoredBlock {
     const { compactOf, params } = this.scorer;
     const L = LABELS.length;
-    const slotOfId = new Map<number, number>();
+    this.slotStamp ??= new Int32Array(this.seen.length);
+    this.slotOfId ??= new Int32Array(this.seen.length);
+    const stamp = ++this.stamp;
     const slotOf = new Int32Array(occurrences.length);
     const ids: number[] = [];
     const counts: number[] = [];
@@ -178,25 +189,30 @@ export class LinearPredictor {
         slotOf[i] = -1;
         continue;
       }
-      let slot = slotOfId.get(id);
-      if (slot === undefined) {
-        slot = ids.push(id) - 1;
+      if (this.slotStamp[id] !== stamp) {
+        this.slotStamp[id] = stamp;
+        this.slotOfId[id] = ids.length;
+        ids.push(id);
         counts.push(0);
-        slotOfId.set(id, slot);
       }
+      const slot = this.slotOfId[id]!;
       counts[slot]! += 1;
       slotOf[i] = slot;
     }
     const value = new Float64Array(ids.length);
     const weights = new Float64Array(ids.length * L);
     let norm = 0;
-    ids.forEach((id, slot) => {
+    for (let slot = 0; slot < ids.length; slot++) {
+      const base = ids[slot]! * STRIDE;
       const tf = this.scorer.config.sublinearTf ? 1 + Math.log(counts[slot]!) : counts[slot]!;
-      value[slot] = tf * params[id * STRIDE]!;
+      value[slot] = tf * params[base]!;
       norm += value[slot]! * value[slot]!;
-      for (let l = 0; l < L; l++) weights[slot * L + l] = params[id * STRIDE + 1 + l]!;
-    });
-    if (norm > 0) for (let slot = 0; slot < value.length; slot++) value[slot]! /= Math.sqrt(norm);
+      for (let l = 0; l < L; l++) weights[slot * L + l] = params[base + 1 + l]!;
+    }
+    if (norm > 0) {
+      const inv = 1 / Math.sqrt(norm);
+      for (let slot = 0; slot < value.length; slot++) value[slot]! *= inv;
+    }
     return { kind, slotOf, value, weights };
   }
 

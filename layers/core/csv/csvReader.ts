@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { InputError } from '../errors.ts';
+import { detectDelimiter, headerFrom, type CsvHeader, type Delimiter } from './csvHeader.ts';
 
 /**
  * Streaming reader for the CSV files users send: UTF-8 with or without BOM, `,` `;` or tab (detected from the
@@ -8,18 +9,7 @@ import { InputError } from '../errors.ts';
  * the header contract and exact line numbers (of a record's first line, for records spanning several lines).
  */
 
-export const DELIMITERS = [',', ';', '\t'] as const;
-export type Delimiter = (typeof DELIMITERS)[number];
-
-export interface CsvHeader {
-  /** Column names as written in the file (trimmed). */
-  columns: string[];
-  delimiter: Delimiter;
-  titleIndex: number;
-  abstractIndex: number;
-  /** Present when the file carries labels. */
-  groupIndex?: number;
-}
+export { DELIMITERS, detectDelimiter, headerFrom, type CsvHeader, type Delimiter } from './csvHeader.ts';
 
 export interface CsvRecord {
   /** 1-based line of the record's first character in the file. */
@@ -29,54 +19,6 @@ export interface CsvRecord {
   endByte: number;
   /** Line number where the next record starts. */
   nextLine: number;
-}
-
-const normalizeName = (name: string): string => name.trim().toLowerCase();
-
-/** Validates the header record against the contract: `title` and `abstract` required, `group` optional. */
-export function headerFrom(names: readonly string[], delimiter: Delimiter, line = 1): CsvHeader {
-  const columns = names.map((n) => n.trim());
-  const normalized = columns.map(normalizeName);
-  const seen = new Map<string, number>();
-  normalized.forEach((name, i) => {
-    if (name === '') return;
-    if (seen.has(name)) {
-      throw new InputError('duplicate_column', `column "${columns[i]}" appears twice in the header (columns ${seen.get(name)! + 1} and ${i + 1})`, [
-        { line, column: i + 1, field: columns[i]!, message: 'duplicate column name' },
-      ]);
-    }
-    seen.set(name, i);
-  });
-  const missing = ['title', 'abstract'].filter((c) => !seen.has(c));
-  if (missing.length > 0) {
-    const found = columns.map((c) => JSON.stringify(c)).join(', ');
-    throw new InputError(
-      'missing_column',
-      `required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(' and ')} not found in the header (line ${line}); columns found: ${found} (delimiter detected: ${JSON.stringify(delimiter)})`,
-      missing.map((m) => ({ line, field: m, message: `missing required column "${m}"` })),
-    );
-  }
-  const groupIndex = seen.get('group');
-  return {
-    columns,
-    delimiter,
-    titleIndex: seen.get('title')!,
-    abstractIndex: seen.get('abstract')!,
-    ...(groupIndex === undefined ? {} : { groupIndex }),
-  };
-}
-
-/** Picks the candidate delimiter that occurs most often outside quotes in the header line (`,` on a tie). */
-export function detectDelimiter(headerLine: string): Delimiter {
-  const counts = new Map<Delimiter, number>(DELIMITERS.map((d) => [d, 0]));
-  let quoted = false;
-  for (const ch of headerLine) {
-    if (ch === '"') quoted = !quoted;
-    else if (!quoted && counts.has(ch as Delimiter)) counts.set(ch as Delimiter, counts.get(ch as Delimiter)! + 1);
-  }
-  let best: Delimiter = ',';
-  for (const d of DELIMITERS) if (counts.get(d)! > counts.get(best)!) best = d;
-  return best;
 }
 
 const MAX_HEADER_BYTES = 1 << 20;

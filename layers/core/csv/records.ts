@@ -1,7 +1,8 @@
 import { InputError, type ProblemDetail } from '../errors.ts';
 import { LABELS, parseLabelSet } from '../labels.ts';
 import { recordText } from '../text.ts';
-import type { CsvHeader, CsvRecord } from './csvReader.ts';
+import type { CsvHeader } from './csvHeader.ts';
+import type { CsvRecord } from './csvReader.ts';
 
 export interface CheckedRecord {
   problems: ProblemDetail[];

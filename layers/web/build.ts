@@ -1,0 +1,61 @@
+/**
+ * Builds the web page and the API docs into a set of files, keyed by their path under the web folder:
+ *
+ *   index.html, docs.html                    the two pages (GET / for browsers, GET /docs)
+ *   assets/page.js, assets/docs.js           esbuild bundles of layers/web (the page bundles the core's CSV,
+ *                                            labels and metrics modules: no second implementation)
+ *   assets/page.css, assets/docs.css, assets/favicon.svg
+ *   assets/swagger-ui-bundle.js, assets/swagger-ui.css   copied from the pinned swagger-ui-dist package
+ *
+ * `npm start` builds them in memory at start; scripts/prepare-image.ts writes them into the image (app/web/),
+ * where the health function serves them. Nothing is fetched from a CDN.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+export type WebFiles = Map<string, Uint8Array>;
+
+const WEB_DIR = dirname(fileURLToPath(import.meta.url));
+const SWAGGER_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css'] as const;
+
+export async function buildWebAssets(): Promise<WebFiles> {
+  const files: WebFiles = new Map();
+  const bundled = await build({
+    entryPoints: { page: join(WEB_DIR, 'page', 'main.ts'), docs: join(WEB_DIR, 'docs', 'docs.ts') },
+    bundle: true,
+    write: false,
+    outdir: '/assets',
+    platform: 'browser',
+    format: 'esm',
+    target: ['chrome109', 'firefox115', 'safari16'],
+    // The CSV libraries' own browser builds (they bring their Buffer polyfill); the core imports the Node ones.
+    alias: { 'csv-parse/sync': 'csv-parse/browser/esm/sync', 'csv-stringify/sync': 'csv-stringify/browser/esm/sync' },
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  for (const output of bundled.outputFiles) files.set(`assets/${output.path.split('/').pop()!}`, output.contents);
+  // docs.js runs as a classic script after swagger-ui-bundle.js (which defines a global); it has no imports.
+  for (const [name, from] of [
+    ['index.html', 'page/index.html'],
+    ['docs.html', 'docs/docs.html'],
+    ['assets/page.css', 'page/page.css'],
+    ['assets/docs.css', 'docs/docs.css'],
+    ['assets/favicon.svg', 'page/favicon.svg'],
+  ] as const) {
+    files.set(name, await readFile(join(WEB_DIR, from)));
+  }
+  const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  for (const name of SWAGGER_FILES) files.set(`assets/${name}`, await readFile(join(swaggerDir, name)));
+  return files;
+}
+
+export async function writeWebAssets(outDir: string, files: WebFiles): Promise<void> {
+  for (const [name, body] of files) {
+    await mkdir(dirname(join(outDir, name)), { recursive: true });
+    await writeFile(join(outDir, name), body);
+  }
+}

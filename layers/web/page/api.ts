@@ -1,0 +1,69 @@
+/// <reference lib="dom" />
+import type { ShortName } from '../../core/labels.ts';
+
+/** The shapes the page reads from the API (documented in /openapi.json). */
+export interface Term {
+  text: string;
+  weight: number;
+  spans: [number, number][];
+}
+
+export interface LabelEvidence {
+  logit: number;
+  bias: number;
+  terms: Term[];
+  rest: number;
+}
+
+export interface Prediction {
+  input: string;
+  proba: Record<ShortName, number>;
+  labels_short: ShortName[];
+  labels: string[];
+  explanation?: Partial<Record<ShortName, LabelEvidence>>;
+}
+
+export interface Health {
+  model: { name: string; version: string; backend: string; thresholds: Record<string, number> };
+}
+
+/** An answer of the API that is not a success: its status, code and message, as the API wrote them. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// Relative URLs: the page works at the root of the API and behind a base path alike.
+const endpoint = (path: string): string => new URL(path, document.baseURI).href;
+
+async function failure(response: Response): Promise<ApiError> {
+  const text = await response.text();
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string }; message?: string };
+    return new ApiError(response.status, body.error?.code ?? 'http_error', body.error?.message ?? body.message ?? `HTTP ${response.status}`);
+  } catch {
+    return new ApiError(response.status, 'http_error', `HTTP ${response.status} ${response.statusText}`);
+  }
+}
+
+export async function predict(body: { texts: string[] } | { items: { title: string; abstract: string }[] }, explain = false): Promise<Prediction[]> {
+  const response = await fetch(endpoint('predict'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(explain ? { ...body, explain: true } : body),
+  });
+  if (!response.ok) throw await failure(response);
+  return (await response.json()) as Prediction[];
+}
+
+export async function health(): Promise<Health> {
+  const response = await fetch(endpoint('health'), { headers: { accept: 'application/json' } });
+  if (!response.ok) throw await failure(response);
+  return (await response.json()) as Health;
+}

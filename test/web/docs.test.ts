@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack } from '../support/localStack.ts';
+import { cspViolations, launchChromium, recordCspViolations, watchErrors, type Browser } from './browser.ts';
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let browser: Browser;
+beforeAll(async () => {
+  stack = await startTestStack();
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe('GET /docs in Chromium', () => {
+  it('renders every operation of /openapi.json with assets from our own origin and no console error or CSP violation', async () => {
+    const page = await browser.context.newPage();
+    const errors = watchErrors(page);
+    await recordCspViolations(page);
+    const origins = new Set<string>();
+    page.on('request', (request) => origins.add(new URL(request.url()).origin));
+
+    await page.goto(`${stack.apiUrl}/docs`);
+    await page.locator('.opblock-summary-path', { hasText: '/predict' }).first().waitFor();
+
+    const paths = await page.locator('.opblock-summary-path').allTextContents();
+    const document = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(new Set(paths.map((p) => p.replace(/\u200b/g, '')))).toEqual(new Set(Object.keys(document.paths)));
+    expect([...origins]).toEqual([stack.apiUrl]);
+    expect(await cspViolations(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('sends a request to POST /predict from the docs (try-it-out on by default) and shows the answer', async () => {
+    const page = await browser.context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${stack.apiUrl}/docs`);
+    const operation = page.locator('.opblock-post', { hasText: '/predict' }).first();
+    await operation.locator('.opblock-summary').click();
+    await operation.locator('textarea.body-param__text').fill('{"texts": ["Glioblastoma resection outcomes"]}');
+    await operation.getByRole('button', { name: 'Execute' }).click();
+    const status = operation.locator('.live-responses-table tr.response .response-col_status').first();
+    await status.waitFor();
+
+    expect((await status.textContent())?.trim()).toBe('200');
+    expect(await operation.locator('.live-responses-table tr.response .response-col_description').first().textContent()).toContain('labels');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
