@@ -23,6 +23,8 @@ export interface ReportInput {
   /** Absent when the file has no `group` column. */
   metrics?: Metrics;
   problems: RowProblem[];
+  /** Lines with nothing but whitespace that were skipped (not rows); shown when there are any. */
+  blankLines?: number;
 }
 
 const TITLE = 'Clinical abstract classifier report';
@@ -99,6 +101,7 @@ export function renderTextReport(input: ReportInput): string {
     `Source: ${plain(input.source)}`,
     `Model:  ${plain(modelLine(input.model))}`,
     `Rows:   ${input.rows}`,
+    ...(input.blankLines ? [`Blank lines skipped: ${input.blankLines}`] : []),
     '',
     ...(input.metrics ? textMetrics(input.metrics) : textCounts(input)),
   ];
@@ -293,6 +296,7 @@ export function renderHtmlReport(input: ReportInput): string {
     `<dt>Source</dt><dd>${esc(input.source)}</dd>`,
     `<dt>Model</dt><dd>${esc(modelLine(input.model))}</dd>`,
     `<dt>Rows</dt><dd>${input.rows}</dd>`,
+    ...(input.blankLines ? [`<dt>Blank lines skipped</dt><dd>${input.blankLines}</dd>`] : []),
     '</dl>',
     ...(input.metrics ? htmlMetrics(input.metrics) : htmlCounts(input)),
     ...problems,

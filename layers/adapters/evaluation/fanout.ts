@@ -49,6 +49,8 @@ export const fanoutInputSchema = z.object({
   etag: z.string().min(1),
   rows: z.number().int().nonnegative(),
   items: z.number().int().nonnegative(),
+  /** Whitespace-only lines of the whole file, counted by the planning scan (chunks see only their ranges). */
+  blankLines: z.number().int().nonnegative().optional(),
 });
 export type FanoutInput = z.infer<typeof fanoutInputSchema>;
 
@@ -59,7 +61,7 @@ export const chunkEventSchema = z.object({
 });
 export type ChunkEvent = z.infer<typeof chunkEventSchema>;
 
-export const aggregateEventSchema = fanoutInputSchema.pick({ bucket: true, key: true, manifestKey: true, partsPrefix: true, resultPrefix: true, columns: true });
+export const aggregateEventSchema = fanoutInputSchema.pick({ bucket: true, key: true, manifestKey: true, partsPrefix: true, resultPrefix: true, columns: true, blankLines: true });
 export type AggregateEvent = z.infer<typeof aggregateEventSchema>;
 
 const partStateSchema = z.object({
@@ -130,7 +132,7 @@ export async function planEvaluation(
   await store.putText(bucket, manifestKey, JSON.stringify(items), 'application/json');
   return {
     kind: 'fanout',
-    input: { bucket, key, manifestKey, partsPrefix, resultPrefix, columns: csv.header.columns, delimiter: csv.header.delimiter, etag: object.etag, rows, items: items.length },
+    input: { bucket, key, manifestKey, partsPrefix, resultPrefix, columns: csv.header.columns, delimiter: csv.header.delimiter, etag: object.etag, rows, items: items.length, blankLines: csv.blankLines },
   };
 }
 
@@ -207,7 +209,7 @@ export async function aggregate(event: AggregateEvent, store: ObjectStore, manif
     await upload.abort();
     throw error;
   }
-  await writeSummary(store, bucket, resultPrefix, summaryFiles(source, manifest, { rows, predictedCounts, ...(metrics ? { metrics } : {}) }), [RESULT_FILES.error]);
+  await writeSummary(store, bucket, resultPrefix, summaryFiles(source, manifest, { rows, predictedCounts, ...(metrics ? { metrics } : {}), blankLines: event.blankLines ?? 0 }), [RESULT_FILES.error]);
   await store.delete(bucket, await store.list(bucket, partsPrefix));
   return { rows, rejected: false };
 }

@@ -40,6 +40,8 @@ export interface EvaluationSummary {
   predictedCounts: number[];
   /** Byte offset just past the header record (fan-out planning). */
   headerEndByte: number;
+  /** Whitespace-only lines skipped (before the header and between rows): not rows, but counted for the report. */
+  blankLines: number;
 }
 
 interface PendingRow {
@@ -100,5 +102,5 @@ export async function evaluateCsv(
   }
   if (problemCount > 0) throw new InvalidRowsError(problemCount, problems);
   await flush();
-  return { header, rows, labelled, ...(metrics ? { metrics } : {}), predictedCounts, headerEndByte: csv.headerEndByte };
+  return { header, rows, labelled, ...(metrics ? { metrics } : {}), predictedCounts, headerEndByte: csv.headerEndByte, blankLines: csv.blankLines };
 }

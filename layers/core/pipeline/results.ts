@@ -16,6 +16,8 @@ export interface SummaryForReport {
   rows: number;
   metrics?: MetricsAccumulator;
   predictedCounts: number[];
+  /** Whitespace-only lines skipped in the input: reported in report.txt/report.html (metrics.json keeps its shape). */
+  blankLines?: number;
 }
 
 export function reportInput(source: string, manifest: ModelManifest, summary: SummaryForReport): ReportInput {
@@ -26,6 +28,7 @@ export function reportInput(source: string, manifest: ModelManifest, summary: Su
     predictedCounts: summary.predictedCounts,
     ...(summary.metrics ? { metrics: summary.metrics.result() } : {}),
     problems: [],
+    ...(summary.blankLines ? { blankLines: summary.blankLines } : {}),
   };
 }
 
