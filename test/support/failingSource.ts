@@ -34,7 +34,7 @@ export function failBodiesMidStream(client: S3Client, keys: RegExp): S3Client {
       (output as { Body?: unknown }).Body = failingAfter(bytes.subarray(0, Math.ceil(bytes.length / 2)));
       return result;
     },
-    { step: 'deserialize', name: 'failBodiesMidStream' },
+    { step: 'initialize', name: 'failBodiesMidStream' },
   );
   return client;
 }
