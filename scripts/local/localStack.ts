@@ -35,6 +35,11 @@ export interface LocalStackOptions {
   logLevel?: string;
   /** Replace the S3 client the evaluate handler uses (tests inject failures this way). */
   evaluateS3Client?: S3Client;
+  /**
+   * Longest a client may take to send a whole request, headers included (default 10 s). A client that promises a
+   * longer body than it sends gets 408 and a closed connection instead of a socket held open for Node's 5 minutes.
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface LocalStack {
@@ -118,7 +123,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
   });
 
-  const server = createServer((req, res) => {
+  const requestTimeout = options.requestTimeoutMs ?? 10_000;
+  const timeouts = { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) };
+  const server = createServer(timeouts, (req, res) => {
     serve(req, predict, info, limits).then(
       ({ statusCode, headers, body }) => {
         res.writeHead(statusCode, headers);
