@@ -11,6 +11,7 @@ import { RESULT_FILES, summaryFiles } from '../../core/pipeline/results.ts';
 import type { ObjectStore } from '../s3/objectStore.ts';
 import { CONTENT_TYPES, writeError, writeSummary } from './evaluateObject.ts';
 import { partsPrefixFor, resultPrefixFor, sourceNameFor } from './keys.ts';
+import { checkedBody, type AnnouncedObject } from './uploadedObject.ts';
 
 /**
  * Fan-out of large CSVs on Step Functions' Distributed Map. The evaluate function scans the file once and
@@ -98,13 +99,13 @@ export type EvaluationPlan = { kind: 'inline'; etag: string | undefined } | { ki
  */
 export async function planEvaluation(
   store: ObjectStore,
-  ref: { bucket: string; key: string; version?: string | undefined },
+  ref: { bucket: string; key: string; version?: string | undefined } & AnnouncedObject,
   rowThreshold: number,
   rowsPerItem = 1000,
 ): Promise<EvaluationPlan> {
   const { bucket, key } = ref;
   const object = await store.open(bucket, key);
-  const csv = await openCsv(object.body);
+  const csv = await openCsv(checkedBody(bucket, key, object, ref));
   const items: ManifestItem[] = [];
   let rows = 0;
   let current: ManifestItem | undefined;
