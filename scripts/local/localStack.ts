@@ -17,8 +17,10 @@ import { encodeEventKey } from '#adapters/evaluation/keys.ts';
 import { runLocalFanout } from '#adapters/evaluation/localFanout.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { memoizedClassifier, memoizedManifest } from '#adapters/modelProvider.ts';
+import { quotedEtag } from '#adapters/evaluation/uploadedObject.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import type { ModelManifest } from '#core/manifest.ts';
+import { headObjectWith, untilComplete, type AnnouncedUpload } from './settledObject.ts';
 
 export interface LocalStackOptions {
   host?: string;
@@ -109,18 +111,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Upload events are evaluated one at a time, in arrival order, like a queue with one consumer.
   let queue: Promise<void> = Promise.resolve();
   const failures: unknown[] = [];
+  const head = headObjectWith(s3);
   s3rver.on('event', (event: unknown) => {
     const lambdaEvent = asLambdaS3Event(event);
     if (!lambdaEvent) return;
-    queue = queue.then(() =>
-      evaluate(lambdaEvent).then(
+    const uploads = announcedUploads(event);
+    queue = queue.then(async () => {
+      for (const upload of uploads) await untilComplete(head, upload).catch(() => false);
+      return evaluate(lambdaEvent).then(
         () => undefined,
         (error: unknown) => {
           failures.push(error);
           logger.error('evaluate failed (on AWS the event would be retried)', { error: error as Error });
         },
-      ),
-    );
+      );
+    });
   });
 
   const requestTimeout = options.requestTimeoutMs ?? 10_000;
@@ -225,6 +230,19 @@ async function serve(req: IncomingMessage, predict: ApiHandler, info: ApiHandler
   };
   const handler = route === 'POST /predict' ? predict : info;
   return handler(event, { awsRequestId: requestId });
+}
+
+/** The objects an s3rver notification announces, as a HEAD will show them once they are complete. */
+function announcedUploads(event: unknown): AnnouncedUpload[] {
+  const records = (event as { Records?: { eventName?: string; s3?: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } }[] }).Records ?? [];
+  return records
+    .filter((r) => r.eventName?.startsWith('ObjectCreated:') && r.s3)
+    .map(({ s3 }) => ({
+      bucket: s3!.bucket.name,
+      key: s3!.object.key,
+      ...(typeof s3!.object.size === 'number' ? { size: s3!.object.size } : {}),
+      ...(s3!.object.eTag ? { etag: quotedEtag(s3!.object.eTag) } : {}),
+    }));
 }
 
 /**
