@@ -146,9 +146,9 @@ describe('files as spreadsheet programs and editors export them', () => {
     expect(records.every((r) => r.fields.length === 3)).toBe(true);
   });
 
-  it('takes the delimiter from Excel\'s "sep=;" first line and reads the header from the next line', async () => {
-    const { delimiter, columns, records, headerLine } = await readAll('sep=;\ntitle;abstract;group\nT, with a comma;A;cardio\n');
-    expect(delimiter).toBe(';');
+  it.each([';', '\t'])('takes the delimiter from Excel\'s "sep=%s" first line and reads the header from the next line', async (sep) => {
+    const { delimiter, columns, records, headerLine } = await readAll(`sep=${sep}\r\n${['title', 'abstract', 'group'].join(sep)}\r\n${['T, with a comma', 'A', 'cardio'].join(sep)}\r\n`);
+    expect(delimiter).toBe(sep);
     expect(columns).toEqual(['title', 'abstract', 'group']);
     expect(headerLine).toBe(2);
     expect(records.map((r) => [r.line, ...r.fields])).toEqual([[3, 'T, with a comma', 'A', 'cardio']]);

@@ -137,7 +137,7 @@ async function peekFirstLine(iterator: AsyncIterator<Uint8Array>): Promise<{ hea
 const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 /** Excel writes `sep=;` as the first line of a CSV to name its delimiter. */
-const EXCEL_SEPARATOR = /^sep=(.)$/i;
+const EXCEL_SEPARATOR = /^\s*sep=(.)\s*$/i;
 
 export interface CsvReadOptions {
   /**
@@ -196,7 +196,7 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
       throw error;
     }
     replay = peeked.head;
-    const separator = EXCEL_SEPARATOR.exec(peeked.firstLine.trim());
+    const separator = EXCEL_SEPARATOR.exec(peeked.firstLine);
     if (separator) {
       const named = separator[1]!;
       if (!(DELIMITERS as readonly string[]).includes(named)) {
