@@ -29,6 +29,8 @@ export interface ReportInput {
   problems: RowProblem[];
   /** Labelled files evaluated with evidence: the worst misclassified rows ("Errors to look at"). */
   misclassified?: MisclassifiedRow[];
+  /** Lines with nothing but whitespace that were skipped (not rows); shown when there are any. */
+  blankLines?: number;
 }
 
 export interface KindBreakdown {
@@ -135,6 +137,7 @@ export function renderTextReport(input: ReportInput): string {
     `Source: ${plain(input.source)}`,
     `Model:  ${plain(modelLine(input.model))}`,
     `Rows:   ${input.rows}`,
+    ...(input.blankLines ? [`Blank lines skipped: ${input.blankLines}`] : []),
     '',
     ...(input.metrics ? textMetrics(input.metrics) : textCounts(input)),
     ...textKinds(input),
@@ -332,6 +335,7 @@ export function renderHtmlReport(input: ReportInput): string {
     `<dt>Source</dt><dd>${esc(input.source)}</dd>`,
     `<dt>Model</dt><dd>${esc(modelLine(input.model))}</dd>`,
     `<dt>Rows</dt><dd>${input.rows}</dd>`,
+    ...(input.blankLines ? [`<dt>Blank lines skipped</dt><dd>${input.blankLines}</dd>`] : []),
     '</dl>',
     ...(input.metrics ? htmlMetrics(input.metrics) : htmlCounts(input)),
     ...(input.kinds.length > 0 ? ['<h2>By kind of text</h2>', htmlTable(input.metrics ? KIND_HEAD : KIND_HEAD.slice(0, 2), kindRows(input))] : []),

@@ -18,10 +18,12 @@ import { encodeEventKey, matchesUploadFilters } from '#adapters/evaluation/keys.
 import { runLocalFanout } from '#adapters/evaluation/localFanout.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { memoizedClassifier, memoizedManifest } from '#adapters/modelProvider.ts';
+import { quotedEtag } from '#adapters/evaluation/uploadedObject.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
 import { buildWebAssets } from '../../layers/web/build.ts';
+import { headObjectWith, untilComplete, type AnnouncedUpload } from './settledObject.ts';
 
 export interface LocalStackOptions {
   host?: string;
@@ -45,6 +47,11 @@ export interface LocalStackOptions {
   evaluateS3Client?: S3Client | ((s3Endpoint: string) => S3Client);
   /** Serve the page as a deployment with IAM on /predict would (the local API itself never checks signatures). */
   predictRequiresIam?: boolean;
+  /**
+   * Longest a client may take to send a whole request, headers included (default 10 s). A client that promises a
+   * longer body than it sends gets 408 and a closed connection instead of a socket held open for Node's 5 minutes.
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface LocalStack {
@@ -121,21 +128,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Upload events are evaluated one at a time, in arrival order, like a queue with one consumer.
   let queue: Promise<void> = Promise.resolve();
   const failures: unknown[] = [];
+  const head = headObjectWith(s3);
   s3rver.on('event', (event: unknown) => {
     const lambdaEvent = asLambdaS3Event(event);
     if (!lambdaEvent) return;
-    queue = queue.then(() =>
-      evaluate(lambdaEvent).then(
+    const uploads = announcedUploads(event);
+    queue = queue.then(async () => {
+      for (const upload of uploads) await untilComplete(head, upload).catch(() => false);
+      return evaluate(lambdaEvent).then(
         () => undefined,
         (error: unknown) => {
           failures.push(error);
           logger.error('evaluate failed (on AWS the event would be retried)', { error: error as Error });
         },
-      ),
-    );
+      );
+    });
   });
 
-  const server = createServer((req, res) => {
+  const requestTimeout = options.requestTimeoutMs ?? 10_000;
+  const timeouts = { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) };
+  const server = createServer(timeouts, (req, res) => {
     serve(req, predict, info, limits).then(
       ({ statusCode, headers, body, isBase64Encoded }) => {
         res.writeHead(statusCode, headers);
@@ -238,6 +250,19 @@ async function serve(req: IncomingMessage, predict: ApiHandler, info: ApiHandler
   };
   const handler = route === 'POST /predict' ? predict : info;
   return handler(event, { awsRequestId: requestId });
+}
+
+/** The objects an s3rver notification announces, as a HEAD will show them once they are complete. */
+function announcedUploads(event: unknown): AnnouncedUpload[] {
+  const records = (event as { Records?: { eventName?: string; s3?: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } }[] }).Records ?? [];
+  return records
+    .filter((r) => r.eventName?.startsWith('ObjectCreated:') && r.s3)
+    .map(({ s3 }) => ({
+      bucket: s3!.bucket.name,
+      key: s3!.object.key,
+      ...(typeof s3!.object.size === 'number' ? { size: s3!.object.size } : {}),
+      ...(s3!.object.eTag ? { etag: quotedEtag(s3!.object.eTag) } : {}),
+    }));
 }
 
 /**

@@ -3,21 +3,28 @@ import { describe, expect, it } from 'vitest';
 import { detectDelimiter, headerFrom, MAX_RECORD_CHARS, openCsv, type CsvRecord } from '#core/csv/csvReader.ts';
 import { InputError } from '#core/errors.ts';
 
-const source = (text: string, chunkSize = 7): AsyncIterable<Uint8Array> => {
-  const bytes = Buffer.from(text, 'utf8');
+const source = (text: string | Buffer, chunkSize = 7): AsyncIterable<Uint8Array> => {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   const chunks: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += chunkSize) chunks.push(bytes.subarray(i, i + chunkSize));
   return Readable.from(chunks);
 };
 
-async function readAll(text: string): Promise<{ columns: string[]; delimiter: string; records: CsvRecord[]; groupIndex?: number }> {
-  const csv = await openCsv(source(text));
+async function readAll(text: string | Buffer, chunkSize?: number): Promise<{ columns: string[]; delimiter: string; records: CsvRecord[]; groupIndex?: number; headerLine: number; blankLines: number }> {
+  const csv = await openCsv(source(text, chunkSize));
   const records: CsvRecord[] = [];
   for await (const r of csv.records) records.push(r);
-  return { columns: csv.header.columns, delimiter: csv.header.delimiter, records, ...(csv.header.groupIndex === undefined ? {} : { groupIndex: csv.header.groupIndex }) };
+  return {
+    columns: csv.header.columns,
+    delimiter: csv.header.delimiter,
+    records,
+    ...(csv.header.groupIndex === undefined ? {} : { groupIndex: csv.header.groupIndex }),
+    headerLine: csv.headerLine,
+    blankLines: csv.blankLines,
+  };
 }
 
-async function failure(text: string): Promise<InputError> {
+async function failure(text: string | Buffer): Promise<InputError> {
   try {
     await readAll(text);
   } catch (error) {
@@ -124,5 +131,90 @@ describe('errors that say what and where', () => {
     const error = await failure('title,abstract,Title\nT,A,B\n');
     expect(error.code).toBe('duplicate_column');
     expect(error.details[0]!.column).toBe(3);
+  });
+});
+
+describe('files as spreadsheet programs and editors export them', () => {
+  it('reads CR-only line ends (old Mac Excel) in a file over 1 MiB, detecting the delimiter from the header alone', async () => {
+    // Abstracts hold more commas than each line holds semicolons: only the header line can tell the delimiter.
+    const rows = Array.from({ length: 16_000 }, (_, i) => `Study ${i};Patients with stroke, seizures, dementia, and fever, followed up;neuro`);
+    const csv = `title;abstract;group\r${rows.join('\r')}\r`;
+    expect(Buffer.byteLength(csv)).toBeGreaterThan(1 << 20);
+    const { delimiter, records } = await readAll(csv, 65_536);
+    expect(delimiter).toBe(';');
+    expect(records).toHaveLength(16_000);
+    expect(records.every((r) => r.fields.length === 3)).toBe(true);
+  });
+
+  it.each([';', '\t'])('takes the delimiter from Excel\'s "sep=%s" first line and reads the header from the next line', async (sep) => {
+    const { delimiter, columns, records, headerLine } = await readAll(`sep=${sep}\r\n${['title', 'abstract', 'group'].join(sep)}\r\n${['T, with a comma', 'A', 'cardio'].join(sep)}\r\n`);
+    expect(delimiter).toBe(sep);
+    expect(columns).toEqual(['title', 'abstract', 'group']);
+    expect(headerLine).toBe(2);
+    expect(records.map((r) => [r.line, ...r.fields])).toEqual([[3, 'T, with a comma', 'A', 'cardio']]);
+  });
+
+  it('reads a CRLF header followed by LF rows', async () => {
+    const { records } = await readAll('title,abstract,group\r\nT1,A1,cardio\nT2,A2,neuro\n');
+    expect(records.map((r) => [r.line, ...r.fields])).toEqual([[2, 'T1', 'A1', 'cardio'], [3, 'T2', 'A2', 'neuro']]);
+  });
+
+  it('leaves no carriage return in any field when an LF header is followed by CRLF rows', async () => {
+    const { records } = await readAll('title,abstract,group\nT1,A1,cardio\r\nT2,A2,neuro\nT3,A3,onco\r\n');
+    expect(records.map((r) => r.fields)).toEqual([['T1', 'A1', 'cardio'], ['T2', 'A2', 'neuro'], ['T3', 'A3', 'onco']]);
+  });
+
+  it('accepts UTF-8 characters split between two chunks of the source', async () => {
+    const { records } = await readAll('title,abstract\nÉtude rénale,Insuffisance rénale aiguë\n', 1);
+    expect(records[0]!.fields).toEqual(['Étude rénale', 'Insuffisance rénale aiguë']);
+  });
+
+  it('rejects a Windows-1252 file naming the first byte that is not UTF-8 and its line, instead of turning it into U+FFFD', async () => {
+    const latin1 = Buffer.from('title;abstract\nHeart;ok\nCaf\u00e9 study;r\u00e9nal\n', 'latin1');
+    const error = await failure(latin1);
+    expect(error.code).toBe('invalid_utf8');
+    expect(error.details[0]!.line).toBe(3);
+    expect(error.message).toContain('0xE9');
+    expect(error.message).toContain('UTF-8');
+  });
+
+  it('rejects a file whose last character is cut short', async () => {
+    const cut = Buffer.concat([Buffer.from('title;abstract\nT;r'), Buffer.from('é').subarray(0, 1)]);
+    expect((await failure(cut)).code).toBe('invalid_utf8');
+  });
+
+  it.each([
+    ['UTF-16LE with BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('title\tabstract\nT\tA\n', 'utf16le')]), 'UTF-16LE'],
+    ['UTF-16BE with BOM', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('title\tabstract\nT\tA\n', 'utf16le').swap16()]), 'UTF-16BE'],
+    ['UTF-16LE without BOM', Buffer.from('title,abstract\nT,A\n', 'utf16le'), 'UTF-16LE'],
+    ['UTF-16BE without BOM', Buffer.from('title,abstract\nT,A\n', 'utf16le').swap16(), 'UTF-16BE'],
+    ['UTF-32LE with BOM', Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), Buffer.from([...'title,abstract\n'].flatMap((c) => [c.charCodeAt(0), 0, 0, 0]))]), 'UTF-32LE'],
+    ['UTF-32BE without BOM', Buffer.from([...'title,abstract\n'].flatMap((c) => [0, 0, 0, c.charCodeAt(0)])), 'UTF-32BE'],
+  ])('says "save as UTF-8" for %s', async (_, bytes, encoding) => {
+    const error = await failure(bytes);
+    expect(error.code).toBe('unsupported_encoding');
+    expect(error.message).toContain(encoding);
+    expect(error.message).toContain('save it as UTF-8');
+  });
+
+  it('keeps extra columns that share a name (id;id)', async () => {
+    const { columns, records } = await readAll('id;id;title;abstract\n1;2;T;A\n');
+    expect(columns).toEqual(['id', 'id', 'title', 'abstract']);
+    expect(records[0]!.fields).toEqual(['1', '2', 'T', 'A']);
+  });
+
+  it('skips blank and whitespace-only lines before the header and between rows, and counts them', async () => {
+    const { columns, records, headerLine, blankLines } = await readAll('\n   \ntitle,abstract\nT,A\n \t \n\nU,B\n\n');
+    expect(columns).toEqual(['title', 'abstract']);
+    expect(headerLine).toBe(3);
+    expect(records.map((r) => [r.line, ...r.fields])).toEqual([[4, 'T', 'A'], [7, 'U', 'B']]);
+    expect(blankLines).toBe(5);
+  });
+
+  it('says the header is missing when the first line is data', async () => {
+    const error = await failure('Adrenoleukodystrophy: survey of 303 cases;Adrenoleukodystrophy is a genetically determined disorder;neurological\n');
+    expect(error.code).toBe('missing_header');
+    expect(error.message).toContain('missing header');
+    expect(error.details[0]!.line).toBe(1);
   });
 });

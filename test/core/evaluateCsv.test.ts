@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '#core/errors.ts';
 import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
+import { RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
 import { fakeClassifier } from '../support/fakeClassifier.ts';
 
 async function run(text: string, batchSize = 2) {
@@ -83,5 +84,22 @@ describe('rows that cannot be evaluated fail the file, each one named', () => {
     const error = await failure('title,abstract,group\n,,cardio\nt,a,x\nt,a,\n');
     expect(error.details.map((d) => d.line)).toEqual([2, 3, 4]);
     expect(error.message).toMatch(/^3 problems/);
+  });
+});
+
+describe('blank lines', () => {
+  it('are not rows, and report.txt and report.html say how many were skipped; metrics.json keeps its shape', async () => {
+    const { out, summary } = await run('\ntitle,abstract,group\nheart,,cardio\n   \n\nbrain,,neuro\n');
+    expect(summary.rows).toBe(2);
+    expect(out.trimEnd().split('\n')).toHaveLength(3);
+    const files = summaryFiles('blank.csv', fakeClassifier().manifest, summary);
+    expect(files.get(RESULT_FILES.reportText)).toContain('Blank lines skipped: 3');
+    expect(files.get(RESULT_FILES.reportHtml)).toContain('<dt>Blank lines skipped</dt><dd>3</dd>');
+    expect(Object.keys(JSON.parse(files.get(RESULT_FILES.metrics)!) as object)).not.toContain('blank_lines');
+  });
+
+  it('leave the report as it was when there are none', async () => {
+    const { summary } = await run('title,abstract\nheart,x\n');
+    expect(summaryFiles('clean.csv', fakeClassifier().manifest, summary).get(RESULT_FILES.reportText)).not.toContain('Blank lines');
   });
 });

@@ -53,6 +53,20 @@ describe('fan-out of large CSVs', () => {
     expect(fanned.fanouts).toBe(1);
   }, 120_000);
 
+  it('reports the same count of skipped blank lines as the inline path, wherever the blank lines are', async () => {
+    const lines = syntheticCsv({ rows: 2_500, seed: 8 }).split('\n');
+    const recordStart = lines.findIndex((line, i) => i >= 1_500 && /^"?Study \d+:/.test(line));
+    lines.splice(recordStart, 0, '', '   ');
+    const csv = `\n${lines.join('\n')}\n\n`;
+    const a = await evaluate(inline, 'incoming/blank lines.csv', csv);
+    const b = await evaluate(fanned, 'incoming/blank lines.csv', csv);
+    expect(fanned.fanouts).toBeGreaterThan(0);
+    expect(a.get('results/blank lines/report.txt')).toContain('Blank lines skipped: 5');
+    for (const name of ['predictions.csv', 'metrics.json', 'report.txt', 'report.html']) {
+      expect(b.get(`results/blank lines/${name}`) === a.get(`results/blank lines/${name}`), name).toBe(true);
+    }
+  }, 60_000);
+
   it('never reads byte ranges from another version of the object than the one it planned on (S3: 412 on If-Match)', async () => {
     const store = new ObjectStore(s3WithAwsSemantics({ endpoint: fanned.s3Endpoint, listPrefixes: FANOUT_LIST_PREFIXES }));
     await fanned.s3.send(new PutObjectCommand({ Bucket: fanned.bucket, Key: 'incoming/moving.csv', Body: syntheticCsv({ rows: 1_500, seed: 2 }) }));

@@ -26,10 +26,13 @@ describe('S3 event keys', () => {
 });
 
 describe('events that trigger the evaluate function', () => {
+  // The upload as the event announces it, ETag quoted as S3 returns it in responses (the evaluation compares them).
+  const announced = { size: 1024, etag: '"d41d8cd98f00b204e9800998ecf8427e"' };
+
   it('reads a direct S3 notification and decodes its key', () => {
     expect(parseEvaluateEvent(fixture('s3/object-created-put.json'))).toEqual({
       kind: 's3',
-      objects: [{ bucket: 'abstracts', key: 'incoming/batch one/résumé 2026 + notes.csv', version: '0055AED6DCD90281E5' }],
+      objects: [{ bucket: 'abstracts', key: 'incoming/batch one/résumé 2026 + notes.csv', version: '0055AED6DCD90281E5', ...announced }],
     });
   });
 
@@ -38,7 +41,7 @@ describe('events that trigger the evaluate function', () => {
     expect(parsed).toEqual({
       kind: 'sqs',
       messages: [
-        { messageId: '19dd0b57-b21e-4ac1-bd88-01bbb068cb78', objects: [{ bucket: 'abstracts', key: 'incoming/batch one/résumé 2026 + notes.csv', version: '0055AED6DCD90281E5' }] },
+        { messageId: '19dd0b57-b21e-4ac1-bd88-01bbb068cb78', objects: [{ bucket: 'abstracts', key: 'incoming/batch one/résumé 2026 + notes.csv', version: '0055AED6DCD90281E5', ...announced }] },
         { messageId: '2e1424d4-f796-459a-8184-9c92662be6da', objects: [] },
       ],
     });

@@ -16,7 +16,7 @@ export function createEvaluateHandler(deps: EvaluateDeps & { logger: Logger }): 
     if (context?.awsRequestId) logger.appendKeys({ requestId: context.awsRequestId });
     const parsed = parseEvaluateEvent(event);
     if (parsed.kind === 's3') {
-      for (const { bucket, key, version } of parsed.objects) await evaluateObject(bucket, key, deps, version);
+      for (const { bucket, key, version, ...announced } of parsed.objects) await evaluateObject(bucket, key, deps, version, announced);
       return;
     }
     const batchItemFailures: { itemIdentifier: string }[] = [];
@@ -27,7 +27,7 @@ export function createEvaluateHandler(deps: EvaluateDeps & { logger: Logger }): 
         continue;
       }
       try {
-        for (const { bucket, key, version } of message.objects) await evaluateObject(bucket, key, deps, version);
+        for (const { bucket, key, version, ...announced } of message.objects) await evaluateObject(bucket, key, deps, version, announced);
       } catch (error) {
         logger.error('evaluation failed; the message will be retried', { messageId: message.messageId, error: error as Error });
         batchItemFailures.push({ itemIdentifier: message.messageId });

@@ -6,6 +6,7 @@ import { errorDocument, RESULT_FILES, summaryFiles } from '../../core/pipeline/r
 import { ObjectNotFound, ObjectReplaced, type ObjectStore } from '../s3/objectStore.ts';
 import { planEvaluation, type FanoutInput } from './fanout.ts';
 import { isIncomingCsv, resultPrefixFor, sourceNameFor } from './keys.ts';
+import { checkedBody, type AnnouncedObject } from './uploadedObject.ts';
 
 export const CONTENT_TYPES: Record<string, string> = {
   [RESULT_FILES.predictions]: 'text/csv; charset=utf-8',
@@ -30,9 +31,10 @@ export type EvaluateOutcome = 'evaluated' | 'rejected' | 'ignored' | 'fanned-out
 /**
  * Evaluates one uploaded object and writes its results. A file the user must fix gets `error.json` (and no other
  * result object) and does not throw, so it is not retried; S3 or model failures throw, so the platform retries.
- * Running it twice on the same object leaves the same objects.
+ * Running it twice on the same object leaves the same objects. What is read must be the upload the event announced:
+ * another ETag is a newer upload (superseded, it has its own event), a size that differs is an incomplete read (thrown).
  */
-export async function evaluateObject(bucket: string, key: string, deps: EvaluateDeps, version?: string): Promise<EvaluateOutcome> {
+export async function evaluateObject(bucket: string, key: string, deps: EvaluateDeps, version?: string, announced: AnnouncedObject = {}): Promise<EvaluateOutcome> {
   const { store, logger } = deps;
   if (!isIncomingCsv(key)) {
     logger.info('ignored object: not incoming/*.csv', { bucket, key });
@@ -42,9 +44,14 @@ export async function evaluateObject(bucket: string, key: string, deps: Evaluate
   const source = sourceNameFor(key);
   const started = performance.now();
   try {
-    let etag: string | undefined;
+    let etag = announced.etag;
     if (deps.fanout) {
-      const plan = await planEvaluation(store, { bucket, key, version }, deps.fanout.rowThreshold, deps.fanout.rowsPerItem);
+      const plan = await planEvaluation(store, { bucket, key, version, ...announced }, deps.fanout.rowThreshold, deps.fanout.rowsPerItem);
+      const planned = plan.kind === 'fanout' ? plan.input.etag : plan.etag;
+      if (announced.etag !== undefined && planned !== undefined && planned !== announced.etag) {
+        logger.info('superseded by a newer upload', { bucket, key });
+        return 'superseded';
+      }
       if (plan.kind === 'fanout') {
         await deps.fanout.start(plan.input);
         logger.info('fanned out', { bucket, key, rows: plan.input.rows, items: plan.input.items });
@@ -63,7 +70,7 @@ export async function evaluateObject(bucket: string, key: string, deps: Evaluate
     const upload = store.upload(bucket, `${resultPrefix}${RESULT_FILES.predictions}`, CONTENT_TYPES[RESULT_FILES.predictions]!);
     let summary;
     try {
-      summary = await evaluateCsv(object.body, classifier, upload.sink, { ...evidenceFor(classifier, deps.evidence, logger) });
+      summary = await evaluateCsv(checkedBody(bucket, key, object, announced), classifier, upload.sink, { ...evidenceFor(classifier, deps.evidence, logger) });
     } catch (error) {
       await upload.abort();
       throw error;

@@ -14,6 +14,7 @@ import { RESULT_FILES, summaryFiles } from '../../core/pipeline/results.ts';
 import { ObjectNotFound, ObjectReplaced, type ObjectStore } from '../s3/objectStore.ts';
 import { CONTENT_TYPES, evidenceFor, writeError, writeSummary } from './evaluateObject.ts';
 import { fanoutPrefixFor, resultPrefixFor, sourceNameFor } from './keys.ts';
+import { checkedBody, type AnnouncedObject } from './uploadedObject.ts';
 
 /**
  * Fan-out of large CSVs on Step Functions' Distributed Map. The evaluate function scans the file once and
@@ -52,6 +53,8 @@ export const fanoutInputSchema = z.object({
   etag: z.string().min(1),
   rows: z.number().int().nonnegative(),
   items: z.number().int().nonnegative(),
+  /** Whitespace-only lines of the whole file, counted by the planning scan (chunks see only their ranges). */
+  blankLines: z.number().int().nonnegative().optional(),
 });
 export type FanoutInput = z.infer<typeof fanoutInputSchema>;
 
@@ -62,7 +65,7 @@ export const chunkEventSchema = z.object({
 });
 export type ChunkEvent = z.infer<typeof chunkEventSchema>;
 
-export const aggregateEventSchema = fanoutInputSchema.pick({ bucket: true, key: true, manifestKey: true, partsPrefix: true, resultPrefix: true, columns: true });
+export const aggregateEventSchema = fanoutInputSchema.pick({ bucket: true, key: true, manifestKey: true, partsPrefix: true, resultPrefix: true, columns: true, blankLines: true });
 export type AggregateEvent = z.infer<typeof aggregateEventSchema>;
 
 const partStateSchema = z.object({
@@ -108,13 +111,13 @@ export type EvaluationPlan = { kind: 'inline'; etag: string | undefined } | { ki
  */
 export async function planEvaluation(
   store: ObjectStore,
-  ref: { bucket: string; key: string; version?: string | undefined },
+  ref: { bucket: string; key: string; version?: string | undefined } & AnnouncedObject,
   rowThreshold: number,
   rowsPerItem = 1000,
 ): Promise<EvaluationPlan> {
   const { bucket, key } = ref;
   const object = await store.open(bucket, key);
-  const csv = await openCsv(object.body);
+  const csv = await openCsv(checkedBody(bucket, key, object, ref));
   const items: ManifestItem[] = [];
   let rows = 0;
   let current: ManifestItem | undefined;
@@ -142,7 +145,7 @@ export async function planEvaluation(
   await store.putText(bucket, manifestKey, JSON.stringify(items), 'application/json');
   return {
     kind: 'fanout',
-    input: { bucket, key, manifestKey, partsPrefix, resultPrefix, columns: csv.header.columns, delimiter: csv.header.delimiter, etag: object.etag, rows, items: items.length },
+    input: { bucket, key, manifestKey, partsPrefix, resultPrefix, columns: csv.header.columns, delimiter: csv.header.delimiter, etag: object.etag, rows, items: items.length, blankLines: csv.blankLines },
   };
 }
 
@@ -288,6 +291,7 @@ async function mergeParts(event: AggregateEvent, store: ObjectStore, manifest: C
       ...(metrics ? { metrics } : {}),
       ...(metricsByKind ? { metricsByKind } : {}),
       ...(misclassified ? { misclassified } : {}),
+      blankLines: event.blankLines ?? 0,
     }),
     [RESULT_FILES.error],
   );

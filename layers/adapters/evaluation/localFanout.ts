@@ -31,6 +31,6 @@ export async function runLocalFanout(input: FanoutInput, options: LocalFanoutOpt
     while (next < batches.length) await options.chunk(batches[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
-  const { bucket, key, manifestKey, partsPrefix, resultPrefix, columns } = input;
-  await options.aggregate({ bucket, key, manifestKey, partsPrefix, resultPrefix, columns });
+  const { bucket, key, manifestKey, partsPrefix, resultPrefix, columns, blankLines } = input;
+  await options.aggregate({ bucket, key, manifestKey, partsPrefix, resultPrefix, columns, ...(blankLines === undefined ? {} : { blankLines }) });
 }

@@ -1,12 +1,13 @@
 import { S3Schema, SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas';
 import { z } from 'zod';
 import { decodeEventKey } from './keys.ts';
+import { quotedEtag, type AnnouncedObject } from './uploadedObject.ts';
 
 /**
  * The evaluate function is triggered by S3 ObjectCreated notifications, delivered directly (S3 → Lambda) or
  * through SQS (S3 → SQS → Lambda, each message body an S3 event). Both are validated with Powertools' schemas.
  */
-export interface ObjectRef {
+export interface ObjectRef extends AnnouncedObject {
   bucket: string;
   key: string;
   /** Identifies this upload of the key: S3's versionId when the bucket is versioned, else the event's sequencer. */
@@ -22,8 +23,15 @@ const testEventSchema = z.object({ Event: z.literal('s3:TestEvent') }).passthrou
 
 function objectsOf(event: z.infer<typeof S3Schema>): ObjectRef[] {
   return event.Records.filter((r) => r.eventName.startsWith('ObjectCreated:')).map((r) => {
-    const version = r.s3.object.versionId ?? r.s3.object.sequencer;
-    return { bucket: r.s3.bucket.name, key: decodeEventKey(r.s3.object.key), ...(version ? { version } : {}) };
+    const { versionId, sequencer, size, eTag } = r.s3.object;
+    const version = versionId ?? sequencer;
+    return {
+      bucket: r.s3.bucket.name,
+      key: decodeEventKey(r.s3.object.key),
+      ...(version ? { version } : {}),
+      ...(size === undefined ? {} : { size }),
+      ...(eTag ? { etag: quotedEtag(eTag) } : {}),
+    };
   });
 }
 

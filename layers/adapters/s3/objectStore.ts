@@ -42,12 +42,17 @@ export class ObjectStore {
    * The object's bytes and its ETag. With `ifMatch`, S3 refuses (412) when the object changed since that ETag was
    * read: fan-out chunks use it so that byte ranges planned on one version are never read from another.
    */
-  async open(bucket: string, key: string, range?: { start: number; end: number }, ifMatch?: string): Promise<{ body: AsyncIterable<Uint8Array>; etag: string | undefined }> {
+  async open(
+    bucket: string,
+    key: string,
+    range?: { start: number; end: number },
+    ifMatch?: string,
+  ): Promise<{ body: AsyncIterable<Uint8Array>; etag: string | undefined; size: number | undefined }> {
     try {
       const out = await this.s3.send(
         new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}), ...(ifMatch ? { IfMatch: ifMatch } : {}) }),
       );
-      return { body: out.Body as AsyncIterable<Uint8Array>, etag: out.ETag };
+      return { body: out.Body as AsyncIterable<Uint8Array>, etag: out.ETag, size: out.ContentLength };
     } catch (error) {
       if (error instanceof NoSuchKey || errorName(error) === 'NoSuchKey') throw new ObjectNotFound(bucket, key, { cause: error });
       if (ifMatch !== undefined && (errorName(error) === 'PreconditionFailed' || httpStatus(error) === 412)) throw new ObjectReplaced(bucket, key, ifMatch, { cause: error });

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.ts';
+import { parseLabelSet } from '../labels.ts';
 
 /**
  * The header contract of the CSV files users send, with no Node dependency: the streaming reader (csvReader.ts)
@@ -19,13 +20,24 @@ export interface CsvHeader {
 
 const normalizeName = (name: string): string => name.trim().toLowerCase();
 
+/** The columns the contract gives a meaning to: each may appear once. Other columns are passed through as they are. */
+const CONTRACT_COLUMNS = new Set(['title', 'abstract', 'group']);
+
+/**
+ * A first line that holds an abstract's text or a label set is data, not a header: say the header is missing
+ * rather than list "columns" that are someone's abstract.
+ */
+function looksLikeData(columns: readonly string[]): boolean {
+  return columns.some((c) => c.length > 40 || c.split(/\s+/).length >= 5 || (c !== '' && parseLabelSet(c).ok));
+}
+
 /** Validates the header record against the contract: `title` and `abstract` required, `group` optional. */
 export function headerFrom(names: readonly string[], delimiter: Delimiter, line = 1): CsvHeader {
   const columns = names.map((n) => n.trim());
   const normalized = columns.map(normalizeName);
   const seen = new Map<string, number>();
   normalized.forEach((name, i) => {
-    if (name === '') return;
+    if (!CONTRACT_COLUMNS.has(name)) return;
     if (seen.has(name)) {
       throw new InputError('duplicate_column', `column "${columns[i]}" appears twice in the header (columns ${seen.get(name)! + 1} and ${i + 1})`, [
         { line, column: i + 1, field: columns[i]!, message: 'duplicate column name' },
@@ -34,6 +46,13 @@ export function headerFrom(names: readonly string[], delimiter: Delimiter, line 
     seen.set(name, i);
   });
   const missing = ['title', 'abstract'].filter((c) => !seen.has(c));
+  if (missing.length === 2 && looksLikeData(columns)) {
+    throw new InputError(
+      'missing_header',
+      `missing header: line ${line} holds data, not column names; add a first line naming the columns, with "title" and "abstract" (and "group" for labels), separated by ${JSON.stringify(delimiter)}`,
+      [{ line, message: 'missing header line' }],
+    );
+  }
   if (missing.length > 0) {
     const found = columns.map((c) => JSON.stringify(c)).join(', ');
     throw new InputError(

@@ -1,12 +1,15 @@
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { InputError } from '../errors.ts';
-import { detectDelimiter, headerFrom, type CsvHeader, type Delimiter } from './csvHeader.ts';
+import { DELIMITERS, detectDelimiter, headerFrom, type CsvHeader, type Delimiter } from './csvHeader.ts';
+import { checkedUtf8, unsupportedEncoding } from './encoding.ts';
 
 /**
  * Streaming reader for the CSV files users send: UTF-8 with or without BOM, `,` `;` or tab (detected from the
- * header line), RFC 4180 quoting, CRLF or LF. Parsing is csv-parse's; this module adds delimiter detection,
- * the header contract and exact line numbers (of a record's first line, for records spanning several lines).
+ * header line, or named by Excel's `sep=;` first line), RFC 4180 quoting, CRLF, LF or CR line ends (mixed too).
+ * Parsing is csv-parse's; this module adds delimiter detection, the header contract, the encoding check, the
+ * count of skipped blank lines and exact line numbers (of a record's first line, for records spanning several
+ * lines). Every error of the source reaches the reader as a rejection, never as an unhandled stream 'error'.
  */
 
 export { DELIMITERS, detectDelimiter, headerFrom, type CsvHeader, type Delimiter } from './csvHeader.ts';
@@ -23,26 +26,41 @@ export interface CsvRecord {
 
 const MAX_HEADER_BYTES = 1 << 20;
 
-/** Reads chunks until the first line break so the delimiter can be detected; returns them for replay. */
-async function peekFirstLine(iterator: AsyncIterator<Uint8Array>): Promise<{ head: Buffer[]; firstLine: string; done: boolean }> {
+/** The first line with something other than whitespace; undefined while more bytes are needed to know it. */
+function firstContentLine(text: string, complete: boolean): string | undefined {
+  const lines = text.split(LINE_BREAK);
+  const finished = complete ? lines : lines.slice(0, -1);
+  const found = finished.find((l) => l.trim() !== '');
+  if (found !== undefined) return found;
+  return complete ? '' : undefined;
+}
+
+/**
+ * Reads chunks until the first non-blank line is complete (any line break: CRLF, LF or CR), so the delimiter can
+ * be detected; returns the chunks for replay.
+ */
+async function peekFirstLine(iterator: AsyncIterator<Uint8Array>): Promise<{ head: Buffer[]; firstLine: string }> {
   const head: Buffer[] = [];
   let size = 0;
   for (;;) {
     const next = await iterator.next();
-    if (next.done) break;
-    const chunk = Buffer.from(next.value);
-    head.push(chunk);
-    size += chunk.length;
-    const newline = chunk.indexOf(10);
-    if (newline >= 0 || size >= MAX_HEADER_BYTES) {
-      const all = Buffer.concat(head);
-      const end = all.indexOf(10);
-      return { head, firstLine: all.subarray(0, end >= 0 ? end : all.length).toString('utf8').replace(/^\ufeff/, ''), done: false };
+    const done = next.done === true;
+    if (!done) {
+      const chunk = asBuffer(next.value);
+      head.push(chunk);
+      size += chunk.length;
+      if (chunk.indexOf(10) < 0 && chunk.indexOf(13) < 0 && size < MAX_HEADER_BYTES) continue;
     }
+    const text = Buffer.concat(head).toString('utf8').replace(/^\ufeff/, '');
+    const line = firstContentLine(text, done || size >= MAX_HEADER_BYTES);
+    if (line !== undefined) return { head, firstLine: line };
   }
-  const all = Buffer.concat(head);
-  return { head, firstLine: all.toString('utf8').replace(/^\ufeff/, '').split(/\r?\n|\r/)[0] ?? '', done: true };
 }
+
+const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+
+/** Excel writes `sep=;` as the first line of a CSV to name its delimiter. */
+const EXCEL_SEPARATOR = /^\s*sep=(.)\s*$/i;
 
 export interface CsvReadOptions {
   /**
@@ -63,6 +81,8 @@ export interface CsvStream {
   /** Line number just after the header. */
   headerNextLine: number;
   records: AsyncIterable<CsvRecord>;
+  /** Lines with nothing but whitespace skipped so far (before the header and between records). */
+  readonly blankLines: number;
 }
 
 const LINE_BREAK = /\r\n|\n|\r/g;
@@ -78,18 +98,41 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
   const iterator = source[Symbol.asyncIterator]();
   let replay: Buffer[] = [];
   let delimiter: Delimiter;
+  let separatorLine = false;
   if (options.header) {
     delimiter = options.header.delimiter;
   } else {
-    const peeked = await peekFirstLine(iterator);
-    replay = peeked.head;
-    if (peeked.firstLine.trim() === '') {
+    let peeked: Awaited<ReturnType<typeof peekFirstLine>>;
+    try {
+      peeked = await peekFirstLine(iterator);
+      const encoding = unsupportedEncoding(Buffer.concat(peeked.head).subarray(0, 4));
+      if (encoding) {
+        throw new InputError('unsupported_encoding', `the file is ${encoding} text; only UTF-8 is read: save it as UTF-8 ("CSV UTF-8" in Excel) and upload it again`, [
+          { line: 1, message: `${encoding} text, expected UTF-8` },
+        ]);
+      }
+      if (peeked.firstLine.trim() === '') {
+        throw new InputError('empty_file', 'the file is empty or holds only blank lines: expected a header with "title" and "abstract"', [{ line: 1, message: 'no header' }]);
+      }
+    } catch (error) {
       await iterator.return?.().catch(() => undefined);
-      throw new InputError('empty_file', 'the file is empty or its first line is blank: expected a header with "title" and "abstract"', [
-        { line: 1, message: 'no header' },
-      ]);
+      throw error;
     }
-    delimiter = detectDelimiter(peeked.firstLine);
+    replay = peeked.head;
+    const separator = EXCEL_SEPARATOR.exec(peeked.firstLine);
+    if (separator) {
+      const named = separator[1]!;
+      if (!(DELIMITERS as readonly string[]).includes(named)) {
+        await iterator.return?.().catch(() => undefined);
+        throw new InputError('unsupported_delimiter', `the first line names the delimiter ${JSON.stringify(named)}; supported delimiters are comma, semicolon and tab`, [
+          { line: 1, message: `unsupported delimiter ${JSON.stringify(named)}` },
+        ]);
+      }
+      delimiter = named as Delimiter;
+      separatorLine = true;
+    } else {
+      delimiter = detectDelimiter(peeked.firstLine);
+    }
   }
 
   async function* bytes(): AsyncGenerator<Buffer> {
@@ -97,13 +140,25 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
     for (;;) {
       const next = await iterator.next();
       if (next.done) return;
-      yield Buffer.from(next.value);
+      yield asBuffer(next.value);
     }
   }
 
-  const parser = Readable.from(bytes()).pipe(
-    parse({ delimiter, bom: !options.header, info: true, raw: true, relax_column_count: true, relax_quotes: false, skip_empty_lines: false, max_record_size: MAX_RECORD_CHARS }),
-  );
+  const parser = parse({
+    delimiter,
+    // Any line end, in any mix: files pass through editors and exports that change some lines and not others.
+    record_delimiter: ['\r\n', '\n', '\r'],
+    bom: !options.header,
+    info: true,
+    raw: true,
+    relax_column_count: true,
+    relax_quotes: false,
+    skip_empty_lines: false,
+    max_record_size: MAX_RECORD_CHARS,
+  });
+  // pipeline(), unlike pipe(), hands an error of the source (a reset connection, an invalid byte) to the parser, so
+  // it rejects the reader's next read instead of surfacing as an 'error' event nobody listens to.
+  pipeline(Readable.from(checkedUtf8(bytes(), options.firstLine ?? 1)), parser, () => undefined);
   // Whatever ends reading early (a bad header, a syntax error, a consumer that stops) releases the source too,
   // so a rejected S3 object does not leave its HTTP body half-read in a warm container.
   let closed = false;
@@ -116,6 +171,7 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
   const rows = parser[Symbol.asyncIterator]() as AsyncIterator<{ record: string[]; raw: string; info: { bytes: number } }>;
   let nextLine = options.firstLine ?? 1;
   const firstByte = options.firstByte ?? 0;
+  let blankLines = 0;
 
   const read = async (): Promise<CsvRecord | undefined> => {
     for (;;) {
@@ -130,8 +186,11 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
       const line = nextLine;
       const content = raw.replace(TRAILING_BREAK, '');
       nextLine = line + 1 + (content.match(LINE_BREAK)?.length ?? 0);
-      // A blank line is not a record.
-      if (record.length === 1 && record[0] === '' && content.trim() === '') continue;
+      // A line of nothing but whitespace is not a record; it is counted so the report can say it was skipped.
+      if (record.length === 1 && content.trim() === '') {
+        blankLines++;
+        continue;
+      }
       return { line, fields: record, endByte: firstByte + info.bytes, nextLine };
     }
   };
@@ -144,8 +203,9 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
     header = options.header;
   } else {
     try {
+      if (separatorLine) await read();
       const first = await read();
-      if (!first) throw new InputError('empty_file', 'the file has no header', [{ line: 1, message: 'no header' }]);
+      if (!first) throw new InputError('empty_file', 'the file has no header', [{ line: nextLine, message: 'no header' }]);
       header = headerFrom(first.fields, delimiter, first.line);
       headerLine = first.line;
       headerEndByte = first.endByte;
@@ -167,7 +227,16 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
       await close();
     }
   }
-  return { header, headerLine, headerEndByte, headerNextLine, records: records() };
+  return {
+    header,
+    headerLine,
+    headerEndByte,
+    headerNextLine,
+    records: records(),
+    get blankLines() {
+      return blankLines;
+    },
+  };
 }
 
 /** csv-parse counts lines from the start of what it was given: `offset` maps a slice's lines to the file's. */

@@ -60,6 +60,8 @@ export interface EvaluationSummary {
   headerEndByte: number;
   /** With `evidence.misclassified` on a labelled file: the worst misclassified rows, worst first. */
   misclassified?: MisclassifiedRow[];
+  /** Whitespace-only lines skipped (before the header and between rows): not rows, but counted for the report. */
+  blankLines: number;
 }
 
 interface PendingRow {
@@ -150,6 +152,7 @@ export async function evaluateCsv(
     kindCounts,
     ...(metricsByKind ? { metricsByKind } : {}),
     headerEndByte: csv.headerEndByte,
+    blankLines: csv.blankLines,
     ...(misclassified ? { misclassified } : {}),
   };
 }

@@ -21,6 +21,8 @@ export interface SummaryForReport {
   kindCounts: Record<TextKind, number>;
   metricsByKind?: Record<TextKind, MetricsAccumulator>;
   misclassified?: MisclassifiedRow[];
+  /** Whitespace-only lines skipped in the input: reported in report.txt/report.html (metrics.json keeps its shape). */
+  blankLines?: number;
 }
 
 export function reportInput(source: string, manifest: ModelManifest, summary: SummaryForReport): ReportInput {
@@ -37,6 +39,7 @@ export function reportInput(source: string, manifest: ModelManifest, summary: Su
     })),
     ...(summary.misclassified ? { misclassified: summary.misclassified } : {}),
     problems: [],
+    ...(summary.blankLines ? { blankLines: summary.blankLines } : {}),
   };
 }
 
