@@ -172,3 +172,35 @@ describe('label evidence (the API\'s terms and rest)', () => {
     }
   });
 });
+
+describe('attribution to words', () => {
+  it('splits a word pair evenly between its words, an n-gram across a hyphen between the words it covers, and gives punctuation to the word before it', async () => {
+    const { attribute } = await import('#core/backends/linear/explain.ts');
+    const { normalizeWithOffsets } = await import('#core/textOffsets.ts');
+    // "ab-cd x": tokens ab [0,2) and cd [3,5); chunks "ab-cd" and "x" (no token: a word of its own).
+    const map = normalizeWithOffsets('ab-cd x', normalizeText);
+    const origins = {
+      tokens: Int32Array.from([0, 2, 3, 5]),
+      chunks: Int32Array.from([0, 5, 6, 7]),
+      word: Int32Array.from([0, 0, 1, 1, 0, 1]), // ab, cd, "ab cd"
+      char: Int32Array.from([1, 4, 2, 3, 6, 7]), // "b-c", "-", "x"
+    };
+    const one = (w: number) => [w, 0, 0, 0];
+    const explanation = attribute(
+      map,
+      origins,
+      [
+        { kind: 'word', slotOf: Int32Array.from([0, 1, 2]), value: Float64Array.from([1, 1, 1]), weights: Float64Array.from([...one(1), ...one(10), ...one(100)]) },
+        { kind: 'char', slotOf: Int32Array.from([0, 1, 2]), value: Float64Array.from([1, 1, 1]), weights: Float64Array.from([...one(1000), ...one(10000), ...one(100000)]) },
+      ],
+      Float64Array.from([0.5, 0, 0, 0]),
+      Float64Array.from([0.5 + 111111, 0, 0, 0]),
+    );
+    expect(explanation.words.map((w) => [w.text, w.contributions[0]])).toEqual([
+      ['ab', 1 + 50 + 500 + 10000],
+      ['cd', 10 + 50 + 500],
+      ['x', 100000],
+    ]);
+    expect(decompositionError(explanation)).toBe(0);
+  });
+});
