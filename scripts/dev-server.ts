@@ -72,6 +72,4 @@ async function main(): Promise<number | void> {
   await stack.stop();
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  runCli(() => main().catch((error: unknown) => process.exit(reportFailure(error))));
-}
+runCli(import.meta.url, () => main().catch((error: unknown) => process.exit(reportFailure(error))));
