@@ -302,7 +302,7 @@ describe.skipIf(absent.length > 0)(title, () => {
         // The Distributed Map: read the manifest array, batch it, give each batch the BatchInput, then aggregate.
         const manifestText = await (await s3.send(new GetObjectCommand({ Bucket: String(input.bucket), Key: String(input.manifestKey) }))).Body!.transformToString();
         const items = JSON.parse(manifestText) as unknown[];
-        const perBatch = readConfig({ tryGetContext: () => undefined }).fanoutItemsPerBatch;
+        const perBatch = readConfig({ tryGetContext: () => undefined, getAllContext: () => ({}) }).fanoutItemsPerBatch;
         expect(items.length).toBeGreaterThan(perBatch);
         for (let i = 0; i < items.length; i += perBatch) {
           const batch = { Items: items.slice(i, i + perBatch), BatchInput: resolveParameters(CHUNK_BATCH_INPUT, input) };
