@@ -122,6 +122,8 @@ async function fakeStepFunctions(): Promise<{ server: Server; endpoint: string; 
   return { server, endpoint: `http://127.0.0.1:${address.port}`, started };
 }
 
+if (absent.length > 0) console.warn(title);
+
 describe.skipIf(absent.length > 0)(title, () => {
   let work: string;
   let context: string;
