@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
 import { ConfigError } from '#core/errors.ts';
 import { closestKey, isCdkContextKey } from './contextKeys.ts';
 
@@ -67,8 +68,8 @@ function invalidContext(key: string, expected: string, value: unknown): ConfigEr
   return new ConfigError(key, `CDK context value must be ${expected}; got ${JSON.stringify(value)}`);
 }
 
+/** The checkout's root: relative `modelDir` values and the image's build context are resolved against it. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const DEFAULT_MODEL_DIR = resolve(REPO_ROOT, 'layers/models/default');
 
 // CloudWatch Logs accepts only these retention periods; anything else fails at deploy time, so fail at synth.
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];

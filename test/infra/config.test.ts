@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
 import { ConfigError } from '#core/errors.ts';
-import { DEFAULT_MODEL_DIR, readConfig, REPO_ROOT } from '../../infra/config.ts';
+import { readConfig, REPO_ROOT } from '../../infra/config.ts';
 
 const context = (values: Record<string, unknown>) => ({
   tryGetContext: (key: string): unknown => values[key],

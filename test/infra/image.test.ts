@@ -13,9 +13,10 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL_DIR, readConfig } from '../../infra/config.ts';
+import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
+import { readConfig, REPO_ROOT } from '../../infra/config.ts';
 import { AGGREGATE_PAYLOAD_PATH, CHUNK_BATCH_INPUT } from '../../infra/constructs/fanout.ts';
-import { findHandlers, HANDLERS, prepareImageContext, REPO_ROOT, type ImageManifest } from '../../scripts/prepare-image.ts';
+import { findHandlers, HANDLERS, prepareImageContext, type ImageDescription } from '../../scripts/prepare-image.ts';
 import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 
 const run = promisify(execFile);
@@ -129,12 +130,12 @@ describe.skipIf(absent.length > 0)(title, () => {
   let context: string;
   let taskRoot: string;
   let modelDir: string;
-  let manifest: ImageManifest;
+  let description: ImageDescription;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'cac-image-'));
     context = join(work, 'context');
-    manifest = await prepareImageContext(context, { modelDir: DEFAULT_MODEL_DIR });
+    description = await prepareImageContext(context, { modelDir: DEFAULT_MODEL_DIR });
     // The Dockerfile's final stage: COPY app/ ${LAMBDA_TASK_ROOT}/, the model at /opt/model (MODEL_DIR).
     taskRoot = join(work, 'var', 'task');
     modelDir = join(work, 'opt', 'model');
@@ -150,12 +151,12 @@ describe.skipIf(absent.length > 0)(title, () => {
     const top = await readdir(context);
     const bundles = (await readdir(join(context, 'app'))).filter((file) => file.endsWith('.mjs'));
 
-    expect(manifest.handlers).toEqual([...HANDLERS].sort());
+    expect(description.handlers).toEqual([...HANDLERS].sort());
     expect(bundles.sort()).toEqual(HANDLERS.map((name) => `${name}.mjs`).sort());
     expect(top).toEqual(expect.arrayContaining(['Dockerfile', 'app', 'model', 'tools', 'package.json']));
     expect(top).not.toContain('node_modules');
-    expect(JSON.parse(await readFile(join(context, 'model', 'model.json'), 'utf8'))).toMatchObject({ backend: manifest.model.backend });
-    expect(manifest.dependencies).toEqual(manifest.model.backend === 'bert-onnx' ? expect.objectContaining({ 'onnxruntime-node': expect.any(String) }) : {});
+    expect(JSON.parse(await readFile(join(context, 'model', 'model.json'), 'utf8'))).toMatchObject({ backend: description.model.backend });
+    expect(description.dependencies).toEqual(description.model.backend === 'bert-onnx' ? expect.objectContaining({ 'onnxruntime-node': expect.any(String) }) : {});
   });
 
   it('gives every COPY of the Dockerfile a source in the context', async () => {
@@ -208,7 +209,7 @@ describe.skipIf(absent.length > 0)(title, () => {
     const response = result as { statusCode: number; body: string };
 
     expect(response.statusCode, output).toBe(200);
-    expect(JSON.parse(response.body)).toMatchObject({ status: 'ok', model: { name: manifest.model.name, backend: manifest.model.backend } });
+    expect(JSON.parse(response.body)).toMatchObject({ status: 'ok', model: { name: description.model.name, backend: description.model.backend } });
   });
 
   it('answers the $default catch-all route with JSON 404 and 405', async () => {
