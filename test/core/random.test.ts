@@ -15,5 +15,4 @@ describe('the seeded generator', () => {
     const deciles = Array.from({ length: 10 }, (_, d) => values.filter((v) => Math.floor(v * 10) === d).length / values.length);
     for (const share of deciles) expect(share).toBeCloseTo(0.1, 1);
   });
-
 });
