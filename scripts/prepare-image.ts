@@ -55,7 +55,7 @@ export class ImageContextError extends Error {
   override readonly name = 'ImageContextError';
 }
 
-/** The entry points of HANDLERS that exist under `rootDir`, and those that do not (yet). */
+/** The entry points of HANDLERS under `rootDir`, and those missing (the image then cannot be built). */
 export async function findHandlers(rootDir = REPO_ROOT): Promise<{ found: Record<string, string>; missing: string[] }> {
   const found: Record<string, string> = {};
   const missing: string[] = [];

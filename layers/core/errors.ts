@@ -11,7 +11,6 @@ export interface ErrorLocation {
 
 export interface ProblemDetail extends ErrorLocation {
   message: string;
-  path?: (string | number)[];
 }
 
 /** Base class: carries a stable machine-readable code. */

@@ -8,12 +8,6 @@ import type { LabelScores, Metrics } from './metrics.ts';
  * offline and from a private bucket.
  */
 
-export interface RowProblem {
-  line: number;
-  column?: string;
-  message: string;
-}
-
 export interface ReportInput {
   source: string;
   model: { name: string; version: string; backend: string };
@@ -22,7 +16,6 @@ export interface ReportInput {
   predictedCounts: number[];
   /** Absent when the file has no `group` column. */
   metrics?: Metrics;
-  problems: RowProblem[];
 }
 
 const TITLE = 'Clinical abstract classifier report';
@@ -36,9 +29,6 @@ function modelLine(model: ReportInput['model']): string {
   return `${model.name}@${model.version} (${model.backend})`;
 }
 
-function where(p: RowProblem): string {
-  return p.column === undefined ? `line ${p.line}` : `line ${p.line}, column ${p.column}`;
-}
 
 // ---------------------------------------------------------------------------------------------- text
 
@@ -102,10 +92,6 @@ export function renderTextReport(input: ReportInput): string {
     '',
     ...(input.metrics ? textMetrics(input.metrics) : textCounts(input)),
   ];
-  if (input.problems.length > 0) {
-    lines.push('', `Problems (${input.problems.length})`);
-    for (const p of input.problems) lines.push(`  ${plain(where(p))}: ${plain(p.message)}`);
-  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -280,13 +266,6 @@ const STYLE = [
 ].join('');
 
 export function renderHtmlReport(input: ReportInput): string {
-  const problems =
-    input.problems.length === 0
-      ? []
-      : [
-          `<h2>Problems (${input.problems.length})</h2>`,
-          htmlTable(['line', 'column', 'message'], input.problems.map((p) => [String(p.line), p.column ?? '', p.message]), 'text'),
-        ];
   const body = [
     `<h1>${TITLE}</h1>`,
     '<dl>',
@@ -295,7 +274,6 @@ export function renderHtmlReport(input: ReportInput): string {
     `<dt>Rows</dt><dd>${input.rows}</dd>`,
     '</dl>',
     ...(input.metrics ? htmlMetrics(input.metrics) : htmlCounts(input)),
-    ...problems,
   ];
   return [
     '<!DOCTYPE html>',

@@ -9,14 +9,14 @@ import { createServer, type Server } from 'node:http';
 import { createRequire, isBuiltin } from 'node:module';
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
-import { readConfig, REPO_ROOT } from '../../infra/config.ts';
+import { readConfig } from '../../infra/config.ts';
 import { AGGREGATE_PAYLOAD_PATH, CHUNK_BATCH_INPUT } from '../../infra/constructs/fanout.ts';
-import { findHandlers, HANDLERS, prepareImageContext, type ImageDescription } from '../../scripts/prepare-image.ts';
+import { HANDLERS, prepareImageContext, type ImageDescription } from '../../scripts/prepare-image.ts';
 import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 
 const run = promisify(execFile);
@@ -27,11 +27,6 @@ interface LocalS3 {
   close(): Promise<void>;
 }
 const S3rver = createRequire(import.meta.url)('s3rver') as new (options: { address: string; port: number; silent: boolean; directory: string }) => LocalS3;
-
-const { missing } = await findHandlers();
-const modelReady = await stat(join(DEFAULT_MODEL_DIR, 'model.json')).then(() => true, () => false);
-const absent = [...missing, ...(modelReady ? [] : [relative(REPO_ROOT, join(DEFAULT_MODEL_DIR, 'model.json'))])];
-const title = absent.length === 0 ? 'the Lambda image, assembled without Docker' : `the Lambda image (skipped until these exist: ${absent.join(', ')})`;
 
 /** Runs `handler(event, context)` of one bundle in a fresh node process with only the given environment. */
 async function invoke(taskRoot: string, name: string, event: unknown, env: Record<string, string>): Promise<{ result: unknown; output: string }> {
@@ -123,9 +118,7 @@ async function fakeStepFunctions(): Promise<{ server: Server; endpoint: string; 
   return { server, endpoint: `http://127.0.0.1:${address.port}`, started };
 }
 
-if (absent.length > 0) console.warn(title);
-
-describe.skipIf(absent.length > 0)(title, () => {
+describe('the Lambda image, assembled without Docker', () => {
   let work: string;
   let context: string;
   let taskRoot: string;

@@ -38,8 +38,6 @@ export interface EvaluationSummary {
   /** Present when the file has a `group` column. */
   metrics?: MetricsAccumulator;
   predictedCounts: number[];
-  /** Byte offset just past the header record (fan-out planning). */
-  headerEndByte: number;
 }
 
 interface PendingRow {
@@ -100,5 +98,5 @@ export async function evaluateCsv(
   }
   if (problemCount > 0) throw new InvalidRowsError(problemCount, problems);
   await flush();
-  return { header, rows, labelled, ...(metrics ? { metrics } : {}), predictedCounts, headerEndByte: csv.headerEndByte };
+  return { header, rows, labelled, ...(metrics ? { metrics } : {}), predictedCounts };
 }

@@ -25,7 +25,6 @@ export function reportInput(source: string, manifest: ModelManifest, summary: Su
     rows: summary.rows,
     predictedCounts: summary.predictedCounts,
     ...(summary.metrics ? { metrics: summary.metrics.result() } : {}),
-    problems: [],
   };
 }
 
