@@ -144,7 +144,9 @@ export async function benchBert(): Promise<Record<string, unknown>> {
     const int8 = results[`${AUTO_GRAPH.int8}-int8`]!;
     const same = fp32.labels.filter((l, i) => JSON.stringify(l) === JSON.stringify(int8.labels[i])).length;
     let maxDiff = 0;
-    fp32.probas.forEach((row, i) => row.forEach((p, j) => { maxDiff = Math.max(maxDiff, Math.abs(p - int8.probas[i]![j]!)); }));
+    for (const [i, row] of fp32.probas.entries()) {
+      for (const [j, p] of row.entries()) maxDiff = Math.max(maxDiff, Math.abs(p - int8.probas[i]![j]!));
+    }
     const ratio = int8.throughputBest / fp32.throughputBest;
     const cpuRatio = fp32.cpuSecondsPerAbstract / int8.cpuSecondsPerAbstract;
     const defaults = {

@@ -71,11 +71,11 @@ export function progressBar(totalBytes: number): { update(bytes: number, rows: n
  * Runs a CLI main function and exits with the mapped code, when the calling module (`import.meta.url`) is the script
  * node was started with; importing the module (tests, other scripts) runs nothing.
  */
-export function runCli(moduleUrl: string, main: (argv: string[]) => Promise<number | void>): void {
+export function runCli(moduleUrl: string, main: (argv: string[]) => Promise<number>): void {
   if (!isEntryPoint(moduleUrl)) return;
   main(process.argv.slice(2)).then(
     (code) => {
-      process.exitCode = code ?? EXIT.ok;
+      process.exitCode = code;
     },
     (error: unknown) => {
       process.exitCode = reportFailure(error);

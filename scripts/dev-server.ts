@@ -5,10 +5,11 @@
  * fan-out runner (the same chunk/aggregate code as the Step Functions path). Data lives in .local/s3 (DATA_DIR).
  */
 import { loadDevServerConfig } from '#adapters/devServerConfig.ts';
-import { reportFailure, runCli } from './cli.ts';
+import type { ModelManifest } from '#core/manifest.ts';
+import { EXIT, reportFailure, runCli } from './cli.ts';
 import { startLocalStack } from './local/localStack.ts';
 
-async function main(): Promise<number | void> {
+async function main(): Promise<number> {
   const { runtime, port, s3Port, bucket, dataDir, fanoutRowThreshold } = loadDevServerConfig();
   const stack = await startLocalStack({
     port,
@@ -21,7 +22,7 @@ async function main(): Promise<number | void> {
     logLevel: runtime.logLevel,
   });
   // Load the model now (the handlers share it): a bad model folder fails here, before any endpoint is printed.
-  let manifest;
+  let manifest: ModelManifest;
   try {
     manifest = await stack.ready();
   } catch (error) {
@@ -58,6 +59,7 @@ async function main(): Promise<number | void> {
   });
   process.stdout.write('\nstopping…\n');
   await stack.stop();
+  return EXIT.ok;
 }
 
 runCli(import.meta.url, () => main().catch((error: unknown) => process.exit(reportFailure(error))));

@@ -34,6 +34,7 @@ function modelLine(model: ReportInput['model']): string {
 
 /** Control characters from a file name or message could break the layout or drive the terminal: show them. */
 function plain(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point: they are shown escaped.
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
