@@ -1,10 +1,14 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
+import { ConfigError } from '#core/errors.ts';
+import { closestKey, isCdkContextKey } from './contextKeys.ts';
 
 /**
  * Everything a deployment can tune, read once from CDK context (`cdk.json` or `-c key=value`).
  * Values given with `-c` arrive as strings, values from `cdk.json` as JSON, so every reader accepts both
- * and throws with the key's name, so a typo fails the synth instead of deploying a surprise.
+ * and throws with the key's name, so a bad value fails the synth instead of deploying a surprise. A key that nothing
+ * reads (a misspelt name) fails the synth too, naming the closest key: every key `readConfig` reads is a valid one.
  */
 export interface ClassifierConfig {
   /** Model folder copied into the image at /opt/model (a `linear` or `bert-onnx` model folder). */
@@ -61,24 +65,18 @@ export interface FunctionSizes {
   readonly aggregate: number;
 }
 
-/** Anything with `tryGetContext`: an App's or a Stack's `node`. */
+/** An App's `node` (a Stack's would also see construct-level context). */
 export interface ContextSource {
   tryGetContext(key: string): unknown;
+  getAllContext(): Record<string, unknown>;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly key: string,
-    expected: string,
-    value: unknown,
-  ) {
-    super(`CDK context "${key}" must be ${expected}; got ${JSON.stringify(value)}`);
-  }
+function invalidContext(key: string, expected: string, value: unknown): ConfigError {
+  return new ConfigError(key, `CDK context value must be ${expected}; got ${JSON.stringify(value)}`);
 }
 
+/** The checkout's root: relative `modelDir` values and the image's build context are resolved against it. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const DEFAULT_MODEL_DIR = resolve(REPO_ROOT, 'layers/models/default');
 
 // CloudWatch Logs accepts only these retention periods; anything else fails at deploy time, so fail at synth.
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -145,23 +143,37 @@ export function readConfig(context: ContextSource): ClassifierConfig {
     },
   };
   if (config.throttle.burstLimit < config.throttle.rateLimit) {
-    throw new ConfigError('throttleBurstLimit', `at least throttleRateLimit (${config.throttle.rateLimit})`, config.throttle.burstLimit);
+    throw invalidContext('throttleBurstLimit', `at least throttleRateLimit (${config.throttle.rateLimit})`, config.throttle.burstLimit);
   }
   const { chunk } = config.reservedConcurrency;
   if (chunk > 0 && chunk < config.fanoutMaxConcurrency) {
     // Fewer slots than one map runs at once: every fan-out would throttle itself, by construction.
-    throw new ConfigError('chunkReservedConcurrency', `0 (none) or at least fanoutMaxConcurrency (${config.fanoutMaxConcurrency})`, chunk);
+    throw invalidContext('chunkReservedConcurrency', `0 (none) or at least fanoutMaxConcurrency (${config.fanoutMaxConcurrency})`, chunk);
   }
   if (config.corsOrigins.some((origin) => origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin))) {
-    throw new ConfigError('corsOrigins', 'a list of origins like https://example.org (no path) or "*"', config.corsOrigins);
+    throw invalidContext('corsOrigins', 'a list of origins like https://example.org (no path) or "*"', config.corsOrigins);
   }
+  read.rejectUnreadKeys();
   return config;
 }
 
 class ContextReader {
+  private readonly readKeys = new Set<string>();
+
   constructor(private readonly context: ContextSource) {}
 
+  /** Throws on the first context key that was given but never read (call after reading every key). */
+  rejectUnreadKeys(): void {
+    for (const key of Object.keys(this.context.getAllContext())) {
+      if (this.readKeys.has(key) || isCdkContextKey(key)) continue;
+      const closest = closestKey(key, this.readKeys);
+      const hint = closest ? `did you mean "${closest}"?` : `the keys are ${[...this.readKeys].sort().join(', ')}`;
+      throw new ConfigError(key, `unknown CDK context key; ${hint}`);
+    }
+  }
+
   private raw(key: string): unknown {
+    this.readKeys.add(key);
     const value = this.context.tryGetContext(key);
     return value === '' || value === null ? undefined : value;
   }
@@ -174,7 +186,7 @@ class ContextReader {
     const value = this.raw(key);
     if (value === undefined) return undefined;
     if (typeof value !== 'string' || (pattern !== undefined && !pattern.test(value))) {
-      throw new ConfigError(key, pattern ? `a string matching ${pattern}` : 'a string', value);
+      throw invalidContext(key, pattern ? `a string matching ${pattern}` : 'a string', value);
     }
     return value;
   }
@@ -184,7 +196,7 @@ class ContextReader {
     if (value === undefined) return fallback;
     const parsed = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
     if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      throw new ConfigError(key, `an integer from ${min} to ${max}`, value);
+      throw invalidContext(key, `an integer from ${min} to ${max}`, value);
     }
     return parsed;
   }
@@ -198,7 +210,7 @@ class ContextReader {
     if (value === undefined) return undefined;
     if (value === true || value === 'true') return true;
     if (value === false || value === 'false') return false;
-    throw new ConfigError(key, 'true or false', value);
+    throw invalidContext(key, 'true or false', value);
   }
 
   stringList(key: string, fallback: readonly string[]): readonly string[] {
@@ -207,7 +219,7 @@ class ContextReader {
     // `-c corsOrigins=https://a.org,https://b.org` arrives as one string.
     const list = typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter(Boolean) : value;
     if (!Array.isArray(list) || !list.every((item): item is string => typeof item === 'string')) {
-      throw new ConfigError(key, 'a list of strings (or one comma-separated string)', value);
+      throw invalidContext(key, 'a list of strings (or one comma-separated string)', value);
     }
     return list;
   }
@@ -216,7 +228,7 @@ class ContextReader {
     const value = this.raw(key);
     if (value === undefined) return fallback;
     const match = allowed.find((candidate) => String(candidate) === String(value));
-    if (match === undefined) throw new ConfigError(key, `one of ${allowed.join(', ')}`, value);
+    if (match === undefined) throw invalidContext(key, `one of ${allowed.join(', ')}`, value);
     return match;
   }
 }

@@ -13,12 +13,13 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadClassifier } from '../layers/core/classifier.ts';
 import { AUTO_GRAPH, exportModel } from '../layers/export/exportModel.ts';
 import { BASE_SHAPE, writeRandomCheckpoint } from '../layers/export/randomCheckpoint.ts';
 import { longAbstract, syntheticAbstracts } from '../test/bert/texts.ts';
+import { isEntryPoint } from './entryPoint.ts';
 
 const SHARED_BERT_DIR = fileURLToPath(new URL('../../shared/models/bioclinicalbert/', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -143,7 +144,9 @@ export async function benchBert(): Promise<Record<string, unknown>> {
     const int8 = results[`${AUTO_GRAPH.int8}-int8`]!;
     const same = fp32.labels.filter((l, i) => JSON.stringify(l) === JSON.stringify(int8.labels[i])).length;
     let maxDiff = 0;
-    fp32.probas.forEach((row, i) => row.forEach((p, j) => { maxDiff = Math.max(maxDiff, Math.abs(p - int8.probas[i]![j]!)); }));
+    for (const [i, row] of fp32.probas.entries()) {
+      for (const [j, p] of row.entries()) maxDiff = Math.max(maxDiff, Math.abs(p - int8.probas[i]![j]!));
+    }
     const ratio = int8.throughputBest / fp32.throughputBest;
     const cpuRatio = fp32.cpuSecondsPerAbstract / int8.cpuSecondsPerAbstract;
     const defaults = {
@@ -180,7 +183,7 @@ export async function benchBert(): Promise<Record<string, unknown>> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isEntryPoint(import.meta.url)) {
   const [flag, dir, precision] = process.argv.slice(2);
   if (flag === '--worker' && dir && (precision === 'fp32' || precision === 'int8')) {
     process.stdout.write(`${JSON.stringify(await worker(dir, precision))}\n`);

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import cliProgress from 'cli-progress';
 import { ClassifierError, ConfigError, InputError, ModelLoadError } from '#core/errors.ts';
+import { isEntryPoint } from './entryPoint.ts';
 
 /** Exit codes (BSD sysexits): the one place CLI errors become numbers. */
 export const EXIT = { ok: 0, internal: 1, usage: 64, dataError: 65, noInput: 66, config: 78 } as const;
@@ -66,11 +67,15 @@ export function progressBar(totalBytes: number): { update(bytes: number, rows: n
   };
 }
 
-/** Runs a CLI main function and exits with the mapped code. */
-export function runCli(main: (argv: string[]) => Promise<number | void>): void {
+/**
+ * Runs a CLI main function and exits with the mapped code, when the calling module (`import.meta.url`) is the script
+ * node was started with; importing the module (tests, other scripts) runs nothing.
+ */
+export function runCli(moduleUrl: string, main: (argv: string[]) => Promise<number>): void {
+  if (!isEntryPoint(moduleUrl)) return;
   main(process.argv.slice(2)).then(
     (code) => {
-      process.exitCode = code ?? EXIT.ok;
+      process.exitCode = code;
     },
     (error: unknown) => {
       process.exitCode = reportFailure(error);

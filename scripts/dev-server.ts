@@ -4,37 +4,26 @@
  * MODEL_DIR selects another model folder; FANOUT_ROW_THRESHOLD makes large uploads go through the local
  * fan-out runner (the same chunk/aggregate code as the Step Functions path). Data lives in .local/s3 (DATA_DIR).
  */
-import { resolve } from 'node:path';
-import { loadConfig } from '#adapters/config.ts';
-import { ConfigError } from '#core/errors.ts';
-import { reportFailure, runCli } from './cli.ts';
+import { loadDevServerConfig } from '#adapters/devServerConfig.ts';
+import type { ModelManifest } from '#core/manifest.ts';
+import { EXIT, reportFailure, runCli } from './cli.ts';
 import { startLocalStack } from './local/localStack.ts';
 
-function port(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new ConfigError(name, `expected a port number, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-async function main(): Promise<number | void> {
-  const config = loadConfig();
-  const bucket = process.env.BUCKET?.trim() || 'abstracts';
-  const dataDir = resolve(process.env.DATA_DIR ?? '.local/s3');
+async function main(): Promise<number> {
+  const { runtime, port, s3Port, bucket, dataDir, fanoutRowThreshold } = loadDevServerConfig();
   const stack = await startLocalStack({
-    port: port('PORT', 8000),
-    s3Port: port('S3_PORT', 4568),
+    port,
+    s3Port,
     bucket,
     dataDir,
-    ...(config.modelDir ? { modelDir: config.modelDir } : {}),
-    limits: config.limits,
-    evidence: config.evidence,
-    ...(process.env.FANOUT_ROW_THRESHOLD ? { fanoutRowThreshold: config.fanout.rowThreshold } : {}),
-    logLevel: config.logLevel,
+    ...(runtime.modelDir ? { modelDir: runtime.modelDir } : {}),
+    limits: runtime.limits,
+    evidence: runtime.evidence,
+    ...(fanoutRowThreshold !== undefined ? { fanoutRowThreshold } : {}),
+    logLevel: runtime.logLevel,
   });
   // Load the model now (the handlers share it): a bad model folder fails here, before any endpoint is printed.
-  let manifest;
+  let manifest: ModelManifest;
   try {
     manifest = await stack.ready();
     await stack.webReady();
@@ -74,8 +63,7 @@ async function main(): Promise<number | void> {
   });
   process.stdout.write('\nstopping…\n');
   await stack.stop();
+  return EXIT.ok;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  runCli(() => main().catch((error: unknown) => process.exit(reportFailure(error))));
-}
+runCli(import.meta.url, () => main().catch((error: unknown) => process.exit(reportFailure(error))));

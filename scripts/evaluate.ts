@@ -111,4 +111,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runCli(main);
+runCli(import.meta.url, main);

@@ -52,4 +52,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-runCli(main);
+runCli(import.meta.url, main);

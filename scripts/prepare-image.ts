@@ -5,23 +5,23 @@
  *   <outDir>/app/<name>.mjs      one esbuild bundle per handler (+ shared chunks); Lambda CMD "<name>.handler"
  *   <outDir>/app/web/            the web page, the API docs and their assets (layers/web/build.ts), served by health
  *   <outDir>/model/              the model folder, copied to /opt/model by the Dockerfile
- *   <outDir>/tools/              export-model.mjs when scripts/export-model.ts exists (BERT_MODEL build argument)
+ *   <outDir>/tools/              export-model.mjs, the ONNX exporter the BERT_MODEL build argument runs
  *   <outDir>/package.json        the production dependencies the bundles keep external (none for a linear model)
  *   <outDir>/package-lock.json   those dependencies' slice of the root lockfile, so the image installs what CI tested
- *   <outDir>/prune.txt           installed packages the handlers never load, which the Dockerfile deletes after `npm ci`
- *   <outDir>/image.json          what went in: handlers, model, dependencies
+   *   <outDir>/prune.txt           installed packages the handlers never load, which the Dockerfile deletes after `npm ci`
+ *   <outDir>/image.json          the image description: handlers, model, dependencies (not a model manifest)
  *
  * The CDK app and the image-layout test both call `prepareImageContext`, so what the test runs is what ships.
  * Usage: tsx scripts/prepare-image.ts [--out .build/image] [--model layers/models/default] [--bert-runtime]
  */
 import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
 import { buildWebAssets, writeWebAssets } from '../layers/web/build.ts';
-
-export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
+import { REPO_ROOT } from '../infra/config.ts';
+import { isEntryPoint } from './entryPoint.ts';
 
 /** The Lambda entry points, by the name their bundle gets (and so their CMD, `<name>.handler`). */
 export const HANDLERS = ['health', 'predict', 'evaluate', 'chunk', 'aggregate'] as const;
@@ -52,7 +52,8 @@ export interface PrepareImageOptions {
   rootDir?: string;
 }
 
-export interface ImageManifest {
+/** What went into an image context (written as image.json beside the Dockerfile, kept out of the image). */
+export interface ImageDescription {
   handlers: string[];
   model: { name: string; version: string; backend: string };
   dependencies: Record<string, string>;
@@ -63,7 +64,7 @@ export class ImageContextError extends Error {
   override readonly name = 'ImageContextError';
 }
 
-/** The entry points of HANDLERS that exist under `rootDir`, and those that do not (yet). */
+/** The entry points of HANDLERS under `rootDir`, and those missing (the image then cannot be built). */
 export async function findHandlers(rootDir = REPO_ROOT): Promise<{ found: Record<string, string>; missing: string[] }> {
   const found: Record<string, string> = {};
   const missing: string[] = [];
@@ -75,7 +76,7 @@ export async function findHandlers(rootDir = REPO_ROOT): Promise<{ found: Record
   return { found, missing };
 }
 
-export async function prepareImageContext(outDir: string, options: PrepareImageOptions): Promise<ImageManifest> {
+export async function prepareImageContext(outDir: string, options: PrepareImageOptions): Promise<ImageDescription> {
   const rootDir = resolve(options.rootDir ?? REPO_ROOT);
   const modelDir = resolve(options.modelDir);
   const out = resolve(outDir);
@@ -121,11 +122,11 @@ export async function prepareImageContext(outDir: string, options: PrepareImageO
   if (!bertRuntime) await writeJson(join(out, 'package.json'), imagePackageJson({}));
   await writeFile(join(out, 'prune.txt'), prune.map((path) => `${path}\n`).join(''));
 
-  const manifest: ImageManifest = { handlers: Object.keys(entries).sort(), model, dependencies, exportTool };
-  await writeJson(join(out, 'image.json'), manifest);
+  const description: ImageDescription = { handlers: Object.keys(entries).sort(), model, dependencies, exportTool };
+  await writeJson(join(out, 'image.json'), description);
   // The build machine's umask must not decide who may read the image's files (Lambda runs as a non-root user).
   await makeWorldReadable(out);
-  return manifest;
+  return description;
 }
 
 /** esbuild settings shared by the handlers and the exporter. */
@@ -149,7 +150,7 @@ function bundleOptions(rootDir: string): BuildOptions {
   };
 }
 
-async function readModelSummary(modelDir: string): Promise<ImageManifest['model']> {
+async function readModelSummary(modelDir: string): Promise<ImageDescription['model']> {
   const file = join(modelDir, 'model.json');
   let parsed: unknown;
   try {
@@ -278,7 +279,7 @@ async function main(argv: string[]): Promise<void> {
     args: argv,
     options: {
       out: { type: 'string', default: join(REPO_ROOT, '.build', 'image') },
-      model: { type: 'string', default: join(REPO_ROOT, 'layers', 'models', 'default') },
+      model: { type: 'string', default: DEFAULT_MODEL_DIR },
       'bert-runtime': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -288,16 +289,16 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const bertRuntime = values['bert-runtime'];
-  const manifest = await prepareImageContext(values.out, { modelDir: values.model, ...(bertRuntime ? { bertRuntime } : {}) });
+  const description = await prepareImageContext(values.out, { modelDir: values.model, ...(bertRuntime ? { bertRuntime } : {}) });
   console.log(
-    `Image context in ${relative(process.cwd(), resolve(values.out)) || '.'}: handlers ${manifest.handlers.join(', ')}; ` +
-      `model ${manifest.model.name} ${manifest.model.version} (${manifest.model.backend}); ` +
-      `dependencies ${Object.keys(manifest.dependencies).join(', ') || 'none'}; exporter ${manifest.exportTool ? 'yes' : 'no'}`,
+    `Image context in ${relative(process.cwd(), resolve(values.out)) || '.'}: handlers ${description.handlers.join(', ')}; ` +
+      `model ${description.model.name} ${description.model.version} (${description.model.backend}); ` +
+      `dependencies ${Object.keys(description.dependencies).join(', ') || 'none'}; exporter ${description.exportTool ? 'yes' : 'no'}`,
   );
   console.log(`Build it with: docker build --platform linux/amd64 -t clinical-abstract-classifier ${relative(process.cwd(), resolve(values.out)) || '.'}`);
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isEntryPoint(import.meta.url)) {
   main(process.argv.slice(2)).catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
     process.exitCode = 1;

@@ -106,4 +106,4 @@ async function main(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runCli(main);
+runCli(import.meta.url, main);

@@ -70,4 +70,4 @@ async function main(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runCli(main);
+runCli(import.meta.url, main);

@@ -12,7 +12,6 @@ function unlabelledInput(overrides: Partial<ReportInput> = {}): ReportInput {
     rows: 5,
     predictedCounts: [3, 1, 2, 1],
     kinds: [],
-    problems: [],
     ...overrides,
   };
 }
@@ -74,18 +73,6 @@ describe('renderTextReport', () => {
     }
   });
 
-  it('lists every problem with its line, column and message', () => {
-    // Prepare
-    const problems = [
-      { line: 7, column: 'group', message: 'unknown label "foo"' },
-      { line: 9, message: 'title and abstract are both empty' },
-    ];
-    // Act
-    const text = renderTextReport(labelledInput({ problems }));
-    // Assess
-    expect(text).toContain('Problems (2)\n  line 7, column group: unknown label "foo"\n  line 9: title and abstract are both empty\n');
-  });
-
   it('shows control characters from the input instead of letting them break the layout', () => {
     // Act
     const text = renderTextReport(unlabelledInput({ source: 'a\nb\u001b[31m.csv' }));
@@ -136,11 +123,11 @@ describe('renderHtmlReport', () => {
     expect(html).not.toContain('Confusion matrix');
   });
 
-  it('escapes the file name and problem messages', () => {
+  it("escapes the file name and the model's name and version", () => {
     // Prepare
     const input = labelledInput({
       source: 'x<script>alert(1)</script>.csv',
-      problems: [{ line: 3, column: '<b>', message: 'bad "value" & <img src=x onerror=alert(1)>' }],
+      model: { name: 'bad "value" & <img src=x onerror=alert(1)>', version: '<b>', backend: 'linear' },
     });
     // Act
     const html = renderHtmlReport(input);

@@ -2,7 +2,7 @@
 import { createS3Client } from '#adapters/s3/client.ts';
 import { loadConfig } from '#adapters/config.ts';
 import { aggregate, aggregateEventSchema } from '#adapters/evaluation/fanout.ts';
-import { createLogger } from '#adapters/logger.ts';
+import { createLogger, withLambdaContext } from '#adapters/logger.ts';
 import { memoizedManifest } from '#adapters/modelProvider.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 
@@ -11,10 +11,10 @@ const logger = createLogger(config);
 const store = new ObjectStore(createS3Client(config));
 const getManifest = memoizedManifest(config.modelDir);
 
-export async function handler(event: unknown): Promise<{ rows: number; rejected: boolean }> {
+export const handler = withLambdaContext(logger, async (event: unknown): Promise<{ rows: number; rejected: boolean }> => {
   const input = aggregateEventSchema.parse(event);
   const started = performance.now();
   const result = await aggregate(input, store, await getManifest());
   logger.info('aggregated', { key: input.key, ...result, durationMs: Math.round(performance.now() - started) });
   return result;
-}
+});

@@ -2,7 +2,7 @@
 import { createS3Client } from '#adapters/s3/client.ts';
 import { loadConfig } from '#adapters/config.ts';
 import { chunkEventSchema, processChunk } from '#adapters/evaluation/fanout.ts';
-import { createLogger } from '#adapters/logger.ts';
+import { createLogger, withLambdaContext } from '#adapters/logger.ts';
 import { memoizedClassifier } from '#adapters/modelProvider.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 
@@ -11,10 +11,10 @@ const logger = createLogger(config);
 const store = new ObjectStore(createS3Client(config));
 const getClassifier = memoizedClassifier(config.modelDir);
 
-export async function handler(event: unknown): Promise<{ items: number; rows: number; problems: number }> {
+export const handler = withLambdaContext(logger, async (event: unknown): Promise<{ items: number; rows: number; problems: number }> => {
   const batch = chunkEventSchema.parse(event);
   const started = performance.now();
   const result = await processChunk(batch, store, await getClassifier(), { evidence: config.evidence, logger });
   logger.info('chunk done', { key: batch.BatchInput.key, ...result, durationMs: Math.round(performance.now() - started) });
   return result;
-}
+});

@@ -4,7 +4,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { loadConfig } from '#adapters/config.ts';
 import { createEvaluateHandler } from '#adapters/evaluation/evaluateHandler.ts';
 import { stateMachineStarter } from '#adapters/evaluation/stateMachine.ts';
-import { createLogger } from '#adapters/logger.ts';
+import { createLogger, withLambdaContext } from '#adapters/logger.ts';
 import { memoizedClassifier } from '#adapters/modelProvider.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 
@@ -13,10 +13,12 @@ const logger = createLogger(config);
 const store = new ObjectStore(createS3Client(config));
 const { rowThreshold, stateMachineArn } = config.fanout;
 
-export const handler = createEvaluateHandler({
-  store,
+export const handler = withLambdaContext(
   logger,
-  getClassifier: memoizedClassifier(config.modelDir),
-  evidence: config.evidence,
-  ...(stateMachineArn ? { fanout: { rowThreshold, start: stateMachineStarter(new SFNClient({}), stateMachineArn) } } : {}),
-});
+  createEvaluateHandler({
+    store,
+    logger,
+    getClassifier: memoizedClassifier(config.modelDir),
+    ...(stateMachineArn ? { fanout: { rowThreshold, start: stateMachineStarter(new SFNClient({}), stateMachineArn) } } : {}),
+  }),
+);

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '#adapters/config.ts';
-import { createLogger } from '#adapters/logger.ts';
+import { createLogger, withLambdaContext } from '#adapters/logger.ts';
 import { memoizedManifest } from '#adapters/modelProvider.ts';
 import { createInfoHandler } from '#adapters/api/infoHandler.ts';
 import { loadWebFiles, memoizedWebSite } from '#adapters/api/webSite.ts';
@@ -14,9 +14,12 @@ const logger = createLogger(config);
 // In the image, scripts/prepare-image.ts writes the built page beside this bundle: /var/task/web/.
 const webDir = config.webDir ?? fileURLToPath(new URL('./web/', import.meta.url));
 
-export const handler = createInfoHandler({
-  getManifest: memoizedManifest(config.modelDir),
-  limits: config.limits,
+export const handler = withLambdaContext(
   logger,
-  getWebSite: memoizedWebSite(() => loadWebFiles(webDir), { predictRequiresIam: config.predictRequiresIam }),
-});
+  createInfoHandler({
+    getManifest: memoizedManifest(config.modelDir),
+    limits: config.limits,
+    logger,
+    getWebSite: memoizedWebSite(() => loadWebFiles(webDir), { predictRequiresIam: config.predictRequiresIam }),
+  }),
+);

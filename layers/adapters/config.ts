@@ -3,8 +3,8 @@ import { DEFAULT_TOP_TERMS } from '../core/explanation.ts';
 import type { EvidenceOptions } from '../core/pipeline/evaluateCsv.ts';
 
 /**
- * The only place that reads `process.env` for the functions and the dev server. Every value is parsed once,
- * and a bad value fails loudly with the variable's name instead of falling back silently.
+ * The only place that reads `process.env` for the functions; the dev server adds its own few in devServerConfig.ts.
+ * Every value is parsed once, and a bad value fails loudly with the variable's name instead of falling back silently.
  */
 export interface RuntimeConfig {
   /** Model folder; undefined means the embedded default. */

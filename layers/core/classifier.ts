@@ -9,7 +9,7 @@ import { readManifest, type ModelManifest } from './manifest.ts';
 import type { BackendLoader, LoadOptions, Model } from './model.ts';
 
 /** The embedded default model, shipped in the repository and in the container image. */
-export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/default/', import.meta.url));
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/default', import.meta.url));
 
 export interface Prediction {
   /** Probabilities in `LABELS` order. */

@@ -11,7 +11,6 @@ export interface ErrorLocation {
 
 export interface ProblemDetail extends ErrorLocation {
   message: string;
-  path?: (string | number)[];
 }
 
 /** Base class: carries a stable machine-readable code. */
@@ -57,12 +56,15 @@ export class ModelLoadError extends ClassifierError {
   }
 }
 
-/** A configuration value (environment variable, CLI flag) that is missing or invalid. */
+/**
+ * A configuration value that is missing or invalid: `key` names it as the user wrote it (an environment variable,
+ * a CLI flag, a CDK context key, a field of a model's config file).
+ */
 export class ConfigError extends ClassifierError {
-  readonly variable: string;
-  constructor(variable: string, message: string) {
-    super('invalid_config', `${variable}: ${message}`);
+  readonly key: string;
+  constructor(key: string, message: string, options?: { cause?: unknown }) {
+    super('invalid_config', `${key}: ${message}`, options);
     this.name = 'ConfigError';
-    this.variable = variable;
+    this.key = key;
   }
 }

@@ -51,8 +51,7 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
-    const where = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new ModelLoadError(`${path} is not a valid model manifest: ${where}`);
+    throw new ModelLoadError(`${path} is not a valid model manifest:\n${z.prettifyError(parsed.error)}`);
   }
   return parsed.data;
 }

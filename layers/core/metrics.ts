@@ -179,8 +179,7 @@ export class MetricsAccumulator {
   static fromJSON(state: unknown): MetricsAccumulator {
     const parsed = stateSchema.safeParse(state);
     if (!parsed.success) {
-      const where = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new ClassifierError('invalid_metrics_state', `not a metrics accumulator state: ${where}`);
+      throw new ClassifierError('invalid_metrics_state', `not a metrics accumulator state:\n${z.prettifyError(parsed.error)}`);
     }
     const s = parsed.data;
     const acc = new MetricsAccumulator();

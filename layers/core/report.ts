@@ -10,12 +10,6 @@ import { ERRORS_STYLE, esc, htmlErrorsToLookAt } from './reportErrors.ts';
  * offline and from a private bucket.
  */
 
-export interface RowProblem {
-  line: number;
-  column?: string;
-  message: string;
-}
-
 export interface ReportInput {
   source: string;
   model: { name: string; version: string; backend: string };
@@ -26,7 +20,6 @@ export interface ReportInput {
   metrics?: Metrics;
   /** Rows (and metrics, when labelled) per kind of text present in the file, in TEXT_KINDS order. */
   kinds: KindBreakdown[];
-  problems: RowProblem[];
   /** Labelled files evaluated with evidence: the worst misclassified rows ("Errors to look at"). */
   misclassified?: MisclassifiedRow[];
   /** Lines with nothing but whitespace that were skipped (not rows); shown when there are any. */
@@ -56,14 +49,12 @@ function modelLine(model: ReportInput['model']): string {
   return `${model.name}@${model.version} (${model.backend})`;
 }
 
-function where(p: RowProblem): string {
-  return p.column === undefined ? `line ${p.line}` : `line ${p.line}, column ${p.column}`;
-}
 
 // ---------------------------------------------------------------------------------------------- text
 
 /** Control characters from a file name or message could break the layout or drive the terminal: show them. */
 function plain(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point: they are shown escaped.
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
@@ -142,10 +133,6 @@ export function renderTextReport(input: ReportInput): string {
     ...(input.metrics ? textMetrics(input.metrics) : textCounts(input)),
     ...textKinds(input),
   ];
-  if (input.problems.length > 0) {
-    lines.push('', `Problems (${input.problems.length})`);
-    for (const p of input.problems) lines.push(`  ${plain(where(p))}: ${plain(p.message)}`);
-  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -322,13 +309,6 @@ function errorsSection(m: Metrics, rows: readonly MisclassifiedRow[]): string[] 
 }
 
 export function renderHtmlReport(input: ReportInput): string {
-  const problems =
-    input.problems.length === 0
-      ? []
-      : [
-          `<h2>Problems (${input.problems.length})</h2>`,
-          htmlTable(['line', 'column', 'message'], input.problems.map((p) => [String(p.line), p.column ?? '', p.message]), 'text'),
-        ];
   const body = [
     `<h1>${TITLE}</h1>`,
     '<dl>',
@@ -340,7 +320,6 @@ export function renderHtmlReport(input: ReportInput): string {
     ...(input.metrics ? htmlMetrics(input.metrics) : htmlCounts(input)),
     ...(input.kinds.length > 0 ? ['<h2>By kind of text</h2>', htmlTable(input.metrics ? KIND_HEAD : KIND_HEAD.slice(0, 2), kindRows(input))] : []),
     ...(input.metrics && input.misclassified ? errorsSection(input.metrics, input.misclassified) : []),
-    ...problems,
   ];
   return [
     '<!DOCTYPE html>',

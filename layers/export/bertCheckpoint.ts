@@ -51,8 +51,7 @@ export interface BertWeights {
 export function parseBertConfig(json: unknown, source = 'config.json'): BertConfig {
   const parsed = bertConfigSchema.safeParse(json);
   if (!parsed.success) {
-    const where = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new ConfigError(source, `not a supported BERT config: ${where}`);
+    throw new ConfigError(source, `not a supported BERT config:\n${z.prettifyError(parsed.error)}`);
   }
   return parsed.data;
 }

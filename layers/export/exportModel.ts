@@ -129,7 +129,7 @@ export async function exportModel(input: ExportOptions, hub: HubSourceOptions = 
       weightsFile: checkpoint.weightsFile,
       weightsSha256: sha256(checkpoint.weightsBytes),
       configSha256: sha256(checkpoint.configBytes),
-      architecture: 'BertModel + Linear(hidden → 4) on ' + (opts.head === 'cls' ? 'the [CLS] hidden state' : 'the pooler output') + ', sigmoid',
+      architecture: `BertModel + Linear(hidden → 4) on ${opts.head === 'cls' ? 'the [CLS] hidden state' : 'the pooler output'}, sigmoid`,
       thresholdsFrom: thresholds.from,
       exporter: `layers/export@${EXPORTER_VERSION}`,
       onnx: Object.fromEntries(Object.entries(files).filter(([f]) => f.startsWith('onnx/')).map(([f, v]) => [f, v.sha256])),

@@ -1,4 +1,5 @@
 import type { FeatureConfig } from '../core/backends/linear/features.ts';
+import { mulberry32 } from '../core/random.ts';
 import { LABELS } from '../core/labels.ts';
 import { MetricsAccumulator, type Metrics } from '../core/metrics.ts';
 import { decide } from '../core/decision.ts';
@@ -52,18 +53,6 @@ export interface TrainedLinear {
   thresholds: Thresholds;
   cv: CrossValidation;
   iterations: { folds: number[]; final: number };
-}
-
-/** Seeded, deterministic PRNG (mulberry32): the same seed gives the same folds on every machine. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Shuffled K-fold assignment: fold of each row. */

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { isEntryPoint } from '../entryPoint.ts';
 import { startLocalStack } from '../local/localStack.ts';
 import { benchCsv, repeatRows } from './data.ts';
 import { line, peakRssMb, round } from './stats.ts';
@@ -33,7 +35,7 @@ export async function benchS3Path(rows: number): Promise<{ rows: number; seconds
 /** Runs `benchS3Path(rows)` in a fresh process (its peak RSS then includes the local S3 server, which is conservative). */
 export function benchS3PathInChild(rows: number): Promise<Awaited<ReturnType<typeof benchS3Path>>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', new URL('./s3.ts', import.meta.url).pathname, '--rows', String(rows)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./s3.ts', import.meta.url)), '--rows', String(rows)], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
@@ -56,7 +58,7 @@ export async function benchS3(): Promise<Record<string, number>> {
   return out;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isEntryPoint(import.meta.url)) {
   const rows = Number(process.argv[process.argv.indexOf('--rows') + 1]);
   benchS3Path(rows).then((r) => process.stdout.write(JSON.stringify(r)), (error: unknown) => {
     process.stderr.write(`${String(error)}\n`);

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +19,6 @@ import { hasSharedBert, REAL_THRESHOLDS, SHARED_BERT_DIR, SHARED_TOKENIZER_MISSI
  * within 1e-4 of the independent TypeScript BERT on the same weights and the real tokenizer.
  */
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const hasEvaluate = existsSync(join(REPO, 'scripts/evaluate.ts'));
 const tsx = (script: string, args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO, script), ...args], { cwd: REPO });
 
 const ROWS = [
@@ -35,7 +33,9 @@ let root = '';
 beforeAll(async () => { root = await mkdtemp(join(tmpdir(), 'bert-acceptance-')); });
 afterAll(async () => { if (root) await rm(root, { recursive: true, force: true }); });
 
-describe.skipIf(!hasSharedBert || !hasEvaluate)(`export-model CLI → evaluate CLI equals an independent BERT${hasSharedBert ? '' : ` — ${SHARED_TOKENIZER_MISSING}`}`, () => {
+if (!hasSharedBert) console.warn(SHARED_TOKENIZER_MISSING);
+
+describe.skipIf(!hasSharedBert)(`export-model CLI → evaluate CLI equals an independent BERT${hasSharedBert ? '' : ` — ${SHARED_TOKENIZER_MISSING}`}`, () => {
   for (const head of ['cls', 'pooler'] as const) {
     it(`--head ${head}: predictions.csv probabilities within 1e-4 of the reference`, async () => {
       const checkpoint = join(root, `checkpoint-${head}`);

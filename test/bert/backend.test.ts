@@ -87,7 +87,7 @@ describe.skipIf(!hasSharedBert)(`bert-onnx backend through the core's loadClassi
     try {
       const texts = syntheticAbstracts(6, 8);
       const [a, b] = await Promise.all([model.predictProba(texts), model.predictProba([...texts].reverse())]);
-      a.forEach((row, i) => expect(Array.from(row)).toEqual(Array.from(b[texts.length - 1 - i]!)));
+      for (const [i, row] of a.entries()) expect(Array.from(row)).toEqual(Array.from(b[texts.length - 1 - i]!));
     } finally {
       await model.dispose();
     }

@@ -81,7 +81,7 @@ describe.skipIf(!hasSharedBert)(`export → bert-onnx backend, checked against a
     try {
       const [p] = await model.predictProba([texts[0]!]);
       const expected = new ReferenceBert(randomBertConfig(TINY_SHAPE, id2label) as unknown as ReferenceConfig, tensors).logits(tokenizer.encode(texts[0]!), 'cls');
-      LABELS.forEach((label, j) => expect(Math.abs(logit(p![j]!) - expected[label]!)).toBeLessThanOrEqual(1e-4));
+      for (const [j, label] of LABELS.entries()) expect(Math.abs(logit(p![j]!) - expected[label]!)).toBeLessThanOrEqual(1e-4);
     } finally {
       await model.dispose();
     }

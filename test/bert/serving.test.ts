@@ -7,6 +7,8 @@ import { syntheticCsv } from '../support/csvFixtures.ts';
 import { startTestStack } from '../support/localStack.ts';
 import { buildTinyBertModel, hasSharedBert, SHARED_TOKENIZER_MISSING } from './tinyModel.ts';
 
+if (!hasSharedBert) console.warn(SHARED_TOKENIZER_MISSING);
+
 // The same local stack `npm start` runs, serving a bert-onnx folder given as the model directory (MODEL_DIR).
 describe.skipIf(!hasSharedBert)(`serving a bert-onnx model through the API and the S3 path${hasSharedBert ? '' : ` (${SHARED_TOKENIZER_MISSING})`}`, () => {
   let dir: string;

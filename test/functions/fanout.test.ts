@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, assert, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticCsv } from '../support/csvFixtures.ts';
 import { aggregate, ObjectChangedError, planEvaluation, processChunk, type ChunkEvent } from '#adapters/evaluation/fanout.ts';
 import { FANOUT_PREFIX } from '#adapters/evaluation/keys.ts';
@@ -106,7 +106,8 @@ describe('fan-out of large CSVs', () => {
     expect(await store.list(fanned.bucket, first.partsPrefix)).toEqual([]);
     // Another upload of identical bytes (another sequencer) plans a separate run.
     const again = await planEvaluation(store, { ...ref, version: 'sequencer-2' }, 1_000, 500);
-    expect(again.kind === 'fanout' && again.input.partsPrefix).not.toBe(first.partsPrefix);
+    assert(again.kind === 'fanout', `expected a fan-out plan, got ${again.kind}`);
+    expect(again.input.partsPrefix).not.toBe(first.partsPrefix);
   }, 60_000);
 
   it('aggregates a second time on completed results without failing, leaving identical objects', async () => {

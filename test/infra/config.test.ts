@@ -1,7 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_MODEL_DIR, readConfig } from '../../infra/config.ts';
+import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
+import { ConfigError } from '#core/errors.ts';
+import { readConfig, REPO_ROOT } from '../../infra/config.ts';
 
-const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string): unknown => values[key] });
+const context = (values: Record<string, unknown>) => ({
+  tryGetContext: (key: string): unknown => values[key],
+  getAllContext: () => values,
+});
 
 describe('readConfig', () => {
   it('defaults to the embedded model, a 20,000-row fan-out threshold and a public /predict', () => {
@@ -30,7 +36,7 @@ describe('readConfig', () => {
   });
 
   it('refuses fewer reserved chunk slots than one Distributed Map runs at once', () => {
-    expect(() => readConfig(context({ costGuard: 'true', chunkReservedConcurrency: '5' }))).toThrow('"chunkReservedConcurrency"');
+    expect(() => readConfig(context({ costGuard: 'true', chunkReservedConcurrency: '5' }))).toThrow(/^chunkReservedConcurrency: .*at least fanoutMaxConcurrency \(10\); got 5$/);
     expect(() => readConfig(context({ chunkReservedConcurrency: '3', fanoutMaxConcurrency: '4' }))).toThrow(ConfigError);
     expect(readConfig(context({ chunkReservedConcurrency: '0', costGuard: 'true' })).reservedConcurrency.chunk).toBe(0);
   });
@@ -51,6 +57,27 @@ describe('readConfig', () => {
     ['tracing', 'off'],
   ])('names the key in the error when %s is %j', (key, value) => {
     expect(() => readConfig(context({ [key]: value }))).toThrow(ConfigError);
-    expect(() => readConfig(context({ [key]: value }))).toThrow(`"${key}"`);
+    expect(() => readConfig(context({ [key]: value }))).toThrow(new RegExp(`^${key}: `));
+  });
+
+  it('fails on a misspelt key, naming it and the closest valid key', () => {
+    expect(() => readConfig(context({ predictMemoryMB: '3008' }))).toThrow(ConfigError);
+    expect(() => readConfig(context({ predictMemoryMB: '3008' }))).toThrow('predictMemoryMB: unknown CDK context key; did you mean "predictMemoryMb"?');
+  });
+
+  it('lists the valid keys when an unknown key is close to none of them', () => {
+    expect(() => readConfig(context({ x: '1' }))).toThrow(/^x: unknown CDK context key; the keys are .*predictMemoryMb/);
+  });
+
+  it("accepts CDK's own keys: feature flags, CLI settings, cached lookups and the context in cdk.json", () => {
+    const cdkJson = JSON.parse(readFileSync(`${REPO_ROOT}/cdk.json`, 'utf8')) as { context: Record<string, unknown> };
+    const cdkKeys = {
+      '@aws-cdk/aws-iam:minimizePolicies': true,
+      'aws:cdk:version-reporting': true,
+      'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a'],
+      'acknowledged-issue-numbers': [32775],
+      ...cdkJson.context,
+    };
+    expect(() => readConfig(context(cdkKeys))).not.toThrow();
   });
 });

@@ -9,13 +9,14 @@ import { createServer, type Server } from 'node:http';
 import { createRequire, isBuiltin } from 'node:module';
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL_DIR, readConfig } from '../../infra/config.ts';
+import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
+import { readConfig } from '../../infra/config.ts';
 import { AGGREGATE_PAYLOAD_PATH, CHUNK_BATCH_INPUT } from '../../infra/constructs/fanout.ts';
-import { findHandlers, HANDLERS, prepareImageContext, REPO_ROOT, type ImageManifest } from '../../scripts/prepare-image.ts';
+import { HANDLERS, prepareImageContext, type ImageDescription } from '../../scripts/prepare-image.ts';
 import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 
 const run = promisify(execFile);
@@ -26,11 +27,6 @@ interface LocalS3 {
   close(): Promise<void>;
 }
 const S3rver = createRequire(import.meta.url)('s3rver') as new (options: { address: string; port: number; silent: boolean; directory: string }) => LocalS3;
-
-const { missing } = await findHandlers();
-const modelReady = await stat(join(DEFAULT_MODEL_DIR, 'model.json')).then(() => true, () => false);
-const absent = [...missing, ...(modelReady ? [] : [relative(REPO_ROOT, join(DEFAULT_MODEL_DIR, 'model.json'))])];
-const title = absent.length === 0 ? 'the Lambda image, assembled without Docker' : `the Lambda image (skipped until these exist: ${absent.join(', ')})`;
 
 /** Runs `handler(event, context)` of one bundle in a fresh node process with only the given environment. */
 async function invoke(taskRoot: string, name: string, event: unknown, env: Record<string, string>): Promise<{ result: unknown; output: string }> {
@@ -122,17 +118,17 @@ async function fakeStepFunctions(): Promise<{ server: Server; endpoint: string; 
   return { server, endpoint: `http://127.0.0.1:${address.port}`, started };
 }
 
-describe.skipIf(absent.length > 0)(title, () => {
+describe('the Lambda image, assembled without Docker', () => {
   let work: string;
   let context: string;
   let taskRoot: string;
   let modelDir: string;
-  let manifest: ImageManifest;
+  let description: ImageDescription;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'cac-image-'));
     context = join(work, 'context');
-    manifest = await prepareImageContext(context, { modelDir: DEFAULT_MODEL_DIR });
+    description = await prepareImageContext(context, { modelDir: DEFAULT_MODEL_DIR });
     // The Dockerfile's final stage: COPY app/ ${LAMBDA_TASK_ROOT}/, the model at /opt/model (MODEL_DIR).
     taskRoot = join(work, 'var', 'task');
     modelDir = join(work, 'opt', 'model');
@@ -148,12 +144,12 @@ describe.skipIf(absent.length > 0)(title, () => {
     const top = await readdir(context);
     const bundles = (await readdir(join(context, 'app'))).filter((file) => file.endsWith('.mjs'));
 
-    expect(manifest.handlers).toEqual([...HANDLERS].sort());
+    expect(description.handlers).toEqual([...HANDLERS].sort());
     expect(bundles.sort()).toEqual(HANDLERS.map((name) => `${name}.mjs`).sort());
     expect(top).toEqual(expect.arrayContaining(['Dockerfile', 'app', 'model', 'tools', 'package.json']));
     expect(top).not.toContain('node_modules');
-    expect(JSON.parse(await readFile(join(context, 'model', 'model.json'), 'utf8'))).toMatchObject({ backend: manifest.model.backend });
-    expect(manifest.dependencies).toEqual(manifest.model.backend === 'bert-onnx' ? expect.objectContaining({ 'onnxruntime-node': expect.any(String) }) : {});
+    expect(JSON.parse(await readFile(join(context, 'model', 'model.json'), 'utf8'))).toMatchObject({ backend: description.model.backend });
+    expect(description.dependencies).toEqual(description.model.backend === 'bert-onnx' ? expect.objectContaining({ 'onnxruntime-node': expect.any(String) }) : {});
   });
 
   it('gives every COPY of the Dockerfile a source in the context', async () => {
@@ -206,7 +202,7 @@ describe.skipIf(absent.length > 0)(title, () => {
     const response = result as { statusCode: number; body: string };
 
     expect(response.statusCode, output).toBe(200);
-    expect(JSON.parse(response.body)).toMatchObject({ status: 'ok', model: { name: manifest.model.name, backend: manifest.model.backend } });
+    expect(JSON.parse(response.body)).toMatchObject({ status: 'ok', model: { name: description.model.name, backend: description.model.backend } });
   });
 
   it('serves the web page, the docs and their assets from the image\'s web/ folder', async () => {
@@ -324,7 +320,7 @@ describe.skipIf(absent.length > 0)(title, () => {
         // The Distributed Map: read the manifest array, batch it, give each batch the BatchInput, then aggregate.
         const manifestText = await (await s3.send(new GetObjectCommand({ Bucket: String(input.bucket), Key: String(input.manifestKey) }))).Body!.transformToString();
         const items = JSON.parse(manifestText) as unknown[];
-        const perBatch = readConfig({ tryGetContext: () => undefined }).fanoutItemsPerBatch;
+        const perBatch = readConfig({ tryGetContext: () => undefined, getAllContext: () => ({}) }).fanoutItemsPerBatch;
         expect(items.length).toBeGreaterThan(perBatch);
         for (let i = 0; i < items.length; i += perBatch) {
           const batch = { Items: items.slice(i, i + perBatch), BatchInput: resolveParameters(CHUNK_BATCH_INPUT, input) };

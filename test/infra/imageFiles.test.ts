@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../scripts/prepare-image.ts';
+import { REPO_ROOT } from '../../infra/config.ts';
 
 const run = promisify(execFile);
 

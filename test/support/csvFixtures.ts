@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../layers/training/trainLinear.ts';
+import { mulberry32 } from '#core/random.ts';
 
 /**
  * Synthetic labelled abstracts written by the tests themselves (the shared data set is never needed): each

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openCsv } from '#core/csv/csvReader.ts';
 import { main as evaluateCli } from '../../scripts/evaluate.ts';
-import { REPO_ROOT } from '../../scripts/prepare-image.ts';
+import { REPO_ROOT } from '../../infra/config.ts';
 import { syntheticCsv } from '../support/csvFixtures.ts';
 import { startTestStack } from '../support/localStack.ts';
 import { cspViolations, launchChromium, recordCspViolations, watchErrors, type Browser } from './browser.ts';

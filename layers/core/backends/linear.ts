@@ -349,16 +349,15 @@ async function loadExpert(dir: string, config: ExpertConfig, kinds: readonly Tex
 
 export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifest): Promise<Model> => {
   const invalid = (issues: string) => new ModelLoadError(`${join(dir, 'model.json')}: invalid backendConfig for the linear backend: ${issues}`);
-  const describe = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
   let predictor: RoutedPredictor;
   if ('experts' in manifest.backendConfig) {
     const parsed = routedConfigSchema.safeParse(manifest.backendConfig);
-    if (!parsed.success) throw invalid(describe(parsed.error));
+    if (!parsed.success) throw invalid(z.prettifyError(parsed.error));
     const experts = await Promise.all(parsed.data.experts.map((e) => loadExpert(dir, e, e.kinds)));
     predictor = new RoutedPredictor(experts, parsed.data.router.snippetMaxTokens);
   } else {
     const parsed = linearConfigSchema.safeParse(manifest.backendConfig);
-    if (!parsed.success) throw invalid(describe(parsed.error));
+    if (!parsed.success) throw invalid(z.prettifyError(parsed.error));
     predictor = new RoutedPredictor([await loadExpert(dir, parsed.data, TEXT_KINDS)], SNIPPET_MAX_TOKENS);
   }
   return {

@@ -33,8 +33,7 @@ export type BertBackendConfig = z.infer<typeof bertBackendConfigSchema>;
 export function parseBertBackendConfig(raw: unknown, where: string): BertBackendConfig {
   const parsed = bertBackendConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `backendConfig.${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new ModelLoadError(`${where} is not a valid bert-onnx manifest: ${issues}`);
+    throw new ModelLoadError(`${where} has an invalid backendConfig for the bert-onnx backend:\n${z.prettifyError(parsed.error)}`);
   }
   return parsed.data;
 }

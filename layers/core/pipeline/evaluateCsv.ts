@@ -56,8 +56,6 @@ export interface EvaluationSummary {
   kindCounts: Record<TextKind, number>;
   /** Present when the file has a `group` column: the metrics of each kind's rows. */
   metricsByKind?: Record<TextKind, MetricsAccumulator>;
-  /** Byte offset just past the header record (fan-out planning). */
-  headerEndByte: number;
   /** With `evidence.misclassified` on a labelled file: the worst misclassified rows, worst first. */
   misclassified?: MisclassifiedRow[];
   /** Whitespace-only lines skipped (before the header and between rows): not rows, but counted for the report. */
@@ -151,7 +149,6 @@ export async function evaluateCsv(
     predictedCounts,
     kindCounts,
     ...(metricsByKind ? { metricsByKind } : {}),
-    headerEndByte: csv.headerEndByte,
     blankLines: csv.blankLines,
     ...(misclassified ? { misclassified } : {}),
   };

@@ -38,7 +38,6 @@ export function reportInput(source: string, manifest: ModelManifest, summary: Su
       ...(summary.metricsByKind ? { metrics: summary.metricsByKind[kind].result() } : {}),
     })),
     ...(summary.misclassified ? { misclassified: summary.misclassified } : {}),
-    problems: [],
     ...(summary.blankLines ? { blankLines: summary.blankLines } : {}),
   };
 }
