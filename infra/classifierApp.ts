@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { prepareImageContext } from '../scripts/prepare-image.ts';
-import { readConfig, REPO_ROOT, type ClassifierConfig } from './config.ts';
+import { type ClassifierConfig, REPO_ROOT, readConfig } from './config.ts';
 import { ClassifierStack } from './stack.ts';
 
 export const STACK_NAME = 'ClinicalAbstractClassifier';
@@ -40,7 +40,10 @@ export interface ClassifierApp {
  * the tests synthesize exactly what gets deployed, cdk-nag included.
  */
 export async function createClassifierApp(options: ClassifierAppOptions = {}): Promise<ClassifierApp> {
-  const app = new App({ context: { ...FEATURE_FLAGS, ...options.context }, ...(options.outdir ? { outdir: options.outdir } : {}) });
+  const app = new App({
+    context: { ...FEATURE_FLAGS, ...options.context },
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+  });
   const config = readConfig(app.node);
   const imageContextDir = options.imageContextDir ?? IMAGE_CONTEXT_DIR;
   if (options.prepareImage !== false) {

@@ -79,7 +79,9 @@ function invalidContext(key: string, expected: string, value: unknown): ConfigEr
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 // CloudWatch Logs accepts only these retention periods; anything else fails at deploy time, so fail at synth.
-const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
 export function readConfig(context: ContextSource): ClassifierConfig {
@@ -143,15 +145,27 @@ export function readConfig(context: ContextSource): ClassifierConfig {
     },
   };
   if (config.throttle.burstLimit < config.throttle.rateLimit) {
-    throw invalidContext('throttleBurstLimit', `at least throttleRateLimit (${config.throttle.rateLimit})`, config.throttle.burstLimit);
+    throw invalidContext(
+      'throttleBurstLimit',
+      `at least throttleRateLimit (${config.throttle.rateLimit})`,
+      config.throttle.burstLimit,
+    );
   }
   const { chunk } = config.reservedConcurrency;
   if (chunk > 0 && chunk < config.fanoutMaxConcurrency) {
     // Fewer slots than one map runs at once: every fan-out would throttle itself, by construction.
-    throw invalidContext('chunkReservedConcurrency', `0 (none) or at least fanoutMaxConcurrency (${config.fanoutMaxConcurrency})`, chunk);
+    throw invalidContext(
+      'chunkReservedConcurrency',
+      `0 (none) or at least fanoutMaxConcurrency (${config.fanoutMaxConcurrency})`,
+      chunk,
+    );
   }
   if (config.corsOrigins.some((origin) => origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin))) {
-    throw invalidContext('corsOrigins', 'a list of origins like https://example.org (no path) or "*"', config.corsOrigins);
+    throw invalidContext(
+      'corsOrigins',
+      'a list of origins like https://example.org (no path) or "*"',
+      config.corsOrigins,
+    );
   }
   read.rejectUnreadKeys();
   return config;
@@ -194,7 +208,8 @@ class ContextReader {
   integer(key: string, fallback: number, min: number, max: number): number {
     const value = this.raw(key);
     if (value === undefined) return fallback;
-    const parsed = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    const parsed =
+      typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
     if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
       throw invalidContext(key, `an integer from ${min} to ${max}`, value);
     }
@@ -217,7 +232,13 @@ class ContextReader {
     const value = this.raw(key);
     if (value === undefined) return fallback;
     // `-c corsOrigins=https://a.org,https://b.org` arrives as one string.
-    const list = typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter(Boolean) : value;
+    const list =
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((item) => item.trim())
+            .filter(Boolean)
+        : value;
     if (!Array.isArray(list) || !list.every((item): item is string => typeof item === 'string')) {
       throw invalidContext(key, 'a list of strings (or one comma-separated string)', value);
     }

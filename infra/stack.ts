@@ -1,4 +1,4 @@
-import { CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ClassifierConfig } from './config.ts';
@@ -56,7 +56,10 @@ export class ClassifierStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
-    new CfnOutput(this, 'BucketName', { value: this.ingest.bucket.bucketName, description: 'Upload CSVs to incoming/, read results/' });
+    new CfnOutput(this, 'BucketName', {
+      value: this.ingest.bucket.bucketName,
+      description: 'Upload CSVs to incoming/, read results/',
+    });
     new CfnOutput(this, 'FanoutStateMachineArn', { value: this.fanout.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.ingest.deadLetterQueue.queueUrl });
 
@@ -83,7 +86,8 @@ export class ClassifierStack extends Stack {
         handler.node.addDependency(logGroup);
         Validations.of(child).acknowledge({
           id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-          reason: 'CDK\'s own bucket-notification custom resource (runs at deploy time only) logs with the basic execution role; its S3 permission is scoped to the data bucket.',
+          reason:
+            "CDK's own bucket-notification custom resource (runs at deploy time only) logs with the basic execution role; its S3 permission is scoped to the data bucket.",
         });
       }
     }

@@ -26,7 +26,12 @@ export function retryBudgetSeconds(retry: ThrottleRetry): number {
 
 /** The fewest retries whose waits add up to at least `stateMachineTimeoutSeconds`. */
 export function throttleRetryFor(stateMachineTimeoutSeconds: number): ThrottleRetry {
-  const retry = { intervalSeconds: INTERVAL_SECONDS, backoffRate: BACKOFF_RATE, maxDelaySeconds: MAX_DELAY_SECONDS, maxAttempts: 1 };
+  const retry = {
+    intervalSeconds: INTERVAL_SECONDS,
+    backoffRate: BACKOFF_RATE,
+    maxDelaySeconds: MAX_DELAY_SECONDS,
+    maxAttempts: 1,
+  };
   while (retryBudgetSeconds(retry) < stateMachineTimeoutSeconds) retry.maxAttempts++;
   return retry;
 }

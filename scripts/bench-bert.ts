@@ -87,9 +87,13 @@ async function worker(dir: string, precision: 'fp32' | 'int8'): Promise<WorkerRe
 }
 
 async function runWorker(dir: string, precision: 'fp32' | 'int8'): Promise<WorkerResult> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', THIS_FILE, '--worker', dir, precision], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', THIS_FILE, '--worker', dir, precision],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').pop()!) as WorkerResult;
 }
 
@@ -107,7 +111,12 @@ export async function benchBert(): Promise<Record<string, unknown>> {
     const loadAtStart = loadavg()[0]!;
     const checkpoint = join(root, 'checkpoint');
     await writeRandomCheckpoint(checkpoint, BASE_SHAPE, {
-      format: 'safetensors', seed: 1, std: 0.02, classifierStd: 0.05, tokenizerDir: SHARED_BERT_DIR, thresholds: REAL_THRESHOLDS,
+      format: 'safetensors',
+      seed: 1,
+      std: 0.02,
+      classifierStd: 0.05,
+      tokenizerDir: SHARED_BERT_DIR,
+      thresholds: REAL_THRESHOLDS,
     });
     const exportSeconds: Record<string, number> = {};
     for (const graph of ['fused', 'plain'] as const) {
@@ -122,23 +131,30 @@ export async function benchBert(): Promise<Record<string, unknown>> {
       for (const precision of ['fp32', 'int8'] as const) {
         const r = await runWorker(join(root, graph), precision);
         results[`${graph}-${precision}`] = r;
-        console.log(`  ${graph}/${precision}: session ${r.loadSeconds.toFixed(2)} s, p50 ${r.latencyP50Seconds.toFixed(3)} s, `
-          + `${r.throughputBest.toFixed(2)} abstracts/s (best of ${THROUGHPUT_RUNS}; median ${r.throughputMedian.toFixed(2)}), `
-          + `${r.cpuSecondsPerAbstract.toFixed(2)} CPU-s/abstract, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+        console.log(
+          `  ${graph}/${precision}: session ${r.loadSeconds.toFixed(2)} s, p50 ${r.latencyP50Seconds.toFixed(3)} s, ` +
+            `${r.throughputBest.toFixed(2)} abstracts/s (best of ${THROUGHPUT_RUNS}; median ${r.throughputMedian.toFixed(2)}), ` +
+            `${r.cpuSecondsPerAbstract.toFixed(2)} CPU-s/abstract, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
+        );
       }
     }
 
     const variants: Record<string, unknown> = {};
     for (const [name, r] of Object.entries(results)) {
       variants[name] = {
-        sessionCreateSeconds: round(r.loadSeconds), latencyP50Seconds: round(r.latencyP50Seconds, 3),
-        throughputAbstractsPerSecond: round(r.throughputBest), throughputMedian: round(r.throughputMedian),
-        cpuSecondsPerAbstract: round(r.cpuSecondsPerAbstract, 3), peakRssMb: Math.round(r.peakRssMb),
+        sessionCreateSeconds: round(r.loadSeconds),
+        latencyP50Seconds: round(r.latencyP50Seconds, 3),
+        throughputAbstractsPerSecond: round(r.throughputBest),
+        throughputMedian: round(r.throughputMedian),
+        cpuSecondsPerAbstract: round(r.cpuSecondsPerAbstract, 3),
+        peakRssMb: Math.round(r.peakRssMb),
       };
     }
     // Which operator set is faster per precision (CPU time: wall time on a shared machine is noise-dominated).
     const faster = (precision: 'fp32' | 'int8') =>
-      results[`fused-${precision}`]!.cpuSecondsPerAbstract <= results[`plain-${precision}`]!.cpuSecondsPerAbstract ? 'fused' : 'plain';
+      results[`fused-${precision}`]!.cpuSecondsPerAbstract <= results[`plain-${precision}`]!.cpuSecondsPerAbstract
+        ? 'fused'
+        : 'plain';
     const chosen = { fp32: faster('fp32'), int8: faster('int8') };
     const fp32 = results[`${AUTO_GRAPH.fp32}-fp32`]!;
     const int8 = results[`${AUTO_GRAPH.int8}-int8`]!;

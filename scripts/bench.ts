@@ -14,14 +14,20 @@ const SECTIONS = ['linear', 'api', 's3', 'bert'] as const;
 const USAGE = `usage: npm run bench -- [--only ${SECTIONS.join(',')}] [--no-train] [--load-seconds N]`;
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { only: { type: 'string' }, 'no-train': { type: 'boolean', default: false }, 'load-seconds': { type: 'string' } }, USAGE);
+  const { values } = parseFlags(
+    argv,
+    { only: { type: 'string' }, 'no-train': { type: 'boolean', default: false }, 'load-seconds': { type: 'string' } },
+    USAGE,
+  );
   const only = (values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim());
   const unknown = only.filter((s) => !(SECTIONS as readonly string[]).includes(s));
   if (unknown.length) throw new UsageError(`unknown section ${unknown.join(', ')}\n${USAGE}`);
   const loadSeconds = Number(values['load-seconds'] ?? 10);
   if (!(loadSeconds > 0 && loadSeconds <= 30)) throw new UsageError('--load-seconds must be in (0, 30]');
 
-  process.stdout.write(`bench: node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'})\n`);
+  process.stdout.write(
+    `bench: node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'})\n`,
+  );
   const figures: Record<string, unknown> = {};
   if (only.includes('linear')) figures.linear = await benchLinear({ train: !values['no-train'] });
   if (only.includes('api')) figures.api = await benchApi({ loadSeconds });

@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { ClassifierError, ConfigError, InputError, ModelLoadError } from '#core/errors.ts';
 import { isEntryPoint } from './entryPoint.ts';
@@ -27,7 +27,11 @@ export function reportFailure(error: unknown): number {
     process.stderr.write(`error: ${error.message}\n`);
     if (error instanceof InputError) {
       for (const d of error.details) {
-        const where = [d.line !== undefined ? `line ${d.line}` : '', d.column !== undefined ? `column ${d.column}` : '', d.field ? `field ${d.field}` : '']
+        const where = [
+          d.line !== undefined ? `line ${d.line}` : '',
+          d.column !== undefined ? `column ${d.column}` : '',
+          d.field ? `field ${d.field}` : '',
+        ]
           .filter(Boolean)
           .join(', ');
         process.stderr.write(`  ${where ? `${where}: ` : ''}${d.message}\n`);
@@ -41,7 +45,11 @@ export function reportFailure(error: unknown): number {
 }
 
 /** Parses flags strictly: an unknown flag or a missing value is a usage error, not a silent default. */
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string) {
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+  usage: string,
+) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -53,7 +61,11 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(ar
 export function progressBar(totalBytes: number): { update(bytes: number, rows: number): void; stop(): void } {
   if (!process.stderr.isTTY || totalBytes <= 0) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
-    { format: '{bar} {percentage}% | {rows} rows | {rate} rows/s | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
+    {
+      format: '{bar} {percentage}% | {rows} rows | {rate} rows/s | ETA {eta_formatted}',
+      stream: process.stderr,
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   const start = performance.now();

@@ -14,7 +14,8 @@ import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
 import { errorDocument, RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
 import { EXIT, parseFlags, progressBar, reportFailure, runCli, UsageError } from './cli.ts';
 
-const USAGE = 'usage: npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]]';
+const USAGE =
+  'usage: npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]]';
 const MAX_EXPLAIN = 100;
 
 /** `--explain` takes an optional count, which parseArgs cannot express: give it its value explicitly. */
@@ -46,15 +47,20 @@ export async function main(argv: string[]): Promise<number> {
     },
     USAGE,
   );
-  if (positionals.length !== 1) throw new UsageError(`expected exactly one input CSV, got ${positionals.length}\n${USAGE}`);
+  if (positionals.length !== 1)
+    throw new UsageError(`expected exactly one input CSV, got ${positionals.length}\n${USAGE}`);
   const input = resolve(positionals[0]!);
   const precision = values.precision;
-  if (precision !== undefined && precision !== 'fp32' && precision !== 'int8') throw new UsageError(`--precision must be fp32 or int8, got ${precision}`);
+  if (precision !== undefined && precision !== 'fp32' && precision !== 'int8')
+    throw new UsageError(`--precision must be fp32 or int8, got ${precision}`);
   const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
-  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new UsageError(`--batch-size must be a positive integer`);
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0))
+    throw new UsageError(`--batch-size must be a positive integer`);
   const explain = values.explain === undefined ? undefined : Number(values.explain);
   if (explain !== undefined && !(Number.isInteger(explain) && explain >= 1 && explain <= MAX_EXPLAIN)) {
-    throw new UsageError(`--explain takes a number of words per label from 1 to ${MAX_EXPLAIN}, got ${JSON.stringify(values.explain)}`);
+    throw new UsageError(
+      `--explain takes a number of words per label from 1 to ${MAX_EXPLAIN}, got ${JSON.stringify(values.explain)}`,
+    );
   }
   const outDir = resolve(values.out ?? join('results', basename(input).replace(/\.csv$/i, '')));
 
@@ -66,10 +72,15 @@ export async function main(argv: string[]): Promise<number> {
   } catch {
     throw new InputError('no_input', `cannot read input file ${input} (missing, or not a file)`);
   }
-  const classifier = await loadClassifier(values.model, { ...(precision ? { precision } : {}), ...(batchSize ? { batchSize } : {}) });
+  const classifier = await loadClassifier(values.model, {
+    ...(precision ? { precision } : {}),
+    ...(batchSize ? { batchSize } : {}),
+  });
   if (explain !== undefined && !classifier.canExplain) {
     await classifier.dispose();
-    throw new UsageError(`--explain: the ${classifier.manifest.backend} backend of ${classifier.manifest.name} does not explain its predictions; run without --explain`);
+    throw new UsageError(
+      `--explain: the ${classifier.manifest.backend} backend of ${classifier.manifest.name} does not explain its predictions; run without --explain`,
+    );
   }
   await mkdir(outDir, { recursive: true });
   // A run replaces the previous run's results: no stale file may survive next to new ones.
@@ -81,12 +92,17 @@ export async function main(argv: string[]): Promise<number> {
   const bar = progressBar(size);
   const started = performance.now();
   try {
-    const summary = await evaluateCsv(stream, classifier, { write: async (text) => void (typeof text === "string" ? await file.write(text) : await file.write(text)) }, {
-      ...(batchSize ? { batchSize } : {}),
-      // The report's "Errors to look at" costs ~50 explanations whatever the file's size; the column costs one per row.
-      evidence: { top: explain ?? DEFAULT_TOP_TERMS, column: explain !== undefined, misclassified: true },
-      onProgress: (rows) => bar.update(stream.bytesRead, rows),
-    });
+    const summary = await evaluateCsv(
+      stream,
+      classifier,
+      { write: async (text) => void (typeof text === 'string' ? await file.write(text) : await file.write(text)) },
+      {
+        ...(batchSize ? { batchSize } : {}),
+        // The report's "Errors to look at" costs ~50 explanations whatever the file's size; the column costs one per row.
+        evidence: { top: explain ?? DEFAULT_TOP_TERMS, column: explain !== undefined, misclassified: true },
+        onProgress: (rows) => bar.update(stream.bytesRead, rows),
+      },
+    );
     bar.stop();
     await file.close();
     await rename(partial, join(outDir, RESULT_FILES.predictions));
@@ -94,7 +110,9 @@ export async function main(argv: string[]): Promise<number> {
     for (const [name, content] of files) await writeFile(join(outDir, name), content);
     const seconds = (performance.now() - started) / 1000;
     if (!values.quiet) process.stdout.write(files.get(RESULT_FILES.reportText)!);
-    process.stderr.write(`${summary.rows} rows in ${seconds.toFixed(2)} s (${Math.round(summary.rows / seconds)} rows/s); results in ${outDir}\n`);
+    process.stderr.write(
+      `${summary.rows} rows in ${seconds.toFixed(2)} s (${Math.round(summary.rows / seconds)} rows/s); results in ${outDir}\n`,
+    );
     return EXIT.ok;
   } catch (error) {
     bar.stop();

@@ -12,17 +12,21 @@ const USAGE = `usage: npm run export-model -- --from <folder | hub:<repo id>> --
   HF_TOKEN     access token for private Hub repositories`;
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, {
-    from: { type: 'string' },
-    out: { type: 'string' },
-    head: { type: 'string' },
-    quantize: { type: 'string' },
-    graph: { type: 'string' },
-    'max-length': { type: 'string' },
-    name: { type: 'string' },
-    version: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  }, USAGE);
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      from: { type: 'string' },
+      out: { type: 'string' },
+      head: { type: 'string' },
+      quantize: { type: 'string' },
+      graph: { type: 'string' },
+      'max-length': { type: 'string' },
+      name: { type: 'string' },
+      version: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -30,25 +34,33 @@ async function main(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n${USAGE}`);
   if (!values.from || !values.out) throw new UsageError(`--from and --out are required\n${USAGE}`);
   const maxLength = values['max-length'] === undefined ? undefined : Number(values['max-length']);
-  if (maxLength !== undefined && !Number.isInteger(maxLength)) throw new ConfigError('--max-length', `"${values['max-length']}" is not an integer`);
+  if (maxLength !== undefined && !Number.isInteger(maxLength))
+    throw new ConfigError('--max-length', `"${values['max-length']}" is not an integer`);
 
   const started = performance.now();
-  const result = await exportModel({
-    from: values.from,
-    out: values.out,
-    ...(values.head !== undefined ? { head: values.head as 'cls' } : {}),
-    ...(values.quantize !== undefined ? { quantize: values.quantize as 'int8' } : {}),
-    ...(values.graph !== undefined ? { graph: values.graph as 'auto' } : {}),
-    ...(maxLength !== undefined ? { maxLength } : {}),
-    ...(values.name !== undefined ? { name: values.name } : {}),
-    ...(values.version !== undefined ? { version: values.version } : {}),
-  }, process.env.HF_TOKEN ? { accessToken: process.env.HF_TOKEN } : {});
+  const result = await exportModel(
+    {
+      from: values.from,
+      out: values.out,
+      ...(values.head !== undefined ? { head: values.head as 'cls' } : {}),
+      ...(values.quantize !== undefined ? { quantize: values.quantize as 'int8' } : {}),
+      ...(values.graph !== undefined ? { graph: values.graph as 'auto' } : {}),
+      ...(maxLength !== undefined ? { maxLength } : {}),
+      ...(values.name !== undefined ? { name: values.name } : {}),
+      ...(values.version !== undefined ? { version: values.version } : {}),
+    },
+    process.env.HF_TOKEN ? { accessToken: process.env.HF_TOKEN } : {},
+  );
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(`exported ${result.manifest.name} to ${result.outDir} in ${seconds} s\n`);
   for (const [file, info] of Object.entries(result.files)) {
-    process.stdout.write(`  ${file.padEnd(28)} ${(info.bytes / 1e6).toFixed(1).padStart(8)} MB  sha256 ${info.sha256.slice(0, 16)}…\n`);
+    process.stdout.write(
+      `  ${file.padEnd(28)} ${(info.bytes / 1e6).toFixed(1).padStart(8)} MB  sha256 ${info.sha256.slice(0, 16)}…\n`,
+    );
   }
-  process.stdout.write(`  model.json                   backend bert-onnx, head ${String(result.manifest.backendConfig.head)}, precision ${String(result.manifest.backendConfig.precision)}\n`);
+  process.stdout.write(
+    `  model.json                   backend bert-onnx, head ${String(result.manifest.backendConfig.head)}, precision ${String(result.manifest.backendConfig.precision)}\n`,
+  );
   return 0;
 }
 

@@ -8,7 +8,7 @@
  *   <outDir>/tools/              export-model.mjs, the ONNX exporter the BERT_MODEL build argument runs
  *   <outDir>/package.json        the production dependencies the bundles keep external (none for a linear model)
  *   <outDir>/package-lock.json   those dependencies' slice of the root lockfile, so the image installs what CI tested
-   *   <outDir>/prune.txt           installed packages the handlers never load, which the Dockerfile deletes after `npm ci`
+ *   <outDir>/prune.txt           installed packages the handlers never load, which the Dockerfile deletes after `npm ci`
  *   <outDir>/image.json          the image description: handlers, model, dependencies (not a model manifest)
  *
  * The CDK app and the image-layout test both call `prepareImageContext`, so what the test runs is what ships.
@@ -17,10 +17,10 @@
 import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build, type BuildOptions } from 'esbuild';
-import { buildWebAssets, writeWebAssets } from '../layers/web/build.ts';
+import { type BuildOptions, build } from 'esbuild';
 import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
 import { REPO_ROOT } from '../infra/config.ts';
+import { buildWebAssets, writeWebAssets } from '../layers/web/build.ts';
 import { isEntryPoint } from './entryPoint.ts';
 
 /** The Lambda entry points, by the name their bundle gets (and so their CMD, `<name>.handler`). */
@@ -108,7 +108,11 @@ export async function prepareImageContext(outDir: string, options: PrepareImageO
   const exportScript = join(rootDir, 'scripts', 'export-model.ts');
   const exportTool = await exists(exportScript);
   if (exportTool) {
-    await build({ ...bundleOptions(rootDir), entryPoints: { 'export-model': exportScript }, outdir: join(out, 'tools') });
+    await build({
+      ...bundleOptions(rootDir),
+      entryPoints: { 'export-model': exportScript },
+      outdir: join(out, 'tools'),
+    });
   }
   // Docker's COPY fails on a missing folder; an empty tools/ says "no exporter" to the Dockerfile instead.
   await writeFile(join(out, 'tools', '.keep'), '');
@@ -118,7 +122,9 @@ export async function prepareImageContext(outDir: string, options: PrepareImageO
   await writeFile(join(out, '.dockerignore'), 'image.json\n');
 
   const bertRuntime = options.bertRuntime ?? model.backend === 'bert-onnx';
-  const { dependencies, prune } = bertRuntime ? await writeRuntimePackage(rootDir, out) : { dependencies: {}, prune: [] };
+  const { dependencies, prune } = bertRuntime
+    ? await writeRuntimePackage(rootDir, out)
+    : { dependencies: {}, prune: [] };
   if (!bertRuntime) await writeJson(join(out, 'package.json'), imagePackageJson({}));
   await writeFile(join(out, 'prune.txt'), prune.map((path) => `${path}\n`).join(''));
 
@@ -140,7 +146,9 @@ function bundleOptions(rootDir: string): BuildOptions {
     outExtension: { '.js': '.mjs' },
     external: [...RUNTIME_EXTERNALS],
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-    banner: { js: "import { createRequire as __imageCreateRequire } from 'node:module'; const require = __imageCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __imageCreateRequire } from 'node:module'; const require = __imageCreateRequire(import.meta.url);",
+    },
     // Stack traces that point at the TypeScript sources (the Dockerfile sets --enable-source-maps), without
     // shipping the sources themselves.
     sourcemap: 'linked',
@@ -188,8 +196,13 @@ function imagePackageJson(dependencies: Record<string, string>): object {
  * Writes package.json and the matching slice of the root package-lock.json for the bert runtime, so that
  * `npm ci` in the image installs exactly the versions the repository was tested with.
  */
-async function writeRuntimePackage(rootDir: string, out: string): Promise<{ dependencies: Record<string, string>; prune: string[] }> {
-  const rootPackage = JSON.parse(await readFile(join(rootDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+async function writeRuntimePackage(
+  rootDir: string,
+  out: string,
+): Promise<{ dependencies: Record<string, string>; prune: string[] }> {
+  const rootPackage = JSON.parse(await readFile(join(rootDir, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   const dependencies: Record<string, string> = {};
   for (const name of BERT_RUNTIME_PACKAGES) {
     const range = rootPackage.dependencies?.[name];
@@ -204,7 +217,13 @@ async function writeRuntimePackage(rootDir: string, out: string): Promise<{ depe
     if (entry !== undefined) packages[path] = entry;
   }
   await writeJson(join(out, 'package.json'), pkg);
-  await writeJson(join(out, 'package-lock.json'), { name: pkg.name, version: pkg.version, lockfileVersion: lock.lockfileVersion, requires: true, packages });
+  await writeJson(join(out, 'package-lock.json'), {
+    name: pkg.name,
+    version: pkg.version,
+    lockfileVersion: lock.lockfileVersion,
+    requires: true,
+    packages,
+  });
   const used = new Set(lockClosure(lock, Object.keys(dependencies), BERT_RUNTIME_UNUSED));
   return { dependencies, prune: Object.keys(packages).filter((path) => path !== '' && !used.has(path)) };
 }
@@ -231,14 +250,17 @@ export function lockClosure(lock: Lockfile, roots: readonly string[], skip: read
     const path = resolveFrom(fromPath, name);
     if (path === undefined) {
       if (optional) return;
-      throw new ImageContextError(`package-lock.json does not resolve ${name} (needed by ${fromPath || 'the image'}); run npm install`);
+      throw new ImageContextError(
+        `package-lock.json does not resolve ${name} (needed by ${fromPath || 'the image'}); run npm install`,
+      );
     }
     if (seen.has(path)) return;
     seen.add(path);
     const entry = lock.packages[path] ?? {};
     for (const dep of Object.keys(entry.dependencies ?? {})) visit(path, dep, false);
     for (const dep of Object.keys(entry.optionalDependencies ?? {})) visit(path, dep, true);
-    for (const dep of Object.keys(entry.peerDependencies ?? {})) visit(path, dep, entry.peerDependenciesMeta?.[dep]?.optional === true);
+    for (const dep of Object.keys(entry.peerDependencies ?? {}))
+      visit(path, dep, entry.peerDependenciesMeta?.[dep]?.optional === true);
   };
   for (const root of roots) visit('', root, false);
   return [...seen].sort();
@@ -248,7 +270,9 @@ export function lockClosure(lock: Lockfile, roots: readonly string[], skip: read
 async function clearOutDir(out: string): Promise<void> {
   const entries = await readdir(out).catch(() => [] as string[]);
   if (entries.length > 0 && !entries.includes('image.json')) {
-    throw new ImageContextError(`${out} is not empty and is not an image context (no image.json): refusing to delete it`);
+    throw new ImageContextError(
+      `${out} is not empty and is not an image context (no image.json): refusing to delete it`,
+    );
   }
   await rm(out, { recursive: true, force: true });
 }
@@ -289,13 +313,18 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const bertRuntime = values['bert-runtime'];
-  const description = await prepareImageContext(values.out, { modelDir: values.model, ...(bertRuntime ? { bertRuntime } : {}) });
+  const description = await prepareImageContext(values.out, {
+    modelDir: values.model,
+    ...(bertRuntime ? { bertRuntime } : {}),
+  });
   console.log(
     `Image context in ${relative(process.cwd(), resolve(values.out)) || '.'}: handlers ${description.handlers.join(', ')}; ` +
       `model ${description.model.name} ${description.model.version} (${description.model.backend}); ` +
       `dependencies ${Object.keys(description.dependencies).join(', ') || 'none'}; exporter ${description.exportTool ? 'yes' : 'no'}`,
   );
-  console.log(`Build it with: docker build --platform linux/amd64 -t clinical-abstract-classifier ${relative(process.cwd(), resolve(values.out)) || '.'}`);
+  console.log(
+    `Build it with: docker build --platform linux/amd64 -t clinical-abstract-classifier ${relative(process.cwd(), resolve(values.out)) || '.'}`,
+  );
 }
 
 if (isEntryPoint(import.meta.url)) {

@@ -11,8 +11,14 @@ import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { openCsv } from '#core/csv/csvReader.ts';
 import { readLabelledRecords } from '#core/csv/records.ts';
-import { featurizeCorpus, type DocCounts } from '../layers/training/corpus.ts';
-import { buildSamples, crossValidateExperts, GROUPS, SampleFeatures, type KindsCrossValidation } from '../layers/training/experts.ts';
+import { type DocCounts, featurizeCorpus } from '../layers/training/corpus.ts';
+import {
+  buildSamples,
+  crossValidateExperts,
+  GROUPS,
+  type KindsCrossValidation,
+  SampleFeatures,
+} from '../layers/training/experts.ts';
 import { PLANS } from '../layers/training/plans.ts';
 import { crossValidate, DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../layers/training/trainLinear.ts';
 import { EXIT, parseFlags, runCli, UsageError } from './cli.ts';
@@ -47,10 +53,17 @@ function grid(): Variant[] {
   ];
 }
 
-async function singleGrid(texts: string[], truth: number[][], only: string | undefined, seeds: number[]): Promise<void> {
+async function singleGrid(
+  texts: string[],
+  truth: number[][],
+  only: string | undefined,
+  seeds: number[],
+): Promise<void> {
   const variants = grid().filter((_, i) => !only || only.split(',').map(Number).includes(i));
   const cache = new Map<string, DocCounts[]>();
-  process.stdout.write(`seeds ${seeds.join(', ')}; figures are means over seeds\n${'variant'.padEnd(48)} wF1@0.5  wF1 cross-fitted  micro-F1  seconds\n`);
+  process.stdout.write(
+    `seeds ${seeds.join(', ')}; figures are means over seeds\n${'variant'.padEnd(48)} wF1@0.5  wF1 cross-fitted  micro-F1  seconds\n`,
+  );
   for (const { name, config } of variants) {
     const started = performance.now();
     const key = JSON.stringify(config.features);
@@ -68,7 +81,14 @@ const pct = (x: number | undefined): string => (x === undefined || Number.isNaN(
 async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(
     argv,
-    { data: { type: 'string' }, only: { type: 'string' }, seeds: { type: 'string' }, plans: { type: 'string' }, cutoffs: { type: 'string' }, grid: { type: 'boolean' } },
+    {
+      data: { type: 'string' },
+      only: { type: 'string' },
+      seeds: { type: 'string' },
+      plans: { type: 'string' },
+      cutoffs: { type: 'string' },
+      grid: { type: 'boolean' },
+    },
     'usage: npx tsx scripts/select-model.ts --data <csv> [--plans a,b] [--seeds 0,1,2] [--cutoffs 16,24] | --grid [--only i,j]',
   );
   if (!values.data) throw new UsageError('--data is required');
@@ -81,8 +101,12 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const names = values.plans ? values.plans.split(',') : Object.keys(PLANS);
-  process.stdout.write(`5-fold CV by kind, fold seeds ${seeds.join(', ')} (means); weighted F1, calibrated (cross-fitted), threshold 0.5; single = today's tuned thresholds\n`);
-  process.stdout.write(`| plan | snippet cut-off | ${GROUPS.join(' | ')} | ECE before → after (all) | seconds |\n|${' --- |'.repeat(GROUPS.length + 4)}\n`);
+  process.stdout.write(
+    `5-fold CV by kind, fold seeds ${seeds.join(', ')} (means); weighted F1, calibrated (cross-fitted), threshold 0.5; single = today's tuned thresholds\n`,
+  );
+  process.stdout.write(
+    `| plan | snippet cut-off | ${GROUPS.join(' | ')} | ECE before → after (all) | seconds |\n|${' --- |'.repeat(GROUPS.length + 4)}\n`,
+  );
   for (const name of names) {
     const base = PLANS[name];
     if (!base) throw new UsageError(`unknown plan ${JSON.stringify(name)}; plans: ${Object.keys(PLANS).join(', ')}`);
@@ -92,8 +116,11 @@ async function main(argv: string[]): Promise<number> {
       const samples = buildSamples(data, cutoff);
       const features = new SampleFeatures(samples);
       const started = performance.now();
-      const runs: KindsCrossValidation[] = seeds.map((seed) => crossValidateExperts(samples, features, data.truth, plan, 5, seed).cv);
-      const mean = (f: (cv: KindsCrossValidation) => number | undefined) => runs.reduce((s, cv) => s + (f(cv) ?? Number.NaN), 0) / runs.length;
+      const runs: KindsCrossValidation[] = seeds.map(
+        (seed) => crossValidateExperts(samples, features, data.truth, plan, 5, seed).cv,
+      );
+      const mean = (f: (cv: KindsCrossValidation) => number | undefined) =>
+        runs.reduce((s, cv) => s + (f(cv) ?? Number.NaN), 0) / runs.length;
       // An uncalibrated plan (today's single model) is scored with its tuned thresholds, as it ships.
       const calibrated = plan.experts.some((e) => e.calibrate);
       const pick = (cv: KindsCrossValidation) => (calibrated ? cv.calibrated_at_0_5 : cv.calibrated_tuned);

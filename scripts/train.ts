@@ -44,28 +44,49 @@ export async function train(dataPath: string, outDir: string, options: TrainOpti
   }
   const csv = await openCsv(createReadStream(dataPath));
   const data = await readLabelledRecords(csv.records, csv.header);
-  if (data.texts.length < folds * 2) throw new InputError('too_few_rows', `need at least ${folds * 2} labelled rows, found ${data.texts.length}`);
+  if (data.texts.length < folds * 2)
+    throw new InputError('too_few_rows', `need at least ${folds * 2} labelled rows, found ${data.texts.length}`);
   const built = buildLinearModel(
     data,
-    { dataFile: basename(dataPath), dataSha256: createHash('sha256').update(raw).digest('hex'), codeVersion: await codeVersion(), trainer: 'scripts/train.ts' },
-    { plan: options.plan ?? SHIPPED_PLAN, seeds: options.seeds ?? DEFAULT_SEEDS, folds, onProgress: (stage, detail) => process.stderr.write(`${stage}: ${detail}\n`) },
+    {
+      dataFile: basename(dataPath),
+      dataSha256: createHash('sha256').update(raw).digest('hex'),
+      codeVersion: await codeVersion(),
+      trainer: 'scripts/train.ts',
+    },
+    {
+      plan: options.plan ?? SHIPPED_PLAN,
+      seeds: options.seeds ?? DEFAULT_SEEDS,
+      folds,
+      onProgress: (stage, detail) => process.stderr.write(`${stage}: ${detail}\n`),
+    },
   );
   await writeModelFolder(outDir, built.files);
-  const metrics = built.manifest.metrics as { by_kind: Record<string, { weighted_f1: number }>; ece: { after: Record<string, number> } };
+  const metrics = built.manifest.metrics as {
+    by_kind: Record<string, { weighted_f1: number }>;
+    ece: { after: Record<string, number> };
+  };
   const bytes = [...built.files.values()].reduce((s, b) => s + b.length, 0);
   process.stderr.write(
     `trained on ${data.texts.length} rows in ${built.seconds.toFixed(1)} s; cross-validated weighted F1 by kind: ` +
-      `${Object.entries(metrics.by_kind).map(([k, v]) => `${k} ${v.weighted_f1.toFixed(4)}`).join(', ')}; ` +
+      `${Object.entries(metrics.by_kind)
+        .map(([k, v]) => `${k} ${v.weighted_f1.toFixed(4)}`)
+        .join(', ')}; ` +
       `ECE ${metrics.ece.after.all?.toFixed(4)}; ${(bytes / 1e6).toFixed(1)} MB → ${outDir}\n`,
   );
   return built.manifest;
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { data: { type: 'string' }, out: { type: 'string' }, seeds: { type: 'string' } }, USAGE);
+  const { values } = parseFlags(
+    argv,
+    { data: { type: 'string' }, out: { type: 'string' }, seeds: { type: 'string' } },
+    USAGE,
+  );
   if (!values.data || !values.out) throw new UsageError(`--data and --out are required\n${USAGE}`);
   const seeds = values.seeds === undefined ? DEFAULT_SEEDS : values.seeds.split(',').map(Number);
-  if (seeds.length === 0 || !seeds.every(Number.isInteger)) throw new UsageError(`--seeds must be a comma-separated list of integers\n${USAGE}`);
+  if (seeds.length === 0 || !seeds.every(Number.isInteger))
+    throw new UsageError(`--seeds must be a comma-separated list of integers\n${USAGE}`);
   await train(resolve(values.data), resolve(values.out), { seeds });
   return EXIT.ok;
 }

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { computeMetrics, MetricsAccumulator, type Metrics } from '../layers/core/metrics.ts';
+import { describe, expect, it } from 'vitest';
 import { ClassifierError } from '../layers/core/errors.ts';
+import { computeMetrics, type Metrics, MetricsAccumulator } from '../layers/core/metrics.ts';
 
 // Label indices, in LABELS order.
 const C = 0; // cardiovascular
@@ -110,7 +110,8 @@ describe('computeMetrics: edge cases', () => {
     // Act
     const m = computeMetrics(rows, rows);
     // Assess
-    for (const avg of [m.micro, m.macro, m.weighted, m.samples]) expect(avg).toEqual({ precision: 1, recall: 1, f1: 1 });
+    for (const avg of [m.micro, m.macro, m.weighted, m.samples])
+      expect(avg).toEqual({ precision: 1, recall: 1, f1: 1 });
     expect(m.subset_accuracy).toBe(1);
     expect(m.hamming_loss).toBe(0);
   });
@@ -122,7 +123,8 @@ describe('computeMetrics: edge cases', () => {
     // Act
     const m = computeMetrics([[C], [H]], [[], []]);
     // Assess
-    for (const avg of [m.micro, m.macro, m.weighted, m.samples]) expect(avg).toEqual({ precision: 0, recall: 0, f1: 0 });
+    for (const avg of [m.micro, m.macro, m.weighted, m.samples])
+      expect(avg).toEqual({ precision: 0, recall: 0, f1: 0 });
     expect(m.subset_accuracy).toBe(0);
     expect(m.hamming_loss).toBeCloseTo(1 / 4, 12);
   });
@@ -135,7 +137,16 @@ describe('computeMetrics: edge cases', () => {
     // Act
     const m = computeMetrics([[C], [C, H]], [[C], [C]]);
     // Assess
-    expect(m.per_label.neurological).toEqual({ precision: 0, recall: 0, f1: 0, support: 0, tp: 0, fp: 0, fn: 0, tn: 2 });
+    expect(m.per_label.neurological).toEqual({
+      precision: 0,
+      recall: 0,
+      f1: 0,
+      support: 0,
+      tp: 0,
+      fp: 0,
+      fn: 0,
+      tn: 2,
+    });
     expect(m.macro.f1).toBeCloseTo(1 / 4, 12);
     expect(m.weighted.f1).toBeCloseTo(2 / 3, 12);
   });
@@ -200,11 +211,28 @@ describe('computeMetrics: edge cases', () => {
     const m = computeMetrics([[C]], [[C]]);
     // Assess
     expect(Object.keys(m)).toEqual([
-      'n_rows', 'labels', 'micro', 'macro', 'weighted', 'samples', 'per_label', 'subset_accuracy', 'hamming_loss',
+      'n_rows',
+      'labels',
+      'micro',
+      'macro',
+      'weighted',
+      'samples',
+      'per_label',
+      'subset_accuracy',
+      'hamming_loss',
     ]);
     expect(m.labels).toEqual(['cardiovascular', 'hepatorenal', 'neurological', 'oncological']);
     expect(Object.keys(m.per_label)).toEqual(m.labels);
-    expect(Object.keys(m.per_label.cardiovascular)).toEqual(['precision', 'recall', 'f1', 'support', 'tp', 'fp', 'fn', 'tn']);
+    expect(Object.keys(m.per_label.cardiovascular)).toEqual([
+      'precision',
+      'recall',
+      'f1',
+      'support',
+      'tp',
+      'fp',
+      'fn',
+      'tn',
+    ]);
     expect(Object.keys(m.micro)).toEqual(['precision', 'recall', 'f1']);
   });
 
@@ -287,7 +315,13 @@ describe('MetricsAccumulator', () => {
     ['a fractional count', { ...new MetricsAccumulator().toJSON(), rows: 1.5 }],
     ['a count given as text', { ...new MetricsAccumulator().toJSON(), rows: '3' }],
     ['too few per-label counts', { ...new MetricsAccumulator().toJSON(), tp: [0, 0, 0] }],
-    ['labels in another order', { ...new MetricsAccumulator().toJSON(), labels: ['hepatorenal', 'cardiovascular', 'neurological', 'oncological'] }],
+    [
+      'labels in another order',
+      {
+        ...new MetricsAccumulator().toJSON(),
+        labels: ['hepatorenal', 'cardiovascular', 'neurological', 'oncological'],
+      },
+    ],
     ['an unknown key', { ...new MetricsAccumulator().toJSON(), extra: 1 }],
     ['an unknown version', { ...new MetricsAccumulator().toJSON(), version: 2 }],
     ['more hits than rows', { ...new MetricsAccumulator().toJSON(), rows: 1, tp: [2, 0, 0, 0] }],

@@ -1,9 +1,10 @@
 /** Lambda entry point for the fan-out's last step: assembles predictions.csv, metrics.json and the reports. */
-import { createS3Client } from '#adapters/s3/client.ts';
+
 import { loadConfig } from '#adapters/config.ts';
 import { aggregate, aggregateEventSchema } from '#adapters/evaluation/fanout.ts';
 import { createLogger, withLambdaContext } from '#adapters/logger.ts';
 import { memoizedManifest } from '#adapters/modelProvider.ts';
+import { createS3Client } from '#adapters/s3/client.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 
 const config = loadConfig();
@@ -11,10 +12,13 @@ const logger = createLogger(config);
 const store = new ObjectStore(createS3Client(config));
 const getManifest = memoizedManifest(config.modelDir);
 
-export const handler = withLambdaContext(logger, async (event: unknown): Promise<{ rows: number; rejected: boolean }> => {
-  const input = aggregateEventSchema.parse(event);
-  const started = performance.now();
-  const result = await aggregate(input, store, await getManifest());
-  logger.info('aggregated', { key: input.key, ...result, durationMs: Math.round(performance.now() - started) });
-  return result;
-});
+export const handler = withLambdaContext(
+  logger,
+  async (event: unknown): Promise<{ rows: number; rejected: boolean }> => {
+    const input = aggregateEventSchema.parse(event);
+    const started = performance.now();
+    const result = await aggregate(input, store, await getManifest());
+    logger.info('aggregated', { key: input.key, ...result, durationMs: Math.round(performance.now() - started) });
+    return result;
+  },
+);

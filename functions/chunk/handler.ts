@@ -1,9 +1,10 @@
 /** Lambda entry point for one Distributed Map batch: predicts byte ranges of a large CSV into parts. */
-import { createS3Client } from '#adapters/s3/client.ts';
+
 import { loadConfig } from '#adapters/config.ts';
 import { chunkEventSchema, processChunk } from '#adapters/evaluation/fanout.ts';
 import { createLogger, withLambdaContext } from '#adapters/logger.ts';
 import { memoizedClassifier } from '#adapters/modelProvider.ts';
+import { createS3Client } from '#adapters/s3/client.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 
 const config = loadConfig();
@@ -11,10 +12,17 @@ const logger = createLogger(config);
 const store = new ObjectStore(createS3Client(config));
 const getClassifier = memoizedClassifier(config.modelDir);
 
-export const handler = withLambdaContext(logger, async (event: unknown): Promise<{ items: number; rows: number; problems: number }> => {
-  const batch = chunkEventSchema.parse(event);
-  const started = performance.now();
-  const result = await processChunk(batch, store, await getClassifier(), { evidence: config.evidence, logger });
-  logger.info('chunk done', { key: batch.BatchInput.key, ...result, durationMs: Math.round(performance.now() - started) });
-  return result;
-});
+export const handler = withLambdaContext(
+  logger,
+  async (event: unknown): Promise<{ items: number; rows: number; problems: number }> => {
+    const batch = chunkEventSchema.parse(event);
+    const started = performance.now();
+    const result = await processChunk(batch, store, await getClassifier(), { evidence: config.evidence, logger });
+    logger.info('chunk done', {
+      key: batch.BatchInput.key,
+      ...result,
+      durationMs: Math.round(performance.now() - started),
+    });
+    return result;
+  },
+);

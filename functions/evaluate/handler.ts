@@ -1,11 +1,12 @@
 /** Lambda entry point for S3 ObjectCreated events (direct or through SQS): the evaluate function's composition root. */
-import { createS3Client } from '#adapters/s3/client.ts';
+
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { loadConfig } from '#adapters/config.ts';
 import { createEvaluateHandler } from '#adapters/evaluation/evaluateHandler.ts';
 import { stateMachineStarter } from '#adapters/evaluation/stateMachine.ts';
 import { createLogger, withLambdaContext } from '#adapters/logger.ts';
 import { memoizedClassifier } from '#adapters/modelProvider.ts';
+import { createS3Client } from '#adapters/s3/client.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 
 const config = loadConfig();
@@ -19,6 +20,8 @@ export const handler = withLambdaContext(
     store,
     logger,
     getClassifier: memoizedClassifier(config.modelDir),
-    ...(stateMachineArn ? { fanout: { rowThreshold, start: stateMachineStarter(new SFNClient({}), stateMachineArn) } } : {}),
+    ...(stateMachineArn
+      ? { fanout: { rowThreshold, start: stateMachineStarter(new SFNClient({}), stateMachineArn) } }
+      : {}),
   }),
 );

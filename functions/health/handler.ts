@@ -3,11 +3,11 @@
  * `/docs`, `/assets/*` and the API's `$default` route (404/405).
  */
 import { fileURLToPath } from 'node:url';
+import { createInfoHandler } from '#adapters/api/infoHandler.ts';
+import { loadWebFiles, memoizedWebSite } from '#adapters/api/webSite.ts';
 import { loadConfig } from '#adapters/config.ts';
 import { createLogger, withLambdaContext } from '#adapters/logger.ts';
 import { memoizedManifest } from '#adapters/modelProvider.ts';
-import { createInfoHandler } from '#adapters/api/infoHandler.ts';
-import { loadWebFiles, memoizedWebSite } from '#adapters/api/webSite.ts';
 
 const config = loadConfig();
 const logger = createLogger(config);

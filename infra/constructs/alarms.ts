@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -36,7 +36,8 @@ export class Alarms extends Construct {
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
-    const action = props.topicArn !== undefined ? new SnsAction(Topic.fromTopicArn(this, 'Topic', props.topicArn)) : undefined;
+    const action =
+      props.topicArn !== undefined ? new SnsAction(Topic.fromTopicArn(this, 'Topic', props.topicArn)) : undefined;
     const alarm = (alarmId: string, description: string, metric: IMetric, periods = 1): void => {
       const created = new Alarm(this, alarmId, {
         alarmDescription: description,
@@ -60,9 +61,18 @@ export class Alarms extends Construct {
       alarm(`${name}Errors`, `The ${name} function failed`, fn.metricErrors({ period: PERIOD, statistic: 'Sum' }));
       if (RETRIED_ON_THROTTLE.has(name)) {
         const minutes = SUSTAINED_THROTTLE_PERIODS * PERIOD.toMinutes();
-        alarm(`${name}Throttles`, `The ${name} function was throttled in every 5 minutes for ${minutes} minutes`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), SUSTAINED_THROTTLE_PERIODS);
+        alarm(
+          `${name}Throttles`,
+          `The ${name} function was throttled in every 5 minutes for ${minutes} minutes`,
+          fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
+          SUSTAINED_THROTTLE_PERIODS,
+        );
       } else {
-        alarm(`${name}Throttles`, `The ${name} function was throttled`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }));
+        alarm(
+          `${name}Throttles`,
+          `The ${name} function was throttled`,
+          fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
+        );
       }
     }
     alarm(
@@ -70,7 +80,15 @@ export class Alarms extends Construct {
       'A CSV upload failed three times and is in the dead-letter queue',
       props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
     );
-    alarm('FanoutFailed', 'A fan-out execution failed', props.stateMachine.metricFailed({ period: PERIOD, statistic: 'Sum' }));
-    alarm('FanoutTimedOut', 'A fan-out execution timed out', props.stateMachine.metricTimedOut({ period: PERIOD, statistic: 'Sum' }));
+    alarm(
+      'FanoutFailed',
+      'A fan-out execution failed',
+      props.stateMachine.metricFailed({ period: PERIOD, statistic: 'Sum' }),
+    );
+    alarm(
+      'FanoutTimedOut',
+      'A fan-out execution timed out',
+      props.stateMachine.metricTimedOut({ period: PERIOD, statistic: 'Sum' }),
+    );
   }
 }

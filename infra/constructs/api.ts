@@ -1,11 +1,19 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ImageFunction, type ClassifierImage } from './imageFunction.ts';
+import { type ClassifierImage, ImageFunction } from './imageFunction.ts';
 
 export interface ApiProps {
   readonly image: ClassifierImage;
@@ -62,7 +70,13 @@ export class Api extends Construct {
               allowOrigins: [...config.corsOrigins],
               allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
               // The SigV4 headers a browser needs when /predict requires IAM.
-              allowHeaders: ['content-type', 'authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'],
+              allowHeaders: [
+                'content-type',
+                'authorization',
+                'x-amz-date',
+                'x-amz-security-token',
+                'x-amz-content-sha256',
+              ],
               maxAge: Duration.days(1),
             },
           }
@@ -101,7 +115,13 @@ export class Api extends Construct {
 
     // Unknown paths and wrong methods reach the health function, which answers the API's JSON 404/405
     // instead of API Gateway's bare {"message":"Not Found"}.
-    const publicRoutes = [new HttpRoute(this, 'CatchAll', { httpApi: this.httpApi, routeKey: HttpRouteKey.DEFAULT, integration: healthIntegration })];
+    const publicRoutes = [
+      new HttpRoute(this, 'CatchAll', {
+        httpApi: this.httpApi,
+        routeKey: HttpRouteKey.DEFAULT,
+        integration: healthIntegration,
+      }),
+    ];
     for (const path of ['/', '/health', '/openapi.json', '/docs', '/assets/{file+}']) {
       publicRoutes.push(...this.httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration: healthIntegration }));
     }
@@ -115,14 +135,16 @@ export class Api extends Construct {
     for (const route of publicRoutes) {
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
-        reason: 'Welcome, web page, API docs and their static assets, health, OpenAPI document and the 404/405 catch-all are public by design: no data in, model metadata and static files out; the stage is throttled.',
+        reason:
+          'Welcome, web page, API docs and their static assets, health, OpenAPI document and the 404/405 catch-all are public by design: no data in, model metadata and static files out; the stage is throttled.',
       });
     }
     if (!config.predictRequiresIam) {
       for (const route of predictRoutes) {
         Validations.of(route).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: 'Public /predict is the deployer\'s choice (context predictRequiresIam=false, the original API had no auth); stage throttling and reserved concurrency bound the cost.',
+          reason:
+            "Public /predict is the deployer's choice (context predictRequiresIam=false, the original API had no auth); stage throttling and reserved concurrency bound the cost.",
         });
       }
     }

@@ -5,9 +5,9 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ImageFunction, type ClassifierImage } from './imageFunction.ts';
-import { FANOUT_PREFIX, INCOMING_PREFIX, LIST_PREFIXES, listUnder, RESULTS_PREFIX, WRITE_RESULTS } from './ingest.ts';
 import { acknowledgeWildcardResource, logicalIdOf } from '../nag.ts';
+import { type ClassifierImage, ImageFunction } from './imageFunction.ts';
+import { FANOUT_PREFIX, INCOMING_PREFIX, LIST_PREFIXES, listUnder, RESULTS_PREFIX, WRITE_RESULTS } from './ingest.ts';
 
 export interface EvaluationProps {
   readonly image: ClassifierImage;
@@ -40,12 +40,17 @@ export class Evaluation extends Construct {
     // Least privilege: read uploads (and list them, so a deleted upload answers 404, not 403); write results
     // (replacing or deleting an earlier run's); write a fan-out's manifest and start it.
     this.evaluate.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${INCOMING_PREFIX}*`)] }),
+      new PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [props.bucket.arnForObjects(`${INCOMING_PREFIX}*`)],
+      }),
     );
     this.evaluate.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: WRITE_RESULTS, resources: [props.bucket.arnForObjects(`${RESULTS_PREFIX}*`)] }),
     );
-    this.evaluate.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects(`${FANOUT_PREFIX}*`)] }));
+    this.evaluate.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects(`${FANOUT_PREFIX}*`)] }),
+    );
     this.evaluate.role.addToPrincipalPolicy(listUnder(props.bucket, LIST_PREFIXES.evaluate));
     props.fanout.grantStartExecution(this.evaluate.role);
 

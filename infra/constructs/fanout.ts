@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
   DefinitionBody,
@@ -15,10 +15,10 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ImageFunction, type ClassifierImage } from './imageFunction.ts';
-import { FANOUT_PREFIX, INCOMING_PREFIX, LIST_PREFIXES, listUnder, RESULTS_PREFIX, WRITE_RESULTS } from './ingest.ts';
-import { throttleRetryFor } from '../throttleRetry.ts';
 import { acknowledgeWildcardResource, logicalIdOf } from '../nag.ts';
+import { throttleRetryFor } from '../throttleRetry.ts';
+import { type ClassifierImage, ImageFunction } from './imageFunction.ts';
+import { FANOUT_PREFIX, INCOMING_PREFIX, LIST_PREFIXES, listUnder, RESULTS_PREFIX, WRITE_RESULTS } from './ingest.ts';
 
 /**
  * What every chunk invocation gets besides its Items, selected from the execution input. ItemBatcher passes
@@ -71,10 +71,15 @@ export class Fanout extends Construct {
       timeoutSeconds: config.timeoutSeconds.chunk,
       reservedConcurrency: config.reservedConcurrency.chunk,
     });
-    this.chunk.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${INCOMING_PREFIX}*`)] }));
+    this.chunk.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${INCOMING_PREFIX}*`)] }),
+    );
     this.chunk.role.addToPrincipalPolicy(listUnder(bucket, LIST_PREFIXES.chunk));
     this.chunk.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [bucket.arnForObjects(`${FANOUT_PREFIX}*`)] }),
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [bucket.arnForObjects(`${FANOUT_PREFIX}*`)],
+      }),
     );
 
     this.aggregate = new ImageFunction(this, 'Aggregate', {
@@ -87,9 +92,14 @@ export class Fanout extends Construct {
       reservedConcurrency: 0,
     });
     // Reads the manifest and parts, writes the results, records that it is done, then lists and deletes the parts.
-    this.aggregate.role.addToPrincipalPolicy(new PolicyStatement({ actions: WRITE_RESULTS, resources: [bucket.arnForObjects(`${RESULTS_PREFIX}*`)] }));
     this.aggregate.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [bucket.arnForObjects(`${FANOUT_PREFIX}*`)] }),
+      new PolicyStatement({ actions: WRITE_RESULTS, resources: [bucket.arnForObjects(`${RESULTS_PREFIX}*`)] }),
+    );
+    this.aggregate.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        resources: [bucket.arnForObjects(`${FANOUT_PREFIX}*`)],
+      }),
     );
     this.aggregate.role.addToPrincipalPolicy(listUnder(bucket, LIST_PREFIXES.aggregate));
 
@@ -150,18 +160,44 @@ export class Fanout extends Construct {
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
     // The item reader gets the bucket from the execution input, so CDK cannot grant it; the manifest lives under fanout/.
-    this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${FANOUT_PREFIX}*`)] }));
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${FANOUT_PREFIX}*`)] }),
+    );
 
     const bucketArn = `<${logicalIdOf(bucket)}.Arn>`;
-    acknowledgeWildcardResource(this.chunk.role, `${bucketArn}/${FANOUT_PREFIX}*`, 'Writes the parts of whichever file fanned out; limited to fanout/.');
-    acknowledgeWildcardResource(this.aggregate.role, `${bucketArn}/${FANOUT_PREFIX}*`, 'Reads, marks done and deletes the parts of whichever file fanned out; limited to fanout/.');
-    acknowledgeWildcardResource(this.aggregate.role, `${bucketArn}/${RESULTS_PREFIX}*`, 'Writes the results of whichever file fanned out; limited to results/.');
-    acknowledgeWildcardResource(this.chunk.role, `${bucketArn}/${INCOMING_PREFIX}*`, 'Reads byte ranges of whichever CSV was uploaded; limited to incoming/ and s3:GetObject.');
+    acknowledgeWildcardResource(
+      this.chunk.role,
+      `${bucketArn}/${FANOUT_PREFIX}*`,
+      'Writes the parts of whichever file fanned out; limited to fanout/.',
+    );
+    acknowledgeWildcardResource(
+      this.aggregate.role,
+      `${bucketArn}/${FANOUT_PREFIX}*`,
+      'Reads, marks done and deletes the parts of whichever file fanned out; limited to fanout/.',
+    );
+    acknowledgeWildcardResource(
+      this.aggregate.role,
+      `${bucketArn}/${RESULTS_PREFIX}*`,
+      'Writes the results of whichever file fanned out; limited to results/.',
+    );
+    acknowledgeWildcardResource(
+      this.chunk.role,
+      `${bucketArn}/${INCOMING_PREFIX}*`,
+      'Reads byte ranges of whichever CSV was uploaded; limited to incoming/ and s3:GetObject.',
+    );
     // The state machine scope covers its role and the separate DistributedMapPolicy CDK attaches to it.
     const machine = this.stateMachine;
-    acknowledgeWildcardResource(machine, `${bucketArn}/${FANOUT_PREFIX}*`, 'The item reader reads the manifest of whichever file fanned out; limited to fanout/ and s3:GetObject.');
+    acknowledgeWildcardResource(
+      machine,
+      `${bucketArn}/${FANOUT_PREFIX}*`,
+      'The item reader reads the manifest of whichever file fanned out; limited to fanout/ and s3:GetObject.',
+    );
     for (const fn of [this.chunk, this.aggregate]) {
-      acknowledgeWildcardResource(machine, `<${logicalIdOf(fn.function)}.Arn>:*`, 'CDK\'s LambdaInvoke grant also covers versions and aliases of this one function.');
+      acknowledgeWildcardResource(
+        machine,
+        `<${logicalIdOf(fn.function)}.Arn>:*`,
+        "CDK's LambdaInvoke grant also covers versions and aliases of this one function.",
+      );
     }
     acknowledgeWildcardResource(
       machine,
@@ -169,9 +205,19 @@ export class Fanout extends Construct {
       'X-Ray (tracing) and CloudWatch Logs vended delivery (execution logs) support no resource-level permissions; the actions are specific, not a wildcard.',
     );
     // How cdk-nag prints the state machine's name inside the execution ARNs CDK grants on.
-    const stateMachineName = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: logicalIdOf(this.stateMachine) }] }] });
+    const stateMachineName = JSON.stringify({
+      'Fn::Select': [6, { 'Fn::Split': [':', { Ref: logicalIdOf(this.stateMachine) }] }],
+    });
     const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}`;
-    acknowledgeWildcardResource(machine, `${executions}:*`, 'The Distributed Map describes and stops its own child executions, whose ids are generated at run time.');
-    acknowledgeWildcardResource(machine, `${executions}/*:*`, 'The Distributed Map redrives its own failed child executions, whose ids are generated at run time.');
+    acknowledgeWildcardResource(
+      machine,
+      `${executions}:*`,
+      'The Distributed Map describes and stops its own child executions, whose ids are generated at run time.',
+    );
+    acknowledgeWildcardResource(
+      machine,
+      `${executions}/*:*`,
+      'The Distributed Map redrives its own failed child executions, whose ids are generated at run time.',
+    );
   }
 }

@@ -2,10 +2,10 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, DockerImageCode, DockerImageFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ClassifierConfig } from '../config.ts';
 import type { HandlerName } from '../../scripts/prepare-image.ts';
+import type { ClassifierConfig } from '../config.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
 
 /** Where the one image comes from, shared by every function built from it. */
@@ -77,7 +77,11 @@ export class ImageFunction extends Construct {
     // function must not run (e.g. its event source mapping must not start polling) before it has them.
     this.function.node.addDependency(this.role);
     if (config.tracing) {
-      acknowledgeWildcardResource(this.role, '*', 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.');
+      acknowledgeWildcardResource(
+        this.role,
+        '*',
+        'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+      );
     }
   }
 }

@@ -4,17 +4,22 @@ import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
+  type BucketNotificationDestinationConfig,
   BucketNotificationDestinationType,
   EventType,
-  ObjectOwnership,
-  type BucketNotificationDestinationConfig,
   type IBucket,
   type IBucketNotificationDestination,
+  ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
-import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 // The S3 layout is the functions' own (layers/adapters/evaluation/keys.ts); the policies follow it.
-import { FANOUT_PREFIX, INCOMING_PREFIX, RESULTS_PREFIX, UPLOAD_FILTERS } from '../../layers/adapters/evaluation/keys.ts';
+import {
+  FANOUT_PREFIX,
+  INCOMING_PREFIX,
+  RESULTS_PREFIX,
+  UPLOAD_FILTERS,
+} from '../../layers/adapters/evaluation/keys.ts';
 
 export { FANOUT_PREFIX, INCOMING_PREFIX, RESULTS_PREFIX };
 
@@ -54,7 +59,10 @@ class AccountScopedQueueDestination implements IBucketNotificationDestination {
   bind(_scope: Construct, bucket: IBucket): BucketNotificationDestinationConfig {
     this.queue.grantSendMessages(
       new ServicePrincipal('s3.amazonaws.com', {
-        conditions: { ArnLike: { 'aws:SourceArn': bucket.bucketArn }, StringEquals: { 'aws:SourceAccount': Stack.of(bucket).account } },
+        conditions: {
+          ArnLike: { 'aws:SourceArn': bucket.bucketArn },
+          StringEquals: { 'aws:SourceAccount': Stack.of(bucket).account },
+        },
       }),
     );
     return { arn: this.queue.queueArn, type: BucketNotificationDestinationType.QUEUE, dependencies: [this.queue] };
@@ -137,6 +145,7 @@ export class Ingest extends Construct {
     // Only CSV files under incoming/ (the functions write elsewhere, so they never trigger themselves); one
     // filter per spelling of the extension, because S3 matches suffixes case-sensitively.
     const destination = new AccountScopedQueueDestination(this.queue);
-    for (const filter of UPLOAD_FILTERS) this.bucket.addEventNotification(EventType.OBJECT_CREATED, destination, { ...filter });
+    for (const filter of UPLOAD_FILTERS)
+      this.bucket.addEventNotification(EventType.OBJECT_CREATED, destination, { ...filter });
   }
 }

@@ -18,7 +18,13 @@ export class HttpError extends Error {
   readonly code: string;
   readonly details: ErrorDetail[];
   readonly headers: Record<string, string>;
-  constructor(status: number, code: string, message: string, details: ErrorDetail[] = [], headers: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    details: ErrorDetail[] = [],
+    headers: Record<string, string> = {},
+  ) {
     super(message);
     this.name = 'HttpError';
     this.status = status;
@@ -28,7 +34,11 @@ export class HttpError extends Error {
   }
 }
 
-export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; body: string };
+export type HttpResult = APIGatewayProxyStructuredResultV2 & {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+};
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
   return {
@@ -43,7 +53,14 @@ export function errorResponse(error: unknown, requestId: string, logger: Logger)
     logger.info('request rejected', { status: error.status, code: error.code });
     return jsonResponse(
       error.status,
-      { error: { code: error.code, message: error.message, ...(error.details.length ? { details: error.details } : {}), requestId } },
+      {
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.details.length ? { details: error.details } : {}),
+          requestId,
+        },
+      },
       { ...error.headers, 'x-request-id': requestId },
     );
   }
@@ -52,7 +69,11 @@ export function errorResponse(error: unknown, requestId: string, logger: Logger)
     error: error instanceof Error ? error : new Error(String(error)),
     ...(error instanceof ClassifierError ? { code: error.code } : {}),
   });
-  return jsonResponse(500, { error: { code: 'internal_error', message: 'internal error; quote the request id when reporting it', requestId } }, { 'x-request-id': requestId });
+  return jsonResponse(
+    500,
+    { error: { code: 'internal_error', message: 'internal error; quote the request id when reporting it', requestId } },
+    { 'x-request-id': requestId },
+  );
 }
 
 /** `$.texts[3]` from zod's path array. */
@@ -62,7 +83,12 @@ export function jsonPath(path: readonly PropertyKey[]): string {
 
 export function validationError(error: z.ZodError): HttpError {
   const details = error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issue.message }));
-  return new HttpError(400, 'invalid_request', `the request body does not match the schema (${details.length} problem${details.length > 1 ? 's' : ''})`, details);
+  return new HttpError(
+    400,
+    'invalid_request',
+    `the request body does not match the schema (${details.length} problem${details.length > 1 ? 's' : ''})`,
+    details,
+  );
 }
 
 export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
@@ -71,24 +97,35 @@ export function header(event: APIGatewayProxyEventV2, name: string): string | un
   return undefined;
 }
 
-export const requestIdOf = (event: APIGatewayProxyEventV2, fallback: string): string => event.requestContext?.requestId || fallback;
+export const requestIdOf = (event: APIGatewayProxyEventV2, fallback: string): string =>
+  event.requestContext?.requestId || fallback;
 
 /** Reads a JSON body within the size limit, insisting on application/json; throws HttpError 413/415/400. */
 export function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number): unknown {
   const contentType = header(event, 'content-type');
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json' && !mediaType?.endsWith('+json')) {
-    throw new HttpError(415, 'unsupported_media_type', `the body must be application/json, got ${contentType ? JSON.stringify(contentType) : 'no content-type'}`);
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `the body must be application/json, got ${contentType ? JSON.stringify(contentType) : 'no content-type'}`,
+    );
   }
   const raw = event.body ?? '';
   // Check the size before decoding: a base64 body is 4/3 of its bytes.
   const approxBytes = event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw, 'utf8');
-  if (approxBytes > maxBytes) throw new HttpError(413, 'payload_too_large', `the body is larger than ${maxBytes} bytes`);
+  if (approxBytes > maxBytes)
+    throw new HttpError(413, 'payload_too_large', `the body is larger than ${maxBytes} bytes`);
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (text.trim() === '') throw new HttpError(400, 'invalid_json', 'the body is empty; expected a JSON object such as {"texts": ["..."]}');
+  if (text.trim() === '')
+    throw new HttpError(400, 'invalid_json', 'the body is empty; expected a JSON object such as {"texts": ["..."]}');
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new HttpError(400, 'invalid_json', `the body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new HttpError(
+      400,
+      'invalid_json',
+      `the body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

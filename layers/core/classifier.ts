@@ -2,10 +2,10 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decide } from './decision.ts';
 import { ModelLoadError } from './errors.ts';
-import { kindOf, type TextKind } from './kinds.ts';
 import { ExplanationUnsupportedError, type TextExplanation } from './explanation.ts';
-import { LABELS, SHORT_NAMES, type LabelName, type ShortName } from './labels.ts';
-import { readManifest, type ModelManifest } from './manifest.ts';
+import { kindOf, type TextKind } from './kinds.ts';
+import { LABELS, type LabelName, SHORT_NAMES, type ShortName } from './labels.ts';
+import { type ModelManifest, readManifest } from './manifest.ts';
 import type { BackendLoader, LoadOptions, Model } from './model.ts';
 
 /** The embedded default model, shipped in the repository and in the container image. */
@@ -42,7 +42,8 @@ export async function loadModel(dir: string = DEFAULT_MODEL_DIR, options: LoadOp
   const absolute = resolve(dir);
   const manifest = await readManifest(absolute);
   const backend = BACKENDS[manifest.backend];
-  if (!backend) throw new ModelLoadError(`unknown backend ${JSON.stringify(manifest.backend)} in ${absolute}/model.json`);
+  if (!backend)
+    throw new ModelLoadError(`unknown backend ${JSON.stringify(manifest.backend)} in ${absolute}/model.json`);
   return (await backend())(absolute, manifest, options);
 }
 

@@ -33,7 +33,10 @@ export interface TextExplanation {
 export class ExplanationUnsupportedError extends ClassifierError {
   readonly backend: string;
   constructor(backend: string) {
-    super('explanation_unsupported', `the ${backend} backend does not explain its predictions; ask without explanations or use a linear model`);
+    super(
+      'explanation_unsupported',
+      `the ${backend} backend does not explain its predictions; ask without explanations or use a linear model`,
+    );
     this.name = 'ExplanationUnsupportedError';
     this.backend = backend;
   }
@@ -57,7 +60,11 @@ export interface LabelEvidence {
 export const DEFAULT_TOP_TERMS = 10;
 
 /** The `top` words that move one label's logit most, and the sum of the others. Words that add exactly 0 are never listed. */
-export function labelEvidence(explanation: TextExplanation, label: number, top: number = DEFAULT_TOP_TERMS): LabelEvidence {
+export function labelEvidence(
+  explanation: TextExplanation,
+  label: number,
+  top: number = DEFAULT_TOP_TERMS,
+): LabelEvidence {
   const ranked = explanation.words
     .map((word, order) => ({ word, order, weight: word.contributions[label]! }))
     .filter((w) => w.weight !== 0)
@@ -68,26 +75,44 @@ export function labelEvidence(explanation: TextExplanation, label: number, top: 
   return {
     logit: explanation.logit[label]!,
     bias: explanation.bias[label]!,
-    terms: kept.map(({ word, weight }) => ({ text: word.text, weight, spans: word.spans.map(([s, e]) => [s, e] as Span) })),
+    terms: kept.map(({ word, weight }) => ({
+      text: word.text,
+      weight,
+      spans: word.spans.map(([s, e]) => [s, e] as Span),
+    })),
     rest,
   };
 }
 
 /** The API's `explanation` object: every label, by short name, in `LABELS` order. */
-export function explanationByLabel(explanation: TextExplanation, top: number = DEFAULT_TOP_TERMS): Record<ShortName, LabelEvidence> {
-  return Object.fromEntries(SHORT_NAMES.map((s, i) => [s, labelEvidence(explanation, i, top)])) as Record<ShortName, LabelEvidence>;
+export function explanationByLabel(
+  explanation: TextExplanation,
+  top: number = DEFAULT_TOP_TERMS,
+): Record<ShortName, LabelEvidence> {
+  return Object.fromEntries(SHORT_NAMES.map((s, i) => [s, labelEvidence(explanation, i, top)])) as Record<
+    ShortName,
+    LabelEvidence
+  >;
 }
 
 /**
  * The explanation of `a · logit + b` per label (Platt calibration): bias and every contribution scale by `a`, and
  * `b` joins the bias, so the decomposition stays exact for the calibrated score.
  */
-export function affineExplanation(explanation: TextExplanation, a: ArrayLike<number>, b: ArrayLike<number>, logit: Float64Array): TextExplanation {
+export function affineExplanation(
+  explanation: TextExplanation,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  logit: Float64Array,
+): TextExplanation {
   const L = LABELS.length;
   return {
     logit,
     bias: Float64Array.from({ length: L }, (_, l) => a[l]! * explanation.bias[l]! + b[l]!),
-    words: explanation.words.map((w) => ({ ...w, contributions: Float64Array.from({ length: L }, (_, l) => a[l]! * w.contributions[l]!) })),
+    words: explanation.words.map((w) => ({
+      ...w,
+      contributions: Float64Array.from({ length: L }, (_, l) => a[l]! * w.contributions[l]!),
+    })),
   };
 }
 
@@ -123,6 +148,9 @@ const signed = (x: number): string => `${x < 0 ? '-' : '+'}${Math.abs(x).toFixed
  */
 export function formatEvidence(evidence: readonly RowLabelEvidence[]): string {
   return evidence
-    .map(({ label, terms }) => `${SHORT_NAMES[label]}:${terms.map((t) => ` ${NEEDS_QUOTES.test(t.text) ? JSON.stringify(t.text) : t.text} ${signed(t.weight)}`).join(',')}`)
+    .map(
+      ({ label, terms }) =>
+        `${SHORT_NAMES[label]}:${terms.map((t) => ` ${NEEDS_QUOTES.test(t.text) ? JSON.stringify(t.text) : t.text} ${signed(t.weight)}`).join(',')}`,
+    )
     .join('; ');
 }

@@ -48,11 +48,13 @@ const TEMPLATE_CONCLUSIONS = [
   'treatment optimization',
 ] as const;
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 // Case-sensitive on purpose: the templates are written exactly so, and real abstracts use other casings.
-const OPENING_RE = new RegExp(`(?:^|\\s)(?:${TEMPLATE_OPENINGS.map(escape).join('|')})`);
-const CLOSING_RE = new RegExp(`(?:Conclusion: |Implications: |These findings suggest )(?:${TEMPLATE_CONCLUSIONS.map(escape).join('|')})\\.$`);
+const OPENING_RE = new RegExp(`(?:^|\\s)(?:${TEMPLATE_OPENINGS.map(escapeRegExp).join('|')})`);
+const CLOSING_RE = new RegExp(
+  `(?:Conclusion: |Implications: |These findings suggest )(?:${TEMPLATE_CONCLUSIONS.map(escapeRegExp).join('|')})\\.$`,
+);
 const TOKEN_RE = /[\p{L}\p{M}\p{N}\p{Pc}]{2,}/gu;
 
 export function isTemplateText(text: string): boolean {

@@ -30,7 +30,10 @@ export type LabelParse = { ok: true; indices: number[] } | { ok: false; unknown:
  * An empty cell is an empty label set; duplicates collapse; indices come back sorted.
  */
 export function parseLabelSet(cell: string): LabelParse {
-  const parts = cell.split('|').map((p) => p.trim()).filter((p) => p.length > 0);
+  const parts = cell
+    .split('|')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
   const unknown: string[] = [];
   const set = new Set<number>();
   for (const part of parts) {

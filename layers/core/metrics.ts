@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { LABELS, type LabelName } from './labels.ts';
 import { ClassifierError } from './errors.ts';
+import { LABELS, type LabelName } from './labels.ts';
 
 /**
  * Multi-label metrics with scikit-learn's definitions and `zero_division=0` (every 0/0 is 0).
@@ -51,10 +51,9 @@ const perLabel = z.array(count).length(K);
 const stateSchema = z
   .object({
     version: z.literal(1),
-    labels: z.array(z.string()).refine(
-      (l) => l.length === K && l.every((name, i) => name === LABELS[i]),
-      { message: `labels must be exactly ${LABELS.join(', ')} in this order` },
-    ),
+    labels: z.array(z.string()).refine((l) => l.length === K && l.every((name, i) => name === LABELS[i]), {
+      message: `labels must be exactly ${LABELS.join(', ')} in this order`,
+    }),
     rows: count,
     exact_matches: count,
     tp: perLabel,
@@ -179,7 +178,10 @@ export class MetricsAccumulator {
   static fromJSON(state: unknown): MetricsAccumulator {
     const parsed = stateSchema.safeParse(state);
     if (!parsed.success) {
-      throw new ClassifierError('invalid_metrics_state', `not a metrics accumulator state:\n${z.prettifyError(parsed.error)}`);
+      throw new ClassifierError(
+        'invalid_metrics_state',
+        `not a metrics accumulator state:\n${z.prettifyError(parsed.error)}`,
+      );
     }
     const s = parsed.data;
     const acc = new MetricsAccumulator();
@@ -270,10 +272,7 @@ export class MetricsAccumulator {
 }
 
 /** One-shot convenience over `MetricsAccumulator` for in-memory arrays of label-index sets. */
-export function computeMetrics(
-  yTrue: readonly (readonly number[])[],
-  yPred: readonly (readonly number[])[],
-): Metrics {
+export function computeMetrics(yTrue: readonly (readonly number[])[], yPred: readonly (readonly number[])[]): Metrics {
   if (yTrue.length !== yPred.length) {
     throw new RangeError(`yTrue has ${yTrue.length} rows but yPred has ${yPred.length}`);
   }

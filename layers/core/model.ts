@@ -1,5 +1,5 @@
-import type { TextKind } from './kinds.ts';
 import type { TextExplanation } from './explanation.ts';
+import type { TextKind } from './kinds.ts';
 import type { ModelManifest } from './manifest.ts';
 
 /**

@@ -49,13 +49,15 @@ function modelLine(model: ReportInput['model']): string {
   return `${model.name}@${model.version} (${model.backend})`;
 }
 
-
 // ---------------------------------------------------------------------------------------------- text
 
 /** Control characters from a file name or message could break the layout or drive the terminal: show them. */
 function plain(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point: they are shown escaped.
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point: they are shown escaped.
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** First cell left-aligned, the rest right-aligned: label names on the left, numbers lined up on the right. */
@@ -109,7 +111,13 @@ function kindRows(input: ReportInput): string[][] {
   return input.kinds.map((k) => [
     `${k.kind} (${KIND_NOTES[k.kind] ?? k.kind})`,
     String(k.rows),
-    ...(input.metrics ? [fixed4(k.metrics?.weighted.f1 ?? Number.NaN), fixed4(k.metrics?.micro.f1 ?? Number.NaN), fixed4(k.metrics?.subset_accuracy ?? Number.NaN)] : []),
+    ...(input.metrics
+      ? [
+          fixed4(k.metrics?.weighted.f1 ?? Number.NaN),
+          fixed4(k.metrics?.micro.f1 ?? Number.NaN),
+          fixed4(k.metrics?.subset_accuracy ?? Number.NaN),
+        ]
+      : []),
   ]);
 }
 
@@ -178,7 +186,9 @@ function scoresChart(m: Metrics): string {
         `<text x="${px(x + barW / 2)}" y="${px(top + plotH - h - 4)}" text-anchor="middle" class="value">${fixed4(v)}</text>`,
       );
     });
-    parts.push(`<text x="${px(left + g * groupW + groupW / 2)}" y="${height - 18}" text-anchor="middle">${esc(label)}</text>`);
+    parts.push(
+      `<text x="${px(left + g * groupW + groupW / 2)}" y="${height - 18}" text-anchor="middle">${esc(label)}</text>`,
+    );
   });
   SERIES.forEach((series, i) => {
     const x = left + i * 100;
@@ -246,7 +256,9 @@ function countsChart(counts: readonly number[]): string {
 
 function htmlTable(head: readonly string[], body: readonly (readonly string[])[], className = 'numbers'): string {
   const th = head.map((h) => `<th>${esc(h)}</th>`).join('');
-  const trs = body.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th>${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`);
+  const trs = body.map(
+    (r) => `<tr>${r.map((c, i) => (i === 0 ? `<th>${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`,
+  );
   return `<table class="${className}"><thead><tr>${th}</tr></thead><tbody>${trs.join('')}</tbody></table>`;
 }
 
@@ -263,10 +275,13 @@ function htmlMetrics(m: Metrics): string[] {
     htmlTable(['label', 'precision', 'recall', 'f1', 'support'], perLabel),
     '<h2>Averages</h2>',
     htmlTable(['average', 'precision', 'recall', 'f1'], averages),
-    htmlTable(['measure', 'value'], [
-      ['subset accuracy', fixed4(m.subset_accuracy)],
-      ['Hamming loss', fixed4(m.hamming_loss)],
-    ]),
+    htmlTable(
+      ['measure', 'value'],
+      [
+        ['subset accuracy', fixed4(m.subset_accuracy)],
+        ['Hamming loss', fixed4(m.hamming_loss)],
+      ],
+    ),
     '<h2>Confusion matrices</h2>',
     `<div class="matrices">${LABELS.map((l) => confusionMatrix(l, m.per_label[l], m.n_rows)).join('')}</div>`,
   ];
@@ -290,7 +305,7 @@ const STYLE = [
   'table{border-collapse:collapse;margin:1rem 0}',
   'th,td{padding:.25rem .75rem;border-bottom:1px solid #ddd;text-align:left}',
   '.numbers td,.numbers thead th+th{text-align:right}',
-    '.headline{font-size:1.5rem}',
+  '.headline{font-size:1.5rem}',
   '.matrices{display:flex;flex-wrap:wrap;gap:1rem}',
   'svg{font-size:12px;display:block;margin:1rem 0}',
   'svg .grid{stroke:#ddd}',
@@ -305,7 +320,11 @@ const STYLE = [
 
 function errorsSection(m: Metrics, rows: readonly MisclassifiedRow[]): string[] {
   const total = Math.round(m.n_rows * (1 - m.subset_accuracy));
-  return htmlErrorsToLookAt(rows, total, rows.some((r) => r.evidence !== undefined));
+  return htmlErrorsToLookAt(
+    rows,
+    total,
+    rows.some((r) => r.evidence !== undefined),
+  );
 }
 
 export function renderHtmlReport(input: ReportInput): string {
@@ -318,7 +337,9 @@ export function renderHtmlReport(input: ReportInput): string {
     ...(input.blankLines ? [`<dt>Blank lines skipped</dt><dd>${input.blankLines}</dd>`] : []),
     '</dl>',
     ...(input.metrics ? htmlMetrics(input.metrics) : htmlCounts(input)),
-    ...(input.kinds.length > 0 ? ['<h2>By kind of text</h2>', htmlTable(input.metrics ? KIND_HEAD : KIND_HEAD.slice(0, 2), kindRows(input))] : []),
+    ...(input.kinds.length > 0
+      ? ['<h2>By kind of text</h2>', htmlTable(input.metrics ? KIND_HEAD : KIND_HEAD.slice(0, 2), kindRows(input))]
+      : []),
     ...(input.metrics && input.misclassified ? errorsSection(input.metrics, input.misclassified) : []),
   ];
   return [

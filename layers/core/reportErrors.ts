@@ -22,11 +22,15 @@ export const ERRORS_STYLE = [
   '.evidence-line{font-family:ui-monospace,monospace;font-size:.8rem;color:#444}',
   'mark{color:inherit;border-radius:.2rem;padding:0 .1rem}',
   'mark.neg{background:transparent!important;text-decoration:underline wavy;text-decoration-thickness:1px}',
-  ...LABELS.map((_, l) => `.chip.l${l}{background:${LABEL_COLOURS[l]}}mark.l${l}{background:${LABEL_COLOURS[l]}33;text-decoration-color:${LABEL_COLOURS[l]}}`),
+  ...LABELS.map(
+    (_, l) =>
+      `.chip.l${l}{background:${LABEL_COLOURS[l]}}mark.l${l}{background:${LABEL_COLOURS[l]}33;text-decoration-color:${LABEL_COLOURS[l]}}`,
+  ),
 ].join('');
 
 const fixed3 = (x: number): string => x.toFixed(3);
-const chips = (labels: readonly number[]): string => labels.map((l) => `<span class="chip l${l}">${LABELS[l]}</span>`).join('');
+const chips = (labels: readonly number[]): string =>
+  labels.map((l) => `<span class="chip l${l}">${LABELS[l]}</span>`).join('');
 
 interface Mark {
   start: number;
@@ -42,7 +46,10 @@ function marksOf(row: MisclassifiedRow): Mark[] {
       for (const [start, end] of term.spans) {
         const key = `${start}:${end}`;
         let mark = bySpan.get(key);
-        if (!mark) bySpan.set(key, (mark = { start, end, by: [] }));
+        if (!mark) {
+          mark = { start, end, by: [] };
+          bySpan.set(key, mark);
+        }
         mark.by.push({ label, weight: term.weight });
       }
     }
@@ -59,8 +66,13 @@ function highlighted(text: string, from: number, to: number, marks: readonly Mar
   for (const m of marks) {
     if (m.start < at || m.end > to) continue;
     const top = m.by[0]!;
-    const hover = m.by.map((b) => `${SHORT_NAMES[b.label]} ${b.weight < 0 ? '-' : '+'}${Math.abs(b.weight).toFixed(2)}`).join('; ');
-    out.push(esc(text.slice(at, m.start)), `<mark class="l${top.label}${top.weight < 0 ? ' neg' : ''}" title="${esc(hover)}">${esc(text.slice(m.start, m.end))}</mark>`);
+    const hover = m.by
+      .map((b) => `${SHORT_NAMES[b.label]} ${b.weight < 0 ? '-' : '+'}${Math.abs(b.weight).toFixed(2)}`)
+      .join('; ');
+    out.push(
+      esc(text.slice(at, m.start)),
+      `<mark class="l${top.label}${top.weight < 0 ? ' neg' : ''}" title="${esc(hover)}">${esc(text.slice(m.start, m.end))}</mark>`,
+    );
     at = m.end;
   }
   out.push(esc(text.slice(at, to)));
@@ -70,7 +82,8 @@ function highlighted(text: string, from: number, to: number, marks: readonly Mar
 function errorRow(row: MisclassifiedRow): string {
   const marks = marksOf(row);
   // Spans point into `text` (title + " " + abstract, trimmed): the abstract is its tail.
-  const abstractStart = row.abstract.trim() === '' ? row.text.length : Math.max(0, row.text.length - row.abstract.trimEnd().length);
+  const abstractStart =
+    row.abstract.trim() === '' ? row.text.length : Math.max(0, row.text.length - row.abstract.trimEnd().length);
   const title = abstractStart > 0 ? highlighted(row.text, 0, abstractStart, marks) : '<em>(no title)</em>';
   const proba = LABELS.map((_, l) => `${SHORT_NAMES[l]} ${fixed3(row.proba[l]!)}`).join(' · ');
   return [
@@ -84,7 +97,11 @@ function errorRow(row: MisclassifiedRow): string {
 }
 
 /** The section; `misclassifiedTotal` is how many rows the file got wrong (the section lists at most 50). */
-export function htmlErrorsToLookAt(rows: readonly MisclassifiedRow[], misclassifiedTotal: number, explained: boolean): string[] {
+export function htmlErrorsToLookAt(
+  rows: readonly MisclassifiedRow[],
+  misclassifiedTotal: number,
+  explained: boolean,
+): string[] {
   const intro =
     rows.length === 0
       ? '<p>No row is misclassified.</p>'
@@ -93,6 +110,6 @@ export function htmlErrorsToLookAt(rows: readonly MisclassifiedRow[], misclassif
         (explained
           ? `Highlighted: the strongest words for each true or predicted label, in the label's colour (${LABELS.map((l, i) => `<span class="chip l${i}">${l}</span>`).join('')}); ` +
             'underlined words push the label down; hover a word for its weights.</p>'
-          : 'This model\'s backend does not explain its predictions, so no words are highlighted.</p>');
+          : "This model's backend does not explain its predictions, so no words are highlighted.</p>");
   return ['<h2>Errors to look at</h2>', intro, ...rows.map(errorRow)];
 }

@@ -58,7 +58,12 @@ function asciiTable(normalize: (s: string) => string): string[] {
   return table;
 }
 
-function mapSegments(original: string, bounds: readonly number[], normalize: (s: string) => string, expected: string): NormalizedText | undefined {
+function mapSegments(
+  original: string,
+  bounds: readonly number[],
+  normalize: (s: string) => string,
+  expected: string,
+): NormalizedText | undefined {
   const ascii = asciiTable(normalize);
   const start = new Int32Array(expected.length);
   const end = new Int32Array(expected.length);

@@ -9,31 +9,46 @@ import { readSafetensors } from './safetensors.ts';
 import { elementCount, type FloatTensor, type TensorMap } from './tensor.ts';
 
 /** The fields of a Hugging Face BERT `config.json` the exporter relies on; anything else is carried along unread. */
-export const bertConfigSchema = z.object({
-  model_type: z.literal('bert').optional(),
-  hidden_size: z.number().int().positive(),
-  num_hidden_layers: z.number().int().positive(),
-  num_attention_heads: z.number().int().positive(),
-  intermediate_size: z.number().int().positive(),
-  hidden_act: z.enum(['gelu']).default('gelu'),
-  layer_norm_eps: z.number().positive().default(1e-12),
-  max_position_embeddings: z.number().int().positive(),
-  type_vocab_size: z.number().int().positive().default(2),
-  vocab_size: z.number().int().positive(),
-  position_embedding_type: z.literal('absolute').optional(),
-  id2label: z.record(z.string().regex(/^\d+$/), z.string()).optional(),
-  num_labels: z.number().int().positive().optional(),
-}).passthrough().refine((c) => c.hidden_size % c.num_attention_heads === 0, {
-  message: 'hidden_size must be a multiple of num_attention_heads',
-});
+export const bertConfigSchema = z
+  .object({
+    model_type: z.literal('bert').optional(),
+    hidden_size: z.number().int().positive(),
+    num_hidden_layers: z.number().int().positive(),
+    num_attention_heads: z.number().int().positive(),
+    intermediate_size: z.number().int().positive(),
+    hidden_act: z.enum(['gelu']).default('gelu'),
+    layer_norm_eps: z.number().positive().default(1e-12),
+    max_position_embeddings: z.number().int().positive(),
+    type_vocab_size: z.number().int().positive().default(2),
+    vocab_size: z.number().int().positive(),
+    position_embedding_type: z.literal('absolute').optional(),
+    id2label: z.record(z.string().regex(/^\d+$/), z.string()).optional(),
+    num_labels: z.number().int().positive().optional(),
+  })
+  .passthrough()
+  .refine((c) => c.hidden_size % c.num_attention_heads === 0, {
+    message: 'hidden_size must be a multiple of num_attention_heads',
+  });
 
 export type BertConfig = z.infer<typeof bertConfigSchema>;
 
-export interface Linear { weight: FloatTensor; bias: FloatTensor }
-export interface Norm { gamma: FloatTensor; beta: FloatTensor }
+export interface Linear {
+  weight: FloatTensor;
+  bias: FloatTensor;
+}
+export interface Norm {
+  gamma: FloatTensor;
+  beta: FloatTensor;
+}
 export interface BertLayerWeights {
-  query: Linear; key: Linear; value: Linear; attentionOutput: Linear; attentionNorm: Norm;
-  intermediate: Linear; output: Linear; outputNorm: Norm;
+  query: Linear;
+  key: Linear;
+  value: Linear;
+  attentionOutput: Linear;
+  attentionNorm: Norm;
+  intermediate: Linear;
+  output: Linear;
+  outputNorm: Norm;
 }
 export interface BertWeights {
   config: BertConfig;
@@ -63,12 +78,20 @@ export function parseBertConfig(json: unknown, source = 'config.json'): BertConf
 export function labelOrder(config: BertConfig, source = 'config.json'): number[] {
   const id2label = config.id2label;
   if (!id2label) throw new ConfigError(source, `id2label is missing; expected the labels ${LABELS.join(', ')}`);
-  const entries = Object.entries(id2label).map(([k, v]) => [Number(k), v] as const).sort((a, b) => a[0] - b[0]);
+  const entries = Object.entries(id2label)
+    .map(([k, v]) => [Number(k), v] as const)
+    .sort((a, b) => a[0] - b[0]);
   const order = entries.map(([, name]) => labelIndex(name));
-  const valid = entries.length === LABELS.length && entries.every(([k], i) => k === i)
-    && order.every((x) => x !== undefined) && new Set(order).size === LABELS.length;
+  const valid =
+    entries.length === LABELS.length &&
+    entries.every(([k], i) => k === i) &&
+    order.every((x) => x !== undefined) &&
+    new Set(order).size === LABELS.length;
   if (!valid) {
-    throw new ConfigError(source, `id2label ${JSON.stringify(id2label)} must name exactly ${LABELS.join(', ')} (ids 0–3)`);
+    throw new ConfigError(
+      source,
+      `id2label ${JSON.stringify(id2label)} must name exactly ${LABELS.join(', ')} (ids 0–3)`,
+    );
   }
   return order as number[];
 }
@@ -100,15 +123,19 @@ export async function readCheckpointFolder(dir: string): Promise<LoadedCheckpoin
   const config = parseBertConfig(json, configPath);
   const weightsFile = WEIGHT_FILES.find((f) => existsSync(join(dir, f)));
   if (!weightsFile) {
-    const sharded = existsSync(join(dir, 'model.safetensors.index.json')) || existsSync(join(dir, 'pytorch_model.bin.index.json'));
-    throw new ModelLoadError(sharded
-      ? `${dir} holds a sharded checkpoint; merge the shards into one model.safetensors first`
-      : `${dir} has neither model.safetensors nor pytorch_model.bin`);
+    const sharded =
+      existsSync(join(dir, 'model.safetensors.index.json')) || existsSync(join(dir, 'pytorch_model.bin.index.json'));
+    throw new ModelLoadError(
+      sharded
+        ? `${dir} holds a sharded checkpoint; merge the shards into one model.safetensors first`
+        : `${dir} has neither model.safetensors nor pytorch_model.bin`,
+    );
   }
   const weightsBytes = await readFile(join(dir, weightsFile));
-  const tensors = weightsFile === 'model.safetensors'
-    ? readSafetensors(weightsBytes, join(dir, weightsFile))
-    : readPytorchCheckpoint(weightsBytes, join(dir, weightsFile));
+  const tensors =
+    weightsFile === 'model.safetensors'
+      ? readSafetensors(weightsBytes, join(dir, weightsFile))
+      : readPytorchCheckpoint(weightsBytes, join(dir, weightsFile));
   return { config, configBytes, tensors, weightsFile, weightsBytes };
 }
 
@@ -127,7 +154,10 @@ export function toBertWeights(config: BertConfig, tensors: TensorMap, source = '
     const t = byName.get(name);
     if (!t) throw new ModelLoadError(`${source}: parameter ${name} (or bert.${name}) is missing`);
     const same = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
-    if (!same) throw new ModelLoadError(`${source}: ${name} has shape [${t.shape.join(', ')}], config implies [${shape.join(', ')}]`);
+    if (!same)
+      throw new ModelLoadError(
+        `${source}: ${name} has shape [${t.shape.join(', ')}], config implies [${shape.join(', ')}]`,
+      );
     return t;
   };
   const linear = (prefix: string, out: number, inp: number): Linear => ({

@@ -1,37 +1,39 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseBertBackendConfig, type BertBackendConfig } from '../core/bert/bertManifest.ts';
+import { type BertBackendConfig, parseBertBackendConfig } from '../core/bert/bertManifest.ts';
 import { ConfigError, ModelLoadError } from '../core/errors.ts';
 import { LABELS } from '../core/labels.ts';
-import { manifestSchema, type ModelManifest } from '../core/manifest.ts';
+import { type ModelManifest, manifestSchema } from '../core/manifest.ts';
 import { readCheckpointFolder, toBertWeights } from './bertCheckpoint.ts';
 import { buildBertGraph, type GraphKind, type Head } from './bertGraph.ts';
 import { downloadFromHub, type HubSourceOptions } from './hubSource.ts';
 import { EXPORTER_VERSION } from './onnxGraph.ts';
 
-export const exportOptionsSchema = z.object({
-  /** A checkpoint folder, or `hub:<repo id>`. */
-  from: z.string().min(1),
-  out: z.string().min(1),
-  head: z.enum(['cls', 'pooler']).default('cls'),
-  /** `int8` writes both model.onnx and model_quantized.onnx; `none` only the fp32 one. */
-  quantize: z.enum(['int8', 'none']).default('int8'),
-  /**
-   * Operator set per variant. `auto` follows scripts/bench-bert.ts on BERT-base (2-core AVX-512 VNNI machine, CPU
-   * seconds per abstract): fp32 with onnxruntime's fused transformer operators (≈ 5 % less CPU than plain in every
-   * run); int8 with the plain quantized graph, which onnxruntime fuses itself into quantized matmuls: the two int8
-   * graphs measured within ±3 % of each other, and plain keeps per-column scales for Q/K/V (QAttention takes one
-   * scale for all three), so it is the more accurate of the two. Plain also quantizes activations per token, so it
-   * batches; the fused int8 graph's activation scale is per batch, so the backend runs it one text at a time.
-   */
-  graph: z.enum(['auto', 'plain', 'fused']).default('auto'),
-  maxLength: z.number().int().min(3).max(512).default(256),
-  name: z.string().min(1).optional(),
-  version: z.string().min(1).default('1.0.0'),
-}).strict();
+export const exportOptionsSchema = z
+  .object({
+    /** A checkpoint folder, or `hub:<repo id>`. */
+    from: z.string().min(1),
+    out: z.string().min(1),
+    head: z.enum(['cls', 'pooler']).default('cls'),
+    /** `int8` writes both model.onnx and model_quantized.onnx; `none` only the fp32 one. */
+    quantize: z.enum(['int8', 'none']).default('int8'),
+    /**
+     * Operator set per variant. `auto` follows scripts/bench-bert.ts on BERT-base (2-core AVX-512 VNNI machine, CPU
+     * seconds per abstract): fp32 with onnxruntime's fused transformer operators (≈ 5 % less CPU than plain in every
+     * run); int8 with the plain quantized graph, which onnxruntime fuses itself into quantized matmuls: the two int8
+     * graphs measured within ±3 % of each other, and plain keeps per-column scales for Q/K/V (QAttention takes one
+     * scale for all three), so it is the more accurate of the two. Plain also quantizes activations per token, so it
+     * batches; the fused int8 graph's activation scale is per batch, so the backend runs it one text at a time.
+     */
+    graph: z.enum(['auto', 'plain', 'fused']).default('auto'),
+    maxLength: z.number().int().min(3).max(512).default(256),
+    name: z.string().min(1).optional(),
+    version: z.string().min(1).default('1.0.0'),
+  })
+  .strict();
 
 export type ExportOptions = z.input<typeof exportOptionsSchema>;
 
@@ -49,7 +51,14 @@ const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tok
 /** The text the original model was trained and evaluated on (layers/core/text.ts). */
 const TEXT_RECIPE = 'title + " " + abstract';
 
-const thresholdsFileSchema = z.object(Object.fromEntries(LABELS.map((l) => [l, z.number().min(0).max(1)])) as Record<(typeof LABELS)[number], z.ZodNumber>).strict();
+const thresholdsFileSchema = z
+  .object(
+    Object.fromEntries(LABELS.map((l) => [l, z.number().min(0).max(1)])) as Record<
+      (typeof LABELS)[number],
+      z.ZodNumber
+    >,
+  )
+  .strict();
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -75,14 +84,22 @@ export async function exportModel(input: ExportOptions, hub: HubSourceOptions = 
   const checkpoint = await readCheckpointFolder(sourceDir);
   const config = checkpoint.config;
   if (opts.maxLength > config.max_position_embeddings) {
-    throw new ConfigError('--max-length', `${opts.maxLength} exceeds the model's max_position_embeddings (${config.max_position_embeddings})`);
+    throw new ConfigError(
+      '--max-length',
+      `${opts.maxLength} exceeds the model's max_position_embeddings (${config.max_position_embeddings})`,
+    );
   }
   const weights = toBertWeights(config, checkpoint.tensors, join(sourceDir, checkpoint.weightsFile));
   if (opts.head === 'pooler' && !weights.pooler) {
-    throw new ModelLoadError(`--head pooler needs bert.pooler.dense.* weights, which ${checkpoint.weightsFile} lacks; use --head cls`);
+    throw new ModelLoadError(
+      `--head pooler needs bert.pooler.dense.* weights, which ${checkpoint.weightsFile} lacks; use --head cls`,
+    );
   }
   for (const file of TOKENIZER_FILES.slice(0, 2)) {
-    if (!existsSync(join(sourceDir, file))) throw new ModelLoadError(`${join(sourceDir, file)} is missing: the model folder needs the tokenizer it was trained with`);
+    if (!existsSync(join(sourceDir, file)))
+      throw new ModelLoadError(
+        `${join(sourceDir, file)} is missing: the model folder needs the tokenizer it was trained with`,
+      );
   }
 
   await mkdir(join(outDir, 'onnx'), { recursive: true });
@@ -132,7 +149,11 @@ export async function exportModel(input: ExportOptions, hub: HubSourceOptions = 
       architecture: `BertModel + Linear(hidden → 4) on ${opts.head === 'cls' ? 'the [CLS] hidden state' : 'the pooler output'}, sigmoid`,
       thresholdsFrom: thresholds.from,
       exporter: `layers/export@${EXPORTER_VERSION}`,
-      onnx: Object.fromEntries(Object.entries(files).filter(([f]) => f.startsWith('onnx/')).map(([f, v]) => [f, v.sha256])),
+      onnx: Object.fromEntries(
+        Object.entries(files)
+          .filter(([f]) => f.startsWith('onnx/'))
+          .map(([f, v]) => [f, v.sha256]),
+      ),
     },
   });
   await writeFile(join(outDir, 'model.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -141,7 +162,11 @@ export async function exportModel(input: ExportOptions, hub: HubSourceOptions = 
 
 async function readThresholds(dir: string): Promise<{ values: Record<(typeof LABELS)[number], number>; from: string }> {
   const path = join(dir, 'best_thresholds.json');
-  if (!existsSync(path)) return { values: Object.fromEntries(LABELS.map((l) => [l, 0.5])) as Record<(typeof LABELS)[number], number>, from: 'default 0.5' };
+  if (!existsSync(path))
+    return {
+      values: Object.fromEntries(LABELS.map((l) => [l, 0.5])) as Record<(typeof LABELS)[number], number>,
+      from: 'default 0.5',
+    };
   let json: unknown;
   try {
     json = JSON.parse(await readFile(path, 'utf8'));

@@ -29,21 +29,24 @@ export async function downloadFromHub(repoId: string, options: HubSourceOptions 
       clearTimeout(timer);
     }
   };
-  const get = (path: string) => downloadFileToCacheDir({
-    repo: { type: 'model', name: repoId },
-    path,
-    fetch: fetchWithTimeout,
-    ...(options.revision ? { revision: options.revision } : {}),
-    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
-    ...(options.accessToken ? { accessToken: options.accessToken } : {}),
-  });
+  const get = (path: string) =>
+    downloadFileToCacheDir({
+      repo: { type: 'model', name: repoId },
+      path,
+      fetch: fetchWithTimeout,
+      ...(options.revision ? { revision: options.revision } : {}),
+      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+      ...(options.accessToken ? { accessToken: options.accessToken } : {}),
+    });
   let configPath: string;
   try {
     configPath = await get('config.json');
   } catch (cause) {
     throw new ModelLoadError(
-      `cannot download hub:${repoId} (${describe(cause)}). Hub sources need network access to huggingface.co, which exists at image build time; `
-      + 'offline, export from a local folder with --from <folder>', { cause });
+      `cannot download hub:${repoId} (${describe(cause)}). Hub sources need network access to huggingface.co, which exists at image build time; ` +
+        'offline, export from a local folder with --from <folder>',
+      { cause },
+    );
   }
   try {
     await get('model.safetensors');
@@ -51,7 +54,10 @@ export async function downloadFromHub(repoId: string, options: HubSourceOptions 
     try {
       await get('pytorch_model.bin');
     } catch (cause) {
-      throw new ModelLoadError(`hub:${repoId} has neither model.safetensors nor pytorch_model.bin (${describe(cause)})`, { cause });
+      throw new ModelLoadError(
+        `hub:${repoId} has neither model.safetensors nor pytorch_model.bin (${describe(cause)})`,
+        { cause },
+      );
     }
   }
   try {

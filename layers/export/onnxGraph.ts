@@ -6,7 +6,11 @@ const AttrType = onnx.AttributeProto.AttributeType;
 
 export type ElementType = 'float32' | 'int8' | 'uint8' | 'int32' | 'int64';
 const DATA_TYPE: Record<ElementType, number> = {
-  float32: DataType.FLOAT, int8: DataType.INT8, uint8: DataType.UINT8, int32: DataType.INT32, int64: DataType.INT64,
+  float32: DataType.FLOAT,
+  int8: DataType.INT8,
+  uint8: DataType.UINT8,
+  int32: DataType.INT32,
+  int64: DataType.INT64,
 };
 
 export type AttributeValue = number | string | number[] | { float: number } | { floats: number[] };
@@ -33,7 +37,8 @@ export class OnnxGraphBuilder {
 
   fresh(hint: string): string {
     let name: string;
-    do name = `${hint}_${this.counter++}`; while (this.names.has(name));
+    do name = `${hint}_${this.counter++}`;
+    while (this.names.has(name));
     this.names.add(name);
     return name;
   }
@@ -49,13 +54,23 @@ export class OnnxGraphBuilder {
   }
 
   /** A constant tensor stored in the graph; `name` is kept verbatim (checkpoint names make graphs readable). */
-  initializer(name: string, type: ElementType, dims: readonly number[], data: Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array): string {
+  initializer(
+    name: string,
+    type: ElementType,
+    dims: readonly number[],
+    data: Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array,
+  ): string {
     if (this.names.has(name)) throw new Error(`duplicate tensor name ${name}`);
     this.names.add(name);
     return this.store(name, type, dims, data);
   }
 
-  private store(name: string, type: ElementType, dims: readonly number[], data: Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array): string {
+  private store(
+    name: string,
+    type: ElementType,
+    dims: readonly number[],
+    data: Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array,
+  ): string {
     this.initializers.push({
       name,
       dataType: DATA_TYPE[type],
@@ -74,7 +89,11 @@ export class OnnxGraphBuilder {
   }
 
   /** Adds a node and returns its output names (fresh ones unless given). */
-  node(op: string, inputs: string[], options: { outputs?: number | string[]; attrs?: Record<string, AttributeValue>; domain?: string } = {}): string[] {
+  node(
+    op: string,
+    inputs: string[],
+    options: { outputs?: number | string[]; attrs?: Record<string, AttributeValue>; domain?: string } = {},
+  ): string[] {
     const outputs = Array.isArray(options.outputs)
       ? options.outputs
       : Array.from({ length: options.outputs ?? 1 }, () => this.fresh(op.toLowerCase()));
@@ -85,7 +104,9 @@ export class OnnxGraphBuilder {
       name: this.fresh(`${op}_node`),
       input: inputs,
       output: outputs,
-      attribute: Object.entries(options.attrs ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([name, v]) => attribute(name, v)),
+      attribute: Object.entries(options.attrs ?? {})
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, v]) => attribute(name, v)),
     });
     return outputs;
   }

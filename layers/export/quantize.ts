@@ -49,5 +49,5 @@ export function quantizePerTensor(w: FloatTensor): QuantizedWeight {
 function clampRound(x: number): number {
   // Math.round's tie rule (toward +∞) differs from numpy's, which only matters for exact .5 ratios: deterministic either way.
   const r = Math.round(x);
-  return r > WEIGHT_QMAX ? WEIGHT_QMAX : r < -WEIGHT_QMAX ? -WEIGHT_QMAX : r;
+  return Math.min(WEIGHT_QMAX, Math.max(-WEIGHT_QMAX, r));
 }

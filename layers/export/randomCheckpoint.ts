@@ -19,8 +19,22 @@ export interface RandomBertShape {
   maxPositions: number;
 }
 
-export const TINY_SHAPE: RandomBertShape = { hiddenSize: 32, layers: 2, heads: 4, intermediateSize: 64, vocabSize: 28996, maxPositions: 512 };
-export const BASE_SHAPE: RandomBertShape = { hiddenSize: 768, layers: 12, heads: 12, intermediateSize: 3072, vocabSize: 28996, maxPositions: 512 };
+export const TINY_SHAPE: RandomBertShape = {
+  hiddenSize: 32,
+  layers: 2,
+  heads: 4,
+  intermediateSize: 64,
+  vocabSize: 28996,
+  maxPositions: 512,
+};
+export const BASE_SHAPE: RandomBertShape = {
+  hiddenSize: 768,
+  layers: 12,
+  heads: 12,
+  intermediateSize: 3072,
+  vocabSize: 28996,
+  maxPositions: 512,
+};
 
 export interface RandomCheckpointOptions {
   seed?: number;
@@ -36,7 +50,10 @@ export interface RandomCheckpointOptions {
   id2label?: readonly string[];
 }
 
-export function randomBertConfig(shape: RandomBertShape, id2label: readonly string[] = LABELS): Record<string, unknown> {
+export function randomBertConfig(
+  shape: RandomBertShape,
+  id2label: readonly string[] = LABELS,
+): Record<string, unknown> {
   return {
     architectures: ['BertForSequenceClassification'],
     attention_probs_dropout_prob: 0.1,
@@ -108,10 +125,19 @@ export interface WriteCheckpointOptions extends RandomCheckpointOptions {
   thresholds?: Readonly<Record<string, number>>;
 }
 
-export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'] as const;
+export const TOKENIZER_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'vocab.txt',
+] as const;
 
 /** Writes a Hugging Face-style checkpoint folder: config.json, weights, and optionally tokenizer and thresholds. */
-export async function writeRandomCheckpoint(dir: string, shape: RandomBertShape, options: WriteCheckpointOptions): Promise<TensorMap> {
+export async function writeRandomCheckpoint(
+  dir: string,
+  shape: RandomBertShape,
+  options: WriteCheckpointOptions,
+): Promise<TensorMap> {
   await mkdir(dir, { recursive: true });
   const tensors = randomBertTensors(shape, options);
   await writeFile(join(dir, 'config.json'), `${JSON.stringify(randomBertConfig(shape, options.id2label), null, 2)}\n`);

@@ -7,7 +7,7 @@ export class SeededRandom {
 
   constructor(seed: number) {
     // A zero state would make xorshift emit zeros forever.
-    this.state = (seed >>> 0) || 0x9e3779b9;
+    this.state = seed >>> 0 || 0x9e3779b9;
   }
 
   /** Uniform in [0, 1). */

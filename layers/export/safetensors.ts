@@ -6,11 +6,13 @@ import { elementCount, type TensorMap } from './tensor.ts';
  * The safetensors format: 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}},
  * then the raw little-endian tensor bytes. Only the float dtypes a BERT checkpoint uses are accepted.
  */
-const entrySchema = z.object({
-  dtype: z.string(),
-  shape: z.array(z.number().int().nonnegative()),
-  data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
-}).strict();
+const entrySchema = z
+  .object({
+    dtype: z.string(),
+    shape: z.array(z.number().int().nonnegative()),
+    data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+  })
+  .strict();
 
 const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
 
@@ -18,7 +20,8 @@ export function readSafetensors(bytes: Uint8Array, source = 'model.safetensors')
   if (bytes.byteLength < 8) throw new ModelLoadError(`${source}: too short to be a safetensors file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.byteLength - 8) throw new ModelLoadError(`${source}: header length ${headerLength} exceeds the file`);
+  if (headerLength > bytes.byteLength - 8)
+    throw new ModelLoadError(`${source}: header length ${headerLength} exceeds the file`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
@@ -34,7 +37,11 @@ export function readSafetensors(bytes: Uint8Array, source = 'model.safetensors')
     if (name === '__metadata__') continue;
     const parsed = entrySchema.safeParse(raw);
     if (!parsed.success) throw new ModelLoadError(`${source}: tensor ${name} has a malformed header entry`);
-    const { dtype, shape, data_offsets: [begin, end] } = parsed.data;
+    const {
+      dtype,
+      shape,
+      data_offsets: [begin, end],
+    } = parsed.data;
     const width = BYTES[dtype];
     // Integer buffers (e.g. embeddings.position_ids) are not weights; the mapper reports any weight that is missing.
     if (width === undefined) continue;
@@ -52,8 +59,7 @@ export function decodeFloats(raw: Uint8Array, dtype: string, count: number): Flo
   const out = new Float32Array(dtype === 'F32' ? 0 : count);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   switch (dtype) {
-    case 'F32':
-    {
+    case 'F32': {
       // Copy into a fresh, 4-byte aligned buffer (the source offset need not be aligned). Not raw.slice(): on a
       // Node Buffer that is a view, not a copy.
       const copy = new Uint8Array(count * 4);

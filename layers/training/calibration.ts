@@ -38,7 +38,11 @@ export function fitPlatt(logits: ArrayLike<number>, positive: ArrayLike<boolean 
   };
   let current = loss(a, b);
   for (let iteration = 0; iteration < 100; iteration++) {
-    let ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
+    let ga = 0,
+      gb = 0,
+      haa = 0,
+      hab = 0,
+      hbb = 0;
     for (let i = 0; i < n; i++) {
       const t = positive[i] ? hi : lo;
       const z = logits[i]!;
@@ -80,7 +84,11 @@ export const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
  * Expected calibration error with `bins` equal-width bins over every (row, label) probability pooled:
  * Σ_b (n_b / N) · |mean predicted − observed frequency|.
  */
-export function expectedCalibrationError(proba: ArrayLike<number>, positive: ArrayLike<boolean | number>, bins = 10): number {
+export function expectedCalibrationError(
+  proba: ArrayLike<number>,
+  positive: ArrayLike<boolean | number>,
+  bins = 10,
+): number {
   const count = new Float64Array(bins);
   const sumP = new Float64Array(bins);
   const sumY = new Float64Array(bins);

@@ -1,4 +1,10 @@
-import { countOccurrences, FeatureExtractor, normalizeText, type FeatureConfig, type SparseCounts } from '../core/backends/linear/features.ts';
+import {
+  countOccurrences,
+  type FeatureConfig,
+  FeatureExtractor,
+  normalizeText,
+  type SparseCounts,
+} from '../core/backends/linear/features.ts';
 
 /** Per-document term counts of both feature blocks, computed once and shared by every fold. */
 export interface DocCounts {
@@ -6,7 +12,11 @@ export interface DocCounts {
   char: SparseCounts;
 }
 
-export function featurizeCorpus(texts: readonly string[], config: FeatureConfig, onProgress?: (done: number) => void): DocCounts[] {
+export function featurizeCorpus(
+  texts: readonly string[],
+  config: FeatureConfig,
+  onProgress?: (done: number) => void,
+): DocCounts[] {
   const extractor = new FeatureExtractor(config);
   return texts.map((text, i) => {
     const raw = extractor.extract(normalizeText(text));

@@ -30,7 +30,11 @@ export interface DesignOptions {
  * Builds the vocabulary from the training rows only (document frequency ≥ minDf), with scikit-learn's smoothed
  * IDF: ln((1 + n) / (1 + df)) + 1.
  */
-export function buildVocabulary(docs: readonly DocCounts[], trainRows: ArrayLike<number>, options: DesignOptions): Vocabulary {
+export function buildVocabulary(
+  docs: readonly DocCounts[],
+  trainRows: ArrayLike<number>,
+  options: DesignOptions,
+): Vocabulary {
   const size = 1 << options.hashBits;
   const df = new Int32Array(size);
   for (let r = 0; r < trainRows.length; r++) {
@@ -74,7 +78,12 @@ function mergeDistinct(a: Int32Array, b: Int32Array, visit: (bucket: number) => 
  * TF-IDF rows, each block L2-normalised separately (a FeatureUnion of two TfidfVectorizers); or, with binary
  * weighting, 1 per feature present and the whole row scaled by nnz^-rowScalePower.
  */
-export function buildDesign(docs: readonly DocCounts[], rows: ArrayLike<number>, vocab: Vocabulary, options: DesignOptions): CsrMatrix {
+export function buildDesign(
+  docs: readonly DocCounts[],
+  rows: ArrayLike<number>,
+  vocab: Vocabulary,
+  options: DesignOptions,
+): CsrMatrix {
   if (options.weighting === 'binary') return buildBinaryDesign(docs, rows, vocab, options.rowScalePower ?? 0);
   const { indptr, indices, values } = allocate(docs, rows);
   let k = 0;
@@ -100,10 +109,21 @@ export function buildDesign(docs: readonly DocCounts[], rows: ArrayLike<number>,
     }
     indptr[r + 1] = k;
   }
-  return { rows: rows.length, cols: vocab.buckets.length, indptr, indices: indices.subarray(0, k), values: values.subarray(0, k) };
+  return {
+    rows: rows.length,
+    cols: vocab.buckets.length,
+    indptr,
+    indices: indices.subarray(0, k),
+    values: values.subarray(0, k),
+  };
 }
 
-function buildBinaryDesign(docs: readonly DocCounts[], rows: ArrayLike<number>, vocab: Vocabulary, power: number): CsrMatrix {
+function buildBinaryDesign(
+  docs: readonly DocCounts[],
+  rows: ArrayLike<number>,
+  vocab: Vocabulary,
+  power: number,
+): CsrMatrix {
   const { indptr, indices, values } = allocate(docs, rows);
   let k = 0;
   for (let r = 0; r < rows.length; r++) {
@@ -121,11 +141,20 @@ function buildBinaryDesign(docs: readonly DocCounts[], rows: ArrayLike<number>, 
     for (let t = start; t < k; t++) values[t] = scale;
     indptr[r + 1] = k;
   }
-  return { rows: rows.length, cols: vocab.buckets.length, indptr, indices: indices.subarray(0, k), values: values.subarray(0, k) };
+  return {
+    rows: rows.length,
+    cols: vocab.buckets.length,
+    indptr,
+    indices: indices.subarray(0, k),
+    values: values.subarray(0, k),
+  };
 }
 
 /** CSR arrays big enough for every occurrence of the rows' features (unused tail trimmed by the caller). */
-function allocate(docs: readonly DocCounts[], rows: ArrayLike<number>): { indptr: Int32Array; indices: Int32Array; values: Float64Array } {
+function allocate(
+  docs: readonly DocCounts[],
+  rows: ArrayLike<number>,
+): { indptr: Int32Array; indices: Int32Array; values: Float64Array } {
   let nnz = 0;
   for (let r = 0; r < rows.length; r++) {
     const doc = docs[rows[r]!]!;

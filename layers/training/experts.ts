@@ -2,13 +2,13 @@ import type { FeatureConfig } from '../core/backends/linear/features.ts';
 import { decide } from '../core/decision.ts';
 import { kindOf, TEXT_KINDS, type TextKind } from '../core/kinds.ts';
 import { LABELS } from '../core/labels.ts';
-import { MetricsAccumulator, type Metrics } from '../core/metrics.ts';
-import { expectedCalibrationError, fitPlatt, IDENTITY_PLATT, sigmoid, type Platt } from './calibration.ts';
-import { featurizeCorpus, type DocCounts } from './corpus.ts';
+import { type Metrics, MetricsAccumulator } from '../core/metrics.ts';
+import { expectedCalibrationError, fitPlatt, IDENTITY_PLATT, type Platt, sigmoid } from './calibration.ts';
+import { type DocCounts, featurizeCorpus } from './corpus.ts';
 import { buildDesign } from './design.ts';
 import { logitsNbLogistic } from './nbLogistic.ts';
-import { tuneThresholds, uniformThresholds, type Thresholds } from './thresholds.ts';
-import { fit, kFoldAssignment, type FittedLinear, type TrainConfig } from './trainLinear.ts';
+import { type Thresholds, tuneThresholds, uniformThresholds } from './thresholds.ts';
+import { type FittedLinear, fit, kFoldAssignment, type TrainConfig } from './trainLinear.ts';
 
 /**
  * One linear expert per kind of text (see layers/core/kinds.ts), each trained on the samples that suit it with its
@@ -57,36 +57,45 @@ export interface Sample {
 
 /** The first sentence of an abstract: up to the first . ! or ? followed by white space and a capital, or the end. */
 export function firstSentence(abstract: string): string {
-  const match = /^[\s\S]*?[.!?](?=\s+[A-Z(\[]|\s*$)/.exec(abstract.trim());
+  const match = /^[\s\S]*?[.!?](?=\s+[A-Z([]|\s*$)/.exec(abstract.trim());
   return (match ? match[0] : abstract).trim();
 }
 
 export function buildSamples(data: LabelledRows, snippetMaxTokens: number): Sample[] {
   const samples: Sample[] = [];
   const rowKinds = data.texts.map((t) => kindOf(t, snippetMaxTokens));
-  data.texts.forEach((text, row) => samples.push({ text, row, source: 'row', rowKind: rowKinds[row]!, kind: rowKinds[row]! }));
+  data.texts.forEach((text, row) => {
+    samples.push({ text, row, source: 'row', rowKind: rowKinds[row]!, kind: rowKinds[row]! });
+  });
   for (const [source, pick] of [
     ['title', (r: number) => data.titles[r]!.trim()],
     ['firstSentence', (r: number) => firstSentence(data.abstracts[r]!)],
   ] as const) {
     data.texts.forEach((_, row) => {
       const text = pick(row);
-      if (text !== '') samples.push({ text, row, source, rowKind: rowKinds[row]!, kind: kindOf(text, snippetMaxTokens) });
+      if (text !== '')
+        samples.push({ text, row, source, rowKind: rowKinds[row]!, kind: kindOf(text, snippetMaxTokens) });
     });
   }
   return samples;
 }
 
-function trainsOn(spec: ExpertSpec, s: Sample): boolean {
+/** Whether a sample trains (and calibrates) an expert. */
+export function trainsOn(spec: ExpertSpec, s: Sample): boolean {
   if (s.source === 'row') return spec.trainOn.rows.includes(s.rowKind);
   const snippets = spec.trainOn.snippets;
-  return snippets !== undefined && snippets.from.includes(s.rowKind) && snippets.sources.includes(s.source);
+  return !!snippets?.from.includes(s.rowKind) && snippets.sources.includes(s.source);
 }
 
 export type FittedExpert = FittedLinear;
 
 /** One expert's fit: the same vocabulary, design and NB-LR as the single-model trainer. */
-export const fitExpert = (docs: readonly DocCounts[], truth: readonly number[][], ids: number[], config: TrainConfig): FittedExpert => fit(docs, truth, ids, config);
+export const fitExpert = (
+  docs: readonly DocCounts[],
+  truth: readonly number[][],
+  ids: number[],
+  config: TrainConfig,
+): FittedExpert => fit(docs, truth, ids, config);
 
 /** Featurises every sample once per distinct feature configuration. */
 export class SampleFeatures {
@@ -95,7 +104,13 @@ export class SampleFeatures {
   docs(features: FeatureConfig): DocCounts[] {
     const key = JSON.stringify(features);
     let docs = this.cache.get(key);
-    if (!docs) this.cache.set(key, (docs = featurizeCorpus(this.samples.map((s) => s.text), features)));
+    if (!docs) {
+      docs = featurizeCorpus(
+        this.samples.map((s) => s.text),
+        features,
+      );
+      this.cache.set(key, docs);
+    }
     return docs;
   }
 }
@@ -191,7 +206,9 @@ export function crossValidateExperts(
       const fitted = fitExpert(docs, truth, train, spec.config);
       foldIterations[e]!.push(fitted.model.iterations);
       const z = logitsNbLogistic(fitted.model, buildDesign(docs, held, fitted.vocab, fitted.design));
-      held.forEach((sample, i) => logits.set(z.subarray(i * L, i * L + L), sample * L));
+      held.forEach((sample, i) => {
+        logits.set(z.subarray(i * L, i * L + L), sample * L);
+      });
     }
   });
 
@@ -241,7 +258,11 @@ export function crossValidateExperts(
   // Tuned thresholds are global per label (that is all model.json can hold), tuned on the labelled rows only.
   const rowIds = samples.map((s, i) => (s.source === 'row' ? i : -1)).filter((i) => i >= 0);
   const tunedByFold = Array.from({ length: folds }, (_, f) =>
-    tuneThresholds(calibrated, truth, rowIds.filter((i) => foldOf[i] !== f)),
+    tuneThresholds(
+      calibrated,
+      truth,
+      rowIds.filter((i) => foldOf[i] !== f),
+    ),
   );
   const ece = (proba: Float64Array) => {
     const out: Partial<Record<GroupName, number>> = {};
@@ -250,7 +271,12 @@ export function crossValidateExperts(
       if (ids.length === 0) continue;
       const p: number[] = [];
       const y: boolean[] = [];
-      for (const i of ids) for (let l = 0; l < L; l++) (p.push(proba[i * L + l]!), y.push(truth[i]!.includes(l)));
+      for (const i of ids) {
+        for (let l = 0; l < L; l++) {
+          p.push(proba[i * L + l]!);
+          y.push(truth[i]!.includes(l));
+        }
+      }
       out[g] = expectedCalibrationError(p, y, 10);
     }
     return out;
@@ -277,16 +303,30 @@ export interface TrainedExpert {
 }
 
 /** Fits every expert of the plan on all its samples. */
-export function fitExperts(samples: readonly Sample[], features: SampleFeatures, truthOfRow: readonly number[][], plan: ExpertPlan, calibration: Platt[][]): TrainedExpert[] {
+export function fitExperts(
+  samples: readonly Sample[],
+  features: SampleFeatures,
+  truthOfRow: readonly number[][],
+  plan: ExpertPlan,
+  calibration: Platt[][],
+): TrainedExpert[] {
   const truth = samples.map((s) => truthOfRow[s.row]!);
   return plan.experts.map((spec, e) => {
     const ids = samples.map((s, i) => (trainsOn(spec, s) ? i : -1)).filter((i) => i >= 0);
-    return { spec, fitted: fitExpert(features.docs(spec.config.features), truth, ids, spec.config), calibration: calibration[e]! };
+    return {
+      spec,
+      fitted: fitExpert(features.docs(spec.config.features), truth, ids, spec.config),
+      calibration: calibration[e]!,
+    };
   });
 }
 
 /** Thresholds the shipped model uses: 0.5 (calibrated) unless cross-fitted tuning beats it by more than `noise`. */
-export function chooseThresholds(runs: readonly KindsCrossValidation[], tuned: Thresholds, noise = 0.003): { thresholds: Thresholds; tuned: boolean } {
+export function chooseThresholds(
+  runs: readonly KindsCrossValidation[],
+  tuned: Thresholds,
+  noise = 0.003,
+): { thresholds: Thresholds; tuned: boolean } {
   const mean = (pick: (cv: KindsCrossValidation) => number) => runs.reduce((s, cv) => s + pick(cv), 0) / runs.length;
   const gain = mean((cv) => cv.calibrated_tuned.all!.weighted_f1) - mean((cv) => cv.calibrated_at_0_5.all!.weighted_f1);
   return gain > noise ? { thresholds: tuned, tuned: true } : { thresholds: uniformThresholds(0.5), tuned: false };

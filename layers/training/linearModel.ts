@@ -5,21 +5,22 @@ import { encodeWeights, type RoutedConfig } from '../core/backends/linear.ts';
 import { ConfigError } from '../core/errors.ts';
 import { TEMPLATE_MAX_CHARS, TEXT_KINDS, type TextKind } from '../core/kinds.ts';
 import { LABELS } from '../core/labels.ts';
-import { manifestSchema, type ModelManifest } from '../core/manifest.ts';
+import { type ModelManifest, manifestSchema } from '../core/manifest.ts';
 import {
   buildSamples,
   chooseThresholds,
   crossValidateExperts,
-  fitExperts,
-  GROUPS,
-  SampleFeatures,
   type ExpertPlan,
   type ExpertSpec,
+  fitExperts,
+  GROUPS,
   type GroupFigures,
   type GroupName,
   type KindsCrossValidation,
   type LabelledRows,
   type Sample,
+  SampleFeatures,
+  trainsOn,
 } from './experts.ts';
 
 /**
@@ -62,13 +63,11 @@ export interface BuiltModel {
  * Kinds whose expert would see too few samples (a data set without templates, say) are answered by the real expert,
  * so training on other data still gives a working model; model.json says which kinds were merged and why.
  */
-export function adaptPlan(plan: ExpertPlan, samples: readonly Sample[]): { plan: ExpertPlan; merged: { kind: TextKind; samples: number }[] } {
-  const count = (spec: ExpertSpec) =>
-    samples.filter((s) =>
-      s.source === 'row'
-        ? spec.trainOn.rows.includes(s.rowKind)
-        : spec.trainOn.snippets !== undefined && spec.trainOn.snippets.from.includes(s.rowKind) && spec.trainOn.snippets.sources.includes(s.source),
-    ).length;
+export function adaptPlan(
+  plan: ExpertPlan,
+  samples: readonly Sample[],
+): { plan: ExpertPlan; merged: { kind: TextKind; samples: number }[] } {
+  const count = (spec: ExpertSpec) => samples.filter((s) => trainsOn(spec, s)).length;
   const keep: ExpertSpec[] = [];
   const merged: { kind: TextKind; samples: number }[] = [];
   for (const spec of plan.experts) {
@@ -82,14 +81,20 @@ export function adaptPlan(plan: ExpertPlan, samples: readonly Sample[]): { plan:
   return { plan: { ...plan, experts: keep }, merged };
 }
 
-const meanOf = (runs: readonly KindsCrossValidation[], pick: (cv: KindsCrossValidation) => number | undefined): number | undefined => {
+const meanOf = (
+  runs: readonly KindsCrossValidation[],
+  pick: (cv: KindsCrossValidation) => number | undefined,
+): number | undefined => {
   const values = runs.map(pick).filter((v): v is number => v !== undefined);
   return values.length === runs.length ? values.reduce((s, v) => s + v, 0) / values.length : undefined;
 };
 
 const round = (x: number): number => Math.round(x * 1e6) / 1e6;
 
-function summary(runs: readonly KindsCrossValidation[], pick: (cv: KindsCrossValidation) => Partial<Record<GroupName, GroupFigures>>) {
+function summary(
+  runs: readonly KindsCrossValidation[],
+  pick: (cv: KindsCrossValidation) => Partial<Record<GroupName, GroupFigures>>,
+) {
   const out: Partial<Record<GroupName, { n: number; weighted_f1: number; micro_f1: number; macro_f1: number }>> = {};
   for (const g of GROUPS) {
     const w = meanOf(runs, (cv) => pick(cv)[g]?.weighted_f1);
@@ -146,11 +151,12 @@ export function buildLinearModel(data: LabelledRows, provenance: Provenance, opt
       weightsSha256: sha256(weights),
       calibration: { a: t.calibration.map((p) => p.a), b: t.calibration.map((p) => p.b) },
       training: {
-        solver: 'L-BFGS, L2-regularised logistic loss on NB-scaled features, intercept unpenalised; Platt scaling per label on out-of-fold logits',
+        solver:
+          'L-BFGS, L2-regularised logistic loss on NB-scaled features, intercept unpenalised; Platt scaling per label on out-of-fold logits',
         trainedOn: {
           rows: t.spec.trainOn.rows,
           ...(t.spec.trainOn.snippets ? { snippets: t.spec.trainOn.snippets } : {}),
-          samples: samples.filter((s) => (s.source === 'row' ? t.spec.trainOn.rows.includes(s.rowKind) : !!t.spec.trainOn.snippets?.from.includes(s.rowKind) && t.spec.trainOn.snippets.sources.includes(s.source))).length,
+          samples: samples.filter((s) => trainsOn(t.spec, s)).length,
         },
         C: t.spec.config.C,
         nbAlpha: t.spec.config.alpha,
@@ -166,7 +172,14 @@ export function buildLinearModel(data: LabelledRows, provenance: Provenance, opt
     kinds: [...TEXT_KINDS],
     snippetMaxTokens: plan.snippetMaxTokens,
     templateMaxChars: TEMPLATE_MAX_CHARS,
-    ...(merged.length > 0 ? { mergedIntoReal: merged.map((m) => ({ kind: m.kind, reason: `only ${m.samples} training samples (< ${MIN_EXPERT_SAMPLES})` })) } : {}),
+    ...(merged.length > 0
+      ? {
+          mergedIntoReal: merged.map((m) => ({
+            kind: m.kind,
+            reason: `only ${m.samples} training samples (< ${MIN_EXPERT_SAMPLES})`,
+          })),
+        }
+      : {}),
   };
   const byKind = summary(cvs, (cv) => cv.calibrated_at_0_5);
   const weightsDigest = sha256(Buffer.concat([...files.values()]));
@@ -186,8 +199,14 @@ export function buildLinearModel(data: LabelledRows, provenance: Provenance, opt
       by_kind_tuned_thresholds: summary(cvs, (cv) => cv.calibrated_tuned),
       by_kind_uncalibrated: summary(cvs, (cv) => cv.raw_at_0_5),
       ece: { bins: 10, before: eceSummary(cvs, 'before'), after: eceSummary(cvs, 'after') },
-      thresholds: tuned ? 'tuned on calibrated out-of-fold probabilities (beat 0.5 by more than noise)' : '0.5 (tuning did not beat it by more than noise)',
-      cv: { folds, seeds: [...seeds], samples: { rows: data.texts.length, derived_snippets: samples.length - data.texts.length } },
+      thresholds: tuned
+        ? 'tuned on calibrated out-of-fold probabilities (beat 0.5 by more than noise)'
+        : '0.5 (tuning did not beat it by more than noise)',
+      cv: {
+        folds,
+        seeds: [...seeds],
+        samples: { rows: data.texts.length, derived_snippets: samples.length - data.texts.length },
+      },
     },
     provenance: {
       data: { file: provenance.dataFile, sha256: provenance.dataSha256, rows: data.texts.length },

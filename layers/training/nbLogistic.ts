@@ -59,7 +59,12 @@ export function nbRatios(X: CsrMatrix, y: Uint8Array, labels: number, alpha: num
   return r;
 }
 
-export function fitNbLogistic(X: CsrMatrix, y: Uint8Array, labels: number, options: NbLogisticOptions): NbLogisticModel {
+export function fitNbLogistic(
+  X: CsrMatrix,
+  y: Uint8Array,
+  labels: number,
+  options: NbLogisticOptions,
+): NbLogisticModel {
   if (labels !== 4) throw new RangeError(`the solver is specialised for 4 labels, got ${labels}`);
   const r = nbRatios(X, y, labels, options.alpha);
   const dim = X.cols * labels;
@@ -79,10 +84,16 @@ export function fitNbLogistic(X: CsrMatrix, y: Uint8Array, labels: number, optio
       effective[j] = w * r[j]!;
       value += 0.5 * w * w;
     }
-    const b0 = theta[dim]!, b1 = theta[dim + 1]!, b2 = theta[dim + 2]!, b3 = theta[dim + 3]!;
+    const b0 = theta[dim]!,
+      b1 = theta[dim + 1]!,
+      b2 = theta[dim + 2]!,
+      b3 = theta[dim + 3]!;
     const { indptr, indices, values } = X;
     for (let i = 0; i < X.rows; i++) {
-      let z0 = b0, z1 = b1, z2 = b2, z3 = b3;
+      let z0 = b0,
+        z1 = b1,
+        z2 = b2,
+        z3 = b3;
       const end = indptr[i + 1]!;
       for (let k = indptr[i]!; k < end; k++) {
         const base = indices[k]! << 2;
@@ -99,7 +110,10 @@ export function fitNbLogistic(X: CsrMatrix, y: Uint8Array, labels: number, optio
       z[o + 3] = z3;
     }
     acc.fill(0);
-    let g0 = 0, g1 = 0, g2 = 0, g3 = 0;
+    let g0 = 0,
+      g1 = 0,
+      g2 = 0,
+      g3 = 0;
     for (let i = 0; i < X.rows; i++) {
       const o = i << 2;
       for (let l = 0; l < 4; l++) {
@@ -109,7 +123,10 @@ export function fitNbLogistic(X: CsrMatrix, y: Uint8Array, labels: number, optio
         value += C * (m > 0 ? Math.log1p(Math.exp(-m)) : -m + Math.log1p(Math.exp(m)));
         z[o + l] = (-s * C) / (1 + Math.exp(m));
       }
-      const d0 = z[o]!, d1 = z[o + 1]!, d2 = z[o + 2]!, d3 = z[o + 3]!;
+      const d0 = z[o]!,
+        d1 = z[o + 1]!,
+        d2 = z[o + 2]!,
+        d3 = z[o + 3]!;
       g0 += d0;
       g1 += d1;
       g2 += d2;

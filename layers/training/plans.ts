@@ -51,11 +51,7 @@ export const PLANS: Record<string, ExpertPlan> = {
   /** A router, each expert on its own rows with the same features as today. */
   'router-same-features': {
     snippetMaxTokens: SNIPPET_MAX_TOKENS,
-    experts: [
-      realExpert(tfidf()),
-      templateExpert(tfidf()),
-      snippetExpert(tfidf(), { rows: ['real', 'template'] }),
-    ],
+    experts: [realExpert(tfidf()), templateExpert(tfidf()), snippetExpert(tfidf(), { rows: ['real', 'template'] })],
   },
   /** Real expert binary, template expert C 1; snippets answered by today's single model. */
   'binary-real+single-snippet': {
@@ -65,23 +61,38 @@ export const PLANS: Record<string, ExpertPlan> = {
   /** Snippet expert trained on snippets derived from real rows plus the real rows themselves. */
   'snippet-from-real': {
     snippetMaxTokens: SNIPPET_MAX_TOKENS,
-    experts: [realExpert(), templateExpert(), snippetExpert(tfidf(), { rows: ['real', 'snippet'], snippets: SNIPPETS_OF_REAL })],
+    experts: [
+      realExpert(),
+      templateExpert(),
+      snippetExpert(tfidf(), { rows: ['real', 'snippet'], snippets: SNIPPETS_OF_REAL }),
+    ],
   },
   'snippet-from-real-c10': {
     snippetMaxTokens: SNIPPET_MAX_TOKENS,
-    experts: [realExpert(), templateExpert(), snippetExpert(tfidf({ C: 10 }), { rows: ['real', 'snippet'], snippets: SNIPPETS_OF_REAL })],
+    experts: [
+      realExpert(),
+      templateExpert(),
+      snippetExpert(tfidf({ C: 10 }), { rows: ['real', 'snippet'], snippets: SNIPPETS_OF_REAL }),
+    ],
   },
   'snippet-from-all': {
     snippetMaxTokens: SNIPPET_MAX_TOKENS,
     experts: [
       realExpert(),
       templateExpert(),
-      snippetExpert(tfidf(), { rows: ['real', 'template'], snippets: { from: ['real', 'template'], sources: ['title', 'firstSentence'] } }),
+      snippetExpert(tfidf(), {
+        rows: ['real', 'template'],
+        snippets: { from: ['real', 'template'], sources: ['title', 'firstSentence'] },
+      }),
     ],
   },
   'snippet-binary': {
     snippetMaxTokens: SNIPPET_MAX_TOKENS,
-    experts: [realExpert(), templateExpert(), snippetExpert(binary(), { rows: ['real', 'snippet'], snippets: SNIPPETS_OF_REAL })],
+    experts: [
+      realExpert(),
+      templateExpert(),
+      snippetExpert(binary(), { rows: ['real', 'snippet'], snippets: SNIPPETS_OF_REAL }),
+    ],
   },
 };
 

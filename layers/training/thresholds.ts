@@ -1,14 +1,18 @@
 import { decide } from '../core/decision.ts';
 import { LABELS, type LabelName } from '../core/labels.ts';
-import { MetricsAccumulator, type Metrics } from '../core/metrics.ts';
+import { type Metrics, MetricsAccumulator } from '../core/metrics.ts';
 
 export type Thresholds = Record<LabelName, number>;
 
-export const uniformThresholds = (t: number): Thresholds =>
-  Object.fromEntries(LABELS.map((l) => [l, t])) as Thresholds;
+export const uniformThresholds = (t: number): Thresholds => Object.fromEntries(LABELS.map((l) => [l, t])) as Thresholds;
 
 /** Metrics of probabilities (row-major [rows × labels]) under thresholds and the fallback rule. */
-export function scoreThresholds(proba: Float64Array, truth: readonly number[][], thresholds: Thresholds, rows?: readonly number[]): Metrics {
+export function scoreThresholds(
+  proba: Float64Array,
+  truth: readonly number[][],
+  thresholds: Thresholds,
+  rows?: readonly number[],
+): Metrics {
   const acc = new MetricsAccumulator();
   const L = LABELS.length;
   const ids = rows ?? truth.map((_, i) => i);
@@ -22,7 +26,12 @@ const GRID = Array.from({ length: 91 }, (_, k) => Math.round((0.05 + k * 0.01) *
  * Per-label thresholds that maximise weighted F1 (the headline metric) of the decision rule, fallback included,
  * by coordinate ascent over a 0.01 grid. Deterministic: ties keep the lower threshold.
  */
-export function tuneThresholds(proba: Float64Array, truth: readonly number[][], rows?: readonly number[], rounds = 2): Thresholds {
+export function tuneThresholds(
+  proba: Float64Array,
+  truth: readonly number[][],
+  rows?: readonly number[],
+  rounds = 2,
+): Thresholds {
   const thresholds = uniformThresholds(0.5);
   let best = scoreThresholds(proba, truth, thresholds, rows).weighted.f1;
   for (let round = 0; round < rounds; round++) {

@@ -1,12 +1,12 @@
 import type { FeatureConfig } from '../core/backends/linear/features.ts';
-import { mulberry32 } from '../core/random.ts';
-import { LABELS } from '../core/labels.ts';
-import { MetricsAccumulator, type Metrics } from '../core/metrics.ts';
 import { decide } from '../core/decision.ts';
-import { featurizeCorpus, type DocCounts } from './corpus.ts';
+import { LABELS } from '../core/labels.ts';
+import { type Metrics, MetricsAccumulator } from '../core/metrics.ts';
+import { mulberry32 } from '../core/random.ts';
+import { type DocCounts, featurizeCorpus } from './corpus.ts';
 import { buildDesign, buildVocabulary, type DesignOptions, type Vocabulary } from './design.ts';
-import { fitNbLogistic, predictNbLogistic, type NbLogisticModel } from './nbLogistic.ts';
-import { scoreThresholds, tuneThresholds, uniformThresholds, type Thresholds } from './thresholds.ts';
+import { fitNbLogistic, type NbLogisticModel, predictNbLogistic } from './nbLogistic.ts';
+import { scoreThresholds, type Thresholds, tuneThresholds, uniformThresholds } from './thresholds.ts';
 
 export interface TrainConfig {
   features: FeatureConfig;
@@ -64,18 +64,27 @@ export function kFoldAssignment(rows: number, folds: number, seed: number): Int3
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   const fold = new Int32Array(rows);
-  order.forEach((row, position) => (fold[row] = position % folds));
+  order.forEach((row, position) => {
+    fold[row] = position % folds;
+  });
   return fold;
 }
 
 function labelMatrix(truth: readonly number[][], rows: readonly number[]): Uint8Array {
   const y = new Uint8Array(rows.length * LABELS.length);
-  rows.forEach((r, i) => truth[r]!.forEach((l) => (y[i * LABELS.length + l] = 1)));
+  rows.forEach((r, i) => {
+    for (const l of truth[r]!) y[i * LABELS.length + l] = 1;
+  });
   return y;
 }
 
 /** Vocabulary, design and NB-LR of one configuration on the given rows (the unit every CV and final fit uses). */
-export function fit(docs: readonly DocCounts[], truth: readonly number[][], rows: number[], config: TrainConfig): FittedLinear {
+export function fit(
+  docs: readonly DocCounts[],
+  truth: readonly number[][],
+  rows: number[],
+  config: TrainConfig,
+): FittedLinear {
   const design: DesignOptions = {
     hashBits: config.features.hashBits,
     minDf: config.minDf,
@@ -110,7 +119,12 @@ export interface CrossValidationRun {
  * K-fold cross-validation of one configuration on pre-featurised documents: out-of-fold probabilities, thresholds
  * tuned on them, and the metrics (at 0.5, cross-fitted, tuned in-sample). Used by training and model selection.
  */
-export function crossValidate(docs: readonly DocCounts[], truth: readonly number[][], config: TrainConfig, onProgress?: ProgressFn): CrossValidationRun {
+export function crossValidate(
+  docs: readonly DocCounts[],
+  truth: readonly number[][],
+  config: TrainConfig,
+  onProgress?: ProgressFn,
+): CrossValidationRun {
   const n = docs.length;
   const L = LABELS.length;
   const foldOf = kFoldAssignment(n, config.folds, config.seed);
@@ -123,7 +137,9 @@ export function crossValidate(docs: readonly DocCounts[], truth: readonly number
     for (let i = 0; i < n; i++) (foldOf[i] === f ? held : train).push(i);
     const { vocab, model, design } = fit(docs, truth, train, config);
     const proba = predictNbLogistic(model, buildDesign(docs, held, vocab, design));
-    held.forEach((row, i) => oof.set(proba.subarray(i * L, i * L + L), row * L));
+    held.forEach((row, i) => {
+      oof.set(proba.subarray(i * L, i * L + L), row * L);
+    });
     foldIterations.push(model.iterations);
   }
   onProgress?.('cv', config.folds, config.folds);
@@ -133,8 +149,13 @@ export function crossValidate(docs: readonly DocCounts[], truth: readonly number
   // Cross-fitted: each fold's rows are decided with thresholds tuned without them.
   const crossFitted = new MetricsAccumulator();
   for (let f = 0; f < config.folds; f++) {
-    const fold = tuneThresholds(oof, truth, all.filter((i) => foldOf[i] !== f));
-    for (let i = 0; i < n; i++) if (foldOf[i] === f) crossFitted.add(truth[i]!, decide(oof.subarray(i * L, i * L + L), fold));
+    const fold = tuneThresholds(
+      oof,
+      truth,
+      all.filter((i) => foldOf[i] !== f),
+    );
+    for (let i = 0; i < n; i++)
+      if (foldOf[i] === f) crossFitted.add(truth[i]!, decide(oof.subarray(i * L, i * L + L), fold));
   }
   return {
     thresholds,
@@ -153,7 +174,12 @@ export function crossValidate(docs: readonly DocCounts[], truth: readonly number
  * K-fold cross-validation (for honest metrics and threshold tuning), then the final fit on every row.
  * Thresholds are tuned on out-of-fold probabilities only: training rows never judge their own model.
  */
-export function trainLinear(texts: readonly string[], truth: readonly number[][], config: TrainConfig, onProgress?: ProgressFn): TrainedLinear {
+export function trainLinear(
+  texts: readonly string[],
+  truth: readonly number[][],
+  config: TrainConfig,
+  onProgress?: ProgressFn,
+): TrainedLinear {
   const n = texts.length;
   onProgress?.('featurize', 0, n);
   const docs = featurizeCorpus(texts, config.features, (done) => onProgress?.('featurize', done, n));

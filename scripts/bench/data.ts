@@ -7,8 +7,12 @@ import { syntheticCsv } from '../../test/support/csvFixtures.ts';
 export const SHARED_TRAIN_CSV = fileURLToPath(new URL('../../../shared/data/challenge_train.csv', import.meta.url));
 
 export async function benchCsv(): Promise<{ csv: string; source: string }> {
-  if (existsSync(SHARED_TRAIN_CSV)) return { csv: await readFile(SHARED_TRAIN_CSV, 'utf8'), source: '../shared/data/challenge_train.csv' };
-  return { csv: syntheticCsv({ rows: 3000, seed: 1, delimiter: ';' }), source: 'synthetic (../shared/data/challenge_train.csv not found)' };
+  if (existsSync(SHARED_TRAIN_CSV))
+    return { csv: await readFile(SHARED_TRAIN_CSV, 'utf8'), source: '../shared/data/challenge_train.csv' };
+  return {
+    csv: syntheticCsv({ rows: 3000, seed: 1, delimiter: ';' }),
+    source: 'synthetic (../shared/data/challenge_train.csv not found)',
+  };
 }
 
 /** A CSV of `rows` data rows made by repeating the data rows of `csv` (header kept once). */

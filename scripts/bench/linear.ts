@@ -1,8 +1,8 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { existsSync } from 'node:fs';
 import { loadClassifier } from '#core/classifier.ts';
 import { openCsv } from '#core/csv/csvReader.ts';
 import { checkRecord } from '#core/csv/records.ts';

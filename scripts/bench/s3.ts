@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { isEntryPoint } from '../entryPoint.ts';
 import { startLocalStack } from '../local/localStack.ts';
 import { benchCsv, repeatRows } from './data.ts';
@@ -13,7 +13,9 @@ import { line, peakRssMb, round } from './stats.ts';
  * The S3 path end to end against the local S3 server: upload → event → evaluate → result objects.
  * With `--rows N --child` it runs alone in a child process so that its peak RSS is the S3 path's own.
  */
-export async function benchS3Path(rows: number): Promise<{ rows: number; seconds: number; rows_per_s: number; peak_rss_mb: number; csv_mb: number }> {
+export async function benchS3Path(
+  rows: number,
+): Promise<{ rows: number; seconds: number; rows_per_s: number; peak_rss_mb: number; csv_mb: number }> {
   const { csv } = await benchCsv();
   const body = repeatRows(csv, rows);
   const dataDir = await mkdtemp(join(tmpdir(), 'cac-bench-s3-'));
@@ -24,8 +26,15 @@ export async function benchS3Path(rows: number): Promise<{ rows: number; seconds
     await stack.idle();
     const seconds = (performance.now() - started) / 1000;
     const listed = await stack.s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: 'results/bench/' }));
-    if (!listed.Contents?.some((o) => o.Key === 'results/bench/predictions.csv')) throw new Error('no predictions.csv was written');
-    return { rows, seconds: round(seconds, 2), rows_per_s: Math.round(rows / seconds), peak_rss_mb: peakRssMb(), csv_mb: round(Buffer.byteLength(body) / 1e6, 1) };
+    if (!listed.Contents?.some((o) => o.Key === 'results/bench/predictions.csv'))
+      throw new Error('no predictions.csv was written');
+    return {
+      rows,
+      seconds: round(seconds, 2),
+      rows_per_s: Math.round(rows / seconds),
+      peak_rss_mb: peakRssMb(),
+      csv_mb: round(Buffer.byteLength(body) / 1e6, 1),
+    };
   } finally {
     await stack.stop();
     await rm(dataDir, { recursive: true, force: true });
@@ -35,14 +44,22 @@ export async function benchS3Path(rows: number): Promise<{ rows: number; seconds
 /** Runs `benchS3Path(rows)` in a fresh process (its peak RSS then includes the local S3 server, which is conservative). */
 export function benchS3PathInChild(rows: number): Promise<Awaited<ReturnType<typeof benchS3Path>>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./s3.ts', import.meta.url)), '--rows', String(rows)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./s3.ts', import.meta.url)), '--rows', String(rows)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      },
+    );
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as Awaited<ReturnType<typeof benchS3Path>>) : reject(new Error(`S3 bench child exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(output) as Awaited<ReturnType<typeof benchS3Path>>)
+        : reject(new Error(`S3 bench child exited with ${code}`)),
+    );
   });
 }
 
@@ -53,15 +70,21 @@ export async function benchS3(): Promise<Record<string, number>> {
     const r = await benchS3PathInChild(rows);
     out[`s3_${rows}_rows_per_s`] = r.rows_per_s;
     out[`s3_${rows}_peak_rss_mb`] = r.peak_rss_mb;
-    line(`${rows.toLocaleString('en')} rows (${r.csv_mb} MB): rows/s, peak RSS`, `${r.rows_per_s} rows/s in ${r.seconds} s, ${r.peak_rss_mb} MB`);
+    line(
+      `${rows.toLocaleString('en')} rows (${r.csv_mb} MB): rows/s, peak RSS`,
+      `${r.rows_per_s} rows/s in ${r.seconds} s, ${r.peak_rss_mb} MB`,
+    );
   }
   return out;
 }
 
 if (isEntryPoint(import.meta.url)) {
   const rows = Number(process.argv[process.argv.indexOf('--rows') + 1]);
-  benchS3Path(rows).then((r) => process.stdout.write(JSON.stringify(r)), (error: unknown) => {
-    process.stderr.write(`${String(error)}\n`);
-    process.exit(1);
-  });
+  benchS3Path(rows).then(
+    (r) => process.stdout.write(JSON.stringify(r)),
+    (error: unknown) => {
+      process.stderr.write(`${String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }

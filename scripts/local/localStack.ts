@@ -9,21 +9,21 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import S3rver from 's3rver';
 import { createInfoHandler } from '#adapters/api/infoHandler.ts';
-import { createPredictHandler, type ApiHandler } from '#adapters/api/predictHandler.ts';
+import { type ApiHandler, createPredictHandler } from '#adapters/api/predictHandler.ts';
 import { memoizedWebSite } from '#adapters/api/webSite.ts';
-import { DEFAULT_EVIDENCE, DEFAULT_LIMITS, type ApiLimits } from '#adapters/config.ts';
+import { type ApiLimits, DEFAULT_EVIDENCE, DEFAULT_LIMITS } from '#adapters/config.ts';
 import { createEvaluateHandler, type EvaluateLambda } from '#adapters/evaluation/evaluateHandler.ts';
 import { aggregate, processChunk } from '#adapters/evaluation/fanout.ts';
 import { encodeEventKey, matchesUploadFilters } from '#adapters/evaluation/keys.ts';
 import { runLocalFanout } from '#adapters/evaluation/localFanout.ts';
+import { quotedEtag } from '#adapters/evaluation/uploadedObject.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { memoizedClassifier, memoizedManifest } from '#adapters/modelProvider.ts';
-import { quotedEtag } from '#adapters/evaluation/uploadedObject.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
 import { buildWebAssets } from '../../layers/web/build.ts';
-import { headObjectWith, untilComplete, type AnnouncedUpload } from './settledObject.ts';
+import { type AnnouncedUpload, headObjectWith, untilComplete } from './settledObject.ts';
 
 export interface LocalStackOptions {
   host?: string;
@@ -79,14 +79,30 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
   const bucket = options.bucket ?? 'abstracts';
-  const logger = createLogger({ serviceName: 'clinical-abstract-classifier-local', logLevel: options.logLevel ?? 'WARN' });
+  const logger = createLogger({
+    serviceName: 'clinical-abstract-classifier-local',
+    logLevel: options.logLevel ?? 'WARN',
+  });
   const limits = options.limits ?? DEFAULT_LIMITS;
 
-  const s3rver = new S3rver({ address: host, port: options.s3Port ?? 4568, silent: true, directory: options.dataDir, configureBuckets: [{ name: bucket }], vhostBuckets: false });
+  const s3rver = new S3rver({
+    address: host,
+    port: options.s3Port ?? 4568,
+    silent: true,
+    directory: options.dataDir,
+    configureBuckets: [{ name: bucket }],
+    vhostBuckets: false,
+  });
   const s3Address = await s3rver.run();
   const s3Endpoint = `http://${host}:${s3Address.port}`;
-  const s3 = new S3Client({ endpoint: s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
-  const handlerS3 = typeof options.evaluateS3Client === 'function' ? options.evaluateS3Client(s3Endpoint) : options.evaluateS3Client;
+  const s3 = new S3Client({
+    endpoint: s3Endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const handlerS3 =
+    typeof options.evaluateS3Client === 'function' ? options.evaluateS3Client(s3Endpoint) : options.evaluateS3Client;
   const store = new ObjectStore(handlerS3 ?? s3);
 
   const loadOnce = memoizedClassifier(options.modelDir);
@@ -146,7 +162,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
 
   const requestTimeout = options.requestTimeoutMs ?? 10_000;
-  const timeouts = { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) };
+  const timeouts = {
+    requestTimeout,
+    headersTimeout: requestTimeout,
+    connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+  };
   const server = createServer(timeouts, (req, res) => {
     serve(req, predict, info, limits).then(
       ({ statusCode, headers, body, isBase64Encoded }) => {
@@ -156,7 +176,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       (error: unknown) => {
         // The handlers never throw; what fails here is the connection itself (a client that went away mid-body).
         logger.info('request aborted by the client', { error: error instanceof Error ? error.message : String(error) });
-        if (!res.headersSent && !res.destroyed) res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"code":"aborted","message":"the request was aborted"}}');
+        if (!res.headersSent && !res.destroyed)
+          res
+            .writeHead(400, { 'content-type': 'application/json' })
+            .end('{"error":{"code":"aborted","message":"the request was aborted"}}');
         else res.destroy();
       },
     );
@@ -212,7 +235,9 @@ async function readBody(req: IncomingMessage, cap: number): Promise<{ body: stri
     // Past the cap, keep draining (the client is still sending) but stop keeping bytes.
     if (size <= cap) chunks.push(chunk as Buffer);
   }
-  return size > cap ? { body: '', truncated: true } : { body: Buffer.concat(chunks).toString('utf8'), truncated: false };
+  return size > cap
+    ? { body: '', truncated: true }
+    : { body: Buffer.concat(chunks).toString('utf8'), truncated: false };
 }
 
 /** HTTP request → API Gateway HTTP API (payload 2.0) event → handler → HTTP response. */
@@ -222,7 +247,8 @@ async function serve(req: IncomingMessage, predict: ApiHandler, info: ApiHandler
   const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
   const { body, truncated } = await readBody(req, limits.maxBodyBytes + 1);
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
   const requestId = `local-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const route = url.pathname === '/predict' && method === 'POST' ? 'POST /predict' : '$default';
   const event: APIGatewayProxyEventV2 = {
@@ -254,7 +280,15 @@ async function serve(req: IncomingMessage, predict: ApiHandler, info: ApiHandler
 
 /** The objects an s3rver notification announces, as a HEAD will show them once they are complete. */
 function announcedUploads(event: unknown): AnnouncedUpload[] {
-  const records = (event as { Records?: { eventName?: string; s3?: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } }[] }).Records ?? [];
+  const records =
+    (
+      event as {
+        Records?: {
+          eventName?: string;
+          s3?: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } };
+        }[];
+      }
+    ).Records ?? [];
   return records
     .filter((r) => r.eventName?.startsWith('ObjectCreated:') && r.s3)
     .map(({ s3 }) => ({
@@ -274,16 +308,24 @@ function asLambdaS3Event(event: unknown): unknown {
   if (!Array.isArray(records)) return undefined;
   // Exactly the notification filters the stack deploys: S3 sends nothing for `incoming/x.Csv` or `x.txt`.
   const created = records.filter(
-    (r) => typeof r.eventName === 'string' && r.eventName.startsWith('ObjectCreated:') && matchesUploadFilters((r.s3 as { object: { key: string } }).object.key),
+    (r) =>
+      typeof r.eventName === 'string' &&
+      r.eventName.startsWith('ObjectCreated:') &&
+      matchesUploadFilters((r.s3 as { object: { key: string } }).object.key),
   );
   if (created.length === 0) return undefined;
   return {
     Records: created.map((record) => {
-      const s3 = record.s3 as { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer?: string } };
-      const source = (record.requestParameters as { sourceIPAddress?: string } | undefined)?.sourceIPAddress ?? '127.0.0.1';
+      const s3 = record.s3 as {
+        bucket: { name: string };
+        object: { key: string; size?: number; eTag?: string; sequencer?: string };
+      };
+      const source =
+        (record.requestParameters as { sourceIPAddress?: string } | undefined)?.sourceIPAddress ?? '127.0.0.1';
       return {
         ...record,
-        eventName: record.eventName === 'ObjectCreated:Post' ? 'ObjectCreated:CompleteMultipartUpload' : record.eventName,
+        eventName:
+          record.eventName === 'ObjectCreated:Post' ? 'ObjectCreated:CompleteMultipartUpload' : record.eventName,
         requestParameters: { sourceIPAddress: source.replace(/^::ffff:/, '').replace(/^::1$/, '127.0.0.1') },
         s3: {
           ...s3,

@@ -1,5 +1,5 @@
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /** An object as an upload event announces it (ETag quoted, as HEAD returns it). */
 export interface AnnouncedUpload {
@@ -16,7 +16,10 @@ export function headObjectWith(s3: S3Client): HeadObject {
   return async (bucket, key) => {
     try {
       const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return { ...(out.ContentLength === undefined ? {} : { size: out.ContentLength }), ...(out.ETag ? { etag: out.ETag } : {}) };
+      return {
+        ...(out.ContentLength === undefined ? {} : { size: out.ContentLength }),
+        ...(out.ETag ? { etag: out.ETag } : {}),
+      };
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404) return undefined;
@@ -31,11 +34,19 @@ export function headObjectWith(s3: S3Client): HeadObject {
  * before it delivers the event. The wait is bounded: after `attempts` HEADs (or when the object is gone) the event
  * is delivered anyway, and the evaluation's own check fails it as incomplete rather than evaluating part of a file.
  */
-export async function untilComplete(head: HeadObject, upload: AnnouncedUpload, { attempts = 200, delayMs = 25 } = {}): Promise<boolean> {
+export async function untilComplete(
+  head: HeadObject,
+  upload: AnnouncedUpload,
+  { attempts = 200, delayMs = 25 } = {},
+): Promise<boolean> {
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const found = await head(upload.bucket, upload.key);
     if (!found) return false;
-    if ((upload.size === undefined || found.size === upload.size) && (upload.etag === undefined || found.etag === upload.etag)) return true;
+    if (
+      (upload.size === undefined || found.size === upload.size) &&
+      (upload.etag === undefined || found.etag === upload.etag)
+    )
+      return true;
     if (attempt < attempts) await sleep(delayMs);
   }
   return false;

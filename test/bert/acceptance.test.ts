@@ -19,7 +19,8 @@ import { hasSharedBert, REAL_THRESHOLDS, SHARED_BERT_DIR, SHARED_TOKENIZER_MISSI
  * within 1e-4 of the independent TypeScript BERT on the same weights and the real tokenizer.
  */
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const tsx = (script: string, args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO, script), ...args], { cwd: REPO });
+const tsx = (script: string, args: string[]) =>
+  promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO, script), ...args], { cwd: REPO });
 
 const ROWS = [
   { title: 'Myocardial infarction', abstract: 'Outcomes after primary PCI in 1,024 patients; p<0.001.' },
@@ -30,39 +31,65 @@ const ROWS = [
 ];
 
 let root = '';
-beforeAll(async () => { root = await mkdtemp(join(tmpdir(), 'bert-acceptance-')); });
-afterAll(async () => { if (root) await rm(root, { recursive: true, force: true }); });
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'bert-acceptance-'));
+});
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
 
 if (!hasSharedBert) console.warn(SHARED_TOKENIZER_MISSING);
 
-describe.skipIf(!hasSharedBert)(`export-model CLI → evaluate CLI equals an independent BERT${hasSharedBert ? '' : ` — ${SHARED_TOKENIZER_MISSING}`}`, () => {
-  for (const head of ['cls', 'pooler'] as const) {
-    it(`--head ${head}: predictions.csv probabilities within 1e-4 of the reference`, async () => {
-      const checkpoint = join(root, `checkpoint-${head}`);
-      const tensors = await writeRandomCheckpoint(checkpoint, TINY_SHAPE, {
-        format: head === 'cls' ? 'pytorch' : 'safetensors', seed: 77, std: TINY_STD, tokenizerDir: SHARED_BERT_DIR, thresholds: REAL_THRESHOLDS,
-      });
-      const model = join(root, `model-${head}`);
-      await tsx('scripts/export-model.ts', ['--from', checkpoint, '--out', model, '--quantize', 'none', '--head', head]);
-      const csv = join(root, `abstracts-${head}.csv`);
-      const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
-      await writeFile(csv, ['title,abstract', ...ROWS.map((r) => `${quote(r.title)},${quote(r.abstract)}`)].join('\n'));
-      const out = join(root, `results-${head}`);
-      await tsx('scripts/evaluate.ts', [csv, '--model', model, '--out', out, '--quiet']);
+describe.skipIf(!hasSharedBert)(
+  `export-model CLI → evaluate CLI equals an independent BERT${hasSharedBert ? '' : ` — ${SHARED_TOKENIZER_MISSING}`}`,
+  () => {
+    for (const head of ['cls', 'pooler'] as const) {
+      it(`--head ${head}: predictions.csv probabilities within 1e-4 of the reference`, async () => {
+        const checkpoint = join(root, `checkpoint-${head}`);
+        const tensors = await writeRandomCheckpoint(checkpoint, TINY_SHAPE, {
+          format: head === 'cls' ? 'pytorch' : 'safetensors',
+          seed: 77,
+          std: TINY_STD,
+          tokenizerDir: SHARED_BERT_DIR,
+          thresholds: REAL_THRESHOLDS,
+        });
+        const model = join(root, `model-${head}`);
+        await tsx('scripts/export-model.ts', [
+          '--from',
+          checkpoint,
+          '--out',
+          model,
+          '--quantize',
+          'none',
+          '--head',
+          head,
+        ]);
+        const csv = join(root, `abstracts-${head}.csv`);
+        const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
+        await writeFile(
+          csv,
+          ['title,abstract', ...ROWS.map((r) => `${quote(r.title)},${quote(r.abstract)}`)].join('\n'),
+        );
+        const out = join(root, `results-${head}`);
+        await tsx('scripts/evaluate.ts', [csv, '--model', model, '--out', out, '--quiet']);
 
-      const predictions = parse(await readFile(join(out, 'predictions.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
-      expect(predictions).toHaveLength(ROWS.length);
-      const reference = new ReferenceBert(randomBertConfig(TINY_SHAPE) as unknown as ReferenceConfig, tensors);
-      const tokenizer = new ReferenceWordPiece(join(SHARED_BERT_DIR, 'vocab.txt'));
-      let worst = 0;
-      ROWS.forEach((row, i) => {
-        const logits = reference.logits(tokenizer.encode(`${row.title} ${row.abstract}`.trim(), 256), head);
-        for (const label of LABELS) {
-          const expected = 1 / (1 + Math.exp(-logits[label]!));
-          worst = Math.max(worst, Math.abs(Number(predictions[i]![`proba_${label}`]) - expected));
-        }
+        const predictions = parse(await readFile(join(out, 'predictions.csv'), 'utf8'), { columns: true }) as Record<
+          string,
+          string
+        >[];
+        expect(predictions).toHaveLength(ROWS.length);
+        const reference = new ReferenceBert(randomBertConfig(TINY_SHAPE) as unknown as ReferenceConfig, tensors);
+        const tokenizer = new ReferenceWordPiece(join(SHARED_BERT_DIR, 'vocab.txt'));
+        let worst = 0;
+        ROWS.forEach((row, i) => {
+          const logits = reference.logits(tokenizer.encode(`${row.title} ${row.abstract}`.trim(), 256), head);
+          for (const label of LABELS) {
+            const expected = 1 / (1 + Math.exp(-logits[label]!));
+            worst = Math.max(worst, Math.abs(Number(predictions[i]![`proba_${label}`]) - expected));
+          }
+        });
+        expect(worst).toBeLessThanOrEqual(1e-4);
       });
-      expect(worst).toBeLessThanOrEqual(1e-4);
-    });
-  }
-});
+    }
+  },
+);

@@ -4,20 +4,37 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, ModelLoadError } from '../../layers/core/errors.ts';
-import { labelOrder, parseBertConfig, readCheckpointFolder, toBertWeights } from '../../layers/export/bertCheckpoint.ts';
+import {
+  labelOrder,
+  parseBertConfig,
+  readCheckpointFolder,
+  toBertWeights,
+} from '../../layers/export/bertCheckpoint.ts';
 import { readPytorchCheckpoint, writePytorchCheckpoint } from '../../layers/export/pytorchCheckpoint.ts';
-import { randomBertConfig, randomBertTensors, TINY_SHAPE, writeRandomCheckpoint } from '../../layers/export/randomCheckpoint.ts';
+import {
+  randomBertConfig,
+  randomBertTensors,
+  TINY_SHAPE,
+  writeRandomCheckpoint,
+} from '../../layers/export/randomCheckpoint.ts';
 import { readSafetensors, writeSafetensors } from '../../layers/export/safetensors.ts';
 import type { TensorMap } from '../../layers/export/tensor.ts';
 
-const small = (): TensorMap => new Map([
-  ['a.weight', { shape: [2, 3], data: Float32Array.of(1, -2, 3.5, 4, 5e-8, -6e10) }],
-  ['b', { shape: [1], data: Float32Array.of(Math.PI) }],
-]);
+const small = (): TensorMap =>
+  new Map([
+    ['a.weight', { shape: [2, 3], data: Float32Array.of(1, -2, 3.5, 4, 5e-8, -6e10) }],
+    ['b', { shape: [1], data: Float32Array.of(Math.PI) }],
+  ]);
 
 const dirs: string[] = [];
-const tmp = async () => { const d = await mkdtemp(join(tmpdir(), 'bert-ckpt-')); dirs.push(d); return d; };
-afterAll(async () => { await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))); });
+const tmp = async () => {
+  const d = await mkdtemp(join(tmpdir(), 'bert-ckpt-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
 
 describe('safetensors', () => {
   it('reads back exactly what it wrote', () => {
@@ -39,7 +56,9 @@ describe('safetensors', () => {
   });
 
   it('skips integer buffers such as position_ids', () => {
-    const header = JSON.stringify({ 'embeddings.position_ids': { dtype: 'I64', shape: [1, 2], data_offsets: [0, 16] } });
+    const header = JSON.stringify({
+      'embeddings.position_ids': { dtype: 'I64', shape: [1, 2], data_offsets: [0, 16] },
+    });
     const bytes = new Uint8Array(8 + header.length + 16);
     new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
     bytes.set(new TextEncoder().encode(header), 8);
@@ -73,7 +92,12 @@ describe('PyTorch zip checkpoints', () => {
       const other = fromPt.get(name)!;
       expect(other.shape, name).toEqual(t.shape);
       // Byte comparison: toEqual over a million-element array is slow.
-      expect(Buffer.from(other.data.buffer, other.data.byteOffset, other.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)), name).toBe(true);
+      expect(
+        Buffer.from(other.data.buffer, other.data.byteOffset, other.data.byteLength).equals(
+          Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+        ),
+        name,
+      ).toBe(true);
     }
   });
 });
@@ -90,7 +114,12 @@ describe('BERT config and parameter mapping', () => {
 
   it('accepts TF-era LayerNorm gamma/beta names', () => {
     const tensors = randomBertTensors(TINY_SHAPE, { seed: 9 });
-    const renamed: TensorMap = new Map([...tensors].map(([k, v]) => [k.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta'), v]));
+    const renamed: TensorMap = new Map(
+      [...tensors].map(([k, v]) => [
+        k.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta'),
+        v,
+      ]),
+    );
     expect(toBertWeights(config, renamed).embeddingNorm).toEqual(toBertWeights(config, tensors).embeddingNorm);
   });
 
@@ -102,11 +131,15 @@ describe('BERT config and parameter mapping', () => {
 
   it('names a parameter whose shape disagrees with config.json', () => {
     const wrong = parseBertConfig({ ...randomBertConfig(TINY_SHAPE), intermediate_size: 48 });
-    expect(() => toBertWeights(wrong, randomBertTensors(TINY_SHAPE))).toThrow(/intermediate\.dense\.weight has shape \[64, 32\]/);
+    expect(() => toBertWeights(wrong, randomBertTensors(TINY_SHAPE))).toThrow(
+      /intermediate\.dense\.weight has shape \[64, 32\]/,
+    );
   });
 
   it('reorders classifier rows when id2label lists the labels in another order or by short name', () => {
-    const shuffled = parseBertConfig(randomBertConfig(TINY_SHAPE, ['onco', 'Cardiovascular', 'neurological', 'hepato']));
+    const shuffled = parseBertConfig(
+      randomBertConfig(TINY_SHAPE, ['onco', 'Cardiovascular', 'neurological', 'hepato']),
+    );
     expect(labelOrder(shuffled)).toEqual([3, 0, 2, 1]);
     const tensors = randomBertTensors(TINY_SHAPE, { seed: 2 });
     const w = toBertWeights(shuffled, tensors);
@@ -115,13 +148,19 @@ describe('BERT config and parameter mapping', () => {
   });
 
   it('rejects generic or incomplete label maps with a ConfigError', () => {
-    expect(() => labelOrder(parseBertConfig(randomBertConfig(TINY_SHAPE, ['LABEL_0', 'LABEL_1', 'LABEL_2', 'LABEL_3'])))).toThrow(ConfigError);
-    expect(() => labelOrder(parseBertConfig(randomBertConfig(TINY_SHAPE, ['cardio', 'hepato', 'neuro'])))).toThrow(ConfigError);
+    expect(() =>
+      labelOrder(parseBertConfig(randomBertConfig(TINY_SHAPE, ['LABEL_0', 'LABEL_1', 'LABEL_2', 'LABEL_3']))),
+    ).toThrow(ConfigError);
+    expect(() => labelOrder(parseBertConfig(randomBertConfig(TINY_SHAPE, ['cardio', 'hepato', 'neuro'])))).toThrow(
+      ConfigError,
+    );
   });
 
   it('rejects configs it cannot export, naming the field', () => {
     expect(() => parseBertConfig({ ...randomBertConfig(TINY_SHAPE), hidden_act: 'relu' })).toThrow(/hidden_act/);
-    expect(() => parseBertConfig({ ...randomBertConfig(TINY_SHAPE), num_attention_heads: 5 })).toThrow(/multiple of num_attention_heads/);
+    expect(() => parseBertConfig({ ...randomBertConfig(TINY_SHAPE), num_attention_heads: 5 })).toThrow(
+      /multiple of num_attention_heads/,
+    );
     expect(() => parseBertConfig({ ...randomBertConfig(TINY_SHAPE), hidden_size: '32' })).toThrow(ConfigError);
   });
 });

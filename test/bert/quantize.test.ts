@@ -16,7 +16,10 @@ function randomMatrix(rows: number, cols: number, seed: number): FloatTensor {
 }
 
 describe('int8 weight quantization', () => {
-  for (const [name, quantize] of [['per column', quantizePerColumn], ['per tensor', quantizePerTensor]] as const) {
+  for (const [name, quantize] of [
+    ['per column', quantizePerColumn],
+    ['per tensor', quantizePerTensor],
+  ] as const) {
     it(`keeps weights small enough that no pair of u8 × s8 products saturates int16 (${name})`, () => {
       const q = quantize(randomMatrix(48, 16, 3));
       const largest = Math.max(...Array.from(q.data, Math.abs));

@@ -3,7 +3,10 @@
  * from the Hugging Face BertModel definition and sharing no code with the exporter: it reads the raw checkpoint
  * tensors by their PyTorch names. Used only to check the exported graphs.
  */
-export interface RawTensor { shape: readonly number[]; data: Float32Array }
+export interface RawTensor {
+  shape: readonly number[];
+  data: Float32Array;
+}
 
 export interface ReferenceConfig {
   hidden_size: number;
@@ -19,7 +22,10 @@ export type Head = 'cls' | 'pooler';
 export class ReferenceBert {
   private readonly t: (name: string) => RawTensor;
 
-  constructor(private readonly config: ReferenceConfig, tensors: Map<string, RawTensor>) {
+  constructor(
+    private readonly config: ReferenceConfig,
+    tensors: Map<string, RawTensor>,
+  ) {
     this.t = (name) => {
       const found = tensors.get(`bert.${name}`) ?? tensors.get(name);
       if (!found) throw new Error(`reference: missing ${name}`);
@@ -59,7 +65,10 @@ export class ReferenceBert {
             max = Math.max(max, scores[j]!);
           }
           let sum = 0;
-          for (let j = 0; j < S; j++) { scores[j] = Math.exp(scores[j]! - max); sum += scores[j]!; }
+          for (let j = 0; j < S; j++) {
+            scores[j] = Math.exp(scores[j]! - max);
+            sum += scores[j]!;
+          }
           for (let j = 0; j < S; j++) {
             const a = scores[j]! / sum;
             for (let e = 0; e < d; e++) context[i]![h * d + e]! += a * v[j]![h * d + e]!;
@@ -68,12 +77,18 @@ export class ReferenceBert {
       }
       x = x.map((r, i) => {
         const attn = this.dense(context[i]!, `${p}.attention.output.dense`);
-        return this.layerNorm(attn.map((a, h) => a + r[h]!), `${p}.attention.output.LayerNorm`);
+        return this.layerNorm(
+          attn.map((a, h) => a + r[h]!),
+          `${p}.attention.output.LayerNorm`,
+        );
       });
       x = x.map((r) => {
         const inter = this.dense(r, `${p}.intermediate.dense`).map((z) => 0.5 * z * (1 + erf(z / Math.SQRT2)));
         const out = this.dense(inter, `${p}.output.dense`);
-        return this.layerNorm(out.map((o, h) => o + r[h]!), `${p}.output.LayerNorm`);
+        return this.layerNorm(
+          out.map((o, h) => o + r[h]!),
+          `${p}.output.LayerNorm`,
+        );
       });
     }
     let features = x[0]!;
@@ -128,7 +143,7 @@ export function erf(x: number): number {
   }
   // erfc(x) = exp(-x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))) evaluated bottom-up.
   let f = 0;
-  for (let n = 60; n >= 1; n--) f = (n / 2) / (ax + f);
+  for (let n = 60; n >= 1; n--) f = n / 2 / (ax + f);
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
   return Math.sign(x) * (1 - erfc);
 }

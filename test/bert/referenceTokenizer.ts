@@ -39,7 +39,10 @@ export class ReferenceWordPiece {
     spaced = spaced.normalize('NFC');
     const out: string[] = [];
     for (const raw of spaced.split(/\s+/u).filter(Boolean)) {
-      const stripped = raw.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '');
+      const stripped = raw
+        .toLowerCase()
+        .normalize('NFD')
+        .replace(/\p{Mn}/gu, '');
       let current = '';
       for (const ch of stripped) {
         if (isPunctuation(ch)) {
@@ -59,7 +62,10 @@ export class ReferenceWordPiece {
     const out: string[] = [];
     for (const token of tokens) {
       const chars = [...token];
-      if (chars.length > 100) { out.push('[UNK]'); continue; }
+      if (chars.length > 100) {
+        out.push('[UNK]');
+        continue;
+      }
       const pieces: string[] = [];
       let start = 0;
       let bad = false;
@@ -68,10 +74,16 @@ export class ReferenceWordPiece {
         let found: string | undefined;
         while (start < end) {
           const sub = (start > 0 ? '##' : '') + chars.slice(start, end).join('');
-          if (this.vocab.has(sub)) { found = sub; break; }
+          if (this.vocab.has(sub)) {
+            found = sub;
+            break;
+          }
           end--;
         }
-        if (found === undefined) { bad = true; break; }
+        if (found === undefined) {
+          bad = true;
+          break;
+        }
         pieces.push(found);
         start = end;
       }
@@ -91,11 +103,19 @@ function isControl(ch: string): boolean {
 }
 function isPunctuation(ch: string): boolean {
   const cp = ch.codePointAt(0)!;
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126))
+    return true;
   return /\p{P}/u.test(ch);
 }
 function isChineseChar(cp: number): boolean {
-  return (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x20000 && cp <= 0x2a6df)
-    || (cp >= 0x2a700 && cp <= 0x2b73f) || (cp >= 0x2b740 && cp <= 0x2b81f) || (cp >= 0x2b820 && cp <= 0x2ceaf)
-    || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f);
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2b73f) ||
+    (cp >= 0x2b740 && cp <= 0x2b81f) ||
+    (cp >= 0x2b820 && cp <= 0x2ceaf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
 }

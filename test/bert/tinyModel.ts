@@ -11,7 +11,8 @@ import { TINY_SHAPE, writeRandomCheckpoint } from '../../layers/export/randomChe
  * Tests that need it skip with `SHARED_TOKENIZER_MISSING` when it is absent.
  */
 export const SHARED_BERT_DIR = fileURLToPath(new URL('../../../shared/models/bioclinicalbert/', import.meta.url));
-export const hasSharedBert = existsSync(join(SHARED_BERT_DIR, 'tokenizer.json')) && existsSync(join(SHARED_BERT_DIR, 'vocab.txt'));
+export const hasSharedBert =
+  existsSync(join(SHARED_BERT_DIR, 'tokenizer.json')) && existsSync(join(SHARED_BERT_DIR, 'vocab.txt'));
 export const SHARED_TOKENIZER_MISSING = `skipped: ${SHARED_BERT_DIR} (the real tokenizer, outside the repository) is absent`;
 
 /** The real checkpoint's tuned thresholds, so a tiny model decides like the real one would. */

@@ -33,7 +33,9 @@ describe('CI', () => {
     const { code, stderr } = await run(join(checkout, '.ci', 'run'));
 
     expect(code).not.toBe(0);
-    expect(stderr).toContain('missing: ../shared/models/bioclinicalbert/tokenizer.json ../shared/models/bioclinicalbert/vocab.txt');
+    expect(stderr).toContain(
+      'missing: ../shared/models/bioclinicalbert/tokenizer.json ../shared/models/bioclinicalbert/vocab.txt',
+    );
   });
 
   it('accepts a checkout with the shared tokenizer next to it', async () => {

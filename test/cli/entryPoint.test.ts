@@ -11,9 +11,14 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** Runs a script with tsx the way `npx tsx <path>` does, from the copy's own folder. */
 function runScript(cwd: string, script: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', script, ...args], { cwd, timeout: 60_000 }, (error, _stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', script, ...args],
+      { cwd, timeout: 60_000 },
+      (error, _stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr });
+      },
+    );
     child.stdin?.end();
   });
 }
@@ -41,7 +46,9 @@ describe('a script run as a CLI', () => {
   });
 
   it('runs when reached through a symlinked folder', async () => {
-    const { code, stderr } = await runScript(checkout, join(root, 'linked', 'scripts', 'evaluate.ts'), ['/nonexistent.csv']);
+    const { code, stderr } = await runScript(checkout, join(root, 'linked', 'scripts', 'evaluate.ts'), [
+      '/nonexistent.csv',
+    ]);
     expect(stderr).toMatch(/^error: .*nonexistent\.csv/m);
     expect(code).toBe(EXIT.noInput);
   });

@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../scripts/evaluate.ts';
 import { EXIT, exitCodeFor, UsageError } from '../../scripts/cli.ts';
+import { main } from '../../scripts/evaluate.ts';
 import { syntheticCsv } from '../support/csvFixtures.ts';
 
 let dir: string;
@@ -21,17 +21,34 @@ describe('npm run evaluate', () => {
   it('writes predictions.csv, metrics.json, report.txt and report.html for a labelled file', async () => {
     await writeFile(join(dir, 'labelled.csv'), syntheticCsv({ rows: 40, delimiter: '\t' }));
     expect(await main([join(dir, 'labelled.csv'), '--out', join(dir, 'out')])).toBe(EXIT.ok);
-    expect((await readdir(join(dir, 'out'))).sort()).toEqual(['metrics.json', 'predictions.csv', 'report.html', 'report.txt']);
+    expect((await readdir(join(dir, 'out'))).sort()).toEqual([
+      'metrics.json',
+      'predictions.csv',
+      'report.html',
+      'report.txt',
+    ]);
     const metrics = JSON.parse(await readFile(join(dir, 'out', 'metrics.json'), 'utf8')) as Record<string, unknown>;
-    expect(Object.keys(metrics)).toEqual(['n_rows', 'labels', 'micro', 'macro', 'weighted', 'samples', 'per_label', 'subset_accuracy', 'hamming_loss']);
+    expect(Object.keys(metrics)).toEqual([
+      'n_rows',
+      'labels',
+      'micro',
+      'macro',
+      'weighted',
+      'samples',
+      'per_label',
+      'subset_accuracy',
+      'hamming_loss',
+    ]);
     expect(await readFile(join(dir, 'out', 'report.txt'), 'utf8')).toMatch(/Weighted F1: 0\.\d{4}/);
   });
 
-  it('writes error.json instead, exits 65, and removes an earlier run\'s results', async () => {
+  it("writes error.json instead, exits 65, and removes an earlier run's results", async () => {
     await writeFile(join(dir, 'bad.csv'), 'title;abstract;group\nt;a;cardio|lungs\n');
     expect(await main([join(dir, 'bad.csv'), '--out', join(dir, 'out')])).toBe(EXIT.dataError);
     expect(await readdir(join(dir, 'out'))).toEqual(['error.json']);
-    const error = JSON.parse(await readFile(join(dir, 'out', 'error.json'), 'utf8')) as { error: { details: { line: number; column: number }[] } };
+    const error = JSON.parse(await readFile(join(dir, 'out', 'error.json'), 'utf8')) as {
+      error: { details: { line: number; column: number }[] };
+    };
     expect(error.error.details[0]).toMatchObject({ line: 2, column: 3 });
   });
 
@@ -41,7 +58,11 @@ describe('npm run evaluate', () => {
     process.chdir(dir);
     try {
       expect(await main([join(dir, 'named.csv'), '--quiet'])).toBe(EXIT.ok);
-      expect((await readdir(join(dir, 'results', 'named'))).sort()).toEqual(['predictions.csv', 'report.html', 'report.txt']);
+      expect((await readdir(join(dir, 'results', 'named'))).sort()).toEqual([
+        'predictions.csv',
+        'report.html',
+        'report.txt',
+      ]);
     } finally {
       process.chdir(cwd);
     }

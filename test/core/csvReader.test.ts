@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { detectDelimiter, headerFrom, MAX_RECORD_CHARS, openCsv, type CsvRecord } from '#core/csv/csvReader.ts';
+import { type CsvRecord, detectDelimiter, headerFrom, MAX_RECORD_CHARS, openCsv } from '#core/csv/csvReader.ts';
 import { InputError } from '#core/errors.ts';
 
 const source = (text: string | Buffer, chunkSize = 7): AsyncIterable<Uint8Array> => {
@@ -10,7 +10,17 @@ const source = (text: string | Buffer, chunkSize = 7): AsyncIterable<Uint8Array>
   return Readable.from(chunks);
 };
 
-async function readAll(text: string | Buffer, chunkSize?: number): Promise<{ columns: string[]; delimiter: string; records: CsvRecord[]; groupIndex?: number; headerLine: number; blankLines: number }> {
+async function readAll(
+  text: string | Buffer,
+  chunkSize?: number,
+): Promise<{
+  columns: string[];
+  delimiter: string;
+  records: CsvRecord[];
+  groupIndex?: number;
+  headerLine: number;
+  blankLines: number;
+}> {
   const csv = await openCsv(source(text, chunkSize));
   const records: CsvRecord[] = [];
   for await (const r of csv.records) records.push(r);
@@ -47,16 +57,24 @@ describe('delimiter detection', () => {
 
 describe('reading CSV that users send', () => {
   it('reads the challenge format: semicolons, header title;abstract;group', async () => {
-    const { delimiter, records, groupIndex } = await readAll('title;abstract;group\nT1;A1;neurological\nT2;A2;cardio|onco\n');
+    const { delimiter, records, groupIndex } = await readAll(
+      'title;abstract;group\nT1;A1;neurological\nT2;A2;cardio|onco\n',
+    );
     expect(delimiter).toBe(';');
     expect(groupIndex).toBe(2);
-    expect(records.map((r) => r.fields)).toEqual([['T1', 'A1', 'neurological'], ['T2', 'A2', 'cardio|onco']]);
+    expect(records.map((r) => r.fields)).toEqual([
+      ['T1', 'A1', 'neurological'],
+      ['T2', 'A2', 'cardio|onco'],
+    ]);
   });
 
   it('strips a UTF-8 BOM and accepts CRLF line ends', async () => {
     const { columns, records } = await readAll('\ufefftitle,abstract\r\nT1,A1\r\nT2,A2\r\n');
     expect(columns).toEqual(['title', 'abstract']);
-    expect(records.map((r) => [r.line, ...r.fields])).toEqual([[2, 'T1', 'A1'], [3, 'T2', 'A2']]);
+    expect(records.map((r) => [r.line, ...r.fields])).toEqual([
+      [2, 'T1', 'A1'],
+      [3, 'T2', 'A2'],
+    ]);
   });
 
   it('keeps delimiters, quotes and newlines inside quoted fields, and numbers lines from the record start', async () => {
@@ -80,7 +98,10 @@ describe('reading CSV that users send', () => {
   it('reports the byte offset where the next record starts', async () => {
     const text = '\ufefftitle,abstract\nT,A\nU,B\n';
     const { records } = await readAll(text);
-    expect(records.map((r) => r.endByte)).toEqual([Buffer.byteLength('\ufefftitle,abstract\nT,A\n'), Buffer.byteLength(text)]);
+    expect(records.map((r) => r.endByte)).toEqual([
+      Buffer.byteLength('\ufefftitle,abstract\nT,A\n'),
+      Buffer.byteLength(text),
+    ]);
   });
 });
 
@@ -108,8 +129,11 @@ describe('errors that say what and where', () => {
     expect(error.details[0]!.line).toBe(2);
   });
 
-  it('numbers syntax errors in a slice of a file from the slice\'s first line', async () => {
-    const csv = await openCsv(source('a,b\n"open,quote\n'), { header: headerFrom(['title', 'abstract'], ','), firstLine: 5000 });
+  it("numbers syntax errors in a slice of a file from the slice's first line", async () => {
+    const csv = await openCsv(source('a,b\n"open,quote\n'), {
+      header: headerFrom(['title', 'abstract'], ','),
+      firstLine: 5000,
+    });
     const error = await (async () => {
       try {
         for await (const _ of csv.records) void _;
@@ -137,7 +161,10 @@ describe('errors that say what and where', () => {
 describe('files as spreadsheet programs and editors export them', () => {
   it('reads CR-only line ends (old Mac Excel) in a file over 1 MiB, detecting the delimiter from the header alone', async () => {
     // Abstracts hold more commas than each line holds semicolons: only the header line can tell the delimiter.
-    const rows = Array.from({ length: 16_000 }, (_, i) => `Study ${i};Patients with stroke, seizures, dementia, and fever, followed up;neuro`);
+    const rows = Array.from(
+      { length: 16_000 },
+      (_, i) => `Study ${i};Patients with stroke, seizures, dementia, and fever, followed up;neuro`,
+    );
     const csv = `title;abstract;group\r${rows.join('\r')}\r`;
     expect(Buffer.byteLength(csv)).toBeGreaterThan(1 << 20);
     const { delimiter, records } = await readAll(csv, 65_536);
@@ -146,22 +173,34 @@ describe('files as spreadsheet programs and editors export them', () => {
     expect(records.every((r) => r.fields.length === 3)).toBe(true);
   });
 
-  it.each([';', '\t'])('takes the delimiter from Excel\'s "sep=%s" first line and reads the header from the next line', async (sep) => {
-    const { delimiter, columns, records, headerLine } = await readAll(`sep=${sep}\r\n${['title', 'abstract', 'group'].join(sep)}\r\n${['T, with a comma', 'A', 'cardio'].join(sep)}\r\n`);
-    expect(delimiter).toBe(sep);
-    expect(columns).toEqual(['title', 'abstract', 'group']);
-    expect(headerLine).toBe(2);
-    expect(records.map((r) => [r.line, ...r.fields])).toEqual([[3, 'T, with a comma', 'A', 'cardio']]);
-  });
+  it.each([';', '\t'])(
+    'takes the delimiter from Excel\'s "sep=%s" first line and reads the header from the next line',
+    async (sep) => {
+      const { delimiter, columns, records, headerLine } = await readAll(
+        `sep=${sep}\r\n${['title', 'abstract', 'group'].join(sep)}\r\n${['T, with a comma', 'A', 'cardio'].join(sep)}\r\n`,
+      );
+      expect(delimiter).toBe(sep);
+      expect(columns).toEqual(['title', 'abstract', 'group']);
+      expect(headerLine).toBe(2);
+      expect(records.map((r) => [r.line, ...r.fields])).toEqual([[3, 'T, with a comma', 'A', 'cardio']]);
+    },
+  );
 
   it('reads a CRLF header followed by LF rows', async () => {
     const { records } = await readAll('title,abstract,group\r\nT1,A1,cardio\nT2,A2,neuro\n');
-    expect(records.map((r) => [r.line, ...r.fields])).toEqual([[2, 'T1', 'A1', 'cardio'], [3, 'T2', 'A2', 'neuro']]);
+    expect(records.map((r) => [r.line, ...r.fields])).toEqual([
+      [2, 'T1', 'A1', 'cardio'],
+      [3, 'T2', 'A2', 'neuro'],
+    ]);
   });
 
   it('leaves no carriage return in any field when an LF header is followed by CRLF rows', async () => {
     const { records } = await readAll('title,abstract,group\nT1,A1,cardio\r\nT2,A2,neuro\nT3,A3,onco\r\n');
-    expect(records.map((r) => r.fields)).toEqual([['T1', 'A1', 'cardio'], ['T2', 'A2', 'neuro'], ['T3', 'A3', 'onco']]);
+    expect(records.map((r) => r.fields)).toEqual([
+      ['T1', 'A1', 'cardio'],
+      ['T2', 'A2', 'neuro'],
+      ['T3', 'A3', 'onco'],
+    ]);
   });
 
   it('accepts UTF-8 characters split between two chunks of the source', async () => {
@@ -184,12 +223,31 @@ describe('files as spreadsheet programs and editors export them', () => {
   });
 
   it.each([
-    ['UTF-16LE with BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('title\tabstract\nT\tA\n', 'utf16le')]), 'UTF-16LE'],
-    ['UTF-16BE with BOM', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('title\tabstract\nT\tA\n', 'utf16le').swap16()]), 'UTF-16BE'],
+    [
+      'UTF-16LE with BOM',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('title\tabstract\nT\tA\n', 'utf16le')]),
+      'UTF-16LE',
+    ],
+    [
+      'UTF-16BE with BOM',
+      Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('title\tabstract\nT\tA\n', 'utf16le').swap16()]),
+      'UTF-16BE',
+    ],
     ['UTF-16LE without BOM', Buffer.from('title,abstract\nT,A\n', 'utf16le'), 'UTF-16LE'],
     ['UTF-16BE without BOM', Buffer.from('title,abstract\nT,A\n', 'utf16le').swap16(), 'UTF-16BE'],
-    ['UTF-32LE with BOM', Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), Buffer.from([...'title,abstract\n'].flatMap((c) => [c.charCodeAt(0), 0, 0, 0]))]), 'UTF-32LE'],
-    ['UTF-32BE without BOM', Buffer.from([...'title,abstract\n'].flatMap((c) => [0, 0, 0, c.charCodeAt(0)])), 'UTF-32BE'],
+    [
+      'UTF-32LE with BOM',
+      Buffer.concat([
+        Buffer.from([0xff, 0xfe, 0, 0]),
+        Buffer.from([...'title,abstract\n'].flatMap((c) => [c.charCodeAt(0), 0, 0, 0])),
+      ]),
+      'UTF-32LE',
+    ],
+    [
+      'UTF-32BE without BOM',
+      Buffer.from([...'title,abstract\n'].flatMap((c) => [0, 0, 0, c.charCodeAt(0)])),
+      'UTF-32BE',
+    ],
   ])('says "save as UTF-8" for %s', async (_, bytes, encoding) => {
     const error = await failure(bytes);
     expect(error.code).toBe('unsupported_encoding');
@@ -207,12 +265,17 @@ describe('files as spreadsheet programs and editors export them', () => {
     const { columns, records, headerLine, blankLines } = await readAll('\n   \ntitle,abstract\nT,A\n \t \n\nU,B\n\n');
     expect(columns).toEqual(['title', 'abstract']);
     expect(headerLine).toBe(3);
-    expect(records.map((r) => [r.line, ...r.fields])).toEqual([[4, 'T', 'A'], [7, 'U', 'B']]);
+    expect(records.map((r) => [r.line, ...r.fields])).toEqual([
+      [4, 'T', 'A'],
+      [7, 'U', 'B'],
+    ]);
     expect(blankLines).toBe(5);
   });
 
   it('says the header is missing when the first line is data', async () => {
-    const error = await failure('Adrenoleukodystrophy: survey of 303 cases;Adrenoleukodystrophy is a genetically determined disorder;neurological\n');
+    const error = await failure(
+      'Adrenoleukodystrophy: survey of 303 cases;Adrenoleukodystrophy is a genetically determined disorder;neurological\n',
+    );
     expect(error.code).toBe('missing_header');
     expect(error.message).toContain('missing header');
     expect(error.details[0]!.line).toBe(1);

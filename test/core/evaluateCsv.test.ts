@@ -7,7 +7,16 @@ import { fakeClassifier } from '../support/fakeClassifier.ts';
 
 async function run(text: string, batchSize = 2) {
   let out = '';
-  const summary = await evaluateCsv(Readable.from([Buffer.from(text)]), fakeClassifier(), { write: (t) => void (out += t) }, { batchSize });
+  const summary = await evaluateCsv(
+    Readable.from([Buffer.from(text)]),
+    fakeClassifier(),
+    {
+      write: (t) => {
+        out += t;
+      },
+    },
+    { batchSize },
+  );
   return { out, summary };
 }
 
@@ -45,11 +54,15 @@ describe('evaluating a CSV', () => {
 
   it('quotes a bare carriage return so that other CSV readers see one row, not two', async () => {
     const { out } = await run('title,abstract\n"Line one\rline two",heart\n');
-    expect(out.split('\n')[1]).toBe('"Line one\rline two",heart,cardiovascular,0.900000,0.110000,0.120000,0.130000,snippet');
+    expect(out.split('\n')[1]).toBe(
+      '"Line one\rline two",heart,cardiovascular,0.900000,0.110000,0.120000,0.130000,snippet',
+    );
   });
 
   it('scores labelled files per label, with labels in full or short form and any case', async () => {
-    const { summary } = await run('title,abstract,group\nheart,,CARDIO\nbrain kidney,,neurological|Hepato\ntumor,,cardiovascular\n');
+    const { summary } = await run(
+      'title,abstract,group\nheart,,CARDIO\nbrain kidney,,neurological|Hepato\ntumor,,cardiovascular\n',
+    );
     const m = summary.metrics!.result();
     expect(m.n_rows).toBe(3);
     expect(m.per_label.cardiovascular).toMatchObject({ tp: 1, fp: 0, fn: 1 });
@@ -65,7 +78,9 @@ describe('rows that cannot be evaluated fail the file, each one named', () => {
   it('names a row whose title and abstract are both empty', async () => {
     const error = await failure('title,abstract\nok,text\n,\n');
     expect(error.code).toBe('invalid_rows');
-    expect(error.details).toEqual([expect.objectContaining({ line: 3, field: 'title', message: 'title and abstract are both empty' })]);
+    expect(error.details).toEqual([
+      expect.objectContaining({ line: 3, field: 'title', message: 'title and abstract are both empty' }),
+    ]);
   });
 
   it('quotes an unknown label and gives its line and column', async () => {
@@ -100,6 +115,8 @@ describe('blank lines', () => {
 
   it('leave the report as it was when there are none', async () => {
     const { summary } = await run('title,abstract\nheart,x\n');
-    expect(summaryFiles('clean.csv', fakeClassifier().manifest, summary).get(RESULT_FILES.reportText)).not.toContain('Blank lines');
+    expect(summaryFiles('clean.csv', fakeClassifier().manifest, summary).get(RESULT_FILES.reportText)).not.toContain(
+      'Blank lines',
+    );
   });
 });

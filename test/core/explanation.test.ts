@@ -9,8 +9,46 @@ import type { Model } from '#core/model.ts';
 // Random texts that stress what explanations depend on: words the model knows, case, punctuation inside and around
 // words, whitespace of every kind, characters whose normalisation changes length or composes, astral characters.
 const PIECES = [
-  'troponin', 'Chest', 'PAIN', 'renal', 'cirrhosis', 'glioma', 'tumor', 'stroke', 'a', 'I', '5', '12.5', '%', '(', ')', '-', '—', '/', ',', '.',
-  ' ', '  ', '\n', '\t', '\u00a0', '\u2028', 'ﬁ', 'İ', 'ＡＢＣ', 'e\u0301', '\u0301', 'Σ', 'ΟΔΟΣ', '½', '㎏', '😀', '가', '\u1100\u1161', 'ǅ', '_',
+  'troponin',
+  'Chest',
+  'PAIN',
+  'renal',
+  'cirrhosis',
+  'glioma',
+  'tumor',
+  'stroke',
+  'a',
+  'I',
+  '5',
+  '12.5',
+  '%',
+  '(',
+  ')',
+  '-',
+  '—',
+  '/',
+  ',',
+  '.',
+  ' ',
+  '  ',
+  '\n',
+  '\t',
+  '\u00a0',
+  '\u2028',
+  'ﬁ',
+  'İ',
+  'ＡＢＣ',
+  'e\u0301',
+  '\u0301',
+  'Σ',
+  'ΟΔΟΣ',
+  '½',
+  '㎏',
+  '😀',
+  '가',
+  '\u1100\u1161',
+  'ǅ',
+  '_',
 ];
 const textArbitrary = fc.oneof(
   fc.array(fc.constantFrom(...PIECES), { maxLength: 40 }).map((parts) => parts.join('')),
@@ -28,7 +66,7 @@ afterAll(async () => model?.dispose());
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 describe('linear backend explanations', () => {
-  it('decompose every label\'s logit exactly: bias + Σ word contributions = logit (1e-9), and that logit gives the probability', async () => {
+  it("decompose every label's logit exactly: bias + Σ word contributions = logit (1e-9), and that logit gives the probability", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(textArbitrary, { minLength: 1, maxLength: 4 }), async (texts) => {
         const [probas, explanations] = await Promise.all([model.predictProba(texts), model.explain!(texts)]);
@@ -51,14 +89,21 @@ describe('linear backend explanations', () => {
       real: `Renal outcomes after infarction ${sentence.repeat(6)}`,
     } as const;
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...(Object.keys(texts) as (keyof typeof texts)[])), fc.string({ maxLength: 30 }), async (kind, suffix) => {
-        // A suffix keeps the kind (templates must end with their closing, so it goes in front of them).
-        const text = kind === 'template' ? `${suffix.replace(/\s/g, '')} ${texts.template}` : `${texts[kind]} ${suffix}`;
-        expect(model.kindOf!(text)).toBe(kind);
-        const [[proba], [explanation]] = await Promise.all([model.predictProba([text]), model.explain!([text])]);
-        expect(decompositionError(explanation!)).toBeLessThanOrEqual(1e-9);
-        Array.from(explanation!.logit, sigmoid).forEach((p, l) => expect(p).toBeCloseTo(proba![l]!, 14));
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...(Object.keys(texts) as (keyof typeof texts)[])),
+        fc.string({ maxLength: 30 }),
+        async (kind, suffix) => {
+          // A suffix keeps the kind (templates must end with their closing, so it goes in front of them).
+          const text =
+            kind === 'template' ? `${suffix.replace(/\s/g, '')} ${texts.template}` : `${texts[kind]} ${suffix}`;
+          expect(model.kindOf!(text)).toBe(kind);
+          const [[proba], [explanation]] = await Promise.all([model.predictProba([text]), model.explain!([text])]);
+          expect(decompositionError(explanation!)).toBeLessThanOrEqual(1e-9);
+          Array.from(explanation!.logit, sigmoid).forEach((p, l) => {
+            expect(p).toBeCloseTo(proba![l]!, 14);
+          });
+        },
+      ),
       { numRuns: 60, seed: 5 },
     );
   });
@@ -82,14 +127,25 @@ describe('linear backend explanations', () => {
     const text = 'ﬁbrosis in İstanbul: ＣＨＥＳＴ pain, cafe\u0301 😀 troponin';
     const [explanation] = await model.explain!([text]);
     const seen = Object.fromEntries(explanation!.words.map((w) => [w.text, w.spans.map(([s, e]) => text.slice(s, e))]));
-    expect(seen).toMatchObject({ fibrosis: ['ﬁbrosis'], 'i̇stanbul': ['İstanbul'], chest: ['ＣＨＥＳＴ'], pain: ['pain'], 'café': ['cafe\u0301'], troponin: ['troponin'] });
+    expect(seen).toMatchObject({
+      fibrosis: ['ﬁbrosis'],
+      i̇stanbul: ['İstanbul'],
+      chest: ['ＣＨＥＳＴ'],
+      pain: ['pain'],
+      café: ['cafe\u0301'],
+      troponin: ['troponin'],
+    });
   });
 
-  it('report one word per distinct text, with every occurrence\'s span', async () => {
+  it("report one word per distinct text, with every occurrence's span", async () => {
     const text = 'Chest pain; chest X-ray. CHEST';
     const [explanation] = await model.explain!([text]);
     const chest = explanation!.words.find((w) => w.text === 'chest')!;
-    expect(chest.spans).toEqual([[0, 5], [12, 17], [25, 30]]);
+    expect(chest.spans).toEqual([
+      [0, 5],
+      [12, 17],
+      [25, 30],
+    ]);
   });
 
   it('treat a whitespace chunk without a word token as a word of its own', async () => {
@@ -98,8 +154,13 @@ describe('linear backend explanations', () => {
   });
 });
 
-describe('the feature extractor\'s origins', () => {
-  const config = { hashBits: 18, wordNgrams: [1, 2] as [number, number], charNgrams: [3, 5] as [number, number], sublinearTf: true };
+describe("the feature extractor's origins", () => {
+  const config = {
+    hashBits: 18,
+    wordNgrams: [1, 2] as [number, number],
+    charNgrams: [3, 5] as [number, number],
+    sublinearTf: true,
+  };
 
   it('leave the extracted occurrences unchanged and name one origin per occurrence', () => {
     fc.assert(
@@ -133,7 +194,7 @@ describe('the feature extractor\'s origins', () => {
   });
 });
 
-describe('label evidence (the API\'s terms and rest)', () => {
+describe("label evidence (the API's terms and rest)", () => {
   const explanation: TextExplanation = {
     logit: Float64Array.from([1.5, 0, 0, 0]),
     bias: Float64Array.from([-1, 0, 0, 0]),
@@ -141,17 +202,34 @@ describe('label evidence (the API\'s terms and rest)', () => {
       { text: 'low', spans: [[0, 3]], contributions: Float64Array.from([0.25, 0, 0, 0]) },
       { text: 'tie-a', spans: [[4, 9]], contributions: Float64Array.from([-1, 0, 0, 0]) },
       { text: 'zero', spans: [[10, 14]], contributions: Float64Array.from([0, 0, 0, 0]) },
-      { text: 'tie-b', spans: [[15, 20], [30, 35]], contributions: Float64Array.from([1, 0, 0, 0]) },
+      {
+        text: 'tie-b',
+        spans: [
+          [15, 20],
+          [30, 35],
+        ],
+        contributions: Float64Array.from([1, 0, 0, 0]),
+      },
       { text: 'top', spans: [[21, 24]], contributions: Float64Array.from([2.25, 0, 0, 0]) },
     ],
   };
 
   it('sorts terms by |weight| descending, keeping text order on ties, and sums the rest', () => {
     const evidence = labelEvidence(explanation, 0, 3);
-    expect(evidence.terms.map((t) => [t.text, t.weight])).toEqual([['top', 2.25], ['tie-a', -1], ['tie-b', 1]]);
-    expect(evidence.terms[2]!.spans).toEqual([[15, 20], [30, 35]]);
+    expect(evidence.terms.map((t) => [t.text, t.weight])).toEqual([
+      ['top', 2.25],
+      ['tie-a', -1],
+      ['tie-b', 1],
+    ]);
+    expect(evidence.terms[2]!.spans).toEqual([
+      [15, 20],
+      [30, 35],
+    ]);
     expect(evidence.rest).toBe(0.25);
-    expect(evidence.bias + evidence.terms.reduce((s, t) => s + t.weight, 0) + evidence.rest).toBeCloseTo(evidence.logit, 12);
+    expect(evidence.bias + evidence.terms.reduce((s, t) => s + t.weight, 0) + evidence.rest).toBeCloseTo(
+      evidence.logit,
+      12,
+    );
   });
 
   it('never lists words that add nothing', () => {
@@ -160,14 +238,18 @@ describe('label evidence (the API\'s terms and rest)', () => {
   });
 
   it('keeps bias + Σ terms + rest = logit for every label and any n, on the real model', async () => {
-    const [real] = await model.explain!(['Acute kidney injury after cardiac surgery in a patient with glioma; troponin and creatinine rose.']);
+    const [real] = await model.explain!([
+      'Acute kidney injury after cardiac surgery in a patient with glioma; troponin and creatinine rose.',
+    ]);
     for (const n of [1, 3, 10, 100]) {
       const byLabel = explanationByLabel(real!, n);
       expect(Object.keys(byLabel)).toEqual(['cardio', 'hepato', 'neuro', 'onco']);
       LABELS.forEach((_, l) => {
         const e = Object.values(byLabel)[l]!;
         expect(e.terms.length).toBeLessThanOrEqual(n);
-        expect(Math.abs(e.bias + e.terms.reduce((s, t) => s + t.weight, 0) + e.rest - e.logit)).toBeLessThanOrEqual(1e-9);
+        expect(Math.abs(e.bias + e.terms.reduce((s, t) => s + t.weight, 0) + e.rest - e.logit)).toBeLessThanOrEqual(
+          1e-9,
+        );
       });
     }
   });
@@ -190,8 +272,18 @@ describe('attribution to words', () => {
       map,
       origins,
       [
-        { kind: 'word', slotOf: Int32Array.from([0, 1, 2]), value: Float64Array.from([1, 1, 1]), weights: Float64Array.from([...one(1), ...one(10), ...one(100)]) },
-        { kind: 'char', slotOf: Int32Array.from([0, 1, 2]), value: Float64Array.from([1, 1, 1]), weights: Float64Array.from([...one(1000), ...one(10000), ...one(100000)]) },
+        {
+          kind: 'word',
+          slotOf: Int32Array.from([0, 1, 2]),
+          value: Float64Array.from([1, 1, 1]),
+          weights: Float64Array.from([...one(1), ...one(10), ...one(100)]),
+        },
+        {
+          kind: 'char',
+          slotOf: Int32Array.from([0, 1, 2]),
+          value: Float64Array.from([1, 1, 1]),
+          weights: Float64Array.from([...one(1000), ...one(10000), ...one(100000)]),
+        },
       ],
       Float64Array.from([0.5, 0, 0, 0]),
       Float64Array.from([0.5 + 111111, 0, 0, 0]),

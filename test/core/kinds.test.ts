@@ -15,7 +15,9 @@ const REAL_BACKGROUND =
   'randomised to atorvastatin or placebo for five years and measured recurrent events, mortality and liver enzymes. ' +
   'Recurrent stroke occurred in 11.2 % and 13.1 % of patients respectively; liver enzymes rose in 2 %. ' +
   'Conclusion: clinical relevance.'.repeat(1) +
-  ' Further trials are under way, and long-term follow-up of this cohort continues to assess safety and adherence in older adults '.repeat(3);
+  ' Further trials are under way, and long-term follow-up of this cohort continues to assess safety and adherence in older adults '.repeat(
+    3,
+  );
 
 describe('kinds of text', () => {
   it('calls a text with a template opening, a template closing and a short length a template', () => {
@@ -31,7 +33,9 @@ describe('kinds of text', () => {
 
   it('needs both the opening and the closing, written exactly (case-sensitive)', () => {
     expect(isTemplateText(TEMPLATE.replace('Purpose: ', 'PURPOSE: '))).toBe(false);
-    expect(isTemplateText(TEMPLATE.replace('Implications: patient care improvement.', 'Implications: patients improved.'))).toBe(false);
+    expect(
+      isTemplateText(TEMPLATE.replace('Implications: patient care improvement.', 'Implications: patients improved.')),
+    ).toBe(false);
   });
 
   it('calls a title or a one-line sentence a snippet, up to the cut-off in word tokens', () => {
@@ -45,15 +49,21 @@ describe('kinds of text', () => {
     expect(countTokens('a b cd ef-gh 1 23 ü ßx')).toBe(5);
   });
 
-  it.skipIf(!existsSync(TRAINING_DATA))('is exact on the training data: templates are exactly the rows with an opening phrase and a fixed closing', async () => {
-    const csv = await openCsv(createReadStream(TRAINING_DATA));
-    const { titles, abstracts, texts } = await readLabelledRecords(csv.records, csv.header);
-    const openings = /^(Hypothesis|Background|Research question|Aim|Study design|Purpose|Objective): |^This investigation examined the effects of /;
-    const closings = /(Conclusion: |Implications: |These findings suggest )[a-z -]+\.$/;
-    const kinds = texts.map((t) => kindOf(t));
-    const truth = abstracts.map((a) => openings.test(a) && closings.test(a));
-    expect(kinds.filter((k) => k === 'template').length).toBe(1697);
-    kinds.forEach((kind, i) => expect(kind === 'template', titles[i]).toBe(truth[i]));
-    expect(kinds.filter((k) => k === 'snippet').length).toBe(0);
-  });
+  it.skipIf(!existsSync(TRAINING_DATA))(
+    'is exact on the training data: templates are exactly the rows with an opening phrase and a fixed closing',
+    async () => {
+      const csv = await openCsv(createReadStream(TRAINING_DATA));
+      const { titles, abstracts, texts } = await readLabelledRecords(csv.records, csv.header);
+      const openings =
+        /^(Hypothesis|Background|Research question|Aim|Study design|Purpose|Objective): |^This investigation examined the effects of /;
+      const closings = /(Conclusion: |Implications: |These findings suggest )[a-z -]+\.$/;
+      const kinds = texts.map((t) => kindOf(t));
+      const truth = abstracts.map((a) => openings.test(a) && closings.test(a));
+      expect(kinds.filter((k) => k === 'template').length).toBe(1697);
+      kinds.forEach((kind, i) => {
+        expect(kind === 'template', titles[i]).toBe(truth[i]);
+      });
+      expect(kinds.filter((k) => k === 'snippet').length).toBe(0);
+    },
+  );
 });

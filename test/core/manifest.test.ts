@@ -16,8 +16,18 @@ afterAll(async () => {
 
 describe('readManifest', () => {
   it('names every invalid field of model.json with its path', async () => {
-    const manifest = JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8')) as Record<string, unknown>;
-    await writeFile(join(dir, 'model.json'), JSON.stringify({ ...manifest, version: '', thresholds: { ...(manifest.thresholds as object), oncological: 'high' } }));
+    const manifest = JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    await writeFile(
+      join(dir, 'model.json'),
+      JSON.stringify({
+        ...manifest,
+        version: '',
+        thresholds: { ...(manifest.thresholds as object), oncological: 'high' },
+      }),
+    );
 
     const error = await readManifest(dir).catch((e: unknown) => e);
 

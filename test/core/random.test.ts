@@ -12,7 +12,10 @@ describe('the seeded generator', () => {
   it('draws uniformly from [0, 1)', () => {
     const values = draws(mulberry32(1), 20_000);
     expect(values.every((v) => v >= 0 && v < 1)).toBe(true);
-    const deciles = Array.from({ length: 10 }, (_, d) => values.filter((v) => Math.floor(v * 10) === d).length / values.length);
+    const deciles = Array.from(
+      { length: 10 },
+      (_, d) => values.filter((v) => Math.floor(v * 10) === d).length / values.length,
+    );
     for (const share of deciles) expect(share).toBeCloseTo(0.1, 1);
   });
 });

@@ -13,20 +13,27 @@ import { fakeClassifier } from '../support/fakeClassifier.ts';
 const csv = syntheticCsv({ rows: 200, seed: 11 });
 
 describe('a source that fails mid-stream', () => {
-  it('rejects the reading of records with the source\'s error', async () => {
+  it("rejects the reading of records with the source's error", async () => {
     const reader = await openCsv(failingAfter(csv.slice(0, csv.length / 2)));
-    await expect((async () => {
-      for await (const _ of reader.records) void _;
-    })()).rejects.toMatchObject({ code: 'ECONNRESET' });
+    await expect(
+      (async () => {
+        for await (const _ of reader.records) void _;
+      })(),
+    ).rejects.toMatchObject({ code: 'ECONNRESET' });
   });
 
   it('rejects opening when it fails before the header is complete', async () => {
     await expect(openCsv(failingAfter('title,abs'))).rejects.toMatchObject({ code: 'ECONNRESET' });
   });
 
-  it('rejects the evaluation (the CLI\'s and the functions\' pipeline) and writes no further rows', async () => {
+  it("rejects the evaluation (the CLI's and the functions' pipeline) and writes no further rows", async () => {
     let written = 0;
-    const evaluation = evaluateCsv(failingAfter(csv.slice(0, csv.length / 2)), fakeClassifier(), { write: () => void written++ }, { batchSize: 1000 });
+    const evaluation = evaluateCsv(
+      failingAfter(csv.slice(0, csv.length / 2)),
+      fakeClassifier(),
+      { write: () => void written++ },
+      { batchSize: 1000 },
+    );
     await expect(evaluation).rejects.toMatchObject({ code: 'ECONNRESET' });
     // Only the header: the partial batch is never classified and written.
     expect(written).toBe(1);

@@ -10,7 +10,8 @@ const originalOf = (text: string, from: number, to: number): string => {
 
 describe('normalised-to-original offsets', () => {
   it('give exactly the normalised text', () => {
-    for (const text of ['ﬁ İ Ａ', 'e\u0301', 'ΟΔΟΣ', '\u1100\u1161', '']) expect(normalizeWithOffsets(text, normalizeText).text).toBe(normalizeText(text));
+    for (const text of ['ﬁ İ Ａ', 'e\u0301', 'ΟΔΟΣ', '\u1100\u1161', ''])
+      expect(normalizeWithOffsets(text, normalizeText).text).toBe(normalizeText(text));
   });
 
   it('map both letters of an expanded ligature to the ligature', () => {

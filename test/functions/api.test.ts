@@ -1,5 +1,5 @@
-import { validate } from '@readme/openapi-parser';
 import { connect } from 'node:net';
+import { validate } from '@readme/openapi-parser';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelNames, loadClassifier, shortNames, toShortProba } from '#core/classifier.ts';
@@ -18,15 +18,26 @@ async function call(path: string, init: RequestInit = {}) {
 }
 
 const postJson = (body: unknown, contentType = 'application/json') =>
-  call('/predict', { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  call('/predict', {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
-type ErrorBody = { error: { code: string; message: string; details?: { path?: string; message: string }[]; requestId?: string } };
+type ErrorBody = {
+  error: { code: string; message: string; details?: { path?: string; message: string }[]; requestId?: string };
+};
 
 describe('POST /predict', () => {
-  it('answers the original project\'s example request with the cardio label', async () => {
+  it("answers the original project's example request with the cardio label", async () => {
     const res = await postJson({ texts: ['Patient presents with chest pain and elevated troponin levels.'] });
     expect(res.status).toBe(200);
-    const [first] = res.json as { input: string; proba: Record<string, number>; labels_short: string[]; labels: string[] }[];
+    const [first] = res.json as {
+      input: string;
+      proba: Record<string, number>;
+      labels_short: string[];
+      labels: string[];
+    }[];
     expect(first!.input).toBe('Patient presents with chest pain and elevated troponin levels.');
     expect(Object.keys(first!.proba)).toEqual(['cardio', 'hepato', 'neuro', 'onco']);
     expect(first!.labels_short).toContain('cardio');
@@ -101,18 +112,36 @@ describe('POST /predict', () => {
 
   it('never answers 500 or leaks a stack trace, whatever the body', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ texts: v })), fc.jsonValue().map((v) => JSON.stringify({ items: v }))), async (body) => {
-        const res = await postJson(body);
-        expect([200, 400]).toContain(res.status);
-        expect(res.text).not.toMatch(/\bat .+\.(ts|js):\d+/);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify({ texts: v })),
+          fc.jsonValue().map((v) => JSON.stringify({ items: v })),
+        ),
+        async (body) => {
+          const res = await postJson(body);
+          expect([200, 400]).toContain(res.status);
+          expect(res.text).not.toMatch(/\bat .+\.(ts|js):\d+/);
+        },
+      ),
       { numRuns: 60, seed: 42 },
     );
   });
 });
 
-type LabelEvidence = { logit: number; bias: number; terms: { text: string; weight: number; spans: [number, number][] }[]; rest: number };
-type Explained = { input: string; proba: Record<string, number>; labels_short: string[]; explanation: Record<string, LabelEvidence> };
+type LabelEvidence = {
+  logit: number;
+  bias: number;
+  terms: { text: string; weight: number; spans: [number, number][] }[];
+  rest: number;
+};
+type Explained = {
+  input: string;
+  proba: Record<string, number>;
+  labels_short: string[];
+  explanation: Record<string, LabelEvidence>;
+};
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 describe('POST /predict with "explain"', () => {
@@ -123,7 +152,12 @@ describe('POST /predict with "explain"', () => {
     const classifier = await loadClassifier();
     const predictions = await classifier.classify(texts);
     const expected = JSON.stringify(
-      predictions.map((p, i) => ({ input: texts[i], proba: toShortProba(p.proba), labels_short: shortNames(p.labels), labels: labelNames(p.labels) })),
+      predictions.map((p, i) => ({
+        input: texts[i],
+        proba: toShortProba(p.proba),
+        labels_short: shortNames(p.labels),
+        labels: labelNames(p.labels),
+      })),
     );
     await classifier.dispose();
     const res = await postJson({ texts });
@@ -138,7 +172,9 @@ describe('POST /predict with "explain"', () => {
     for (const [label, e] of Object.entries(result!.explanation)) {
       expect(sigmoid(e.logit), label).toBe(result!.proba[label]);
       expect(e.terms.length).toBeLessThanOrEqual(10);
-      expect(Math.abs(e.bias + e.terms.reduce((sum, t) => sum + t.weight, 0) + e.rest - e.logit)).toBeLessThanOrEqual(1e-9);
+      expect(Math.abs(e.bias + e.terms.reduce((sum, t) => sum + t.weight, 0) + e.rest - e.logit)).toBeLessThanOrEqual(
+        1e-9,
+      );
       const magnitudes = e.terms.map((t) => Math.abs(t.weight));
       expect(magnitudes).toEqual([...magnitudes].sort((a, b) => b - a));
     }
@@ -146,7 +182,11 @@ describe('POST /predict with "explain"', () => {
   });
 
   it('gives spans that point into "input", also for title/abstract items', async () => {
-    const res = await postJson({ items: [{ title: 'Chest PAIN', abstract: 'Elevated ＴＲＯＰＯＮＩＮ after chest trauma.' }], explain: true, explain_top: 100 });
+    const res = await postJson({
+      items: [{ title: 'Chest PAIN', abstract: 'Elevated ＴＲＯＰＯＮＩＮ after chest trauma.' }],
+      explain: true,
+      explain_top: 100,
+    });
     expect(res.status).toBe(200);
     const [result] = res.json as Explained[];
     const chest = result!.explanation.cardio!.terms.find((t) => t.text === 'chest')!;
@@ -172,7 +212,10 @@ describe('POST /predict with "explain"', () => {
     ]) {
       const res = await postJson(body);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      expect((res.json as ErrorBody).error.details!.map((d) => d.path), JSON.stringify(body)).toEqual(['$.explain_top']);
+      expect(
+        (res.json as ErrorBody).error.details!.map((d) => d.path),
+        JSON.stringify(body),
+      ).toEqual(['$.explain_top']);
     }
   });
 
@@ -190,7 +233,9 @@ describe('the local server', () => {
       const socket = connect(Number(port), hostname, () => {
         // Node answers `Expect: 100-continue` with "100 Continue" as it hands the request to the handler, so once that
         // arrives the server is reading the body: part of it follows, then the connection closes.
-        socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n');
+        socket.write(
+          'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n',
+        );
       });
       socket.once('data', (answer: Buffer) => {
         socket.write('{"texts": [', () => socket.destroy());
@@ -210,7 +255,12 @@ describe('GET routes', () => {
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({
       status: 'ok',
-      model: { name: 'nb-logreg-experts', backend: 'linear', labels: ['cardiovascular', 'hepatorenal', 'neurological', 'oncological'], kinds: ['real', 'template', 'snippet'] },
+      model: {
+        name: 'nb-logreg-experts',
+        backend: 'linear',
+        labels: ['cardiovascular', 'hepatorenal', 'neurological', 'oncological'],
+        kinds: ['real', 'template', 'snippet'],
+      },
     });
   });
 
@@ -231,7 +281,9 @@ describe('GET routes', () => {
   });
 
   it('GET /openapi.json describes "explain", "explain_top" and the explanation of each prediction', async () => {
-    const doc = (await call('/openapi.json')).json as { components: { schemas: Record<string, { properties?: Record<string, { maximum?: number }> }> } };
+    const doc = (await call('/openapi.json')).json as {
+      components: { schemas: Record<string, { properties?: Record<string, { maximum?: number }> }> };
+    };
     const { PredictRequest, Prediction, LabelEvidence, Term } = doc.components.schemas;
     expect(Object.keys(PredictRequest!.properties!)).toEqual(expect.arrayContaining(['explain', 'explain_top']));
     expect(PredictRequest!.properties!.explain_top!.maximum).toBe(100);

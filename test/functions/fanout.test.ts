@@ -1,12 +1,18 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { afterAll, assert, beforeAll, describe, expect, it } from 'vitest';
-import { syntheticCsv } from '../support/csvFixtures.ts';
-import { aggregate, ObjectChangedError, planEvaluation, processChunk, type ChunkEvent } from '#adapters/evaluation/fanout.ts';
+import {
+  aggregate,
+  type ChunkEvent,
+  ObjectChangedError,
+  planEvaluation,
+  processChunk,
+} from '#adapters/evaluation/fanout.ts';
 import { FANOUT_PREFIX } from '#adapters/evaluation/keys.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import { loadClassifier } from '#core/classifier.ts';
 import { LIST_PREFIXES } from '../../infra/constructs/ingest.ts';
+import { syntheticCsv } from '../support/csvFixtures.ts';
 import { startTestStack } from '../support/localStack.ts';
 import { awsLikeS3, s3WithAwsSemantics } from '../support/s3Semantics.ts';
 
@@ -19,7 +25,11 @@ let fanned: Stack;
 beforeAll(async () => {
   inline = await startTestStack();
   // Threshold lowered so a 30,000-row file fans out in a test: 15 items of 2,000 rows, batched 4 per chunk.
-  fanned = await startTestStack({ fanoutRowThreshold: 1_000, rowsPerItem: 2_000, evaluateS3Client: awsLikeS3(FANOUT_LIST_PREFIXES) });
+  fanned = await startTestStack({
+    fanoutRowThreshold: 1_000,
+    rowsPerItem: 2_000,
+    evaluateS3Client: awsLikeS3(FANOUT_LIST_PREFIXES),
+  });
 });
 afterAll(async () => {
   await inline?.stop();
@@ -43,7 +53,12 @@ describe('fan-out of large CSVs', () => {
     const csv = syntheticCsv({ rows: 30_000, seed: 11, delimiter: ';', extraColumn: true });
     const a = await evaluate(inline, 'incoming/big.csv', csv);
     const b = await evaluate(fanned, 'incoming/big.csv', csv);
-    expect([...b.keys()].sort()).toEqual(['results/big/metrics.json', 'results/big/predictions.csv', 'results/big/report.html', 'results/big/report.txt']);
+    expect([...b.keys()].sort()).toEqual([
+      'results/big/metrics.json',
+      'results/big/predictions.csv',
+      'results/big/report.html',
+      'results/big/report.txt',
+    ]);
     expect(parse(b.get('results/big/predictions.csv')!)).toHaveLength(30_001);
     for (const name of ['predictions.csv', 'metrics.json', 'report.txt', 'report.html']) {
       expect(b.get(`results/big/${name}`) === a.get(`results/big/${name}`), name).toBe(true);
@@ -68,17 +83,46 @@ describe('fan-out of large CSVs', () => {
   }, 60_000);
 
   it('never reads byte ranges from another version of the object than the one it planned on (S3: 412 on If-Match)', async () => {
-    const store = new ObjectStore(s3WithAwsSemantics({ endpoint: fanned.s3Endpoint, listPrefixes: FANOUT_LIST_PREFIXES }));
-    await fanned.s3.send(new PutObjectCommand({ Bucket: fanned.bucket, Key: 'incoming/moving.csv', Body: syntheticCsv({ rows: 1_500, seed: 2 }) }));
+    const store = new ObjectStore(
+      s3WithAwsSemantics({ endpoint: fanned.s3Endpoint, listPrefixes: FANOUT_LIST_PREFIXES }),
+    );
+    await fanned.s3.send(
+      new PutObjectCommand({
+        Bucket: fanned.bucket,
+        Key: 'incoming/moving.csv',
+        Body: syntheticCsv({ rows: 1_500, seed: 2 }),
+      }),
+    );
     await fanned.idle();
-    const planned = await planEvaluation(store, { bucket: fanned.bucket, key: 'incoming/moving.csv', version: 'test' }, 1_000, 500);
+    const planned = await planEvaluation(
+      store,
+      { bucket: fanned.bucket, key: 'incoming/moving.csv', version: 'test' },
+      1_000,
+      500,
+    );
     if (planned.kind !== 'fanout') throw new Error('expected a fan-out plan');
     const plan = planned.input;
     const items = JSON.parse(await store.readText(fanned.bucket, plan.manifestKey)) as ChunkEvent['Items'];
     // A new version of the file arrives while the planned chunks are still to run.
-    await fanned.s3.send(new PutObjectCommand({ Bucket: fanned.bucket, Key: 'incoming/moving.csv', Body: syntheticCsv({ rows: 1_500, seed: 3 }) }));
+    await fanned.s3.send(
+      new PutObjectCommand({
+        Bucket: fanned.bucket,
+        Key: 'incoming/moving.csv',
+        Body: syntheticCsv({ rows: 1_500, seed: 3 }),
+      }),
+    );
     await fanned.idle();
-    const event: ChunkEvent = { Items: items.slice(0, 1), BatchInput: { bucket: plan.bucket, key: plan.key, partsPrefix: plan.partsPrefix, columns: plan.columns, delimiter: plan.delimiter, etag: plan.etag } };
+    const event: ChunkEvent = {
+      Items: items.slice(0, 1),
+      BatchInput: {
+        bucket: plan.bucket,
+        key: plan.key,
+        partsPrefix: plan.partsPrefix,
+        columns: plan.columns,
+        delimiter: plan.delimiter,
+        etag: plan.etag,
+      },
+    };
     const classifier = await loadClassifier();
     await expect(processChunk(event, store, classifier)).rejects.toBeInstanceOf(ObjectChangedError);
   });
@@ -95,14 +139,34 @@ describe('fan-out of large CSVs', () => {
     };
     const first = await plan();
     const items = JSON.parse(await store.readText(fanned.bucket, first.manifestKey)) as ChunkEvent['Items'];
-    const batchInput = { bucket: first.bucket, key: first.key, partsPrefix: first.partsPrefix, columns: first.columns, delimiter: first.delimiter, etag: first.etag };
+    const batchInput = {
+      bucket: first.bucket,
+      key: first.key,
+      partsPrefix: first.partsPrefix,
+      columns: first.columns,
+      delimiter: first.delimiter,
+      etag: first.etag,
+    };
     const classifier = await loadClassifier();
     await processChunk({ Items: items.slice(0, 2), BatchInput: batchInput }, store, classifier);
     // The same event again, mid-run: same plan, and the parts already written stay.
     expect(await plan()).toEqual(first);
     await processChunk({ Items: items.slice(2), BatchInput: batchInput }, store, classifier);
-    await aggregate({ bucket: first.bucket, key: first.key, manifestKey: first.manifestKey, partsPrefix: first.partsPrefix, resultPrefix: first.resultPrefix, columns: first.columns }, store, classifier.manifest);
-    expect(await store.readText(fanned.bucket, 'results/redelivered/predictions.csv')).toBe(results.get('results/redelivered/predictions.csv'));
+    await aggregate(
+      {
+        bucket: first.bucket,
+        key: first.key,
+        manifestKey: first.manifestKey,
+        partsPrefix: first.partsPrefix,
+        resultPrefix: first.resultPrefix,
+        columns: first.columns,
+      },
+      store,
+      classifier.manifest,
+    );
+    expect(await store.readText(fanned.bucket, 'results/redelivered/predictions.csv')).toBe(
+      results.get('results/redelivered/predictions.csv'),
+    );
     expect(await store.list(fanned.bucket, first.partsPrefix)).toEqual([]);
     // Another upload of identical bytes (another sequencer) plans a separate run.
     const again = await planEvaluation(store, { ...ref, version: 'sequencer-2' }, 1_000, 500);
@@ -111,16 +175,27 @@ describe('fan-out of large CSVs', () => {
   }, 60_000);
 
   it('aggregates a second time on completed results without failing, leaving identical objects', async () => {
-    const store = new ObjectStore(s3WithAwsSemantics({ endpoint: fanned.s3Endpoint, listPrefixes: FANOUT_LIST_PREFIXES }));
+    const store = new ObjectStore(
+      s3WithAwsSemantics({ endpoint: fanned.s3Endpoint, listPrefixes: FANOUT_LIST_PREFIXES }),
+    );
     const key = 'incoming/retried aggregate.csv';
-    await fanned.s3.send(new PutObjectCommand({ Bucket: fanned.bucket, Key: key, Body: syntheticCsv({ rows: 1_200, seed: 6 }) }));
+    await fanned.s3.send(
+      new PutObjectCommand({ Bucket: fanned.bucket, Key: key, Body: syntheticCsv({ rows: 1_200, seed: 6 }) }),
+    );
     await fanned.idle();
     const planned = await planEvaluation(store, { bucket: fanned.bucket, key, version: 'retry' }, 1_000, 500);
     if (planned.kind !== 'fanout') throw new Error('expected a fan-out plan');
     const { bucket, manifestKey, partsPrefix, resultPrefix, columns } = planned.input;
     const items = JSON.parse(await store.readText(bucket, manifestKey)) as ChunkEvent['Items'];
     const classifier = await loadClassifier();
-    await processChunk({ Items: items, BatchInput: { bucket, key, partsPrefix, columns, delimiter: planned.input.delimiter, etag: planned.input.etag } }, store, classifier);
+    await processChunk(
+      {
+        Items: items,
+        BatchInput: { bucket, key, partsPrefix, columns, delimiter: planned.input.delimiter, etag: planned.input.etag },
+      },
+      store,
+      classifier,
+    );
     const event = { bucket, key, manifestKey, partsPrefix, resultPrefix, columns };
     const first = await aggregate(event, store, classifier.manifest);
     // The test reads everything with the local server's own client (no grants to emulate).
@@ -134,26 +209,38 @@ describe('fan-out of large CSVs', () => {
     expect(await Promise.all(keys.map((k) => reader.readText(bucket, k)))).toEqual(objects);
   }, 60_000);
 
-  it('keeps an abandoned run\'s work under fanout/ only, which the stack expires by lifecycle rule', async () => {
-    const store = new ObjectStore(s3WithAwsSemantics({ endpoint: fanned.s3Endpoint, listPrefixes: FANOUT_LIST_PREFIXES }));
+  it("keeps an abandoned run's work under fanout/ only, which the stack expires by lifecycle rule", async () => {
+    const store = new ObjectStore(
+      s3WithAwsSemantics({ endpoint: fanned.s3Endpoint, listPrefixes: FANOUT_LIST_PREFIXES }),
+    );
     const key = 'incoming/abandoned.csv';
-    await fanned.s3.send(new PutObjectCommand({ Bucket: fanned.bucket, Key: key, Body: syntheticCsv({ rows: 1_500, seed: 12 }) }));
+    await fanned.s3.send(
+      new PutObjectCommand({ Bucket: fanned.bucket, Key: key, Body: syntheticCsv({ rows: 1_500, seed: 12 }) }),
+    );
     await fanned.idle();
     const planned = await planEvaluation(store, { bucket: fanned.bucket, key, version: 'abandoned' }, 1_000, 500);
     if (planned.kind !== 'fanout') throw new Error('expected a fan-out plan');
     const { bucket, manifestKey, partsPrefix, columns, delimiter, etag } = planned.input;
     const items = JSON.parse(await store.readText(bucket, manifestKey)) as ChunkEvent['Items'];
-    await processChunk({ Items: items.slice(0, 1), BatchInput: { bucket, key, partsPrefix, columns, delimiter, etag } }, store, await loadClassifier());
+    await processChunk(
+      { Items: items.slice(0, 1), BatchInput: { bucket, key, partsPrefix, columns, delimiter, etag } },
+      store,
+      await loadClassifier(),
+    );
     // The file is replaced: this run's remaining chunks fail and its aggregate never runs.
-    await fanned.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: syntheticCsv({ rows: 1_500, seed: 13 }) }));
+    await fanned.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: syntheticCsv({ rows: 1_500, seed: 13 }) }),
+    );
     await fanned.idle();
 
     const leftovers = await new ObjectStore(fanned.s3).list(bucket, partsPrefix);
     expect(leftovers.length).toBeGreaterThan(0);
     expect(leftovers.every((k) => k.startsWith(FANOUT_PREFIX))).toBe(true);
-    expect((await fanned.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'results/abandoned/' }))).Contents?.map((o) => o.Key)).toEqual(
-      expect.not.arrayContaining([expect.stringContaining('part-')]),
-    );
+    expect(
+      (await fanned.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'results/abandoned/' }))).Contents?.map(
+        (o) => o.Key,
+      ),
+    ).toEqual(expect.not.arrayContaining([expect.stringContaining('part-')]));
   }, 60_000);
 
   it('rejects a fanned-out file with bad rows through error.json, naming each row, and leaves no parts behind', async () => {
@@ -162,7 +249,9 @@ describe('fan-out of large CSVs', () => {
     lines[2_500] = 'title,abstract,pulmonary';
     const out = await evaluate(fanned, 'incoming/bad rows.csv', lines.join('\n'));
     expect([...out.keys()].filter((k) => k.startsWith('results/bad rows/'))).toEqual(['results/bad rows/error.json']);
-    const error = JSON.parse(out.get('results/bad rows/error.json')!) as { error: { code: string; details: { line: number; message: string }[] } };
+    const error = JSON.parse(out.get('results/bad rows/error.json')!) as {
+      error: { code: string; details: { line: number; message: string }[] };
+    };
     expect(error.error.code).toBe('invalid_rows');
     expect(error.error.details.map((d) => d.line)).toEqual([11, 2_501]);
   }, 60_000);

@@ -1,5 +1,11 @@
-import { DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
+import {
+  DeleteObjectsCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IncompleteObjectError } from '#adapters/evaluation/uploadedObject.ts';
 import { syntheticCsv } from '../support/csvFixtures.ts';
@@ -41,14 +47,19 @@ async function uploadWithoutResults(stack: Stack, key: string, rows: number): Pr
   const object = await put(stack, key, syntheticCsv({ rows, seed: rows }));
   const prefix = `results/${key.slice('incoming/'.length, -'.csv'.length)}/`;
   const keys = await list(stack, prefix);
-  if (keys.length > 0) await stack.s3.send(new DeleteObjectsCommand({ Bucket: stack.bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+  if (keys.length > 0)
+    await stack.s3.send(
+      new DeleteObjectsCommand({ Bucket: stack.bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }),
+    );
   return object;
 }
 
 describe('an event evaluated against the object it announced', () => {
   it('fails transiently and writes no result when the object holds fewer bytes than the event announced', async () => {
     const { size, etag } = await uploadWithoutResults(inline, 'incoming/short.csv', 100);
-    await expect(inline.evaluate(s3ObjectCreated(inline.bucket, 'incoming/short.csv', size + 120, etag))).rejects.toBeInstanceOf(IncompleteObjectError);
+    await expect(
+      inline.evaluate(s3ObjectCreated(inline.bucket, 'incoming/short.csv', size + 120, etag)),
+    ).rejects.toBeInstanceOf(IncompleteObjectError);
     expect(await list(inline, 'results/short/')).toEqual([]);
   });
 
@@ -61,14 +72,21 @@ describe('an event evaluated against the object it announced', () => {
 
   it('fails transiently when the body ends before the announced size, even if the response claimed the full length', async () => {
     const { size, etag } = await uploadWithoutResults(inline, 'incoming/cut.csv', 100);
-    const cutting = new S3Client({ endpoint: inline.s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const cutting = new S3Client({
+      endpoint: inline.s3Endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     cutting.middlewareStack.add(
       (next, context) => async (args) => {
         const result = await next(args);
         if (context.commandName !== 'GetObjectCommand') return result;
         const output = result.output as { Body?: { transformToByteArray(): Promise<Uint8Array> } };
         const bytes = await output.Body!.transformToByteArray();
-        (output as { Body?: unknown }).Body = Readable.from([Buffer.from(bytes.subarray(0, Math.floor(bytes.length * 0.9)))]);
+        (output as { Body?: unknown }).Body = Readable.from([
+          Buffer.from(bytes.subarray(0, Math.floor(bytes.length * 0.9))),
+        ]);
         return result;
       },
       { step: 'initialize', name: 'cutBodies' },
@@ -76,7 +94,9 @@ describe('an event evaluated against the object it announced', () => {
     // A stack whose evaluate handler reads the first stack's bucket through the cutting client.
     const cut = await startTestStack({ evaluateS3Client: cutting });
     try {
-      await expect(cut.evaluate(s3ObjectCreated(inline.bucket, 'incoming/cut.csv', size, etag))).rejects.toBeInstanceOf(IncompleteObjectError);
+      await expect(cut.evaluate(s3ObjectCreated(inline.bucket, 'incoming/cut.csv', size, etag))).rejects.toBeInstanceOf(
+        IncompleteObjectError,
+      );
       expect(await list(inline, 'results/cut/')).toEqual([]);
     } finally {
       await cut.stop();
@@ -87,7 +107,9 @@ describe('an event evaluated against the object it announced', () => {
   it('does not plan a fan-out on an object shorter than announced', async () => {
     const { size, etag } = await uploadWithoutResults(fanned, 'incoming/short-fanned.csv', 120);
     const before = fanned.fanouts;
-    await expect(fanned.evaluate(s3ObjectCreated(fanned.bucket, 'incoming/short-fanned.csv', size + 500, etag))).rejects.toBeInstanceOf(IncompleteObjectError);
+    await expect(
+      fanned.evaluate(s3ObjectCreated(fanned.bucket, 'incoming/short-fanned.csv', size + 500, etag)),
+    ).rejects.toBeInstanceOf(IncompleteObjectError);
     expect(fanned.fanouts).toBe(before);
     expect(await list(fanned, 'results/short-fanned/')).toEqual([]);
   });
@@ -98,9 +120,11 @@ describe('an event evaluated against the object it announced', () => {
     expect(await list(inline, 'results/complete/')).toContain('results/complete/predictions.csv');
   });
 
-  it('leaves an upload that was replaced since its event to the newer upload\'s own event', async () => {
+  it("leaves an upload that was replaced since its event to the newer upload's own event", async () => {
     const { size } = await uploadWithoutResults(inline, 'incoming/replaced.csv', 100);
-    await inline.evaluate(s3ObjectCreated(inline.bucket, 'incoming/replaced.csv', size, '0123456789abcdef0123456789abcdef'));
+    await inline.evaluate(
+      s3ObjectCreated(inline.bucket, 'incoming/replaced.csv', size, '0123456789abcdef0123456789abcdef'),
+    );
     expect(await list(inline, 'results/replaced/')).toEqual([]);
   });
 });

@@ -26,13 +26,19 @@ async function logsOf(act: () => Promise<unknown>): Promise<Record<string, unkno
     lines.push(String(chunk));
     return true;
   };
-  const writes = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
+  const writes = [
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture),
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
   try {
     await act();
   } finally {
     for (const write of writes) write.mockRestore();
   }
-  return lines.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return lines
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 let handler: Invoke;
@@ -53,7 +59,12 @@ describe('evaluate function logs', () => {
     const first = await logsOf(() => handler(unreadableBatch(), lambdaContext('req-1')));
     const second = await logsOf(() => handler(unreadableBatch(), lambdaContext('req-2')));
 
-    expect(first[0]).toMatchObject({ cold_start: true, function_name: 'ClinicalAbstractClassifier-Evaluate', function_version: '$LATEST', function_request_id: 'req-1' });
+    expect(first[0]).toMatchObject({
+      cold_start: true,
+      function_name: 'ClinicalAbstractClassifier-Evaluate',
+      function_version: '$LATEST',
+      function_request_id: 'req-1',
+    });
     expect(second[0]).toMatchObject({ cold_start: false, function_request_id: 'req-2' });
   });
 

@@ -25,7 +25,9 @@ function exchange(request: string): Promise<string> {
 
 describe('the local HTTP server', () => {
   it('answers 408 and closes the connection when a request sends less body than its Content-Length', async () => {
-    const answer = await exchange('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"texts": [');
+    const answer = await exchange(
+      'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"texts": [',
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
     expect((await fetch(`${stack.apiUrl}/health`)).status).toBe(200);
   });

@@ -45,29 +45,47 @@ async function list(prefix: string): Promise<string[]> {
 }
 
 describe('evaluating CSVs dropped into the bucket', () => {
-  it('writes predictions, metrics and reports whose metrics equal the CLI\'s for the same file', async () => {
+  it("writes predictions, metrics and reports whose metrics equal the CLI's for the same file", async () => {
     const csv = syntheticCsv({ rows: 300, seed: 7, delimiter: ';', extraColumn: true });
     await upload('incoming/labelled.csv', csv);
 
-    expect(await list('results/labelled/')).toEqual(['results/labelled/metrics.json', 'results/labelled/predictions.csv', 'results/labelled/report.html', 'results/labelled/report.txt']);
+    expect(await list('results/labelled/')).toEqual([
+      'results/labelled/metrics.json',
+      'results/labelled/predictions.csv',
+      'results/labelled/report.html',
+      'results/labelled/report.txt',
+    ]);
     const local = join(work, 'labelled.csv');
     await writeFile(local, csv);
     expect(await evaluateCli([local, '--out', join(work, 'cli'), '--quiet'])).toBe(0);
-    expect(JSON.parse((await read('results/labelled/metrics.json'))!)).toEqual(JSON.parse(await readFile(join(work, 'cli', 'metrics.json'), 'utf8')));
-    expect(await read('results/labelled/predictions.csv')).toBe(await readFile(join(work, 'cli', 'predictions.csv'), 'utf8'));
+    expect(JSON.parse((await read('results/labelled/metrics.json'))!)).toEqual(
+      JSON.parse(await readFile(join(work, 'cli', 'metrics.json'), 'utf8')),
+    );
+    expect(await read('results/labelled/predictions.csv')).toBe(
+      await readFile(join(work, 'cli', 'predictions.csv'), 'utf8'),
+    );
     const predictions = (await read('results/labelled/predictions.csv'))!;
-    expect(predictions.split('\n')[0]).toBe('id,title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological,kind');
+    expect(predictions.split('\n')[0]).toBe(
+      'id,title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological,kind',
+    );
   });
 
   it('gives predictions and reports but no metrics for a file without labels', async () => {
     await upload('incoming/unlabelled.csv', syntheticCsv({ rows: 20, labelled: false, delimiter: '\t' }));
-    expect(await list('results/unlabelled/')).toEqual(['results/unlabelled/predictions.csv', 'results/unlabelled/report.html', 'results/unlabelled/report.txt']);
+    expect(await list('results/unlabelled/')).toEqual([
+      'results/unlabelled/predictions.csv',
+      'results/unlabelled/report.html',
+      'results/unlabelled/report.txt',
+    ]);
   });
 
   it('writes error.json saying what and where for a malformed file, and no predictions.csv', async () => {
     await upload('incoming/broken.csv', 'title,abstract,group\n"ok",fine,cardio\nunclosed,"quote,neuro\n');
     expect(await list('results/broken/')).toEqual(['results/broken/error.json']);
-    const error = JSON.parse((await read('results/broken/error.json'))!) as { source: string; error: { code: string; details: { line: number }[] } };
+    const error = JSON.parse((await read('results/broken/error.json'))!) as {
+      source: string;
+      error: { code: string; details: { line: number }[] };
+    };
     expect(error.source).toBe('broken.csv');
     expect(error.error.code).toBe('malformed_csv');
     expect(error.error.details[0]!.line).toBeGreaterThanOrEqual(3);
@@ -84,7 +102,9 @@ describe('evaluating CSVs dropped into the bucket', () => {
 
   it('handles keys with spaces, plus signs and non-ASCII characters', async () => {
     await upload('incoming/batch one/résumé 2026 + notes.csv', syntheticCsv({ rows: 10 }));
-    expect(await list('results/batch one/résumé 2026 + notes/')).toContain('results/batch one/résumé 2026 + notes/metrics.json');
+    expect(await list('results/batch one/résumé 2026 + notes/')).toContain(
+      'results/batch one/résumé 2026 + notes/metrics.json',
+    );
   });
 
   it('ignores objects outside incoming/ or not ending in .csv', async () => {
@@ -122,9 +142,10 @@ describe('evaluating CSVs dropped into the bucket', () => {
     expect(await list('results/mixed')).toEqual([]);
   });
 
-  it('shortens a result folder that would pass S3\'s 1,024-byte key limit, so a long key still gets its results', async () => {
+  it("shortens a result folder that would pass S3's 1,024-byte key limit, so a long key still gets its results", async () => {
     // Path segments stay short: the local server keeps each segment as a file name.
-    const longKey = (last: string) => `incoming/${Array.from({ length: 4 }, (_, i) => `${String(i).repeat(200)}`).join('/')}/${last.padStart(200, 'n')}.csv`;
+    const longKey = (last: string) =>
+      `incoming/${Array.from({ length: 4 }, (_, i) => `${String(i).repeat(200)}`).join('/')}/${last.padStart(200, 'n')}.csv`;
     const keys = [longKey('a'), longKey('b')];
     expect(Buffer.byteLength(keys[0]!)).toBeGreaterThan(1_010);
     for (const key of keys) await upload(key, syntheticCsv({ rows: 5 }));
@@ -132,7 +153,12 @@ describe('evaluating CSVs dropped into the bucket', () => {
     expect(stack.failures).toEqual([]);
     const written = await Promise.all(keys.map((key) => list(resultPrefixFor(key))));
     for (const results of written) {
-      expect(results.map((k) => k.slice(k.lastIndexOf('/') + 1))).toEqual(['metrics.json', 'predictions.csv', 'report.html', 'report.txt']);
+      expect(results.map((k) => k.slice(k.lastIndexOf('/') + 1))).toEqual([
+        'metrics.json',
+        'predictions.csv',
+        'report.html',
+        'report.txt',
+      ]);
       for (const k of results) expect(Buffer.byteLength(k)).toBeLessThanOrEqual(MAX_KEY_BYTES);
     }
     expect(resultPrefixFor(keys[0]!)).not.toBe(resultPrefixFor(keys[1]!));
@@ -148,9 +174,15 @@ describe('evaluating CSVs dropped into the bucket', () => {
         // A new upload lands after the file was counted (plan) and before it is read with If-Match.
         client.middlewareStack.add(
           (next, context) => async (args) => {
-            if (replaceOnNextPinnedRead && context.commandName === 'GetObjectCommand' && (args.input as { IfMatch?: string }).IfMatch) {
+            if (
+              replaceOnNextPinnedRead &&
+              context.commandName === 'GetObjectCommand' &&
+              (args.input as { IfMatch?: string }).IfMatch
+            ) {
               replaceOnNextPinnedRead = false;
-              await replacing.s3.send(new PutObjectCommand({ Bucket: replacing.bucket, Key: key, Body: syntheticCsv({ rows: 8, seed: 9 }) }));
+              await replacing.s3.send(
+                new PutObjectCommand({ Bucket: replacing.bucket, Key: key, Body: syntheticCsv({ rows: 8, seed: 9 }) }),
+              );
             }
             return next(args);
           },
@@ -160,14 +192,22 @@ describe('evaluating CSVs dropped into the bucket', () => {
       },
     });
     try {
-      await replacing.s3.send(new PutObjectCommand({ Bucket: replacing.bucket, Key: key, Body: syntheticCsv({ rows: 5, seed: 8 }) }));
+      await replacing.s3.send(
+        new PutObjectCommand({ Bucket: replacing.bucket, Key: key, Body: syntheticCsv({ rows: 5, seed: 8 }) }),
+      );
       await replacing.idle();
       replaceOnNextPinnedRead = true;
 
-      expect(await replacing.evaluate(sqsBatchOf(s3ObjectCreated(replacing.bucket, key), 'old'))).toEqual({ batchItemFailures: [] });
+      expect(await replacing.evaluate(sqsBatchOf(s3ObjectCreated(replacing.bucket, key), 'old'))).toEqual({
+        batchItemFailures: [],
+      });
       await replacing.idle();
       expect(replacing.failures).toEqual([]);
-      const predictions = await (await replacing.s3.send(new GetObjectCommand({ Bucket: replacing.bucket, Key: 'results/replaced/predictions.csv' }))).Body!.transformToString();
+      const predictions = await (
+        await replacing.s3.send(
+          new GetObjectCommand({ Bucket: replacing.bucket, Key: 'results/replaced/predictions.csv' }),
+        )
+      ).Body!.transformToString();
       expect(parse(predictions)).toHaveLength(9);
     } finally {
       await replacing.stop();
@@ -175,19 +215,31 @@ describe('evaluating CSVs dropped into the bucket', () => {
   });
 
   it('surfaces a failing S3 call as a thrown, retryable error (and as a batch item failure through SQS)', async () => {
-    const real = new S3Client({ endpoint: stack.s3Endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const real = new S3Client({
+      endpoint: stack.s3Endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     let calls = 0;
     real.middlewareStack.add(
       (next) => async (args) => {
         calls++;
-        if (calls === 1) throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 }, $retryable: {} });
+        if (calls === 1)
+          throw Object.assign(new Error('Service Unavailable'), {
+            name: 'ServiceUnavailable',
+            $metadata: { httpStatusCode: 503 },
+            $retryable: {},
+          });
         return next(args);
       },
       { step: 'initialize', name: 'failFirstCall' },
     );
     const flaky = await startTestStack({ evaluateS3Client: real });
     try {
-      await flaky.s3.send(new PutObjectCommand({ Bucket: flaky.bucket, Key: 'incoming/flaky.csv', Body: syntheticCsv({ rows: 5 }) }));
+      await flaky.s3.send(
+        new PutObjectCommand({ Bucket: flaky.bucket, Key: 'incoming/flaky.csv', Body: syntheticCsv({ rows: 5 }) }),
+      );
       await flaky.idle();
       expect(flaky.failures).toHaveLength(1);
       expect((flaky.failures[0] as Error).name).toBe('ServiceUnavailable');

@@ -3,11 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { decodeEventKey, encodeEventKey, isIncomingCsv, resultPrefixFor } from '#adapters/evaluation/keys.ts';
 import { parseEvaluateEvent } from '#adapters/evaluation/s3Events.ts';
 
-const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../events/${name}`, import.meta.url), 'utf8'));
+const fixture = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`../events/${name}`, import.meta.url), 'utf8'));
 
 describe('S3 event keys', () => {
   it('decodes keys the way S3 encodes them: + is a space, %xx escapes, %2B a literal plus', () => {
-    expect(decodeEventKey('incoming/batch+one/r%C3%A9sum%C3%A9%202026+%2B+notes.csv')).toBe('incoming/batch one/résumé 2026 + notes.csv');
+    expect(decodeEventKey('incoming/batch+one/r%C3%A9sum%C3%A9%202026+%2B+notes.csv')).toBe(
+      'incoming/batch one/résumé 2026 + notes.csv',
+    );
   });
 
   it('encodes what it decodes (the local bridge uses this)', () => {
@@ -32,7 +35,14 @@ describe('events that trigger the evaluate function', () => {
   it('reads a direct S3 notification and decodes its key', () => {
     expect(parseEvaluateEvent(fixture('s3/object-created-put.json'))).toEqual({
       kind: 's3',
-      objects: [{ bucket: 'abstracts', key: 'incoming/batch one/résumé 2026 + notes.csv', version: '0055AED6DCD90281E5', ...announced }],
+      objects: [
+        {
+          bucket: 'abstracts',
+          key: 'incoming/batch one/résumé 2026 + notes.csv',
+          version: '0055AED6DCD90281E5',
+          ...announced,
+        },
+      ],
     });
   });
 
@@ -41,7 +51,17 @@ describe('events that trigger the evaluate function', () => {
     expect(parsed).toEqual({
       kind: 'sqs',
       messages: [
-        { messageId: '19dd0b57-b21e-4ac1-bd88-01bbb068cb78', objects: [{ bucket: 'abstracts', key: 'incoming/batch one/résumé 2026 + notes.csv', version: '0055AED6DCD90281E5', ...announced }] },
+        {
+          messageId: '19dd0b57-b21e-4ac1-bd88-01bbb068cb78',
+          objects: [
+            {
+              bucket: 'abstracts',
+              key: 'incoming/batch one/résumé 2026 + notes.csv',
+              version: '0055AED6DCD90281E5',
+              ...announced,
+            },
+          ],
+        },
         { messageId: '2e1424d4-f796-459a-8184-9c92662be6da', objects: [] },
       ],
     });

@@ -60,22 +60,32 @@ describe('evidence in S3 results', () => {
     // More errors than the section lists: which 50 are kept, and their order, must not depend on the path.
     expect(b.get('report.html')).toMatch(/The 50 worst of \d+ misclassified rows/);
     expect(b.get('report.html')!.match(/<article class="error">/g)).toHaveLength(50);
-    for (const name of ['predictions.csv', 'metrics.json', 'report.txt', 'report.html']) expect(b.get(name) === a.get(name), name).toBe(true);
+    for (const name of ['predictions.csv', 'metrics.json', 'report.txt', 'report.html'])
+      expect(b.get(name) === a.get(name), name).toBe(true);
     expect(fanned.failures).toEqual([]);
   }, 120_000);
 });
 
 describe('evidence configuration', () => {
-  it('defaults to the report\'s evidence on and the column off, 10 words per label', () => {
+  it("defaults to the report's evidence on and the column off, 10 words per label", () => {
     expect(loadConfig({}).evidence).toEqual({ top: 10, column: false, misclassified: true });
   });
 
   it('reads EVIDENCE_COLUMN, REPORT_EVIDENCE and EVIDENCE_WORDS', () => {
-    expect(loadConfig({ EVIDENCE_COLUMN: 'true', REPORT_EVIDENCE: '0', EVIDENCE_WORDS: '5' }).evidence).toEqual({ top: 5, column: true, misclassified: false });
+    expect(loadConfig({ EVIDENCE_COLUMN: 'true', REPORT_EVIDENCE: '0', EVIDENCE_WORDS: '5' }).evidence).toEqual({
+      top: 5,
+      column: true,
+      misclassified: false,
+    });
   });
 
-  it('fails with the variable\'s name on a value it cannot read', () => {
-    for (const env of [{ EVIDENCE_COLUMN: 'yes' }, { REPORT_EVIDENCE: 'maybe' }, { EVIDENCE_WORDS: '0' }, { EVIDENCE_WORDS: '101' }]) {
+  it("fails with the variable's name on a value it cannot read", () => {
+    for (const env of [
+      { EVIDENCE_COLUMN: 'yes' },
+      { REPORT_EVIDENCE: 'maybe' },
+      { EVIDENCE_WORDS: '0' },
+      { EVIDENCE_WORDS: '101' },
+    ]) {
       const name = Object.keys(env)[0]!;
       expect(() => loadConfig(env), name).toThrow(ConfigError);
       expect(() => loadConfig(env), name).toThrow(name);

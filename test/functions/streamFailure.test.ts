@@ -1,9 +1,15 @@
 import { createServer } from 'node:net';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aggregate, planEvaluation, processChunk, type ChunkEvent, type FanoutInput } from '#adapters/evaluation/fanout.ts';
+import {
+  aggregate,
+  type ChunkEvent,
+  type FanoutInput,
+  planEvaluation,
+  processChunk,
+} from '#adapters/evaluation/fanout.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
-import { loadClassifier, type Classifier } from '#core/classifier.ts';
+import { type Classifier, loadClassifier } from '#core/classifier.ts';
 import { syntheticCsv } from '../support/csvFixtures.ts';
 import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 import { failBodiesMidStream } from '../support/failingSource.ts';
@@ -24,7 +30,12 @@ async function freePort(): Promise<number> {
 }
 
 const clientFor = (endpoint: string): S3Client =>
-  new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let failingUploads: S3Client;
@@ -56,12 +67,22 @@ async function planned(key: string): Promise<{ input: FanoutInput; items: ChunkE
   const store = new ObjectStore(stack.s3);
   const plan = await planEvaluation(store, { bucket: stack.bucket, key, version: 'v1' }, 10, 100);
   if (plan.kind !== 'fanout') throw new Error('expected a fan-out plan');
-  return { input: plan.input, items: JSON.parse(await store.readText(stack.bucket, plan.input.manifestKey)) as ChunkEvent['Items'] };
+  return {
+    input: plan.input,
+    items: JSON.parse(await store.readText(stack.bucket, plan.input.manifestKey)) as ChunkEvent['Items'],
+  };
 }
 
 const batchOf = (input: FanoutInput, items: ChunkEvent['Items']): ChunkEvent => ({
   Items: items,
-  BatchInput: { bucket: input.bucket, key: input.key, partsPrefix: input.partsPrefix, columns: input.columns, delimiter: input.delimiter, etag: input.etag },
+  BatchInput: {
+    bucket: input.bucket,
+    key: input.key,
+    partsPrefix: input.partsPrefix,
+    columns: input.columns,
+    delimiter: input.delimiter,
+    etag: input.etag,
+  },
 });
 
 describe('an S3 body that fails mid-stream', () => {
@@ -74,7 +95,9 @@ describe('an S3 body that fails mid-stream', () => {
   });
 
   it('rejects a direct S3 notification (inline evaluation), so Lambda retries it', async () => {
-    await expect(stack.evaluate(s3ObjectCreated(stack.bucket, 'incoming/reset.csv'))).rejects.toMatchObject({ code: 'ECONNRESET' });
+    await expect(stack.evaluate(s3ObjectCreated(stack.bucket, 'incoming/reset.csv'))).rejects.toMatchObject({
+      code: 'ECONNRESET',
+    });
   });
 
   it('reports the SQS message as a batch item failure, so it is retried and then dead-lettered', async () => {
@@ -85,7 +108,9 @@ describe('an S3 body that fails mid-stream', () => {
   it('rejects a fan-out chunk (not recorded as a row problem), so Step Functions retries it', async () => {
     await put('incoming/chunked.csv', syntheticCsv({ rows: 300, seed: 32 }));
     const { input, items } = await planned('incoming/chunked.csv');
-    await expect(processChunk(batchOf(input, items.slice(0, 1)), new ObjectStore(failingUploads), classifier)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    await expect(
+      processChunk(batchOf(input, items.slice(0, 1)), new ObjectStore(failingUploads), classifier),
+    ).rejects.toMatchObject({ code: 'ECONNRESET' });
     expect(await list(`${input.partsPrefix}part-000000.json`)).toEqual([]);
   });
 
@@ -96,7 +121,13 @@ describe('an S3 body that fails mid-stream', () => {
     const failingParts = failBodiesMidStream(clientFor(stack.s3Endpoint), /^fanout\/.*\.csv$/);
     try {
       const { bucket, key, manifestKey, partsPrefix, resultPrefix, columns } = input;
-      await expect(aggregate({ bucket, key, manifestKey, partsPrefix, resultPrefix, columns }, new ObjectStore(failingParts), classifier.manifest)).rejects.toMatchObject({
+      await expect(
+        aggregate(
+          { bucket, key, manifestKey, partsPrefix, resultPrefix, columns },
+          new ObjectStore(failingParts),
+          classifier.manifest,
+        ),
+      ).rejects.toMatchObject({
         code: 'ECONNRESET',
       });
       expect(await list(`${resultPrefix}predictions.csv`)).toEqual([]);

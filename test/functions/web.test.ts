@@ -2,8 +2,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prefersHtml } from '#adapters/api/contentNegotiation.ts';
 import { CONTENT_SECURITY_POLICY } from '#adapters/api/webSite.ts';
-import { readManifest } from '#core/manifest.ts';
 import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
+import { readManifest } from '#core/manifest.ts';
 import { startTestStack } from '../support/localStack.ts';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -12,7 +12,8 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8';
+const BROWSER_ACCEPT =
+  'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8';
 
 /** The welcome exactly as it was before the page existed (commit e7f1be6), rebuilt from the model's identity. */
 async function originalWelcome(): Promise<string> {
@@ -72,12 +73,16 @@ describe('GET /docs and assets', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
     const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
-    expect(sources).toEqual(expect.arrayContaining(['assets/swagger-ui-bundle.js', 'assets/swagger-ui.css', 'assets/docs.js']));
+    expect(sources).toEqual(
+      expect.arrayContaining(['assets/swagger-ui-bundle.js', 'assets/swagger-ui.css', 'assets/docs.js']),
+    );
     for (const source of sources) expect(source).not.toMatch(/^(https?:)?\/\//);
   });
 
-  it('serves swagger-ui-dist\'s own bundle, gzipped for clients that accept it', async () => {
-    const plain = await fetch(`${stack.apiUrl}/assets/swagger-ui-bundle.js`, { headers: { 'accept-encoding': 'identity' } });
+  it("serves swagger-ui-dist's own bundle, gzipped for clients that accept it", async () => {
+    const plain = await fetch(`${stack.apiUrl}/assets/swagger-ui-bundle.js`, {
+      headers: { 'accept-encoding': 'identity' },
+    });
     const plainBytes = Buffer.from(await plain.arrayBuffer());
     const { createRequire } = await import('node:module');
     const { readFile } = await import('node:fs/promises');

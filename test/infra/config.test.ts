@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
 import { ConfigError } from '#core/errors.ts';
-import { readConfig, REPO_ROOT } from '../../infra/config.ts';
+import { REPO_ROOT, readConfig } from '../../infra/config.ts';
 
 const context = (values: Record<string, unknown>) => ({
   tryGetContext: (key: string): unknown => values[key],
@@ -22,8 +22,12 @@ describe('readConfig', () => {
   });
 
   it('accepts the strings `cdk -c key=value` gives as well as JSON values from cdk.json', () => {
-    const fromCli = readConfig(context({ predictMemoryMb: '3008', predictRequiresIam: 'true', corsOrigins: 'https://a.org, https://b.org' }));
-    const fromJson = readConfig(context({ predictMemoryMb: 3008, predictRequiresIam: true, corsOrigins: ['https://a.org', 'https://b.org'] }));
+    const fromCli = readConfig(
+      context({ predictMemoryMb: '3008', predictRequiresIam: 'true', corsOrigins: 'https://a.org, https://b.org' }),
+    );
+    const fromJson = readConfig(
+      context({ predictMemoryMb: 3008, predictRequiresIam: true, corsOrigins: ['https://a.org', 'https://b.org'] }),
+    );
 
     expect(fromCli).toEqual(fromJson);
     expect(fromCli.memoryMb.predict).toBe(3008);
@@ -32,12 +36,20 @@ describe('readConfig', () => {
 
   it('reserves no concurrency unless the cost guard is on, and then as much chunk concurrency as one map runs', () => {
     expect(readConfig(context({})).reservedConcurrency).toEqual({ predict: 0, evaluate: 0, chunk: 0 });
-    expect(readConfig(context({ costGuard: 'true', fanoutMaxConcurrency: '4' })).reservedConcurrency).toEqual({ predict: 10, evaluate: 5, chunk: 4 });
+    expect(readConfig(context({ costGuard: 'true', fanoutMaxConcurrency: '4' })).reservedConcurrency).toEqual({
+      predict: 10,
+      evaluate: 5,
+      chunk: 4,
+    });
   });
 
   it('refuses fewer reserved chunk slots than one Distributed Map runs at once', () => {
-    expect(() => readConfig(context({ costGuard: 'true', chunkReservedConcurrency: '5' }))).toThrow(/^chunkReservedConcurrency: .*at least fanoutMaxConcurrency \(10\); got 5$/);
-    expect(() => readConfig(context({ chunkReservedConcurrency: '3', fanoutMaxConcurrency: '4' }))).toThrow(ConfigError);
+    expect(() => readConfig(context({ costGuard: 'true', chunkReservedConcurrency: '5' }))).toThrow(
+      /^chunkReservedConcurrency: .*at least fanoutMaxConcurrency \(10\); got 5$/,
+    );
+    expect(() => readConfig(context({ chunkReservedConcurrency: '3', fanoutMaxConcurrency: '4' }))).toThrow(
+      ConfigError,
+    );
     expect(readConfig(context({ chunkReservedConcurrency: '0', costGuard: 'true' })).reservedConcurrency.chunk).toBe(0);
   });
 
@@ -62,11 +74,15 @@ describe('readConfig', () => {
 
   it('fails on a misspelt key, naming it and the closest valid key', () => {
     expect(() => readConfig(context({ predictMemoryMB: '3008' }))).toThrow(ConfigError);
-    expect(() => readConfig(context({ predictMemoryMB: '3008' }))).toThrow('predictMemoryMB: unknown CDK context key; did you mean "predictMemoryMb"?');
+    expect(() => readConfig(context({ predictMemoryMB: '3008' }))).toThrow(
+      'predictMemoryMB: unknown CDK context key; did you mean "predictMemoryMb"?',
+    );
   });
 
   it('lists the valid keys when an unknown key is close to none of them', () => {
-    expect(() => readConfig(context({ x: '1' }))).toThrow(/^x: unknown CDK context key; the keys are .*predictMemoryMb/);
+    expect(() => readConfig(context({ x: '1' }))).toThrow(
+      /^x: unknown CDK context key; the keys are .*predictMemoryMb/,
+    );
   });
 
   it("accepts CDK's own keys: feature flags, CLI settings, cached lookups and the context in cdk.json", () => {

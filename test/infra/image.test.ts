@@ -5,18 +5,24 @@
  * bare `node` child process: no dev dependencies, no node_modules, no access to the source tree.
  */
 import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createRequire, isBuiltin } from 'node:module';
-import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
 import { readConfig } from '../../infra/config.ts';
 import { AGGREGATE_PAYLOAD_PATH, CHUNK_BATCH_INPUT } from '../../infra/constructs/fanout.ts';
-import { HANDLERS, prepareImageContext, type ImageDescription } from '../../scripts/prepare-image.ts';
+import { HANDLERS, type ImageDescription, prepareImageContext } from '../../scripts/prepare-image.ts';
 import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 
 const run = promisify(execFile);
@@ -26,10 +32,20 @@ interface LocalS3 {
   run(): Promise<{ address: string; port: number }>;
   close(): Promise<void>;
 }
-const S3rver = createRequire(import.meta.url)('s3rver') as new (options: { address: string; port: number; silent: boolean; directory: string }) => LocalS3;
+const S3rver = createRequire(import.meta.url)('s3rver') as new (options: {
+  address: string;
+  port: number;
+  silent: boolean;
+  directory: string;
+}) => LocalS3;
 
 /** Runs `handler(event, context)` of one bundle in a fresh node process with only the given environment. */
-async function invoke(taskRoot: string, name: string, event: unknown, env: Record<string, string>): Promise<{ result: unknown; output: string }> {
+async function invoke(
+  taskRoot: string,
+  name: string,
+  event: unknown,
+  env: Record<string, string>,
+): Promise<{ result: unknown; output: string }> {
   const eventFile = join(taskRoot, '..', `${name}-event.json`);
   await writeFile(eventFile, JSON.stringify(event));
   const script = `
@@ -42,13 +58,23 @@ async function invoke(taskRoot: string, name: string, event: unknown, env: Recor
     const result = await handler(event, context);
     process.stdout.write('\\n@@result@@' + JSON.stringify(result ?? null));
   `;
-  const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script, join(taskRoot, `${name}.mjs`), eventFile], {
-    cwd: taskRoot,
-    // Nothing inherited: what the image sets, plus what each test adds.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LAMBDA_TASK_ROOT: taskRoot, TZ: 'UTC', NODE_OPTIONS: '--enable-source-maps', ...env },
-    timeout: 60_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const { stdout, stderr } = await run(
+    process.execPath,
+    ['--input-type=module', '-e', script, join(taskRoot, `${name}.mjs`), eventFile],
+    {
+      cwd: taskRoot,
+      // Nothing inherited: what the image sets, plus what each test adds.
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        LAMBDA_TASK_ROOT: taskRoot,
+        TZ: 'UTC',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...env,
+      },
+      timeout: 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   const marker = stdout.lastIndexOf('@@result@@');
   if (marker < 0) throw new Error(`${name} printed no result\n${stdout}\n${stderr}`);
   return { result: JSON.parse(stdout.slice(marker + '@@result@@'.length)), output: stdout.slice(0, marker) + stderr };
@@ -85,7 +111,9 @@ function uploadEvent(bucket: string, key: string, size: number) {
 
 /** Bare module specifiers a file imports statically (`import ... from "x"`, `import "x"`, `export ... from "x"`). */
 function staticImports(source: string): string[] {
-  return [...source.matchAll(/^(?:import|export)\s[^;]*?from\s*["']([^"']+)["'];?|^import\s*["']([^"']+)["'];?/gm)].map((m) => (m[1] ?? m[2])!);
+  return [...source.matchAll(/^(?:import|export)\s[^;]*?from\s*["']([^"']+)["'];?|^import\s*["']([^"']+)["'];?/gm)].map(
+    (m) => (m[1] ?? m[2])!,
+  );
 }
 
 /** The value a `$`/`$.field` JSONPath selects from a state's input, as the state machine resolves it. */
@@ -96,8 +124,13 @@ function select(input: Record<string, unknown>, path: string): unknown {
 }
 
 /** A Parameters-style object (`"name.$": "$.field"`) resolved against an input. */
-function resolveParameters(parameters: Readonly<Record<string, string>>, input: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(parameters).map(([key, path]) => [key.replace(/\.\$$/, ''), select(input, path)]));
+function resolveParameters(
+  parameters: Readonly<Record<string, string>>,
+  input: Record<string, unknown>,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(parameters).map(([key, path]) => [key.replace(/\.\$$/, ''), select(input, path)]),
+  );
 }
 
 /** A stand-in for the Step Functions API that records StartExecution requests. */
@@ -107,9 +140,15 @@ async function fakeStepFunctions(): Promise<{ server: Server; endpoint: string; 
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
     request.on('end', () => {
-      if (String(request.headers['x-amz-target']) === 'AWSStepFunctions.StartExecution') started.push(JSON.parse(body) as Record<string, unknown>);
+      if (String(request.headers['x-amz-target']) === 'AWSStepFunctions.StartExecution')
+        started.push(JSON.parse(body) as Record<string, unknown>);
       response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-      response.end(JSON.stringify({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:fanout:test', startDate: 1795942800 }));
+      response.end(
+        JSON.stringify({
+          executionArn: 'arn:aws:states:us-east-1:123456789012:execution:fanout:test',
+          startDate: 1795942800,
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -148,13 +187,21 @@ describe('the Lambda image, assembled without Docker', () => {
     expect(bundles.sort()).toEqual(HANDLERS.map((name) => `${name}.mjs`).sort());
     expect(top).toEqual(expect.arrayContaining(['Dockerfile', 'app', 'model', 'tools', 'package.json']));
     expect(top).not.toContain('node_modules');
-    expect(JSON.parse(await readFile(join(context, 'model', 'model.json'), 'utf8'))).toMatchObject({ backend: description.model.backend });
-    expect(description.dependencies).toEqual(description.model.backend === 'bert-onnx' ? expect.objectContaining({ 'onnxruntime-node': expect.any(String) }) : {});
+    expect(JSON.parse(await readFile(join(context, 'model', 'model.json'), 'utf8'))).toMatchObject({
+      backend: description.model.backend,
+    });
+    expect(description.dependencies).toEqual(
+      description.model.backend === 'bert-onnx'
+        ? expect.objectContaining({ 'onnxruntime-node': expect.any(String) })
+        : {},
+    );
   });
 
   it('gives every COPY of the Dockerfile a source in the context', async () => {
     const dockerfile = await readFile(join(context, 'Dockerfile'), 'utf8');
-    const sources = [...dockerfile.matchAll(/^COPY\s+(?!--from)(.+)\s+\S+$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/));
+    const sources = [...dockerfile.matchAll(/^COPY\s+(?!--from)(.+)\s+\S+$/gm)].flatMap((m) =>
+      m[1]!.trim().split(/\s+/),
+    );
 
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources.filter((s) => !s.endsWith('*'))) {
@@ -183,7 +230,12 @@ describe('the Lambda image, assembled without Docker', () => {
     const { result, output } = await invoke(
       taskRoot,
       'predict',
-      apiEvent('POST', '/predict', { texts: ['Atrial fibrillation and heart failure after coronary artery bypass surgery', 'Glioblastoma resection outcomes'] }),
+      apiEvent('POST', '/predict', {
+        texts: [
+          'Atrial fibrillation and heart failure after coronary artery bypass surgery',
+          'Glioblastoma resection outcomes',
+        ],
+      }),
       { MODEL_DIR: modelDir, LOG_LEVEL: 'WARN' },
     );
     const response = result as { statusCode: number; body: string };
@@ -198,22 +250,39 @@ describe('the Lambda image, assembled without Docker', () => {
   });
 
   it('answers GET /health with the embedded model', async () => {
-    const { result, output } = await invoke(taskRoot, 'health', apiEvent('GET', '/health'), { MODEL_DIR: modelDir, LOG_LEVEL: 'WARN' });
+    const { result, output } = await invoke(taskRoot, 'health', apiEvent('GET', '/health'), {
+      MODEL_DIR: modelDir,
+      LOG_LEVEL: 'WARN',
+    });
     const response = result as { statusCode: number; body: string };
 
     expect(response.statusCode, output).toBe(200);
-    expect(JSON.parse(response.body)).toMatchObject({ status: 'ok', model: { name: description.model.name, backend: description.model.backend } });
+    expect(JSON.parse(response.body)).toMatchObject({
+      status: 'ok',
+      model: { name: description.model.name, backend: description.model.backend },
+    });
   });
 
-  it('serves the web page, the docs and their assets from the image\'s web/ folder', async () => {
+  it("serves the web page, the docs and their assets from the image's web/ folder", async () => {
     const env = { MODEL_DIR: modelDir, LOG_LEVEL: 'WARN' };
     const browser = (path: string, accept: string) => {
       const event = apiEvent('GET', path);
       return { ...event, headers: { ...event.headers, accept, 'accept-encoding': 'identity' } };
     };
-    const page = (await invoke(taskRoot, 'health', browser('/', 'text/html,*/*;q=0.8'), env)).result as { statusCode: number; headers: Record<string, string>; body: string };
-    const docs = (await invoke(taskRoot, 'health', browser('/docs', 'text/html'), env)).result as { statusCode: number; body: string };
-    const script = (await invoke(taskRoot, 'health', browser('/assets/page.js', '*/*'), env)).result as { statusCode: number; headers: Record<string, string>; body: string };
+    const page = (await invoke(taskRoot, 'health', browser('/', 'text/html,*/*;q=0.8'), env)).result as {
+      statusCode: number;
+      headers: Record<string, string>;
+      body: string;
+    };
+    const docs = (await invoke(taskRoot, 'health', browser('/docs', 'text/html'), env)).result as {
+      statusCode: number;
+      body: string;
+    };
+    const script = (await invoke(taskRoot, 'health', browser('/assets/page.js', '*/*'), env)).result as {
+      statusCode: number;
+      headers: Record<string, string>;
+      body: string;
+    };
 
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
@@ -227,8 +296,12 @@ describe('the Lambda image, assembled without Docker', () => {
 
   it('answers the $default catch-all route with JSON 404 and 405', async () => {
     const env = { MODEL_DIR: modelDir, LOG_LEVEL: 'WARN' };
-    const unknown = (await invoke(taskRoot, 'health', apiEvent('GET', '/nope', undefined, '$default'), env)).result as { statusCode: number; body: string };
-    const wrongMethod = (await invoke(taskRoot, 'health', apiEvent('GET', '/predict', undefined, '$default'), env)).result as { statusCode: number; headers: Record<string, string> };
+    const unknown = (await invoke(taskRoot, 'health', apiEvent('GET', '/nope', undefined, '$default'), env)).result as {
+      statusCode: number;
+      body: string;
+    };
+    const wrongMethod = (await invoke(taskRoot, 'health', apiEvent('GET', '/predict', undefined, '$default'), env))
+      .result as { statusCode: number; headers: Record<string, string> };
 
     expect(unknown.statusCode).toBe(404);
     expect(JSON.parse(unknown.body)).toMatchObject({ error: { code: 'not_found' } });
@@ -246,7 +319,12 @@ describe('the Lambda image, assembled without Docker', () => {
       server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(work, 's3') });
       const { port } = await server.run();
       endpoint = `http://127.0.0.1:${port}`;
-      s3 = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+      s3 = new S3Client({
+        endpoint,
+        forcePathStyle: true,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      });
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     });
 
@@ -280,11 +358,17 @@ describe('the Lambda image, assembled without Docker', () => {
       expect(result, output).toEqual({ batchItemFailures: [] });
       const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'results/' }));
       const keys = (listed.Contents ?? []).map((object) => object.Key);
-      expect(keys, output).toEqual(expect.arrayContaining(['results/trial run+1/predictions.csv', 'results/trial run+1/metrics.json']));
-      const predictions = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'results/trial run+1/predictions.csv' }))).Body!.transformToString();
+      expect(keys, output).toEqual(
+        expect.arrayContaining(['results/trial run+1/predictions.csv', 'results/trial run+1/metrics.json']),
+      );
+      const predictions = await (
+        await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'results/trial run+1/predictions.csv' }))
+      ).Body!.transformToString();
       const lines = predictions.trim().split(/\r?\n/);
       expect(lines).toHaveLength(5);
-      expect(lines[0]).toMatch(/^title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological,kind$/);
+      expect(lines[0]).toMatch(
+        /^title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological,kind$/,
+      );
     });
 
     it('fans a large CSV out as the state machine would (chunk batches, then aggregate) with the inline result', async () => {
@@ -296,9 +380,17 @@ describe('the Lambda image, assembled without Docker', () => {
         AWS_SECRET_ACCESS_KEY: 'S3RVER',
         AWS_ENDPOINT_URL_S3: endpoint,
       };
-      const organs = ['heart failure and atrial fibrillation', 'liver cirrhosis and renal failure', 'epilepsy and stroke', 'breast carcinoma and metastases'];
+      const organs = [
+        'heart failure and atrial fibrillation',
+        'liver cirrhosis and renal failure',
+        'epilepsy and stroke',
+        'breast carcinoma and metastases',
+      ];
       const groups = ['cardiovascular', 'hepatorenal', 'neurological', 'oncological'];
-      const rows = Array.from({ length: 5_500 }, (_, i) => `Case ${i},"Patients with ${organs[i % 4]}, cohort ${i}",${groups[i % 4]}`);
+      const rows = Array.from(
+        { length: 5_500 },
+        (_, i) => `Case ${i},"Patients with ${organs[i % 4]}, cohort ${i}",${groups[i % 4]}`,
+      );
       const csv = ['title,abstract,group', ...rows].join('\n');
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'incoming/large/inline.csv', Body: csv }));
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'incoming/large/fanned.csv', Body: csv }));
@@ -306,24 +398,34 @@ describe('the Lambda image, assembled without Docker', () => {
       let partsPrefix: unknown;
       try {
         await invoke(taskRoot, 'evaluate', uploadEvent(bucket, 'incoming/large/inline.csv', csv.length), env);
-        const { result, output } = await invoke(taskRoot, 'evaluate', uploadEvent(bucket, 'incoming/large/fanned.csv', csv.length), {
-          ...env,
-          FANOUT_ROW_THRESHOLD: '1000',
-          STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:fanout',
-          AWS_ENDPOINT_URL_SFN: sfn.endpoint,
-        });
+        const { result, output } = await invoke(
+          taskRoot,
+          'evaluate',
+          uploadEvent(bucket, 'incoming/large/fanned.csv', csv.length),
+          {
+            ...env,
+            FANOUT_ROW_THRESHOLD: '1000',
+            STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:fanout',
+            AWS_ENDPOINT_URL_SFN: sfn.endpoint,
+          },
+        );
         expect(result, output).toEqual({ batchItemFailures: [] });
         expect(sfn.started).toHaveLength(1);
         const input = JSON.parse(String(sfn.started[0]!.input)) as Record<string, unknown>;
         partsPrefix = input.partsPrefix;
 
         // The Distributed Map: read the manifest array, batch it, give each batch the BatchInput, then aggregate.
-        const manifestText = await (await s3.send(new GetObjectCommand({ Bucket: String(input.bucket), Key: String(input.manifestKey) }))).Body!.transformToString();
+        const manifestText = await (
+          await s3.send(new GetObjectCommand({ Bucket: String(input.bucket), Key: String(input.manifestKey) }))
+        ).Body!.transformToString();
         const items = JSON.parse(manifestText) as unknown[];
         const perBatch = readConfig({ tryGetContext: () => undefined, getAllContext: () => ({}) }).fanoutItemsPerBatch;
         expect(items.length).toBeGreaterThan(perBatch);
         for (let i = 0; i < items.length; i += perBatch) {
-          const batch = { Items: items.slice(i, i + perBatch), BatchInput: resolveParameters(CHUNK_BATCH_INPUT, input) };
+          const batch = {
+            Items: items.slice(i, i + perBatch),
+            BatchInput: resolveParameters(CHUNK_BATCH_INPUT, input),
+          };
           const chunk = await invoke(taskRoot, 'chunk', batch, env);
           expect(chunk.result, chunk.output).toMatchObject({ items: batch.Items.length });
         }
@@ -333,9 +435,14 @@ describe('the Lambda image, assembled without Docker', () => {
         await new Promise((resolve) => sfn.server.close(resolve));
       }
 
-      const read = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
-      expect(await read('results/large/fanned/predictions.csv')).toBe(await read('results/large/inline/predictions.csv'));
-      expect(JSON.parse(await read('results/large/fanned/metrics.json'))).toEqual(JSON.parse(await read('results/large/inline/metrics.json')));
+      const read = async (key: string) =>
+        (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+      expect(await read('results/large/fanned/predictions.csv')).toBe(
+        await read('results/large/inline/predictions.csv'),
+      );
+      expect(JSON.parse(await read('results/large/fanned/metrics.json'))).toEqual(
+        JSON.parse(await read('results/large/inline/metrics.json')),
+      );
       const leftovers = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: String(partsPrefix) }));
       expect(leftovers.Contents ?? []).toEqual([]);
     });

@@ -52,7 +52,8 @@ describe('the image build context and Dockerfile', () => {
     work = await mkdtemp(join(tmpdir(), 'cac-image-files-'));
     context = join(work, 'context');
     // The strictest umask a build machine may have; the probe file proves the child really ran under it.
-    const script = 'umask 077 && touch "$1.probe" && exec "$2" --import tsx scripts/prepare-image.ts --out "$1" --bert-runtime';
+    const script =
+      'umask 077 && touch "$1.probe" && exec "$2" --import tsx scripts/prepare-image.ts --out "$1" --bert-runtime';
     await run('sh', ['-c', script, 'sh', context, process.execPath], { cwd: REPO_ROOT, timeout: 240_000 });
     probeMode = (await stat(`${context}.probe`)).mode & 0o777;
   }, 300_000);
@@ -65,7 +66,9 @@ describe('the image build context and Dockerfile', () => {
     expect(probeMode).toBe(0o600);
     const entries = await modes(context);
     expect(entries.length).toBeGreaterThan(0);
-    const unreadable = entries.filter(({ directory, mode }) => (directory ? (mode & 0o555) !== 0o555 : (mode & 0o444) !== 0o444));
+    const unreadable = entries.filter(({ directory, mode }) =>
+      directory ? (mode & 0o555) !== 0o555 : (mode & 0o444) !== 0o444,
+    );
     expect(unreadable.map(({ path, mode }) => `${path} ${mode.toString(8)}`)).toEqual([]);
   });
 
@@ -80,17 +83,26 @@ describe('the image build context and Dockerfile', () => {
       expect(from, copy).toBeDefined();
       const stage = stages.find((s) => s.name === from)!;
       const readable = stage.instructions
-        .flatMap((instruction) => [...instruction.matchAll(/chmod -R a\+rX ([^&]+)/g)].flatMap((m) => m[1]!.trim().split(/\s+/)))
+        .flatMap((instruction) =>
+          [...instruction.matchAll(/chmod -R a\+rX ([^&]+)/g)].flatMap((m) => m[1]!.trim().split(/\s+/)),
+        )
         .map((path) => posix.resolve(stage.workdir, path));
-      expect(readable.some((dir) => posix.resolve(stage.workdir, source!).startsWith(dir)), copy).toBe(true);
+      expect(
+        readable.some((dir) => posix.resolve(stage.workdir, source!).startsWith(dir)),
+        copy,
+      ).toBe(true);
     }
   });
 
-  it('prunes onnxruntime-web and the GPU download\'s helpers, which the bert runtime loads without', async () => {
+  it("prunes onnxruntime-web and the GPU download's helpers, which the bert runtime loads without", async () => {
     const pruned = (await readFile(join(context, 'prune.txt'), 'utf8')).split('\n').filter(Boolean);
-    expect(pruned).toEqual(expect.arrayContaining(['node_modules/onnxruntime-web', 'node_modules/adm-zip', 'node_modules/global-agent']));
+    expect(pruned).toEqual(
+      expect.arrayContaining(['node_modules/onnxruntime-web', 'node_modules/adm-zip', 'node_modules/global-agent']),
+    );
     // Nested copies (node_modules/a/node_modules/b) go with their top-level package; block the top-level names.
-    const names = pruned.filter((path) => path.lastIndexOf('node_modules/') === 0).map((path) => path.slice('node_modules/'.length));
+    const names = pruned
+      .filter((path) => path.lastIndexOf('node_modules/') === 0)
+      .map((path) => path.slice('node_modules/'.length));
     // Loads what the bert backend and tokenizer import, refusing any pruned package (import or require).
     const script = `
       import Module, { register } from 'node:module';
@@ -109,7 +121,10 @@ describe('the image build context and Dockerfile', () => {
       new ort.Tensor('float32', new Float32Array(2), [1, 2]);
       process.stdout.write(typeof transformers.AutoTokenizer.from_pretrained);
     `;
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, timeout: 120_000 });
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      timeout: 120_000,
+    });
     expect(stdout).toBe('function');
   }, 180_000);
 });

@@ -4,7 +4,7 @@ import { FANOUT_PREFIX, UPLOAD_FILTERS } from '#adapters/evaluation/keys.ts';
 import { SUSTAINED_THROTTLE_PERIODS } from '../../infra/constructs/alarms.ts';
 import { FANOUT_EXPIRATION_DAYS } from '../../infra/constructs/ingest.ts';
 import { retryBudgetSeconds } from '../../infra/throttleRetry.ts';
-import { logicalId, resourcesOf, stateMachineDefinition, synthesize, type Synthesized } from './synth.ts';
+import { logicalId, resourcesOf, type Synthesized, stateMachineDefinition, synthesize } from './synth.ts';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 type PolicyDocument = { Statement: Statement[] };
@@ -45,12 +45,26 @@ describe('the stack with default context', () => {
           {
             Events: ['s3:ObjectCreated:*'],
             // CDK writes the suffix rule first.
-            Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: '.csv' }, { Name: 'prefix', Value: 'incoming/' }] } },
+            Filter: {
+              Key: {
+                FilterRules: [
+                  { Name: 'suffix', Value: '.csv' },
+                  { Name: 'prefix', Value: 'incoming/' },
+                ],
+              },
+            },
             QueueArn: { 'Fn::GetAtt': [uploads, 'Arn'] },
           },
           {
             Events: ['s3:ObjectCreated:*'],
-            Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: '.CSV' }, { Name: 'prefix', Value: 'incoming/' }] } },
+            Filter: {
+              Key: {
+                FilterRules: [
+                  { Name: 'suffix', Value: '.CSV' },
+                  { Name: 'prefix', Value: 'incoming/' },
+                ],
+              },
+            },
             QueueArn: { 'Fn::GetAtt': [uploads, 'Arn'] },
           },
         ],
@@ -59,7 +73,16 @@ describe('the stack with default context', () => {
   });
 
   it('deploys exactly the notification filters the local stack applies', () => {
-    const [[, notifications]] = resourcesOf(synth, 'Custom::S3BucketNotifications') as [[string, { NotificationConfiguration: { QueueConfigurations: { Filter: { Key: { FilterRules: { Name: string; Value: string }[] } } }[] } }]];
+    const [[, notifications]] = resourcesOf(synth, 'Custom::S3BucketNotifications') as [
+      [
+        string,
+        {
+          NotificationConfiguration: {
+            QueueConfigurations: { Filter: { Key: { FilterRules: { Name: string; Value: string }[] } } }[];
+          };
+        },
+      ],
+    ];
     const deployed = notifications.NotificationConfiguration.QueueConfigurations.map(({ Filter }) =>
       Object.fromEntries(Filter.Key.FilterRules.map((rule) => [rule.Name, rule.Value])),
     );
@@ -74,7 +97,10 @@ describe('the stack with default context', () => {
           Match.objectLike({
             Effect: 'Allow',
             Principal: { Service: 's3.amazonaws.com' },
-            Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucket, 'Arn'] } }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            Condition: {
+              ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucket, 'Arn'] } },
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            },
           }),
         ]),
       },
@@ -84,7 +110,10 @@ describe('the stack with default context', () => {
   it('moves a message to the dead-letter queue after three receives, and hides it longer than evaluate runs', () => {
     const queue = synth.json.Resources[uploads]!.Properties as { VisibilityTimeout: number; RedrivePolicy: unknown };
     const evaluate = synth.json.Resources[evaluateFn]!.Properties as { Timeout: number };
-    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [deadLetters, 'Arn'] }, maxReceiveCount: 3 });
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [deadLetters, 'Arn'] },
+      maxReceiveCount: 3,
+    });
     expect(queue.VisibilityTimeout).toBeGreaterThan(evaluate.Timeout);
   });
 
@@ -100,51 +129,96 @@ describe('the stack with default context', () => {
     for (const [, queue] of resourcesOf(synth, 'AWS::SQS::Queue')) expect(queue.SqsManagedSseEnabled).toBe(true);
     synth.template.resourcePropertiesCountIs(
       'AWS::SQS::QueuePolicy',
-      { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } },
+      {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      },
       2,
     );
   });
 
   it('keeps the data bucket encrypted, private, versioned, TLS-only and expiring results/', () => {
     synth.template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       VersioningConfiguration: { Status: 'Enabled' },
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'results/', ExpirationInDays: 90, Status: 'Enabled' })]) },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'results/', ExpirationInDays: 90, Status: 'Enabled' })]),
+      },
       LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
     });
     synth.template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: bucket },
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
     });
   });
 
   it('expires what an abandoned fan-out leaves under fanout/, long after a run can still need it', () => {
-    const rules = (synth.json.Resources[bucket]!.Properties as { LifecycleConfiguration: { Rules: { Prefix?: string; ExpirationInDays?: number; Status: string }[] } }).LifecycleConfiguration.Rules;
-    const [[, machine]] = resourcesOf(synth, 'AWS::StepFunctions::StateMachine') as [[string, { DefinitionString: unknown }]];
+    const rules = (
+      synth.json.Resources[bucket]!.Properties as {
+        LifecycleConfiguration: { Rules: { Prefix?: string; ExpirationInDays?: number; Status: string }[] };
+      }
+    ).LifecycleConfiguration.Rules;
+    const [[, machine]] = resourcesOf(synth, 'AWS::StepFunctions::StateMachine') as [
+      [string, { DefinitionString: unknown }],
+    ];
     const timeoutSeconds = stateMachineDefinition(machine.DefinitionString).TimeoutSeconds as number;
 
-    expect(rules).toContainEqual(expect.objectContaining({ Prefix: FANOUT_PREFIX, ExpirationInDays: FANOUT_EXPIRATION_DAYS, Status: 'Enabled' }));
+    expect(rules).toContainEqual(
+      expect.objectContaining({ Prefix: FANOUT_PREFIX, ExpirationInDays: FANOUT_EXPIRATION_DAYS, Status: 'Enabled' }),
+    );
     expect(FANOUT_EXPIRATION_DAYS * 86_400).toBeGreaterThan(timeoutSeconds);
   });
 
   it('retries throttled chunk invocations for as long as the state machine may run', () => {
-    const [[, machine]] = resourcesOf(synth, 'AWS::StepFunctions::StateMachine') as [[string, { DefinitionString: unknown }]];
-    const definition = stateMachineDefinition(machine.DefinitionString) as { TimeoutSeconds: number; StartAt: string; States: Record<string, { ItemProcessor: { StartAt: string; States: Record<string, { Retry: Record<string, unknown>[] }> } }> };
+    const [[, machine]] = resourcesOf(synth, 'AWS::StepFunctions::StateMachine') as [
+      [string, { DefinitionString: unknown }],
+    ];
+    const definition = stateMachineDefinition(machine.DefinitionString) as {
+      TimeoutSeconds: number;
+      StartAt: string;
+      States: Record<
+        string,
+        { ItemProcessor: { StartAt: string; States: Record<string, { Retry: Record<string, unknown>[] }> } }
+      >;
+    };
     const processor = definition.States[definition.StartAt]!.ItemProcessor;
-    const throttle = processor.States[processor.StartAt]!.Retry.find((r) => JSON.stringify(r.ErrorEquals) === '["Lambda.TooManyRequestsException"]') as {
+    const throttle = processor.States[processor.StartAt]!.Retry.find(
+      (r) => JSON.stringify(r.ErrorEquals) === '["Lambda.TooManyRequestsException"]',
+    ) as {
       IntervalSeconds: number;
       BackoffRate: number;
       MaxDelaySeconds: number;
       MaxAttempts: number;
     };
 
-    const budget = retryBudgetSeconds({ intervalSeconds: throttle.IntervalSeconds, backoffRate: throttle.BackoffRate, maxDelaySeconds: throttle.MaxDelaySeconds, maxAttempts: throttle.MaxAttempts });
+    const budget = retryBudgetSeconds({
+      intervalSeconds: throttle.IntervalSeconds,
+      backoffRate: throttle.BackoffRate,
+      maxDelaySeconds: throttle.MaxDelaySeconds,
+      maxAttempts: throttle.MaxAttempts,
+    });
     expect(budget).toBeGreaterThanOrEqual(definition.TimeoutSeconds);
   });
 
   it('runs the fan-out as a Distributed Map over the manifest JSON, batched, then aggregates', () => {
-    const [[, machine]] = resourcesOf(synth, 'AWS::StepFunctions::StateMachine') as [[string, { DefinitionString: unknown }]];
+    const [[, machine]] = resourcesOf(synth, 'AWS::StepFunctions::StateMachine') as [
+      [string, { DefinitionString: unknown }],
+    ];
     const definition = stateMachineDefinition(machine.DefinitionString) as {
       StartAt: string;
       States: Record<string, Record<string, unknown>>;
@@ -175,7 +249,11 @@ describe('the stack with default context', () => {
     expect(processor.States[processor.StartAt]!.Resource).toBe(`<${chunkFn}.Arn>`);
     const aggregate = definition.States[map.Next as string]!;
     // The map passes the execution input through (ResultPath null), so the aggregate step gets all of it.
-    expect(aggregate).toMatchObject({ Type: 'Task', End: true, Parameters: { FunctionName: `<${aggregateFn}.Arn>`, 'Payload.$': '$' } });
+    expect(aggregate).toMatchObject({
+      Type: 'Task',
+      End: true,
+      Parameters: { FunctionName: `<${aggregateFn}.Arn>`, 'Payload.$': '$' },
+    });
   });
 
   it('logs every state machine event and traces executions', () => {
@@ -187,12 +265,25 @@ describe('the stack with default context', () => {
 
   it('routes GET /, /health, /openapi.json, /docs, /assets/* and POST /predict, and everything else to the 404/405 catch-all', () => {
     const routes = resourcesOf(synth, 'AWS::ApiGatewayV2::Route');
-    const integrationOf = (key: string) => JSON.stringify(routes.find(([, route]) => route.RouteKey === key)?.[1].Target);
-    expect(routes.map(([, route]) => route.RouteKey).sort()).toEqual(['$default', 'GET /', 'GET /assets/{file+}', 'GET /docs', 'GET /health', 'GET /openapi.json', 'POST /predict']);
+    const integrationOf = (key: string) =>
+      JSON.stringify(routes.find(([, route]) => route.RouteKey === key)?.[1].Target);
+    expect(routes.map(([, route]) => route.RouteKey).sort()).toEqual([
+      '$default',
+      'GET /',
+      'GET /assets/{file+}',
+      'GET /docs',
+      'GET /health',
+      'GET /openapi.json',
+      'POST /predict',
+    ]);
     expect(integrationOf('$default')).toBe(integrationOf('GET /health'));
-    for (const key of ['GET /', 'GET /docs', 'GET /assets/{file+}']) expect(integrationOf(key)).toBe(integrationOf('GET /health'));
+    for (const key of ['GET /', 'GET /docs', 'GET /assets/{file+}'])
+      expect(integrationOf(key)).toBe(integrationOf('GET /health'));
     expect(integrationOf('POST /predict')).not.toBe(integrationOf('GET /health'));
-    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /predict', AuthorizationType: 'NONE' });
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /predict',
+      AuthorizationType: 'NONE',
+    });
   });
 
   it('lets the web page call /predict unsigned by default', () => {
@@ -207,7 +298,10 @@ describe('the stack with default context', () => {
       StageName: '$default',
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
-      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] }, Format: Match.stringLikeRegexp('\\$context\\.requestId') },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] },
+        Format: Match.stringLikeRegexp('\\$context\\.requestId'),
+      },
     });
   });
 
@@ -222,7 +316,13 @@ describe('the stack with default context', () => {
     const commands = functions.map(([, fn]) => (fn.ImageConfig as { Command: string[] }).Command[0]);
     expect(functions).toHaveLength(5);
     expect(images.size).toBe(1);
-    expect(commands.sort()).toEqual(['aggregate.handler', 'chunk.handler', 'evaluate.handler', 'health.handler', 'predict.handler']);
+    expect(commands.sort()).toEqual([
+      'aggregate.handler',
+      'chunk.handler',
+      'evaluate.handler',
+      'health.handler',
+      'predict.handler',
+    ]);
     for (const [, fn] of functions) {
       expect(fn.PackageType).toBe('Image');
       expect(fn.LoggingConfig).toEqual({ LogGroup: { Ref: expect.any(String) } });
@@ -235,7 +335,7 @@ describe('the stack with default context', () => {
     for (const [, fn] of functions) expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
   });
 
-  it('sends the logs of CDK\'s bucket-notification handler to a log group with the stack\'s retention', () => {
+  it("sends the logs of CDK's bucket-notification handler to a log group with the stack's retention", () => {
     const handlers = resourcesOf(synth, FUNCTION).filter(([id]) => id.startsWith('BucketNotificationsHandler'));
     expect(handlers).toHaveLength(1);
     const group = (handlers[0]![1].LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
@@ -249,25 +349,44 @@ describe('the stack with default context', () => {
   it('passes the fan-out threshold and state machine to evaluate, and the request limits to predict', () => {
     synth.template.hasResourceProperties(FUNCTION, {
       ImageConfig: { Command: ['evaluate.handler'] },
-      Environment: { Variables: Match.objectLike({ MODEL_DIR: '/opt/model', FANOUT_ROW_THRESHOLD: '20000', STATE_MACHINE_ARN: { Ref: Match.anyValue() } }) },
+      Environment: {
+        Variables: Match.objectLike({
+          MODEL_DIR: '/opt/model',
+          FANOUT_ROW_THRESHOLD: '20000',
+          STATE_MACHINE_ARN: { Ref: Match.anyValue() },
+        }),
+      },
     });
     synth.template.hasResourceProperties(FUNCTION, {
       ImageConfig: { Command: ['predict.handler'] },
-      Environment: { Variables: Match.objectLike({ MAX_TEXTS: '64', MAX_TEXT_CHARS: '20000', MAX_BODY_BYTES: '1048576' }) },
+      Environment: {
+        Variables: Match.objectLike({ MAX_TEXTS: '64', MAX_TEXT_CHARS: '20000', MAX_BODY_BYTES: '1048576' }),
+      },
     });
   });
 
   const statementsOf = (fn: string): Statement[] => {
-    const role = (synth.json.Resources[fn]!.Properties as { Role: { 'Fn::GetAtt': [string, string] } }).Role['Fn::GetAtt'][0];
+    const role = (synth.json.Resources[fn]!.Properties as { Role: { 'Fn::GetAtt': [string, string] } }).Role[
+      'Fn::GetAtt'
+    ][0];
     expect(resourcesOf(synth, 'AWS::IAM::Role').find(([id]) => id === role)?.[1].ManagedPolicyArns).toBeUndefined();
     return resourcesOf(synth, 'AWS::IAM::Policy')
       .filter(([, policy]) => JSON.stringify(policy.Roles) === JSON.stringify([{ Ref: role }]))
       .flatMap(([, policy]) => (policy.PolicyDocument as PolicyDocument).Statement);
   };
   const bucketObjects = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${prefix}`]] });
-  const listing = (prefix: string) => ({ Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] }, Condition: { StringLike: { 's3:prefix': [prefix] } } });
+  const listing = (prefix: string) => ({
+    Effect: 'Allow',
+    Action: 's3:ListBucket',
+    Resource: { 'Fn::GetAtt': [bucket, 'Arn'] },
+    Condition: { StringLike: { 's3:prefix': [prefix] } },
+  });
   const logsAndTraces = (logGroup: RegExp) => [
-    { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(logGroup), 'Arn'] } },
+    {
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(logGroup), 'Arn'] },
+    },
     { Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' },
   ];
 
@@ -276,15 +395,29 @@ describe('the stack with default context', () => {
       ...logsAndTraces(/^EvaluationEvaluateLogs/),
       { Effect: 'Allow', Action: 's3:GetObject', Resource: bucketObjects('incoming/*') },
       // Replacing an earlier run's results: write and delete, under results/ only.
-      { Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'], Resource: bucketObjects('results/*') },
+      {
+        Effect: 'Allow',
+        Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'],
+        Resource: bucketObjects('results/*'),
+      },
       // The fan-out's manifest.
       { Effect: 'Allow', Action: 's3:PutObject', Resource: bucketObjects('fanout/*') },
       // A deleted upload must answer 404 (a quiet skip), not 403 (retried, dead-lettered).
       listing('incoming/*'),
-      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: expect.stringMatching(/^FanoutStateMachine/) } },
       {
         Effect: 'Allow',
-        Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+        Action: 'states:StartExecution',
+        Resource: { Ref: expect.stringMatching(/^FanoutStateMachine/) },
+      },
+      {
+        Effect: 'Allow',
+        Action: [
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:ReceiveMessage',
+        ],
         Resource: { 'Fn::GetAtt': [uploads, 'Arn'] },
       },
     ]);
@@ -302,22 +435,42 @@ describe('the stack with default context', () => {
   it('lets aggregate write results/*, and read, mark done, list and delete under fanout/*, nothing more', () => {
     expect(statementsOf(aggregateFn)).toEqual([
       ...logsAndTraces(/^FanoutAggregateLogs/),
-      { Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'], Resource: bucketObjects('results/*') },
-      { Effect: 'Allow', Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: bucketObjects('fanout/*') },
+      {
+        Effect: 'Allow',
+        Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'],
+        Resource: bucketObjects('results/*'),
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+        Resource: bucketObjects('fanout/*'),
+      },
       listing('fanout/*'),
     ]);
   });
 
   it('grants no wildcard action anywhere, and no action on every resource except X-Ray and log delivery', () => {
-    const statements = resourcesOf(synth, 'AWS::IAM::Policy').flatMap(([, policy]) => (policy.PolicyDocument as PolicyDocument).Statement);
+    const statements = resourcesOf(synth, 'AWS::IAM::Policy').flatMap(
+      ([, policy]) => (policy.PolicyDocument as PolicyDocument).Statement,
+    );
     const actions = statements.flatMap((statement) => [statement.Action].flat());
     expect(actions.filter((action) => action === '*' || action.endsWith(':*'))).toEqual([]);
-    const onEverything = statements.filter((statement) => statement.Resource === '*').flatMap((statement) => [statement.Action].flat());
-    expect(onEverything.every((action) => /^(xray:|logs:(Create|Delete|Describe|Get|List|Put|Update)\w*(LogDelivery|LogDeliveries|LogGroups|ResourcePolicy|ResourcePolicies)$)/.test(action))).toBe(true);
+    const onEverything = statements
+      .filter((statement) => statement.Resource === '*')
+      .flatMap((statement) => [statement.Action].flat());
+    expect(
+      onEverything.every((action) =>
+        /^(xray:|logs:(Create|Delete|Describe|Get|List|Put|Update)\w*(LogDelivery|LogDeliveries|LogGroups|ResourcePolicy|ResourcePolicies)$)/.test(
+          action,
+        ),
+      ),
+    ).toBe(true);
   });
 
-  it('alarms on API 5xx, each function\'s errors and throttles, dead letters and failed fan-outs', () => {
-    const alarms = resourcesOf(synth, 'AWS::CloudWatch::Alarm').map(([, alarm]) => `${String(alarm.Namespace)}/${String(alarm.MetricName)}`);
+  it("alarms on API 5xx, each function's errors and throttles, dead letters and failed fan-outs", () => {
+    const alarms = resourcesOf(synth, 'AWS::CloudWatch::Alarm').map(
+      ([, alarm]) => `${String(alarm.Namespace)}/${String(alarm.MetricName)}`,
+    );
     expect(alarms.sort()).toEqual(
       [
         'AWS/ApiGateway/5xx',
@@ -367,7 +520,11 @@ describe('the stack with the cost guard on and tracing off (as -c strings)', () 
 
   it('caps the concurrency of the functions a flood of requests or uploads would run', () => {
     const reserved = (prefix: string): unknown =>
-      (synth.json.Resources[logicalId(synth, FUNCTION, prefix)]!.Properties as { ReservedConcurrentExecutions?: number }).ReservedConcurrentExecutions;
+      (
+        synth.json.Resources[logicalId(synth, FUNCTION, prefix)]!.Properties as {
+          ReservedConcurrentExecutions?: number;
+        }
+      ).ReservedConcurrentExecutions;
     expect(reserved('ApiPredict')).toBe(10);
     expect(reserved('EvaluationEvaluate')).toBe(5);
     // As many as one Distributed Map runs at once (MaxConcurrency), so a lone fan-out never throttles itself.
@@ -376,7 +533,9 @@ describe('the stack with the cost guard on and tracing off (as -c strings)', () 
 
   it('traces no function and grants no X-Ray action to them, and still passes cdk-nag', () => {
     for (const [, fn] of resourcesOf(synth, FUNCTION)) expect(fn.TracingConfig).toBeUndefined();
-    const functionPolicies = resourcesOf(synth, 'AWS::IAM::Policy').filter(([id]) => !id.startsWith('FanoutStateMachine'));
+    const functionPolicies = resourcesOf(synth, 'AWS::IAM::Policy').filter(
+      ([id]) => !id.startsWith('FanoutStateMachine'),
+    );
     expect(JSON.stringify(functionPolicies)).not.toContain('xray:');
     expect(synth.validationReport.pluginReports).toEqual([]);
   });
@@ -396,7 +555,10 @@ describe('the stack with IAM on /predict, CORS and a lower fan-out threshold (as
   afterAll(() => synth?.dispose());
 
   it('requires SigV4 on POST /predict only, and still passes cdk-nag', () => {
-    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /predict', AuthorizationType: 'AWS_IAM' });
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /predict',
+      AuthorizationType: 'AWS_IAM',
+    });
     for (const key of ['$default', 'GET /', 'GET /health', 'GET /openapi.json', 'GET /docs', 'GET /assets/{file+}']) {
       synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key, AuthorizationType: 'NONE' });
     }

@@ -2,13 +2,16 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { createClassifierApp, type ClassifierApp } from '../../infra/classifierApp.ts';
+import { type ClassifierApp, createClassifierApp } from '../../infra/classifierApp.ts';
 import { REPO_ROOT } from '../../infra/config.ts';
 
 export interface Synthesized extends ClassifierApp {
   readonly template: Template;
   /** The raw template, for walking every resource. */
-  readonly json: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>; Outputs?: Record<string, unknown> };
+  readonly json: {
+    Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+    Outputs?: Record<string, unknown>;
+  };
   readonly validationReport: { pluginReports: unknown[] };
   /** Removes the temporary cloud assembly. */
   dispose(): Promise<void>;
@@ -22,12 +25,25 @@ export async function synthesize(context: Record<string, unknown> = {}): Promise
   const work = await mkdtemp(join(tmpdir(), 'cac-synth-'));
   const imageContextDir = join(work, 'image');
   await cp(join(REPO_ROOT, 'infra', 'image', 'Dockerfile'), join(imageContextDir, 'Dockerfile'));
-  const created = await createClassifierApp({ context, imageContextDir, prepareImage: false, outdir: join(work, 'cdk.out') });
+  const created = await createClassifierApp({
+    context,
+    imageContextDir,
+    prepareImage: false,
+    outdir: join(work, 'cdk.out'),
+  });
   // Throws when cdk-nag reports an unacknowledged finding.
   const assembly = created.app.synth();
   const json = assembly.getStackByName(created.stack.stackName).template as Synthesized['json'];
-  const validationReport = JSON.parse(await readFile(join(work, 'cdk.out', 'validation-report.json'), 'utf8').catch(() => '{"pluginReports":[]}')) as Synthesized['validationReport'];
-  return { ...created, template: Template.fromJSON(json), json, validationReport, dispose: () => rm(work, { recursive: true, force: true }) };
+  const validationReport = JSON.parse(
+    await readFile(join(work, 'cdk.out', 'validation-report.json'), 'utf8').catch(() => '{"pluginReports":[]}'),
+  ) as Synthesized['validationReport'];
+  return {
+    ...created,
+    template: Template.fromJSON(json),
+    json,
+    validationReport,
+    dispose: () => rm(work, { recursive: true, force: true }),
+  };
 }
 
 /** The resources of one type, by logical id. */
@@ -40,7 +56,10 @@ export function resourcesOf(synth: Synthesized, type: string): [string, Record<s
 /** The logical id of the one resource whose id starts with `prefix` (ids are path-derived: Ingest/Data → IngestData…). */
 export function logicalId(synth: Synthesized, type: string, prefix: string): string {
   const matches = resourcesOf(synth, type).filter(([id]) => id.startsWith(prefix));
-  if (matches.length !== 1) throw new Error(`expected one ${type} starting with ${prefix}, found ${matches.map(([id]) => id).join(', ') || 'none'}`);
+  if (matches.length !== 1)
+    throw new Error(
+      `expected one ${type} starting with ${prefix}, found ${matches.map(([id]) => id).join(', ') || 'none'}`,
+    );
   return matches[0]![0];
 }
 
@@ -48,9 +67,7 @@ export function logicalId(synth: Synthesized, type: string, prefix: string): str
 export function stateMachineDefinition(definition: unknown): Record<string, unknown> {
   const join = (definition as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
   const text = join
-    ? join[1]
-        .map((part) => (typeof part === 'string' ? part : `<${describeIntrinsic(part)}>`))
-        .join(join[0])
+    ? join[1].map((part) => (typeof part === 'string' ? part : `<${describeIntrinsic(part)}>`)).join(join[0])
     : String(definition);
   return JSON.parse(text) as Record<string, unknown>;
 }

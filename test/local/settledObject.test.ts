@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { untilComplete, type HeadObject } from '../../scripts/local/settledObject.ts';
+import { type HeadObject, untilComplete } from '../../scripts/local/settledObject.ts';
 
 /** A HEAD that answers from a script of successive states of the object, repeating the last one. */
 function scriptedHead(states: ({ size: number; etag: string } | undefined)[]): HeadObject & { calls: number } {
@@ -18,7 +18,11 @@ const upload = { bucket: 'abstracts', key: 'incoming/a.csv', size: 1000, etag: '
 
 describe('delivering an upload event only once the object is complete', () => {
   it('waits while the object is shorter than announced or still carries the previous ETag', async () => {
-    const head = scriptedHead([{ size: 0, etag: '"new"' }, { size: 400, etag: '"old"' }, { size: 1000, etag: '"new"' }]);
+    const head = scriptedHead([
+      { size: 0, etag: '"new"' },
+      { size: 400, etag: '"old"' },
+      { size: 1000, etag: '"new"' },
+    ]);
     expect(await untilComplete(head, upload, { delayMs: 0 })).toBe(true);
     expect(head.calls).toBe(3);
   });

@@ -17,7 +17,7 @@ const EXAMPLES = [
   { text: 'Abnormal tumor markers requiring further oncological workup.', short: 'onco', label: 'oncological' },
 ] as const;
 
-describe('the prototype\'s four one-line examples', () => {
+describe("the prototype's four one-line examples", () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
   let dir: string;
   beforeAll(async () => {
@@ -54,7 +54,10 @@ describe('the prototype\'s four one-line examples', () => {
       quiet.mockRestore();
       quietOut.mockRestore();
     }
-    const rows = parse(await readFile(join(dir, 'out', 'predictions.csv')), { columns: true }) as Record<string, string>[];
+    const rows = parse(await readFile(join(dir, 'out', 'predictions.csv')), { columns: true }) as Record<
+      string,
+      string
+    >[];
     EXAMPLES.forEach((example, i) => {
       expect(Number(rows[i]![`proba_${example.label}`]), example.text).toBeGreaterThanOrEqual(0.5);
       expect(rows[i]!.group_predicted!.split('|'), example.text).toContain(example.label);

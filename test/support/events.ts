@@ -2,9 +2,12 @@ import { readFileSync } from 'node:fs';
 import { encodeEventKey } from '#adapters/evaluation/keys.ts';
 
 /** Events built from the real event JSON in test/events/, with the bucket and key a test needs. */
-const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../events/${name}`, import.meta.url), 'utf8')) as T;
+const fixture = <T>(name: string): T =>
+  JSON.parse(readFileSync(new URL(`../events/${name}`, import.meta.url), 'utf8')) as T;
 
-type S3Event = { Records: { s3: { bucket: { name: string; arn: string }; object: { key: string; size?: number; eTag?: string } } }[] };
+type S3Event = {
+  Records: { s3: { bucket: { name: string; arn: string }; object: { key: string; size?: number; eTag?: string } } }[];
+};
 type SqsEvent = { Records: { messageId: string; body: string }[] };
 
 /**

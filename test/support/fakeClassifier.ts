@@ -1,4 +1,4 @@
-import { classifierFor, type Classifier } from '#core/classifier.ts';
+import { type Classifier, classifierFor } from '#core/classifier.ts';
 import { LABELS } from '#core/labels.ts';
 import { manifestSchema } from '#core/manifest.ts';
 import type { Model } from '#core/model.ts';
@@ -22,7 +22,9 @@ export function fakeClassifier(): Classifier {
     manifest,
     dir: '(fake)',
     async predictProba(texts) {
-      return texts.map((t) => Float64Array.from(KEYWORDS, (k, i) => (t.toLowerCase().includes(k) ? 0.9 : 0.1 + i * 0.01)));
+      return texts.map((t) =>
+        Float64Array.from(KEYWORDS, (k, i) => (t.toLowerCase().includes(k) ? 0.9 : 0.1 + i * 0.01)),
+      );
     },
     async dispose() {},
   };

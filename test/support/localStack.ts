@@ -1,10 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../scripts/local/localStack.ts';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../scripts/local/localStack.ts';
 
 /** Starts the real local stack on random free loopback ports with a throwaway data folder. */
-export async function startTestStack(options: Partial<LocalStackOptions> = {}): Promise<LocalStack & { dataDir: string }> {
+export async function startTestStack(
+  options: Partial<LocalStackOptions> = {},
+): Promise<LocalStack & { dataDir: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cac-s3-'));
   const stack = await startLocalStack({ port: 0, s3Port: 0, dataDir, logLevel: 'SILENT', ...options });
   const stopStack = stack.stop.bind(stack);

@@ -30,7 +30,12 @@ function s3Error(name: string, status: number, message: string): S3ServiceExcept
 
 /** A client of the local server at `endpoint` that behaves like S3 for a caller with the given list grant. */
 export function s3WithAwsSemantics(options: S3SemanticsOptions): S3Client {
-  const client = new S3Client({ endpoint: options.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const client = new S3Client({
+    endpoint: options.endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
   const mayList = (prefix: string): boolean => options.listPrefixes.some((allowed) => prefix.startsWith(allowed));
   const mayListBucket = options.listPrefixes.includes('');
   client.middlewareStack.add(
@@ -40,11 +45,13 @@ export function s3WithAwsSemantics(options: S3SemanticsOptions): S3Client {
       if (WRITES.has(command ?? '') && input.Key !== undefined && Buffer.byteLength(input.Key) > MAX_KEY_BYTES) {
         throw s3Error('KeyTooLongError', 400, 'Your key is too long');
       }
-      if (command === 'ListObjectsV2Command' && !mayList(input.Prefix ?? '')) throw s3Error('AccessDenied', 403, 'Access Denied');
+      if (command === 'ListObjectsV2Command' && !mayList(input.Prefix ?? ''))
+        throw s3Error('AccessDenied', 403, 'Access Denied');
       const result = await next(args).catch((error: unknown) => {
         const name = (error as { name?: string }).name;
         const missing = name === 'NoSuchKey' || name === 'NotFound';
-        if (missing && !mayListBucket) throw s3Error(command === 'HeadObjectCommand' ? 'Forbidden' : 'AccessDenied', 403, 'Access Denied');
+        if (missing && !mayListBucket)
+          throw s3Error(command === 'HeadObjectCommand' ? 'Forbidden' : 'AccessDenied', 403, 'Access Denied');
         throw error;
       });
       if (command === 'GetObjectCommand' && input.IfMatch !== undefined) {

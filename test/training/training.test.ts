@@ -2,18 +2,23 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FeatureExtractor, countOccurrences } from '#core/backends/linear/features.ts';
+import { countOccurrences, FeatureExtractor } from '#core/backends/linear/features.ts';
 import { loadClassifier } from '#core/classifier.ts';
 import { ModelLoadError } from '#core/errors.ts';
-import { minimizeLbfgs } from '../../layers/training/lbfgs.ts';
-import { kFoldAssignment } from '../../layers/training/trainLinear.ts';
 import type { ExpertPlan } from '../../layers/training/experts.ts';
+import { minimizeLbfgs } from '../../layers/training/lbfgs.ts';
 import { SHIPPED_PLAN } from '../../layers/training/plans.ts';
+import { kFoldAssignment } from '../../layers/training/trainLinear.ts';
 import { train } from '../../scripts/train.ts';
 import { syntheticCsv } from '../support/csvFixtures.ts';
 
 describe('features', () => {
-  const config = { hashBits: 20, wordNgrams: [1, 2] as [number, number], charNgrams: [2, 5] as [number, number], sublinearTf: true };
+  const config = {
+    hashBits: 20,
+    wordNgrams: [1, 2] as [number, number],
+    charNgrams: [2, 5] as [number, number],
+    sublinearTf: true,
+  };
 
   it('emits scikit-learn char_wb n-gram counts: every 2..5-gram of each space-padded word', () => {
     // " ab " has 3 bigrams, 2 trigrams, 1 four-gram; " abc " has 4 + 3 + 2 + 1.
@@ -51,7 +56,9 @@ describe('optimiser and folds', () => {
       { maxIterations: 100, history: 5, tolerance: 1e-10 },
     );
     expect(result.converged).toBe(true);
-    Array.from(result.x).forEach((v, i) => expect(v).toBeCloseTo(target[i]!, 6));
+    Array.from(result.x).forEach((v, i) => {
+      expect(v).toBeCloseTo(target[i]!, 6);
+    });
   });
 
   it('assigns shuffled folds of equal size, the same for the same seed', () => {
@@ -68,7 +75,10 @@ describe('training', () => {
   // The shipped plan (one expert per kind), with fewer iterations and a smaller hash space so the suite stays quick.
   const plan: ExpertPlan = {
     ...SHIPPED_PLAN,
-    experts: SHIPPED_PLAN.experts.map((e) => ({ ...e, config: { ...e.config, maxIterations: 30, features: { ...e.config.features, hashBits: 16 } } })),
+    experts: SHIPPED_PLAN.experts.map((e) => ({
+      ...e,
+      config: { ...e.config, maxIterations: 30, features: { ...e.config.features, hashBits: 16 } },
+    })),
   };
   const fast = { plan, seeds: [0] };
   beforeAll(async () => {
@@ -110,7 +120,7 @@ describe('training', () => {
     expect(await readFile(join(dir, 'precious', 'notes.txt'), 'utf8')).toBe('keep me');
   });
 
-  it('refuses weights that do not match the manifest\'s sha256', async () => {
+  it("refuses weights that do not match the manifest's sha256", async () => {
     const file = (await readdir(join(dir, 'b'))).find((f) => f.endsWith('.bin'))!;
     const weights = await readFile(join(dir, 'b', file));
     weights.writeUInt8(weights.readUInt8(weights.length - 1) ^ 0xff, weights.length - 1);
@@ -120,7 +130,7 @@ describe('training', () => {
 });
 
 describe('the committed embedded model', () => {
-  it('loads and tags the original project\'s example as cardiovascular', async () => {
+  it("loads and tags the original project's example as cardiovascular", async () => {
     const classifier = await loadClassifier();
     const [p] = await classifier.classify(['Patient presents with chest pain and elevated troponin levels.']);
     expect(p!.labels).toContain(0);

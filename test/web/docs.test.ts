@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack } from '../support/localStack.ts';
-import { cspViolations, launchChromium, recordCspViolations, watchErrors, type Browser } from './browser.ts';
+import { type Browser, cspViolations, launchChromium, recordCspViolations, watchErrors } from './browser.ts';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let browser: Browser;
@@ -45,7 +45,9 @@ describe('GET /docs in Chromium', () => {
     await status.waitFor();
 
     expect((await status.textContent())?.trim()).toBe('200');
-    expect(await operation.locator('.live-responses-table tr.response .response-col_description').first().textContent()).toContain('labels');
+    expect(
+      await operation.locator('.live-responses-table tr.response .response-col_description').first().textContent(),
+    ).toContain('labels');
     expect(errors).toEqual([]);
     await page.close();
   });

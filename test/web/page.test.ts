@@ -6,11 +6,11 @@ import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openCsv } from '#core/csv/csvReader.ts';
-import { main as evaluateCli } from '../../scripts/evaluate.ts';
 import { REPO_ROOT } from '../../infra/config.ts';
+import { main as evaluateCli } from '../../scripts/evaluate.ts';
 import { syntheticCsv } from '../support/csvFixtures.ts';
 import { startTestStack } from '../support/localStack.ts';
-import { cspViolations, launchChromium, recordCspViolations, watchErrors, type Browser } from './browser.ts';
+import { type Browser, cspViolations, launchChromium, recordCspViolations, watchErrors } from './browser.ts';
 
 /** Screenshots for people to look at; git-ignored. */
 const OUTPUT_DIR = join(REPO_ROOT, 'test-output');
@@ -41,7 +41,11 @@ interface ApiPrediction {
 }
 
 async function apiPredict(item: { title: string; abstract: string }): Promise<ApiPrediction> {
-  const res = await fetch(`${stack.apiUrl}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [item], explain: true }) });
+  const res = await fetch(`${stack.apiUrl}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ items: [item], explain: true }),
+  });
   return ((await res.json()) as ApiPrediction[])[0]!;
 }
 
@@ -65,19 +69,26 @@ describe('the web page in Chromium', () => {
 
     await page.getByTestId('example-button').click();
     await page.getByTestId('label-chip').first().waitFor();
-    const source = { title: await page.getByTestId('title-input').inputValue(), abstract: await page.getByTestId('abstract-input').inputValue() };
+    const source = {
+      title: await page.getByTestId('title-input').inputValue(),
+      abstract: await page.getByTestId('abstract-input').inputValue(),
+    };
     const expected = await apiPredict(source);
     await page.screenshot({ path: join(OUTPUT_DIR, 'page-example.png'), fullPage: true });
 
     expect(await page.getByTestId('label-chip').allTextContents()).toEqual(expected.labels);
-    for (const [short, p] of Object.entries(expected.proba)) expect(await page.getByTestId(`proba-${short}`).textContent()).toBe(p.toFixed(3));
+    for (const [short, p] of Object.entries(expected.proba))
+      expect(await page.getByTestId(`proba-${short}`).textContent()).toBe(p.toFixed(3));
     // Every span of the predicted labels' terms is marked, with the text at that span, in a predicted label's colour.
     const spans = new Map<string, string>();
-    for (const label of expected.labels_short) for (const term of expected.explanation[label]!.terms) for (const [s, e] of term.spans) spans.set(`${s}:${e}`, expected.input.slice(s, e));
+    for (const label of expected.labels_short)
+      for (const term of expected.explanation[label]!.terms)
+        for (const [s, e] of term.spans) spans.set(`${s}:${e}`, expected.input.slice(s, e));
     const marks = page.getByTestId('evidence').locator('mark');
     expect((await marks.allTextContents()).sort()).toEqual([...spans.values()].sort());
     const classes = await marks.evaluateAll((nodes) => nodes.map((n) => n.className));
-    for (const className of classes) expect(expected.labels_short.some((l) => className.includes(`label-${l}`))).toBe(true);
+    for (const className of classes)
+      expect(expected.labels_short.some((l) => className.includes(`label-${l}`))).toBe(true);
     expect(await marks.first().getAttribute('title')).toMatch(/[+−]\d\.\d{3}/);
     await expectNoErrors(page, errors);
     await page.close();
@@ -86,7 +97,8 @@ describe('the web page in Chromium', () => {
   it('shows a title and abstract holding <script> and <img onerror> as literal text, running neither', async () => {
     const { page, errors } = await openPage();
     const title = '<script>window.__xss = "script"</script> Troponin';
-    const abstract = '<img src=x onerror="window.__xss = \'img\'"> Chest pain with elevated troponin & <b>bold</b> claims.';
+    const abstract =
+      '<img src=x onerror="window.__xss = \'img\'"> Chest pain with elevated troponin & <b>bold</b> claims.';
 
     await page.getByTestId('title-input').fill(title);
     await page.getByTestId('abstract-input').fill(abstract);
@@ -121,7 +133,10 @@ describe('the web page in Chromium', () => {
     const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
     await page.keyboard.press('Enter');
     await page.getByTestId('label-chip').first().waitFor();
-    const expected = await apiPredict({ title: 'Glioblastoma resection', abstract: 'Outcomes of surgery and temozolomide for glioblastoma multiforme in adults.' });
+    const expected = await apiPredict({
+      title: 'Glioblastoma resection',
+      abstract: 'Outcomes of surgery and temozolomide for glioblastoma multiforme in adults.',
+    });
 
     expect(focused).toBe('classify-button');
     expect(outline).not.toBe('none');
@@ -158,7 +173,8 @@ describe('the web page in Chromium', () => {
         }
         return 'rgb(255, 255, 255)';
       };
-      const selector = '[data-testid="label-chip"], .proba-name, .proba-value, .proba-threshold, .hint, mark.ev, .status, button, .masthead a, .tagline';
+      const selector =
+        '[data-testid="label-chip"], .proba-name, .proba-value, .proba-threshold, .hint, mark.ev, .status, button, .masthead a, .tagline';
       return Array.from(document.querySelectorAll(selector)).map((el) => {
         const [a, b] = [luminance(getComputedStyle(el).color), luminance(background(el))];
         return { text: el.textContent?.slice(0, 30), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) };
@@ -171,9 +187,14 @@ describe('the web page in Chromium', () => {
     await page.close();
   });
 
-  it('classifies a 300-row labelled CSV in batches: its predictions.csv and metrics.json equal npm run evaluate\'s', async () => {
+  it("classifies a 300-row labelled CSV in batches: its predictions.csv and metrics.json equal npm run evaluate's", async () => {
     const csvPath = join(work, 'labelled.csv');
-    await writeFile(csvPath, existsSync(SHARED_TRAIN) ? await firstRecords(SHARED_TRAIN, 300) : syntheticCsv({ rows: 300, delimiter: ';', seed: 11 }));
+    await writeFile(
+      csvPath,
+      existsSync(SHARED_TRAIN)
+        ? await firstRecords(SHARED_TRAIN, 300)
+        : syntheticCsv({ rows: 300, delimiter: ';', seed: 11 }),
+    );
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
@@ -189,20 +210,28 @@ describe('the web page in Chromium', () => {
     await page.getByTestId('csv-download').waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('csv-download').click()]);
     const pagePredictions = await readFile((await download.path())!, 'utf8');
-    const [metricsDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('csv-metrics-download').click()]);
+    const [metricsDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('csv-metrics-download').click(),
+    ]);
     const pageMetrics = await readFile((await metricsDownload.path())!, 'utf8');
     await page.locator('#csv-heading').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(OUTPUT_DIR, 'page-csv.png'), fullPage: true });
 
-    const labels = (text: string) => (parse(text, { columns: true }) as Record<string, string>[]).map((row) => row.group_predicted);
+    const labels = (text: string) =>
+      (parse(text, { columns: true }) as Record<string, string>[]).map((row) => row.group_predicted);
     expect(download.suggestedFilename()).toBe('predictions.csv');
     expect(labels(pagePredictions)).toHaveLength(300);
     expect(labels(pagePredictions)).toEqual(labels(cliPredictions));
     expect(pagePredictions).toBe(cliPredictions);
     expect(JSON.parse(pageMetrics)).toEqual(JSON.parse(cliMetrics));
     const metrics = JSON.parse(cliMetrics) as { weighted: { f1: number } };
-    expect(await page.getByTestId('csv-metrics').locator('[data-metric="weighted-f1"]').textContent()).toBe(metrics.weighted.f1.toFixed(3));
-    expect(await page.getByTestId('csv-progress').evaluate((p: HTMLProgressElement) => [p.value, p.max])).toEqual([300, 300]);
+    expect(await page.getByTestId('csv-metrics').locator('[data-metric="weighted-f1"]').textContent()).toBe(
+      metrics.weighted.f1.toFixed(3),
+    );
+    expect(await page.getByTestId('csv-progress').evaluate((p: HTMLProgressElement) => [p.value, p.max])).toEqual([
+      300, 300,
+    ]);
     await expectNoErrors(page, errors);
     await page.close();
   });
@@ -214,7 +243,11 @@ describe('the web page in Chromium', () => {
       if (request.url().endsWith('/predict')) predictCalls++;
     });
 
-    await page.getByTestId('csv-input').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('title,abstract,group\nok,fine,cardio\n,,onco\nt,a,lungs\n') });
+    await page.getByTestId('csv-input').setInputFiles({
+      name: 'bad.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('title,abstract,group\nok,fine,cardio\n,,onco\nt,a,lungs\n'),
+    });
     await page.locator('#csv-errors li').first().waitFor();
 
     expect(await page.locator('#csv-errors li').allTextContents()).toEqual([

@@ -9,7 +9,7 @@ async function* bytesOf(text: string): AsyncGenerator<Uint8Array> {
   yield Buffer.from(text, 'utf8');
 }
 
-describe('the page\'s CSV reader', () => {
+describe("the page's CSV reader", () => {
   it('reads the same records, fields and line numbers as the streaming reader the CLI uses', async () => {
     const text = `\ufeff${syntheticCsv({ rows: 120, delimiter: ';', seed: 5 })}\n\n`;
     const stream = await openCsv(bytesOf(text));
@@ -33,12 +33,25 @@ describe('the page\'s CSV reader', () => {
 
 describe('evidence highlighting', () => {
   const explanation = {
-    cardio: { logit: 1, bias: -1, rest: 0, terms: [{ text: 'troponin', weight: 1.5, spans: [[10, 18]] as [number, number][] }, { text: 'renal', weight: -0.2, spans: [[23, 28]] as [number, number][] }] },
-    hepato: { logit: 2, bias: -1, rest: 0, terms: [{ text: 'renal', weight: 2.5, spans: [[23, 28]] as [number, number][] }] },
+    cardio: {
+      logit: 1,
+      bias: -1,
+      rest: 0,
+      terms: [
+        { text: 'troponin', weight: 1.5, spans: [[10, 18]] as [number, number][] },
+        { text: 'renal', weight: -0.2, spans: [[23, 28]] as [number, number][] },
+      ],
+    },
+    hepato: {
+      logit: 2,
+      bias: -1,
+      rest: 0,
+      terms: [{ text: 'renal', weight: 2.5, spans: [[23, 28]] as [number, number][] }],
+    },
   };
   const text = 'Elevated  troponin and renal failure';
 
-  it('cuts the text into plain runs and words carrying each label\'s weight, losing no character', () => {
+  it("cuts the text into plain runs and words carrying each label's weight, losing no character", () => {
     const parts = segments(text, explanation);
 
     expect(parts.map((p) => p.text).join('')).toBe(text);
@@ -55,7 +68,12 @@ describe('evidence highlighting', () => {
   });
 
   it('places the title and the abstract inside (title + " " + abstract).trim(), whatever their spaces', () => {
-    for (const [title, abstract] of [['A title', 'An abstract'], ['  padded ', ' text '], ['', 'Only abstract'], ['Only title', '']] as [string, string][]) {
+    for (const [title, abstract] of [
+      ['A title', 'An abstract'],
+      ['  padded ', ' text '],
+      ['', 'Only abstract'],
+      ['Only title', ''],
+    ] as [string, string][]) {
       const input = `${title} ${abstract}`.trim();
       const ranges = titleAndAbstractRanges(title, abstract);
 

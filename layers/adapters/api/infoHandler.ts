@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ModelManifest } from '../../core/manifest.ts';
 import type { ApiLimits } from '../config.ts';
-import { errorResponse, header, HttpError, jsonResponse, requestIdOf } from '../http.ts';
+import { errorResponse, HttpError, header, jsonResponse, requestIdOf } from '../http.ts';
 import { prefersHtml } from './contentNegotiation.ts';
 import { openApiDocument } from './openapi.ts';
 import type { ApiHandler } from './predictHandler.ts';
@@ -17,7 +17,13 @@ export interface InfoDeps {
 }
 
 /** Every route of the API and its method: what is not here is 404, a known path with another method is 405. */
-export const ROUTES: Readonly<Record<string, string>> = { '/': 'GET', '/health': 'GET', '/openapi.json': 'GET', '/docs': 'GET', '/predict': 'POST' };
+export const ROUTES: Readonly<Record<string, string>> = {
+  '/': 'GET',
+  '/health': 'GET',
+  '/openapi.json': 'GET',
+  '/docs': 'GET',
+  '/predict': 'POST',
+};
 /** Files under this prefix are the page's and the docs' assets (GET only). */
 export const ASSETS_PREFIX = '/assets/';
 
@@ -35,9 +41,18 @@ export function createInfoHandler({ getManifest, limits, logger, getWebSite }: I
     logger.appendKeys({ requestId, route: `${method} ${path}` });
     try {
       const allowed = path.startsWith(ASSETS_PREFIX) ? 'GET' : ROUTES[path];
-      if (allowed === undefined) throw new HttpError(404, 'not_found', `no route ${path}; routes: ${Object.entries(ROUTES).map(([p, m]) => `${m} ${p}`).join(', ')}`);
+      if (allowed === undefined)
+        throw new HttpError(
+          404,
+          'not_found',
+          `no route ${path}; routes: ${Object.entries(ROUTES)
+            .map(([p, m]) => `${m} ${p}`)
+            .join(', ')}`,
+        );
       if (method !== allowed && !(method === 'HEAD' && allowed === 'GET')) {
-        throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}; use ${allowed}`, [], { allow: allowed });
+        throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}; use ${allowed}`, [], {
+          allow: allowed,
+        });
       }
       if (path === '/predict') throw new HttpError(404, 'not_found', '/predict is served by the predict function');
       if (path.startsWith(ASSETS_PREFIX)) return (await getWebSite()).asset(path, event);
@@ -62,10 +77,18 @@ export function createInfoHandler({ getManifest, limits, logger, getWebSite }: I
         return jsonResponse(200, document, { 'cache-control': 'public, max-age=300' });
       }
       // Byte for byte the welcome the prototype's clients know; Vary because `/` also answers browsers with HTML.
-      return jsonResponse(200, {
-        message: `Clinical abstract classifier: tags abstracts as cardiovascular, hepatorenal, neurological and/or oncological (model ${manifest.name} ${manifest.version}).`,
-        endpoints: { 'POST /predict': '{"texts": ["..."]} or {"items": [{"title": "...", "abstract": "..."}]}', 'GET /health': 'status and model', 'GET /openapi.json': 'OpenAPI 3.1 document' },
-      }, { vary: 'Accept' });
+      return jsonResponse(
+        200,
+        {
+          message: `Clinical abstract classifier: tags abstracts as cardiovascular, hepatorenal, neurological and/or oncological (model ${manifest.name} ${manifest.version}).`,
+          endpoints: {
+            'POST /predict': '{"texts": ["..."]} or {"items": [{"title": "...", "abstract": "..."}]}',
+            'GET /health': 'status and model',
+            'GET /openapi.json': 'OpenAPI 3.1 document',
+          },
+        },
+        { vary: 'Accept' },
+      );
     } catch (error) {
       return errorResponse(error, requestId, logger);
     } finally {

@@ -15,7 +15,9 @@ export function openApiDocument(limits: ApiLimits, version: string) {
     request: { body: { required: true, content: json(predictRequestSchema(limits)) } },
     responses: {
       200: { description: 'One prediction per input, in order.', content: json(predictResponseSchema) },
-      400: errorResponse('The body is not valid JSON or does not match the schema; details give the path of each problem.'),
+      400: errorResponse(
+        'The body is not valid JSON or does not match the schema; details give the path of each problem.',
+      ),
       413: errorResponse(`The body is larger than ${limits.maxBodyBytes} bytes.`),
       415: errorResponse('The body is not application/json.'),
       500: errorResponse('Internal error; carries the request id, never a stack trace.'),
@@ -37,14 +39,20 @@ export function openApiDocument(limits: ApiLimits, version: string) {
     method: 'get',
     path: '/openapi.json',
     summary: 'This document',
-    responses: { 200: { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+    responses: {
+      200: {
+        description: 'The OpenAPI 3.1 document.',
+        content: { 'application/json': { schema: { type: 'object' } } },
+      },
+    },
   });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Clinical abstract classifier',
       version,
-      description: 'Multi-label classification of biomedical abstracts. Unknown routes answer 404 and wrong methods 405, with the Error body.',
+      description:
+        'Multi-label classification of biomedical abstracts. Unknown routes answer 404 and wrong methods 405, with the Error body.',
     },
   });
 }

@@ -1,10 +1,18 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { labelNames, shortNames, toShortProba, type Classifier } from '../../core/classifier.ts';
+import { type Classifier, labelNames, shortNames, toShortProba } from '../../core/classifier.ts';
 import { DEFAULT_TOP_TERMS, explanationByLabel } from '../../core/explanation.ts';
 import { recordText } from '../../core/text.ts';
 import type { ApiLimits } from '../config.ts';
-import { errorResponse, HttpError, jsonResponse, readJsonBody, requestIdOf, validationError, type HttpResult } from '../http.ts';
+import {
+  errorResponse,
+  HttpError,
+  type HttpResult,
+  jsonResponse,
+  readJsonBody,
+  requestIdOf,
+  validationError,
+} from '../http.ts';
 import { predictRequestSchema } from './schemas.ts';
 
 export interface PredictDeps {
@@ -24,7 +32,10 @@ export function createPredictHandler({ getClassifier, limits, logger }: PredictD
     logger.appendKeys({ requestId, route: 'POST /predict' });
     try {
       const method = event.requestContext?.http?.method ?? 'POST';
-      if (method !== 'POST') throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on /predict; use POST`, [], { allow: 'POST' });
+      if (method !== 'POST')
+        throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on /predict; use POST`, [], {
+          allow: 'POST',
+        });
       const parsed = schema.safeParse(readJsonBody(event, limits.maxBodyBytes));
       if (!parsed.success) throw validationError(parsed.error);
       const texts = parsed.data.texts ?? parsed.data.items!.map((i) => recordText(i.title, i.abstract));
@@ -32,7 +43,11 @@ export function createPredictHandler({ getClassifier, limits, logger }: PredictD
       const { explain, explain_top: top = DEFAULT_TOP_TERMS } = parsed.data;
       if (explain && !classifier.canExplain) {
         const { name, backend } = classifier.manifest;
-        throw new HttpError(400, 'explanation_unsupported', `the model ${name} runs on the ${backend} backend, which does not explain its predictions; send the request without "explain"`);
+        throw new HttpError(
+          400,
+          'explanation_unsupported',
+          `the model ${name} runs on the ${backend} backend, which does not explain its predictions; send the request without "explain"`,
+        );
       }
       const predictions = await classifier.classify(texts);
       const explanations = explain ? await classifier.explain(texts) : undefined;
@@ -43,7 +58,11 @@ export function createPredictHandler({ getClassifier, limits, logger }: PredictD
         labels: labelNames(p.labels),
         ...(explanations ? { explanation: explanationByLabel(explanations[i]!, top) } : {}),
       }));
-      logger.info('predicted', { texts: texts.length, explain: explain === true, durationMs: Math.round((performance.now() - started) * 100) / 100 });
+      logger.info('predicted', {
+        texts: texts.length,
+        explain: explain === true,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+      });
       return jsonResponse(200, body, {
         'x-model-name': classifier.manifest.name,
         'x-model-version': classifier.manifest.version,

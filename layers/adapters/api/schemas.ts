@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { TEXT_KINDS } from '../../core/kinds.ts';
 import { DEFAULT_TOP_TERMS } from '../../core/explanation.ts';
+import { TEXT_KINDS } from '../../core/kinds.ts';
 import { LABELS, SHORT_NAMES } from '../../core/labels.ts';
 import type { ApiLimits } from '../config.ts';
 
@@ -20,16 +20,23 @@ export function predictRequestSchema(limits: ApiLimits) {
     })
     .strict()
     .refine((i) => `${i.title} ${i.abstract}`.trim().length > 0, 'title and abstract must not both be empty')
-    .refine((i) => `${i.title} ${i.abstract}`.trim().length <= limits.maxTextChars, `title + " " + abstract must be at most ${limits.maxTextChars} characters`)
+    .refine(
+      (i) => `${i.title} ${i.abstract}`.trim().length <= limits.maxTextChars,
+      `title + " " + abstract must be at most ${limits.maxTextChars} characters`,
+    )
     .meta({ id: 'Item', description: 'One abstract; the model reads `title + " " + abstract`.' });
   const list = <T extends z.ZodType>(element: T) =>
-    z.array(element).min(1, 'must contain at least one element').max(limits.maxTexts, `must contain at most ${limits.maxTexts} elements`);
+    z
+      .array(element)
+      .min(1, 'must contain at least one element')
+      .max(limits.maxTexts, `must contain at most ${limits.maxTexts} elements`);
   return z
     .object({
-      texts: list(text).optional().meta({ description: 'Texts to classify (the original project\'s form).' }),
+      texts: list(text).optional().meta({ description: "Texts to classify (the original project's form)." }),
       items: list(item).optional().meta({ description: 'Title/abstract pairs to classify.' }),
       explain: z.boolean().optional().meta({
-        description: 'Add each result\'s `explanation`: per label, the words that moved its logit. Models whose backend cannot explain answer 400 `explanation_unsupported`.',
+        description:
+          "Add each result's `explanation`: per label, the words that moved its logit. Models whose backend cannot explain answer 400 `explanation_unsupported`.",
       }),
       explain_top: z
         .number()
@@ -37,16 +44,22 @@ export function predictRequestSchema(limits: ApiLimits) {
         .min(1, 'must be at least 1')
         .max(MAX_TOP_TERMS, `must be at most ${MAX_TOP_TERMS}`)
         .optional()
-        .meta({ description: `How many words per label \`explanation\` lists (default ${DEFAULT_TOP_TERMS}); only with \`"explain": true\`.` }),
+        .meta({
+          description: `How many words per label \`explanation\` lists (default ${DEFAULT_TOP_TERMS}); only with \`"explain": true\`.`,
+        }),
     })
     .strict()
     .superRefine((body, ctx) => {
       const forms = Number(body.texts !== undefined) + Number(body.items !== undefined);
       if (forms !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of "texts" or "items"', path: [] });
       // A count without the switch is most likely a forgotten `explain`: say so instead of ignoring it.
-      if (body.explain_top !== undefined && body.explain !== true) ctx.addIssue({ code: 'custom', message: 'explain_top needs "explain": true', path: ['explain_top'] });
+      if (body.explain_top !== undefined && body.explain !== true)
+        ctx.addIssue({ code: 'custom', message: 'explain_top needs "explain": true', path: ['explain_top'] });
     })
-    .meta({ id: 'PredictRequest', description: `Either {"texts": [...]} or {"items": [{"title", "abstract"}]}, 1..${limits.maxTexts} entries; optionally "explain": true.` });
+    .meta({
+      id: 'PredictRequest',
+      description: `Either {"texts": [...]} or {"items": [{"title", "abstract"}]}, 1..${limits.maxTexts} entries; optionally "explain": true.`,
+    });
 }
 
 export const MAX_TOP_TERMS = 100;
@@ -54,15 +67,20 @@ export const MAX_TOP_TERMS = 100;
 export type PredictRequest = z.infer<ReturnType<typeof predictRequestSchema>>;
 
 const probability = z.number().min(0).max(1);
-const byShortLabel = <T extends z.ZodType>(value: T) => z.object(Object.fromEntries(SHORT_NAMES.map((s) => [s, value])) as Record<(typeof SHORT_NAMES)[number], T>);
+const byShortLabel = <T extends z.ZodType>(value: T) =>
+  z.object(Object.fromEntries(SHORT_NAMES.map((s) => [s, value])) as Record<(typeof SHORT_NAMES)[number], T>);
 
 export const termSchema = z
   .object({
     text: z.string().meta({ description: 'The word as the model read it (NFKC, lower-cased).' }),
-    weight: z.number().meta({ description: 'What the word adds to the label\'s logit: every feature that fires inside it (the word, half of each word pair it is in, its character n-grams), value × weight.' }),
-    spans: z
-      .array(z.tuple([z.number().int(), z.number().int()]))
-      .meta({ description: 'Every occurrence as [start, end) in `input`, in UTF-16 code units (JavaScript string indices), for highlighting.' }),
+    weight: z.number().meta({
+      description:
+        "What the word adds to the label's logit: every feature that fires inside it (the word, half of each word pair it is in, its character n-grams), value × weight.",
+    }),
+    spans: z.array(z.tuple([z.number().int(), z.number().int()])).meta({
+      description:
+        'Every occurrence as [start, end) in `input`, in UTF-16 code units (JavaScript string indices), for highlighting.',
+    }),
   })
   .meta({ id: 'Term' });
 
@@ -73,7 +91,10 @@ export const labelEvidenceSchema = z
     terms: z.array(termSchema).meta({ description: 'The words that move the logit most, by |weight| descending.' }),
     rest: z.number().meta({ description: 'The sum of the weights of the words not listed.' }),
   })
-  .meta({ id: 'LabelEvidence', description: 'logit = bias + Σ terms.weight + rest, exactly (to floating-point rounding).' });
+  .meta({
+    id: 'LabelEvidence',
+    description: 'logit = bias + Σ terms.weight + rest, exactly (to floating-point rounding).',
+  });
 
 export const predictionSchema = z
   .object({
@@ -81,11 +102,15 @@ export const predictionSchema = z
     proba: byShortLabel(probability),
     labels_short: z.array(z.enum(SHORT_NAMES)),
     labels: z.array(z.enum(LABELS)),
-    explanation: byShortLabel(labelEvidenceSchema).optional().meta({ description: 'Only with "explain": true: the evidence for every label.' }),
+    explanation: byShortLabel(labelEvidenceSchema)
+      .optional()
+      .meta({ description: 'Only with "explain": true: the evidence for every label.' }),
   })
   .meta({ id: 'Prediction' });
 
-export const predictResponseSchema = z.array(predictionSchema).meta({ id: 'PredictResponse', description: 'One prediction per input, in order.' });
+export const predictResponseSchema = z
+  .array(predictionSchema)
+  .meta({ id: 'PredictResponse', description: 'One prediction per input, in order.' });
 
 export const errorSchema = z
   .object({
@@ -105,9 +130,14 @@ export const modelIdentitySchema = z
     backend: z.enum(['linear', 'bert-onnx']),
     labels: z.array(z.enum(LABELS)),
     thresholds: z.record(z.enum(LABELS), z.number()),
-    kinds: z.array(z.enum(TEXT_KINDS)).optional().describe('Kinds of text the model has an expert for (layers/core/kinds.ts)'),
+    kinds: z
+      .array(z.enum(TEXT_KINDS))
+      .optional()
+      .describe('Kinds of text the model has an expert for (layers/core/kinds.ts)'),
   })
   .meta({ id: 'ModelIdentity' });
 
 export const healthSchema = z.object({ status: z.literal('ok'), model: modelIdentitySchema }).meta({ id: 'Health' });
-export const welcomeSchema = z.object({ message: z.string(), endpoints: z.record(z.string(), z.string()) }).meta({ id: 'Welcome' });
+export const welcomeSchema = z
+  .object({ message: z.string(), endpoints: z.record(z.string(), z.string()) })
+  .meta({ id: 'Welcome' });

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { header, HttpError, type HttpResult } from '../http.ts';
+import { HttpError, type HttpResult, header } from '../http.ts';
 
 /**
  * Serves the web page (`GET /` for browsers), the API docs (`GET /docs`) and their assets (`GET /assets/<file>`)
@@ -58,7 +58,10 @@ interface Prepared {
 function prepare(name: string, body: Buffer): Prepared {
   const extension = name.slice(name.lastIndexOf('.') + 1);
   const contentType = CONTENT_TYPES[extension] ?? 'application/octet-stream';
-  const textual = contentType.startsWith('text/') || contentType.startsWith('image/svg') || contentType.startsWith('application/json');
+  const textual =
+    contentType.startsWith('text/') ||
+    contentType.startsWith('image/svg') ||
+    contentType.startsWith('application/json');
   return {
     body,
     contentType,
@@ -77,41 +80,67 @@ export class WebSite {
       if (name === 'index.html') {
         const html = content.toString('utf8');
         if (!html.includes(AUTH_MARKER)) throw new Error(`index.html lacks ${AUTH_MARKER}`);
-        content = Buffer.from(html.replace(AUTH_MARKER, `<meta name="predict-auth" content="${options.predictRequiresIam ? 'iam' : 'none'}">`));
+        content = Buffer.from(
+          html.replace(
+            AUTH_MARKER,
+            `<meta name="predict-auth" content="${options.predictRequiresIam ? 'iam' : 'none'}">`,
+          ),
+        );
       }
       this.#files.set(name, prepare(name, content));
     }
-    for (const required of ['index.html', 'docs.html']) if (!this.#files.has(required)) throw new Error(`the web files lack ${required}`);
+    for (const required of ['index.html', 'docs.html'])
+      if (!this.#files.has(required)) throw new Error(`the web files lack ${required}`);
   }
 
   /** The page at `/`. */
   page(event: APIGatewayProxyEventV2): HttpResult {
-    return this.#answer('index.html', event, { ...SECURITY_HEADERS, 'cache-control': 'no-cache', vary: 'Accept, Accept-Encoding' });
+    return this.#answer('index.html', event, {
+      ...SECURITY_HEADERS,
+      'cache-control': 'no-cache',
+      vary: 'Accept, Accept-Encoding',
+    });
   }
 
   /** Interactive documentation of /openapi.json at `/docs`. */
   docs(event: APIGatewayProxyEventV2): HttpResult {
-    return this.#answer('docs.html', event, { ...SECURITY_HEADERS, 'cache-control': 'no-cache', vary: 'Accept-Encoding' });
+    return this.#answer('docs.html', event, {
+      ...SECURITY_HEADERS,
+      'cache-control': 'no-cache',
+      vary: 'Accept-Encoding',
+    });
   }
 
   /** `/assets/<name>`; 404 for anything that is not one of the built files. */
   asset(path: string, event: APIGatewayProxyEventV2): HttpResult {
     const name = path.replace(/^\/+/, '');
-    if (!name.startsWith('assets/') || !this.#files.has(name)) throw new HttpError(404, 'not_found', `no asset ${path}`);
-    return this.#answer(name, event, { 'x-content-type-options': 'nosniff', 'cache-control': 'public, max-age=300', vary: 'Accept-Encoding' });
+    if (!name.startsWith('assets/') || !this.#files.has(name))
+      throw new HttpError(404, 'not_found', `no asset ${path}`);
+    return this.#answer(name, event, {
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'public, max-age=300',
+      vary: 'Accept-Encoding',
+    });
   }
 
   #answer(name: string, event: APIGatewayProxyEventV2, headers: Record<string, string>): HttpResult {
     const file = this.#files.get(name)!;
     const common = { ...headers, 'content-type': file.contentType, etag: file.etag };
-    if (header(event, 'if-none-match')?.split(',').some((tag) => tag.trim() === file.etag)) return { statusCode: 304, headers: common, body: '' };
+    if (
+      header(event, 'if-none-match')
+        ?.split(',')
+        .some((tag) => tag.trim() === file.etag)
+    )
+      return { statusCode: 304, headers: common, body: '' };
     const gzip = file.gzipped !== undefined && acceptsGzip(header(event, 'accept-encoding'));
     const body = gzip ? file.gzipped! : file.body;
     const textual = file.contentType.startsWith('text/') || file.contentType.startsWith('application/json');
     return {
       statusCode: 200,
       headers: { ...common, ...(gzip ? { 'content-encoding': 'gzip' } : {}) },
-      ...(gzip || !textual ? { body: body.toString('base64'), isBase64Encoded: true } : { body: body.toString('utf8'), isBase64Encoded: false }),
+      ...(gzip || !textual
+        ? { body: body.toString('base64'), isBase64Encoded: true }
+        : { body: body.toString('utf8'), isBase64Encoded: false }),
     };
   }
 }

@@ -1,20 +1,25 @@
 import { createHash } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import type { Classifier } from '../../core/classifier.ts';
-import { DELIMITERS, headerFrom, openCsv, type CsvHeader } from '../../core/csv/csvReader.ts';
+import { type CsvHeader, DELIMITERS, headerFrom, openCsv } from '../../core/csv/csvReader.ts';
 import { predictionsHeader } from '../../core/csv/predictionsCsv.ts';
 import { InputError, InvalidRowsError, type ProblemDetail } from '../../core/errors.ts';
 import { TEXT_KINDS, type TextKind } from '../../core/kinds.ts';
 import { LABELS } from '../../core/labels.ts';
 import { MetricsAccumulator } from '../../core/metrics.ts';
-import { emptyKindCounts, emptyKindMetrics, evaluateCsv, type EvidenceOptions } from '../../core/pipeline/evaluateCsv.ts';
+import {
+  type EvidenceOptions,
+  emptyKindCounts,
+  emptyKindMetrics,
+  evaluateCsv,
+} from '../../core/pipeline/evaluateCsv.ts';
 import { keepWorst, misclassifiedRowSchema } from '../../core/pipeline/misclassified.ts';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { RESULT_FILES, summaryFiles } from '../../core/pipeline/results.ts';
 import { ObjectNotFound, ObjectReplaced, type ObjectStore } from '../s3/objectStore.ts';
 import { CONTENT_TYPES, evidenceFor, writeError, writeSummary } from './evaluateObject.ts';
 import { fanoutPrefixFor, resultPrefixFor, sourceNameFor } from './keys.ts';
-import { checkedBody, type AnnouncedObject } from './uploadedObject.ts';
+import { type AnnouncedObject, checkedBody } from './uploadedObject.ts';
 
 /**
  * Fan-out of large CSVs on Step Functions' Distributed Map. The evaluate function scans the file once and
@@ -61,11 +66,26 @@ export type FanoutInput = z.infer<typeof fanoutInputSchema>;
 /** What the Distributed Map's ItemBatcher hands each chunk invocation. */
 export const chunkEventSchema = z.object({
   Items: z.array(manifestItemSchema).min(1),
-  BatchInput: fanoutInputSchema.pick({ bucket: true, key: true, partsPrefix: true, columns: true, delimiter: true, etag: true }),
+  BatchInput: fanoutInputSchema.pick({
+    bucket: true,
+    key: true,
+    partsPrefix: true,
+    columns: true,
+    delimiter: true,
+    etag: true,
+  }),
 });
 export type ChunkEvent = z.infer<typeof chunkEventSchema>;
 
-export const aggregateEventSchema = fanoutInputSchema.pick({ bucket: true, key: true, manifestKey: true, partsPrefix: true, resultPrefix: true, columns: true, blankLines: true });
+export const aggregateEventSchema = fanoutInputSchema.pick({
+  bucket: true,
+  key: true,
+  manifestKey: true,
+  partsPrefix: true,
+  resultPrefix: true,
+  columns: true,
+  blankLines: true,
+});
 export type AggregateEvent = z.infer<typeof aggregateEventSchema>;
 
 const partStateSchema = z.object({
@@ -75,7 +95,16 @@ const partStateSchema = z.object({
   kindCounts: z.record(z.enum(TEXT_KINDS), z.number().int().nonnegative()).optional(),
   metrics: z.unknown().optional(),
   metricsByKind: z.record(z.enum(TEXT_KINDS), z.unknown()).optional(),
-  problems: z.array(z.object({ line: z.number().optional(), column: z.union([z.number(), z.string()]).optional(), field: z.string().optional(), message: z.string() })).optional(),
+  problems: z
+    .array(
+      z.object({
+        line: z.number().optional(),
+        column: z.union([z.number(), z.string()]).optional(),
+        field: z.string().optional(),
+        message: z.string(),
+      }),
+    )
+    .optional(),
   problemCount: z.number().int().optional(),
   /** Whether the part's rows carry the `evidence` column (the aggregate writes the matching header). */
   evidenceColumn: z.boolean().optional(),
@@ -90,7 +119,9 @@ const mapKinds = <A, B>(byKind: Record<TextKind, A>, f: (a: A) => B): Record<Tex
 /** The object was replaced after the fan-out was planned: its byte ranges no longer describe it. */
 export class ObjectChangedError extends Error {
   constructor(bucket: string, key: string, planned: string, found: string | undefined) {
-    super(`s3://${bucket}/${key} changed since the fan-out was planned (ETag ${planned}, now ${found ?? 'another'}); the new upload is evaluated by its own run`);
+    super(
+      `s3://${bucket}/${key} changed since the fan-out was planned (ETag ${planned}, now ${found ?? 'another'}); the new upload is evaluated by its own run`,
+    );
     this.name = 'ObjectChangedError';
   }
 }
@@ -137,15 +168,31 @@ export async function planEvaluation(
   }
   if (current) items.push(current);
   if (rows <= rowThreshold) return { kind: 'inline', etag: object.etag };
-  if (!object.etag) throw new Error(`s3://${bucket}/${key} came without an ETag; byte ranges cannot be pinned to a version`);
-  const run = createHash('sha256').update(`${object.etag}|${ref.version ?? ''}`).digest('hex').slice(0, 16);
+  if (!object.etag)
+    throw new Error(`s3://${bucket}/${key} came without an ETag; byte ranges cannot be pinned to a version`);
+  const run = createHash('sha256')
+    .update(`${object.etag}|${ref.version ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
   const resultPrefix = resultPrefixFor(key);
   const partsPrefix = `${fanoutPrefixFor(key)}${run}/`;
   const manifestKey = `${partsPrefix}manifest.json`;
   await store.putText(bucket, manifestKey, JSON.stringify(items), 'application/json');
   return {
     kind: 'fanout',
-    input: { bucket, key, manifestKey, partsPrefix, resultPrefix, columns: csv.header.columns, delimiter: csv.header.delimiter, etag: object.etag, rows, items: items.length, blankLines: csv.blankLines },
+    input: {
+      bucket,
+      key,
+      manifestKey,
+      partsPrefix,
+      resultPrefix,
+      columns: csv.header.columns,
+      delimiter: csv.header.delimiter,
+      etag: object.etag,
+      rows,
+      items: items.length,
+      blankLines: csv.blankLines,
+    },
   };
 }
 
@@ -157,17 +204,25 @@ export async function processChunk(
   options: { evidence?: EvidenceOptions; logger?: Logger } = {},
 ): Promise<{ items: number; rows: number; problems: number }> {
   const { bucket, key, partsPrefix, columns, delimiter, etag } = event.BatchInput;
-  const { evidence } = options.logger ? evidenceFor(classifier, options.evidence, options.logger) : { evidence: options.evidence };
+  const { evidence } = options.logger
+    ? evidenceFor(classifier, options.evidence, options.logger)
+    : { evidence: options.evidence };
   const header: CsvHeader = headerFrom(columns, delimiter);
   let rows = 0;
   let problems = 0;
   for (const item of event.Items) {
-    const upload = store.upload(bucket, `${partsPrefix}${partName(item.index, 'csv')}`, CONTENT_TYPES[RESULT_FILES.predictions]!);
+    const upload = store.upload(
+      bucket,
+      `${partsPrefix}${partName(item.index, 'csv')}`,
+      CONTENT_TYPES[RESULT_FILES.predictions]!,
+    );
     let state: PartState;
     try {
-      const object = await store.open(bucket, key, { start: item.start, end: item.end - 1 }, etag).catch((error: unknown) => {
-        throw error instanceof ObjectReplaced ? new ObjectChangedError(bucket, key, etag, undefined) : error;
-      });
+      const object = await store
+        .open(bucket, key, { start: item.start, end: item.end - 1 }, etag)
+        .catch((error: unknown) => {
+          throw error instanceof ObjectReplaced ? new ObjectChangedError(bucket, key, etag, undefined) : error;
+        });
       // S3 refuses a changed object (If-Match → 412, above); checking the ETag too keeps S3-compatible servers honest.
       if (object.etag !== etag) throw new ObjectChangedError(bucket, key, etag, object.etag);
       const summary = await evaluateCsv(object.body, classifier, upload.sink, {
@@ -178,7 +233,10 @@ export async function processChunk(
         ...(evidence ? { evidence } : {}),
       });
       await upload.done();
-      if (summary.rows !== item.rows) throw new Error(`part ${item.index}: expected ${item.rows} rows, read ${summary.rows} (the object changed since it was planned?)`);
+      if (summary.rows !== item.rows)
+        throw new Error(
+          `part ${item.index}: expected ${item.rows} rows, read ${summary.rows} (the object changed since it was planned?)`,
+        );
       state = {
         index: item.index,
         rows: summary.rows,
@@ -193,15 +251,25 @@ export async function processChunk(
       await upload.abort();
       if (!(error instanceof InputError)) throw error;
       const total = error instanceof InvalidRowsError ? error.total : error.details.length;
-      state = { index: item.index, rows: 0, predictedCounts: LABELS.map(() => 0), problems: error.details, problemCount: total };
+      state = {
+        index: item.index,
+        rows: 0,
+        predictedCounts: LABELS.map(() => 0),
+        problems: error.details,
+        problemCount: total,
+      };
       problems += state.problemCount!;
     }
-    await store.putText(bucket, `${partsPrefix}${partName(item.index, 'json')}`, JSON.stringify(state), 'application/json');
+    await store.putText(
+      bucket,
+      `${partsPrefix}${partName(item.index, 'json')}`,
+      JSON.stringify(state),
+      'application/json',
+    );
     rows += state.rows;
   }
   return { items: event.Items.length, rows, problems };
 }
-
 
 const aggregateResultSchema = z.object({ rows: z.number().int().nonnegative(), rejected: z.boolean() });
 export type AggregateResult = z.infer<typeof aggregateResultSchema>;
@@ -217,7 +285,12 @@ export const doneMarkerFor = (partsPrefix: string): string => `${partsPrefix.rep
  * Retry-safe: Step Functions retries this step on Lambda service errors, possibly after it finished and deleted
  * the parts; a run that finds its done marker returns the recorded outcome and writes nothing.
  */
-export async function aggregate(event: AggregateEvent, store: ObjectStore, manifest: Classifier['manifest'], maxProblems = 100): Promise<AggregateResult> {
+export async function aggregate(
+  event: AggregateEvent,
+  store: ObjectStore,
+  manifest: Classifier['manifest'],
+  maxProblems = 100,
+): Promise<AggregateResult> {
   const doneKey = doneMarkerFor(event.partsPrefix);
   const previous = await store.readText(event.bucket, doneKey).then(
     (text) => aggregateResultSchema.parse(JSON.parse(text)),
@@ -233,10 +306,19 @@ export async function aggregate(event: AggregateEvent, store: ObjectStore, manif
   return result;
 }
 
-async function mergeParts(event: AggregateEvent, store: ObjectStore, manifest: Classifier['manifest'], maxProblems: number): Promise<AggregateResult> {
+async function mergeParts(
+  event: AggregateEvent,
+  store: ObjectStore,
+  manifest: Classifier['manifest'],
+  maxProblems: number,
+): Promise<AggregateResult> {
   const { bucket, key, manifestKey, partsPrefix, resultPrefix } = event;
   const items = z.array(manifestItemSchema).parse(JSON.parse(await store.readText(bucket, manifestKey)));
-  const states = await Promise.all(items.map(async (item) => partStateSchema.parse(JSON.parse(await store.readText(bucket, `${partsPrefix}${partName(item.index, 'json')}`)))));
+  const states = await Promise.all(
+    items.map(async (item) =>
+      partStateSchema.parse(JSON.parse(await store.readText(bucket, `${partsPrefix}${partName(item.index, 'json')}`))),
+    ),
+  );
   const source = sourceNameFor(key);
 
   const problems: ProblemDetail[] = [];
@@ -251,11 +333,16 @@ async function mergeParts(event: AggregateEvent, store: ObjectStore, manifest: C
   }
 
   const evidenceColumn = states.some((s) => s.evidenceColumn === true);
-  if (states.some((s) => (s.evidenceColumn === true) !== evidenceColumn)) throw new Error('parts disagree on the evidence column (chunk functions configured differently?)');
+  if (states.some((s) => (s.evidenceColumn === true) !== evidenceColumn))
+    throw new Error('parts disagree on the evidence column (chunk functions configured differently?)');
   const collected = states.some((s) => s.misclassified !== undefined);
   const misclassified = collected ? keepWorst(states.flatMap((s) => s.misclassified ?? [])) : undefined;
 
-  const upload = store.upload(bucket, `${resultPrefix}${RESULT_FILES.predictions}`, CONTENT_TYPES[RESULT_FILES.predictions]!);
+  const upload = store.upload(
+    bucket,
+    `${resultPrefix}${RESULT_FILES.predictions}`,
+    CONTENT_TYPES[RESULT_FILES.predictions]!,
+  );
   let metrics: MetricsAccumulator | undefined;
   let metricsByKind: Record<TextKind, MetricsAccumulator> | undefined;
   const predictedCounts = LABELS.map(() => 0);
@@ -264,15 +351,22 @@ async function mergeParts(event: AggregateEvent, store: ObjectStore, manifest: C
   try {
     await upload.sink.write(predictionsHeader(event.columns, { evidence: evidenceColumn }));
     for (const [i, item] of items.entries()) {
-      for await (const chunk of await store.read(bucket, `${partsPrefix}${partName(item.index, 'csv')}`)) await upload.sink.write(chunk);
+      for await (const chunk of await store.read(bucket, `${partsPrefix}${partName(item.index, 'csv')}`))
+        await upload.sink.write(chunk);
       const state = states[i]!;
       rows += state.rows;
-      state.predictedCounts.forEach((c, l) => (predictedCounts[l]! += c));
+      state.predictedCounts.forEach((c, l) => {
+        predictedCounts[l]! += c;
+      });
       for (const kind of TEXT_KINDS) kindCounts[kind] += state.kindCounts?.[kind] ?? 0;
-      if (state.metrics !== undefined) (metrics ??= new MetricsAccumulator()).merge(MetricsAccumulator.fromJSON(state.metrics));
+      if (state.metrics !== undefined) {
+        metrics ??= new MetricsAccumulator();
+        metrics.merge(MetricsAccumulator.fromJSON(state.metrics));
+      }
       if (state.metricsByKind !== undefined) {
         metricsByKind ??= emptyKindMetrics();
-        for (const kind of TEXT_KINDS) metricsByKind[kind].merge(MetricsAccumulator.fromJSON(state.metricsByKind[kind]));
+        for (const kind of TEXT_KINDS)
+          metricsByKind[kind].merge(MetricsAccumulator.fromJSON(state.metricsByKind[kind]));
       }
     }
     await upload.done();

@@ -46,7 +46,12 @@ export function isIncomingCsv(key: string): boolean {
 // the longest result file is `predictions.csv`; the longest fan-out key is `<run 16 hex>/part-000000.json`.
 const LONGEST_RESULT_NAME = 'predictions.csv';
 const LONGEST_FANOUT_NAME = `${'0'.repeat(16)}/part-000000.json`;
-const FOLDER_BUDGET = MAX_KEY_BYTES - Math.max(RESULTS_PREFIX.length + 1 + LONGEST_RESULT_NAME.length, FANOUT_PREFIX.length + 1 + LONGEST_FANOUT_NAME.length);
+const FOLDER_BUDGET =
+  MAX_KEY_BYTES -
+  Math.max(
+    RESULTS_PREFIX.length + 1 + LONGEST_RESULT_NAME.length,
+    FANOUT_PREFIX.length + 1 + LONGEST_FANOUT_NAME.length,
+  );
 const HASH_SUFFIX_BYTES = 17; // '~' + 16 hex digits
 /** Folder names up to this length are used as they are; longer ones are shortened to more than this. */
 const PLAIN_FOLDER_MAX = FOLDER_BUDGET - HASH_SUFFIX_BYTES;

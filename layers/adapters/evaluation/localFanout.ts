@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import type { ObjectStore } from '../s3/objectStore.ts';
-import { manifestItemSchema, type AggregateEvent, type ChunkEvent, type FanoutInput, type ManifestItem } from './fanout.ts';
+import {
+  type AggregateEvent,
+  type ChunkEvent,
+  type FanoutInput,
+  type ManifestItem,
+  manifestItemSchema,
+} from './fanout.ts';
 
 /**
  * Drives the fan-out the way the state machine does, on one machine: reads the manifest, forms batches of
@@ -18,12 +24,21 @@ export interface LocalFanoutOptions {
 
 export async function runLocalFanout(input: FanoutInput, options: LocalFanoutOptions): Promise<void> {
   const { store, maxItemsPerBatch = 4, concurrency = 4 } = options;
-  const items: ManifestItem[] = z.array(manifestItemSchema).parse(JSON.parse(await store.readText(input.bucket, input.manifestKey)));
+  const items: ManifestItem[] = z
+    .array(manifestItemSchema)
+    .parse(JSON.parse(await store.readText(input.bucket, input.manifestKey)));
   const batches: ChunkEvent[] = [];
   for (let i = 0; i < items.length; i += maxItemsPerBatch) {
     batches.push({
       Items: items.slice(i, i + maxItemsPerBatch),
-      BatchInput: { bucket: input.bucket, key: input.key, partsPrefix: input.partsPrefix, columns: input.columns, delimiter: input.delimiter, etag: input.etag },
+      BatchInput: {
+        bucket: input.bucket,
+        key: input.key,
+        partsPrefix: input.partsPrefix,
+        columns: input.columns,
+        delimiter: input.delimiter,
+        etag: input.etag,
+      },
     });
   }
   let next = 0;
@@ -32,5 +47,13 @@ export async function runLocalFanout(input: FanoutInput, options: LocalFanoutOpt
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
   const { bucket, key, manifestKey, partsPrefix, resultPrefix, columns, blankLines } = input;
-  await options.aggregate({ bucket, key, manifestKey, partsPrefix, resultPrefix, columns, ...(blankLines === undefined ? {} : { blankLines }) });
+  await options.aggregate({
+    bucket,
+    key,
+    manifestKey,
+    partsPrefix,
+    resultPrefix,
+    columns,
+    ...(blankLines === undefined ? {} : { blankLines }),
+  });
 }

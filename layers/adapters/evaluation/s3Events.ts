@@ -1,7 +1,7 @@
 import { S3Schema, SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas';
 import { z } from 'zod';
 import { decodeEventKey } from './keys.ts';
-import { quotedEtag, type AnnouncedObject } from './uploadedObject.ts';
+import { type AnnouncedObject, quotedEtag } from './uploadedObject.ts';
 
 /**
  * The evaluate function is triggered by S3 ObjectCreated notifications, delivered directly (S3 → Lambda) or
@@ -50,12 +50,19 @@ export function parseEvaluateEvent(event: unknown): EvaluateEvent {
         // S3 sends a test message when the notification is configured: nothing to do.
         if (testEventSchema.safeParse(body).success) return { messageId: record.messageId, objects: [] };
         const s3 = S3Schema.safeParse(body);
-        if (!s3.success) return { messageId: record.messageId, objects: undefined, problem: `message body is not an S3 event: ${s3.error.issues[0]?.message}` };
+        if (!s3.success)
+          return {
+            messageId: record.messageId,
+            objects: undefined,
+            problem: `message body is not an S3 event: ${s3.error.issues[0]?.message}`,
+          };
         return { messageId: record.messageId, objects: objectsOf(s3.data) };
       }),
     };
   }
   const s3 = S3Schema.safeParse(event);
   if (s3.success) return { kind: 's3', objects: objectsOf(s3.data) };
-  throw new TypeError(`unsupported event: neither an S3 notification nor an SQS batch (${s3.error.issues[0]?.message ?? 'no details'})`);
+  throw new TypeError(
+    `unsupported event: neither an S3 notification nor an SQS batch (${s3.error.issues[0]?.message ?? 'no details'})`,
+  );
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { FanoutInput } from './fanout.ts';
 
 /**
@@ -14,7 +14,8 @@ export function stateMachineStarter(sfn: SFNClient, stateMachineArn: string): (i
       await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
     } catch (error) {
       // Same name and same input: the execution already runs or ran; nothing to do.
-      if (error instanceof ExecutionAlreadyExists || (error as { name?: string }).name === 'ExecutionAlreadyExists') return;
+      if (error instanceof ExecutionAlreadyExists || (error as { name?: string }).name === 'ExecutionAlreadyExists')
+        return;
       throw error;
     }
   };

@@ -17,7 +17,9 @@ export const quotedEtag = (etag: string): string => `"${etag.replace(/^"|"$/g, '
 /** The object read is not (yet) the one the event announced: retry later. */
 export class IncompleteObjectError extends Error {
   constructor(bucket: string, key: string, announced: number, found: number, what: string) {
-    super(`s3://${bucket}/${key}: the event announced ${announced} bytes, ${what} ${found}; the object is incomplete or still being written, so it is not evaluated now (the event is retried)`);
+    super(
+      `s3://${bucket}/${key}: the event announced ${announced} bytes, ${what} ${found}; the object is incomplete or still being written, so it is not evaluated now (the event is retried)`,
+    );
     this.name = 'IncompleteObjectError';
   }
 }
@@ -28,7 +30,11 @@ interface ReadObject {
   size?: number | undefined;
 }
 
-async function* counted(body: AsyncIterable<Uint8Array>, announced: number, fail: (found: number) => Error): AsyncGenerator<Uint8Array> {
+async function* counted(
+  body: AsyncIterable<Uint8Array>,
+  announced: number,
+  fail: (found: number) => Error,
+): AsyncGenerator<Uint8Array> {
   let read = 0;
   for await (const chunk of body) {
     read += chunk.byteLength;
@@ -43,7 +49,12 @@ async function* counted(body: AsyncIterable<Uint8Array>, announced: number, fail
  * body that ends short fails when its end is reached (before the parser sees the end). A read of another version
  * (another ETag) is passed through unchanged: the caller treats it as superseded by a newer upload.
  */
-export function checkedBody(bucket: string, key: string, object: ReadObject, announced: AnnouncedObject): AsyncIterable<Uint8Array> {
+export function checkedBody(
+  bucket: string,
+  key: string,
+  object: ReadObject,
+  announced: AnnouncedObject,
+): AsyncIterable<Uint8Array> {
   const { size } = announced;
   if (size === undefined) return object.body;
   if (announced.etag !== undefined && object.etag !== undefined && object.etag !== announced.etag) return object.body;

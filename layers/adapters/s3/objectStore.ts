@@ -1,6 +1,13 @@
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough } from 'node:stream';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import type { TextSink } from '../../core/pipeline/evaluateCsv.ts';
 
 /** The S3 operations the evaluation needs, over an injected client (real S3, or a local S3-compatible server). */
@@ -20,7 +27,8 @@ export class ObjectReplaced extends Error {
 }
 
 const errorName = (error: unknown): string | undefined => (error as { name?: string } | null)?.name;
-const httpStatus = (error: unknown): number | undefined => (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+const httpStatus = (error: unknown): number | undefined =>
+  (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
 
 export interface StreamingUpload {
   sink: TextSink;
@@ -34,7 +42,12 @@ export class ObjectStore {
   constructor(private readonly s3: S3Client) {}
 
   /** The object's bytes as a stream; `range` is inclusive, as in HTTP. */
-  async read(bucket: string, key: string, range?: { start: number; end: number }, ifMatch?: string): Promise<AsyncIterable<Uint8Array>> {
+  async read(
+    bucket: string,
+    key: string,
+    range?: { start: number; end: number },
+    ifMatch?: string,
+  ): Promise<AsyncIterable<Uint8Array>> {
     return (await this.open(bucket, key, range, ifMatch)).body;
   }
 
@@ -50,16 +63,24 @@ export class ObjectStore {
   ): Promise<{ body: AsyncIterable<Uint8Array>; etag: string | undefined; size: number | undefined }> {
     try {
       const out = await this.s3.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}), ...(ifMatch ? { IfMatch: ifMatch } : {}) }),
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+          ...(ifMatch ? { IfMatch: ifMatch } : {}),
+        }),
       );
       return { body: out.Body as AsyncIterable<Uint8Array>, etag: out.ETag, size: out.ContentLength };
     } catch (error) {
-      if (error instanceof NoSuchKey || errorName(error) === 'NoSuchKey') throw new ObjectNotFound(bucket, key, { cause: error });
-      if (ifMatch !== undefined && (errorName(error) === 'PreconditionFailed' || httpStatus(error) === 412)) throw new ObjectReplaced(bucket, key, ifMatch, { cause: error });
+      if (error instanceof NoSuchKey || errorName(error) === 'NoSuchKey')
+        throw new ObjectNotFound(bucket, key, { cause: error });
+      if (ifMatch !== undefined && (errorName(error) === 'PreconditionFailed' || httpStatus(error) === 412))
+        throw new ObjectReplaced(bucket, key, ifMatch, { cause: error });
       // S3 hides whether a key exists from a caller that may not list it (403 instead of 404), and whether a
       // prefix-scoped s3:ListBucket grant counts for that is not documented: ask the listing itself, which
       // the functions may do under the prefixes they read. A real denial stays a denial.
-      if (httpStatus(error) === 403 && !(await this.exists(bucket, key).catch(() => true))) throw new ObjectNotFound(bucket, key, { cause: error });
+      if (httpStatus(error) === 403 && !(await this.exists(bucket, key).catch(() => true)))
+        throw new ObjectNotFound(bucket, key, { cause: error });
       throw error;
     }
   }
@@ -86,7 +107,12 @@ export class ObjectStore {
    */
   upload(bucket: string, key: string, contentType: string): StreamingUpload {
     const body = new PassThrough({ highWaterMark: 1 << 20 });
-    const upload = new Upload({ client: this.s3, params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType }, queueSize: 2, partSize: 5 * 1024 * 1024 });
+    const upload = new Upload({
+      client: this.s3,
+      params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+      queueSize: 2,
+      partSize: 5 * 1024 * 1024,
+    });
     let failure: unknown;
     const finished = upload.done().then(
       () => undefined,
@@ -130,7 +156,9 @@ export class ObjectStore {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+      );
       for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -141,8 +169,13 @@ export class ObjectStore {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
       if (batch.length === 0) continue;
-      const out = await this.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
-      if (out.Errors?.length) throw new Error(`could not delete ${out.Errors.length} objects under s3://${bucket}/, first: ${out.Errors[0]!.Key}: ${out.Errors[0]!.Message}`);
+      const out = await this.s3.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+      );
+      if (out.Errors?.length)
+        throw new Error(
+          `could not delete ${out.Errors.length} objects under s3://${bucket}/, first: ${out.Errors[0]!.Key}: ${out.Errors[0]!.Message}`,
+        );
     }
   }
 }

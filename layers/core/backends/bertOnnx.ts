@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { parseBertBackendConfig } from '../bert/bertManifest.ts';
-import { loadBertTokenizer, type BertTokenizer } from '../bert/tokenizer.ts';
+import { type BertTokenizer, loadBertTokenizer } from '../bert/tokenizer.ts';
 import { ModelLoadError } from '../errors.ts';
 import { LABELS } from '../labels.ts';
 import type { ModelManifest } from '../manifest.ts';
@@ -33,7 +33,8 @@ export const loadBertOnnxModel: BackendLoader = async (dir, manifest, options) =
     throw new ModelLoadError(`${modelPath} is missing (named by ${where})`, { cause });
   }
   const batchSize = options.batchSize ?? config.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ModelLoadError(`batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new ModelLoadError(`batchSize must be a positive integer, got ${batchSize}`);
   const threads = options.threads ?? availableParallelism();
   // The fused int8 graph's QAttention and DynamicQuantizeMatMul quantize activations with one scale per tensor, i.e.
   // per batch, so a text's scores would depend on its batch-mates and their padding: such a graph gets one text per
@@ -63,9 +64,13 @@ export const loadBertOnnxModel: BackendLoader = async (dir, manifest, options) =
 function checkSession(session: ort.InferenceSession, modelPath: string): Set<string> {
   const names = new Set(session.inputNames);
   const missing = REQUIRED_INPUTS.filter((n) => !names.has(n));
-  const unknown = [...names].filter((n) => !(REQUIRED_INPUTS as readonly string[]).includes(n) && !(OPTIONAL_INPUTS as readonly string[]).includes(n));
+  const unknown = [...names].filter(
+    (n) => !(REQUIRED_INPUTS as readonly string[]).includes(n) && !(OPTIONAL_INPUTS as readonly string[]).includes(n),
+  );
   if (missing.length > 0 || unknown.length > 0) {
-    throw new ModelLoadError(`${modelPath} has inputs [${session.inputNames.join(', ')}]; expected input_ids, attention_mask and optionally token_type_ids`);
+    throw new ModelLoadError(
+      `${modelPath} has inputs [${session.inputNames.join(', ')}]; expected input_ids, attention_mask and optionally token_type_ids`,
+    );
   }
   if (!session.outputNames.includes(OUTPUT)) {
     throw new ModelLoadError(`${modelPath} has outputs [${session.outputNames.join(', ')}]; expected ${OUTPUT}`);
@@ -96,7 +101,9 @@ class BertOnnxModel implements Model {
     for (let start = 0; start < order.length; start += this.batchSize) {
       const indices = order.slice(start, start + this.batchSize);
       const probas = await this.serialised(() => this.runBatch(indices.map((i) => encoded[i]!)));
-      indices.forEach((original, k) => { results[original] = probas[k]!; });
+      indices.forEach((original, k) => {
+        results[original] = probas[k]!;
+      });
     }
     return results;
   }
@@ -123,10 +130,18 @@ class BertOnnxModel implements Model {
       input_ids: new ort.Tensor('int64', ids, dims),
       attention_mask: new ort.Tensor('int64', mask, dims),
     };
-    if (this.inputs.has('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(rows * width), dims);
+    if (this.inputs.has('token_type_ids'))
+      feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(rows * width), dims);
     const output = (await this.session.run(feeds))[OUTPUT];
-    if (!output || output.type !== 'float32' || output.dims.length !== 2 || output.dims[0] !== rows || output.dims[1] !== LABELS.length) {
-      throw new ModelLoadError(`${this.dir}: logits came back as ${output?.type} [${output?.dims.join(', ')}], expected float32 [${rows}, ${LABELS.length}]`);
+    if (
+      output?.type !== 'float32' ||
+      output.dims.length !== 2 ||
+      output.dims[0] !== rows ||
+      output.dims[1] !== LABELS.length
+    ) {
+      throw new ModelLoadError(
+        `${this.dir}: logits came back as ${output?.type} [${output?.dims.join(', ')}], expected float32 [${rows}, ${LABELS.length}]`,
+      );
     }
     const logits = output.data as Float32Array;
     return batch.map((_, r) => Float64Array.from(logits.subarray(r * LABELS.length, (r + 1) * LABELS.length), sigmoid));

@@ -3,14 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ModelLoadError } from '../errors.ts';
+import { affineExplanation, type TextExplanation } from '../explanation.ts';
 import { kindOf, SNIPPET_MAX_TOKENS, TEXT_KINDS, type TextKind } from '../kinds.ts';
 import { LABELS } from '../labels.ts';
 import type { ModelManifest } from '../manifest.ts';
 import type { BackendLoader, Model } from '../model.ts';
-import { affineExplanation, type TextExplanation } from '../explanation.ts';
 import { normalizeWithOffsets } from '../textOffsets.ts';
 import { attribute, type ScoredBlock } from './linear/explain.ts';
-import { FeatureExtractor, normalizeText, type FeatureConfig, type RawFeatures } from './linear/features.ts';
+import { type FeatureConfig, FeatureExtractor, normalizeText, type RawFeatures } from './linear/features.ts';
 
 /**
  * The embedded default model: hashed TF-IDF (word 1–2-grams, char_wb n-grams) and one NB-weighted logistic
@@ -18,45 +18,59 @@ import { FeatureExtractor, normalizeText, type FeatureConfig, type RawFeatures }
  * dense arrays over the hash space so that prediction is a handful of array reads per n-gram.
  */
 
-const featuresSchema = z.object({
-  hashBits: z.number().int().min(10).max(24),
-  wordNgrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
-  charNgrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
-  sublinearTf: z.boolean(),
-  weighting: z.enum(['tfidf', 'binary']).optional(),
-  rowScalePower: z.number().min(0).max(1).optional(),
-}).strict();
+const featuresSchema = z
+  .object({
+    hashBits: z.number().int().min(10).max(24),
+    wordNgrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
+    charNgrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
+    sublinearTf: z.boolean(),
+    weighting: z.enum(['tfidf', 'binary']).optional(),
+    rowScalePower: z.number().min(0).max(1).optional(),
+  })
+  .strict();
 
 const labelVector = z.array(z.number()).length(LABELS.length);
 
 /** One linear model: its features, weights file and bias; `calibration` maps its logit z to a·z + b per label. */
-const expertSchema = z.object({
-  features: featuresSchema,
-  weightsFile: z.string().min(1),
-  /** Number of hash buckets the model uses. */
-  buckets: z.number().int().nonnegative(),
-  bias: labelVector,
-  weightsSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  calibration: z.object({ a: labelVector, b: labelVector }).strict().optional(),
-}).passthrough();
+const expertSchema = z
+  .object({
+    features: featuresSchema,
+    weightsFile: z.string().min(1),
+    /** Number of hash buckets the model uses. */
+    buckets: z.number().int().nonnegative(),
+    bias: labelVector,
+    weightsSha256: z.string().regex(/^[0-9a-f]{64}$/),
+    calibration: z.object({ a: labelVector, b: labelVector }).strict().optional(),
+  })
+  .passthrough();
 
 /** The original single-model layout: one expert for every kind of text, uncalibrated. */
 export const linearConfigSchema = expertSchema;
 
 /** One expert per kind of text (layers/core/kinds.ts), chosen by the router before any feature is extracted. */
-export const routedConfigSchema = z.object({
-  router: z.object({
-    rule: z.string(),
-    kinds: z.array(z.enum(TEXT_KINDS)).length(TEXT_KINDS.length),
-    snippetMaxTokens: z.number().int().positive(),
-  }).passthrough(),
-  experts: z.array(expertSchema.extend({ kinds: z.array(z.enum(TEXT_KINDS)).min(1) })).min(1),
-}).passthrough().superRefine((config, ctx) => {
-  for (const kind of TEXT_KINDS) {
-    const n = config.experts.filter((e) => e.kinds.includes(kind)).length;
-    if (n !== 1) ctx.addIssue({ code: 'custom', path: ['experts'], message: `needs exactly one expert for kind "${kind}", found ${n}` });
-  }
-});
+export const routedConfigSchema = z
+  .object({
+    router: z
+      .object({
+        rule: z.string(),
+        kinds: z.array(z.enum(TEXT_KINDS)).length(TEXT_KINDS.length),
+        snippetMaxTokens: z.number().int().positive(),
+      })
+      .passthrough(),
+    experts: z.array(expertSchema.extend({ kinds: z.array(z.enum(TEXT_KINDS)).min(1) })).min(1),
+  })
+  .passthrough()
+  .superRefine((config, ctx) => {
+    for (const kind of TEXT_KINDS) {
+      const n = config.experts.filter((e) => e.kinds.includes(kind)).length;
+      if (n !== 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['experts'],
+          message: `needs exactly one expert for kind "${kind}", found ${n}`,
+        });
+    }
+  });
 
 export type RoutedConfig = z.infer<typeof routedConfigSchema>;
 export type ExpertConfig = z.infer<typeof expertSchema>;
@@ -95,7 +109,10 @@ export function decodeWeights(buffer: Buffer, config: ExpertConfig): LinearScore
   const n = config.buckets;
   const L = LABELS.length;
   const expected = n * 4 * (2 + L);
-  if (buffer.length !== expected) throw new ModelLoadError(`${config.weightsFile}: expected ${expected} bytes for ${n} buckets, found ${buffer.length}`);
+  if (buffer.length !== expected)
+    throw new ModelLoadError(
+      `${config.weightsFile}: expected ${expected} bytes for ${n} buckets, found ${buffer.length}`,
+    );
   const size = 1 << config.features.hashBits;
   const compactOf = new Int32Array(size).fill(-1);
   const params = new Float32Array(n * STRIDE);
@@ -219,7 +236,10 @@ export class LinearPredictor {
   /** Binary presence: the sum of the weights of every distinct feature per block, scaled by nnz^-power. */
   private binary(word: Int32Array, char: Int32Array, scores: Float64Array): void {
     const { params } = this.scorer;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
     let present = 0;
     for (const block of [word, char]) {
       present += this.distinct(block);
@@ -266,7 +286,10 @@ export class LinearPredictor {
     this.distinct(occurrences);
     const touched = this.touched;
     let norm = 0;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
     for (let t = 0; t < touched.length; t++) {
       const id = touched[t]!;
       const base = id * STRIDE;
@@ -298,7 +321,10 @@ export interface LoadedExpert {
 /** Routes each text to the expert of its kind and returns calibrated probabilities: one sparse pass per text. */
 export class RoutedPredictor {
   private readonly byKind: Record<TextKind, LoadedExpert>;
-  constructor(experts: readonly LoadedExpert[], readonly snippetMaxTokens: number) {
+  constructor(
+    experts: readonly LoadedExpert[],
+    readonly snippetMaxTokens: number,
+  ) {
     const find = (kind: TextKind) => experts.find((e) => e.kinds.includes(kind))!;
     this.byKind = { real: find('real'), template: find('template'), snippet: find('snippet') };
   }
@@ -338,7 +364,10 @@ async function loadExpert(dir: string, config: ExpertConfig, kinds: readonly Tex
     throw new ModelLoadError(`cannot read the weights ${join(dir, config.weightsFile)}`, { cause });
   }
   const sha = createHash('sha256').update(buffer).digest('hex');
-  if (sha !== config.weightsSha256) throw new ModelLoadError(`${join(dir, config.weightsFile)} does not match the sha256 in model.json (corrupt or replaced file)`);
+  if (sha !== config.weightsSha256)
+    throw new ModelLoadError(
+      `${join(dir, config.weightsFile)} does not match the sha256 in model.json (corrupt or replaced file)`,
+    );
   return {
     kinds,
     predictor: new LinearPredictor(decodeWeights(buffer, config)),
@@ -348,7 +377,8 @@ async function loadExpert(dir: string, config: ExpertConfig, kinds: readonly Tex
 }
 
 export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifest): Promise<Model> => {
-  const invalid = (issues: string) => new ModelLoadError(`${join(dir, 'model.json')}: invalid backendConfig for the linear backend: ${issues}`);
+  const invalid = (issues: string) =>
+    new ModelLoadError(`${join(dir, 'model.json')}: invalid backendConfig for the linear backend: ${issues}`);
   let predictor: RoutedPredictor;
   if ('experts' in manifest.backendConfig) {
     const parsed = routedConfigSchema.safeParse(manifest.backendConfig);

@@ -39,12 +39,15 @@ function configureOffline(env: TransformersModule['env'], localModelPath: string
 }
 
 export async function loadBertTokenizer(dir: string, maxLength: number): Promise<BertTokenizer> {
-  if (!Number.isInteger(maxLength) || maxLength < 3) throw new ModelLoadError(`maxLength must be an integer ≥ 3, got ${maxLength}`);
+  if (!Number.isInteger(maxLength) || maxLength < 3)
+    throw new ModelLoadError(`maxLength must be an integer ≥ 3, got ${maxLength}`);
   for (const file of REQUIRED_TOKENIZER_FILES) {
     try {
       await access(join(dir, file));
     } catch (cause) {
-      throw new ModelLoadError(`${join(dir, file)} is missing: a bert-onnx model folder needs its tokenizer files`, { cause });
+      throw new ModelLoadError(`${join(dir, file)} is missing: a bert-onnx model folder needs its tokenizer files`, {
+        cause,
+      });
     }
   }
   const load = async (): Promise<LoadedTokenizer> => {
@@ -67,7 +70,10 @@ export async function loadBertTokenizer(dir: string, maxLength: number): Promise
   }
   const budget = maxLength - 2;
   return {
-    maxLength, clsId, sepId, padId,
+    maxLength,
+    clsId,
+    sepId,
+    padId,
     encode(text: string): number[] {
       const pieces = tokenizer.encode(text, { add_special_tokens: false });
       const kept = pieces.length > budget ? pieces.slice(0, budget) : pieces;

@@ -39,9 +39,11 @@ export function headerFrom(names: readonly string[], delimiter: Delimiter, line 
   normalized.forEach((name, i) => {
     if (!CONTRACT_COLUMNS.has(name)) return;
     if (seen.has(name)) {
-      throw new InputError('duplicate_column', `column "${columns[i]}" appears twice in the header (columns ${seen.get(name)! + 1} and ${i + 1})`, [
-        { line, column: i + 1, field: columns[i]!, message: 'duplicate column name' },
-      ]);
+      throw new InputError(
+        'duplicate_column',
+        `column "${columns[i]}" appears twice in the header (columns ${seen.get(name)! + 1} and ${i + 1})`,
+        [{ line, column: i + 1, field: columns[i]!, message: 'duplicate column name' }],
+      );
     }
     seen.set(name, i);
   });
@@ -83,4 +85,3 @@ export function detectDelimiter(headerLine: string): Delimiter {
   for (const d of DELIMITERS) if (counts.get(d)! > counts.get(best)!) best = d;
   return best;
 }
-

@@ -1,7 +1,7 @@
-import { Readable, pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { InputError } from '../errors.ts';
-import { DELIMITERS, detectDelimiter, headerFrom, type CsvHeader, type Delimiter } from './csvHeader.ts';
+import { type CsvHeader, DELIMITERS, type Delimiter, detectDelimiter, headerFrom } from './csvHeader.ts';
 import { checkedUtf8, unsupportedEncoding } from './encoding.ts';
 
 /**
@@ -12,7 +12,7 @@ import { checkedUtf8, unsupportedEncoding } from './encoding.ts';
  * lines). Every error of the source reaches the reader as a rejection, never as an unhandled stream 'error'.
  */
 
-export { DELIMITERS, detectDelimiter, headerFrom, type CsvHeader, type Delimiter } from './csvHeader.ts';
+export { type CsvHeader, DELIMITERS, type Delimiter, detectDelimiter, headerFrom } from './csvHeader.ts';
 
 export interface CsvRecord {
   /** 1-based line of the record's first character in the file. */
@@ -51,13 +51,16 @@ async function peekFirstLine(iterator: AsyncIterator<Uint8Array>): Promise<{ hea
       size += chunk.length;
       if (chunk.indexOf(10) < 0 && chunk.indexOf(13) < 0 && size < MAX_HEADER_BYTES) continue;
     }
-    const text = Buffer.concat(head).toString('utf8').replace(/^\ufeff/, '');
+    const text = Buffer.concat(head)
+      .toString('utf8')
+      .replace(/^\ufeff/, '');
     const line = firstContentLine(text, done || size >= MAX_HEADER_BYTES);
     if (line !== undefined) return { head, firstLine: line };
   }
 }
 
-const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+const asBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** Excel writes `sep=;` as the first line of a CSV to name its delimiter. */
 const EXCEL_SEPARATOR = /^\s*sep=(.)\s*$/i;
@@ -107,12 +110,18 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
       peeked = await peekFirstLine(iterator);
       const encoding = unsupportedEncoding(Buffer.concat(peeked.head).subarray(0, 4));
       if (encoding) {
-        throw new InputError('unsupported_encoding', `the file is ${encoding} text; only UTF-8 is read: save it as UTF-8 ("CSV UTF-8" in Excel) and upload it again`, [
-          { line: 1, message: `${encoding} text, expected UTF-8` },
-        ]);
+        throw new InputError(
+          'unsupported_encoding',
+          `the file is ${encoding} text; only UTF-8 is read: save it as UTF-8 ("CSV UTF-8" in Excel) and upload it again`,
+          [{ line: 1, message: `${encoding} text, expected UTF-8` }],
+        );
       }
       if (peeked.firstLine.trim() === '') {
-        throw new InputError('empty_file', 'the file is empty or holds only blank lines: expected a header with "title" and "abstract"', [{ line: 1, message: 'no header' }]);
+        throw new InputError(
+          'empty_file',
+          'the file is empty or holds only blank lines: expected a header with "title" and "abstract"',
+          [{ line: 1, message: 'no header' }],
+        );
       }
     } catch (error) {
       await iterator.return?.().catch(() => undefined);
@@ -124,9 +133,11 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
       const named = separator[1]!;
       if (!(DELIMITERS as readonly string[]).includes(named)) {
         await iterator.return?.().catch(() => undefined);
-        throw new InputError('unsupported_delimiter', `the first line names the delimiter ${JSON.stringify(named)}; supported delimiters are comma, semicolon and tab`, [
-          { line: 1, message: `unsupported delimiter ${JSON.stringify(named)}` },
-        ]);
+        throw new InputError(
+          'unsupported_delimiter',
+          `the first line names the delimiter ${JSON.stringify(named)}; supported delimiters are comma, semicolon and tab`,
+          [{ line: 1, message: `unsupported delimiter ${JSON.stringify(named)}` }],
+        );
       }
       delimiter = named as Delimiter;
       separatorLine = true;
@@ -168,7 +179,11 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
     parser.destroy();
     await iterator.return?.().catch(() => undefined);
   };
-  const rows = parser[Symbol.asyncIterator]() as AsyncIterator<{ record: string[]; raw: string; info: { bytes: number } }>;
+  const rows = parser[Symbol.asyncIterator]() as AsyncIterator<{
+    record: string[];
+    raw: string;
+    info: { bytes: number };
+  }>;
   let nextLine = options.firstLine ?? 1;
   const firstByte = options.firstByte ?? 0;
   let blankLines = 0;
@@ -205,7 +220,8 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
     try {
       if (separatorLine) await read();
       const first = await read();
-      if (!first) throw new InputError('empty_file', 'the file has no header', [{ line: nextLine, message: 'no header' }]);
+      if (!first)
+        throw new InputError('empty_file', 'the file has no header', [{ line: nextLine, message: 'no header' }]);
       header = headerFrom(first.fields, delimiter, first.line);
       headerLine = first.line;
       headerEndByte = first.endByte;
@@ -244,9 +260,12 @@ function csvSyntaxError(error: unknown, line: number, offset: number): Error {
   if (error instanceof CsvError) {
     const counted = (error as CsvError & { lines?: number }).lines;
     const where = counted === undefined ? line : counted + offset;
-    return new InputError('malformed_csv', `the file is not valid CSV near line ${where}: ${error.message}`, [
-      { line: where, message: error.message },
-    ], { cause: error });
+    return new InputError(
+      'malformed_csv',
+      `the file is not valid CSV near line ${where}: ${error.message}`,
+      [{ line: where, message: error.message }],
+      { cause: error },
+    );
   }
   return error instanceof Error ? error : new Error(String(error));
 }

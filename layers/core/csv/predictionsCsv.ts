@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { LABELS, formatLabelSet } from '../labels.ts';
+import { formatLabelSet, LABELS } from '../labels.ts';
 
 /**
  * `predictions.csv`: every input column, then `group_predicted`, one probability column per label and `kind` (the
@@ -24,7 +24,13 @@ export function predictionsHeader(inputColumns: readonly string[], options: { ev
 }
 
 export function predictionRows(
-  rows: readonly { fields: readonly string[]; labels: readonly number[]; proba: readonly number[]; kind: string; evidence?: string }[],
+  rows: readonly {
+    fields: readonly string[];
+    labels: readonly number[];
+    proba: readonly number[];
+    kind: string;
+    evidence?: string;
+  }[],
   width: number,
 ): string {
   return stringify(

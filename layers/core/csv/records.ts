@@ -30,7 +30,12 @@ export function checkRecord(fields: string[], line: number, header: CsvHeader): 
   const abstract = fields[header.abstractIndex]!;
   const text = recordText(title, abstract);
   if (text === '') {
-    problems.push({ line, column: header.titleIndex + 1, field: 'title', message: 'title and abstract are both empty' });
+    problems.push({
+      line,
+      column: header.titleIndex + 1,
+      field: 'title',
+      message: 'title and abstract are both empty',
+    });
   }
   let truth: number[] | undefined;
   if (header.groupIndex !== undefined) {
@@ -44,7 +49,12 @@ export function checkRecord(fields: string[], line: number, header: CsvHeader): 
         message: `unknown label${parsed.unknown.length > 1 ? 's' : ''} ${parsed.unknown.map((u) => JSON.stringify(u)).join(', ')}; expected ${LABELS.join(', ')} or their short names, joined by "|"`,
       });
     } else if (parsed.indices.length === 0) {
-      problems.push({ line, column: header.groupIndex + 1, field: 'group', message: 'group is empty; every labelled row needs at least one label' });
+      problems.push({
+        line,
+        column: header.groupIndex + 1,
+        field: 'group',
+        message: 'group is empty; every labelled row needs at least one label',
+      });
     } else {
       truth = parsed.indices;
     }
@@ -60,11 +70,17 @@ export interface LabelledRecords {
   abstracts: string[];
 }
 
-export async function readLabelledRecords(records: AsyncIterable<CsvRecord>, header: CsvHeader, maxProblems = 100): Promise<LabelledRecords> {
+export async function readLabelledRecords(
+  records: AsyncIterable<CsvRecord>,
+  header: CsvHeader,
+  maxProblems = 100,
+): Promise<LabelledRecords> {
   if (header.groupIndex === undefined) {
-    throw new InputError('missing_column', `training data needs a "group" column; columns found: ${header.columns.map((c) => JSON.stringify(c)).join(', ')}`, [
-      { line: 1, field: 'group', message: 'missing column "group"' },
-    ]);
+    throw new InputError(
+      'missing_column',
+      `training data needs a "group" column; columns found: ${header.columns.map((c) => JSON.stringify(c)).join(', ')}`,
+      [{ line: 1, field: 'group', message: 'missing column "group"' }],
+    );
   }
   const texts: string[] = [];
   const truth: number[][] = [];

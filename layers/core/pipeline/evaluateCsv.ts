@@ -1,10 +1,10 @@
 import type { Classifier } from '../classifier.ts';
-import { openCsv, type CsvHeader, type CsvReadOptions } from '../csv/csvReader.ts';
+import { type CsvHeader, type CsvReadOptions, openCsv } from '../csv/csvReader.ts';
 import { predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
 import { checkRecord } from '../csv/records.ts';
 import { InvalidRowsError, type ProblemDetail } from '../errors.ts';
-import { TEXT_KINDS, type TextKind } from '../kinds.ts';
 import { ExplanationUnsupportedError, formatEvidence, rowEvidence } from '../explanation.ts';
+import { TEXT_KINDS, type TextKind } from '../kinds.ts';
 import { LABELS } from '../labels.ts';
 import { MetricsAccumulator } from '../metrics.ts';
 import { MisclassifiedCollector, type MisclassifiedRow } from './misclassified.ts';
@@ -92,7 +92,8 @@ export async function evaluateCsv(
   let rows = 0;
   let batch: PendingRow[] = [];
 
-  if (options.writeHeader !== false) await sink.write(predictionsHeader(header.columns, { evidence: evidence?.column === true }));
+  if (options.writeHeader !== false)
+    await sink.write(predictionsHeader(header.columns, { evidence: evidence?.column === true }));
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
@@ -107,7 +108,15 @@ export async function evaluateCsv(
       if (metricsByKind) metricsByKind[p.kind].add(row.truth!, p.labels);
       if (collector) {
         const title = row.fields[header.titleIndex]!;
-        collector.offer({ line: row.line, title, abstract: row.fields[header.abstractIndex]!, text: row.text, truth: row.truth!, predicted: p.labels, proba: p.proba });
+        collector.offer({
+          line: row.line,
+          title,
+          abstract: row.fields[header.abstractIndex]!,
+          text: row.text,
+          truth: row.truth!,
+          predicted: p.labels,
+          proba: p.proba,
+        });
       }
       return {
         fields: row.fields,
@@ -135,7 +144,12 @@ export async function evaluateCsv(
       continue;
     }
     if (problemCount > 0) continue;
-    batch.push({ fields: record.fields, text: rowProblems.text, line: record.line, ...(rowProblems.truth ? { truth: rowProblems.truth } : {}) });
+    batch.push({
+      fields: record.fields,
+      text: rowProblems.text,
+      line: record.line,
+      ...(rowProblems.truth ? { truth: rowProblems.truth } : {}),
+    });
     if (batch.length >= batchSize) await flush();
   }
   if (problemCount > 0) throw new InvalidRowsError(problemCount, problems);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Classifier } from '../classifier.ts';
-import { rowEvidence, type RowLabelEvidence } from '../explanation.ts';
+import { type RowLabelEvidence, rowEvidence } from '../explanation.ts';
 import { LABELS } from '../labels.ts';
 
 /**
@@ -12,7 +12,11 @@ import { LABELS } from '../labels.ts';
 
 export const MAX_MISCLASSIFIED = 50;
 
-const termSchema = z.object({ text: z.string(), weight: z.number(), spans: z.array(z.tuple([z.number().int(), z.number().int()])) });
+const termSchema = z.object({
+  text: z.string(),
+  weight: z.number(),
+  spans: z.array(z.tuple([z.number().int(), z.number().int()])),
+});
 export const misclassifiedRowSchema = z.object({
   line: z.number().int().positive(),
   title: z.string(),
@@ -34,12 +38,19 @@ export function probabilityError(truth: readonly number[], proba: readonly numbe
   return worst;
 }
 
-export const worstFirst = (a: Pick<MisclassifiedRow, 'error' | 'line'>, b: Pick<MisclassifiedRow, 'error' | 'line'>): number => b.error - a.error || a.line - b.line;
+export const worstFirst = (
+  a: Pick<MisclassifiedRow, 'error' | 'line'>,
+  b: Pick<MisclassifiedRow, 'error' | 'line'>,
+): number => b.error - a.error || a.line - b.line;
 
-const sameSet = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const sameSet = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The `limit` worst of `rows` (any order in, worst first out). */
-export function keepWorst<T extends Pick<MisclassifiedRow, 'error' | 'line'>>(rows: readonly T[], limit = MAX_MISCLASSIFIED): T[] {
+export function keepWorst<T extends Pick<MisclassifiedRow, 'error' | 'line'>>(
+  rows: readonly T[],
+  limit = MAX_MISCLASSIFIED,
+): T[] {
   return [...rows].sort(worstFirst).slice(0, limit);
 }
 
@@ -48,9 +59,23 @@ export class MisclassifiedCollector {
   private rows: Omit<MisclassifiedRow, 'evidence'>[] = [];
   constructor(private readonly limit = MAX_MISCLASSIFIED) {}
 
-  offer(row: { line: number; title: string; abstract: string; text: string; truth: readonly number[]; predicted: readonly number[]; proba: readonly number[] }): void {
+  offer(row: {
+    line: number;
+    title: string;
+    abstract: string;
+    text: string;
+    truth: readonly number[];
+    predicted: readonly number[];
+    proba: readonly number[];
+  }): void {
     if (sameSet(row.truth, row.predicted)) return;
-    this.rows.push({ ...row, truth: [...row.truth], predicted: [...row.predicted], proba: [...row.proba], error: probabilityError(row.truth, row.proba) });
+    this.rows.push({
+      ...row,
+      truth: [...row.truth],
+      predicted: [...row.predicted],
+      proba: [...row.proba],
+      error: probabilityError(row.truth, row.proba),
+    });
     if (this.rows.length >= 2 * this.limit) this.rows = keepWorst(this.rows, this.limit);
   }
 

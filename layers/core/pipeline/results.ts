@@ -1,8 +1,8 @@
-import type { ModelManifest } from '../manifest.ts';
 import { ClassifierError, InputError } from '../errors.ts';
-import { renderHtmlReport, renderTextReport, type ReportInput } from '../report.ts';
 import { TEXT_KINDS, type TextKind } from '../kinds.ts';
+import type { ModelManifest } from '../manifest.ts';
 import type { MetricsAccumulator } from '../metrics.ts';
+import { type ReportInput, renderHtmlReport, renderTextReport } from '../report.ts';
 import type { MisclassifiedRow } from './misclassified.ts';
 
 /** The names of the result objects, the same on disk and in S3. */
@@ -59,6 +59,10 @@ export function errorDocument(source: string, error: unknown): string {
       ? { code: error.code, message: error.message, details: error.details }
       : error instanceof ClassifierError
         ? { code: error.code, message: error.message, details: [] }
-        : { code: 'internal_error', message: 'the file could not be evaluated because of an internal error', details: [] };
+        : {
+            code: 'internal_error',
+            message: 'the file could not be evaluated because of an internal error',
+            details: [],
+          };
   return `${JSON.stringify({ source, error: body }, null, 2)}\n`;
 }

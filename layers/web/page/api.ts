@@ -46,13 +46,20 @@ async function failure(response: Response): Promise<ApiError> {
   const text = await response.text();
   try {
     const body = JSON.parse(text) as { error?: { code?: string; message?: string }; message?: string };
-    return new ApiError(response.status, body.error?.code ?? 'http_error', body.error?.message ?? body.message ?? `HTTP ${response.status}`);
+    return new ApiError(
+      response.status,
+      body.error?.code ?? 'http_error',
+      body.error?.message ?? body.message ?? `HTTP ${response.status}`,
+    );
   } catch {
     return new ApiError(response.status, 'http_error', `HTTP ${response.status} ${response.statusText}`);
   }
 }
 
-export async function predict(body: { texts: string[] } | { items: { title: string; abstract: string }[] }, explain = false): Promise<Prediction[]> {
+export async function predict(
+  body: { texts: string[] } | { items: { title: string; abstract: string }[] },
+  explain = false,
+): Promise<Prediction[]> {
   const response = await fetch(endpoint('predict'), {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },

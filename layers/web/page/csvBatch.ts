@@ -1,7 +1,7 @@
 import { predictionRows, predictionsHeader } from '../../core/csv/predictionsCsv.ts';
 import { kindOf } from '../../core/kinds.ts';
 import { LABELS, SHORT_NAMES } from '../../core/labels.ts';
-import { MetricsAccumulator, type Metrics } from '../../core/metrics.ts';
+import { type Metrics, MetricsAccumulator } from '../../core/metrics.ts';
 import type { Prediction } from './api.ts';
 import type { PageCsv } from './csvFile.ts';
 
@@ -22,7 +22,11 @@ export interface BatchOutcome {
  * progress after each call. Labels and probabilities come from the API; the CSV and the metrics are written
  * by the core's own modules, bundled into the page.
  */
-export async function classifyCsv(csv: PageCsv, classify: (texts: string[]) => Promise<Prediction[]>, onProgress: (done: number, total: number) => void): Promise<BatchOutcome> {
+export async function classifyCsv(
+  csv: PageCsv,
+  classify: (texts: string[]) => Promise<Prediction[]>,
+  onProgress: (done: number, total: number) => void,
+): Promise<BatchOutcome> {
   const { header, rows } = csv;
   const metrics = header.groupIndex === undefined ? undefined : new MetricsAccumulator();
   const predictedCounts = LABELS.map(() => 0);
@@ -31,10 +35,14 @@ export async function classifyCsv(csv: PageCsv, classify: (texts: string[]) => P
   for (let start = 0; start < rows.length; start += BATCH_SIZE) {
     const batch = rows.slice(start, start + BATCH_SIZE);
     const predictions = await classify(batch.map((r) => r.text));
-    if (predictions.length !== batch.length) throw new Error(`the API answered ${predictions.length} predictions for ${batch.length} texts`);
+    if (predictions.length !== batch.length)
+      throw new Error(`the API answered ${predictions.length} predictions for ${batch.length} texts`);
     const shaped = batch.map((row, i) => {
       const p = predictions[i]!;
-      const labels = p.labels.map((name) => LABELS.indexOf(name as (typeof LABELS)[number])).filter((l) => l >= 0).sort((a, b) => a - b);
+      const labels = p.labels
+        .map((name) => LABELS.indexOf(name as (typeof LABELS)[number]))
+        .filter((l) => l >= 0)
+        .sort((a, b) => a - b);
       for (const l of labels) predictedCounts[l]!++;
       if (metrics && row.truth) metrics.add(row.truth, labels);
       // The kind column is the core's rule on the row's text, as the CLI writes it (the API does not return it).

@@ -1,5 +1,5 @@
 import { CsvError, parse } from 'csv-parse/sync';
-import { detectDelimiter, headerFrom, type CsvHeader } from '../../core/csv/csvHeader.ts';
+import { type CsvHeader, detectDelimiter, headerFrom } from '../../core/csv/csvHeader.ts';
 import { checkRecord } from '../../core/csv/records.ts';
 import { InputError, type ProblemDetail } from '../../core/errors.ts';
 
@@ -34,15 +34,30 @@ interface ParsedRecord {
 export function readCsvText(text: string, maxRows = MAX_PAGE_ROWS): PageCsv {
   const body = text.replace(/^\ufeff/, '');
   const firstLine = body.split(/\r\n|\n|\r/, 1)[0] ?? '';
-  if (firstLine.trim() === '') throw new InputError('empty_file', 'the file is empty or its first line is blank: expected a header with "title" and "abstract"', [{ line: 1, message: 'no header' }]);
+  if (firstLine.trim() === '')
+    throw new InputError(
+      'empty_file',
+      'the file is empty or its first line is blank: expected a header with "title" and "abstract"',
+      [{ line: 1, message: 'no header' }],
+    );
   const delimiter = detectDelimiter(firstLine);
   let parsed: ParsedRecord[];
   try {
-    parsed = parse(body, { delimiter, info: true, raw: true, relax_column_count: true, relax_quotes: false, skip_empty_lines: false, max_record_size: MAX_RECORD_CHARS }) as unknown as ParsedRecord[];
+    parsed = parse(body, {
+      delimiter,
+      info: true,
+      raw: true,
+      relax_column_count: true,
+      relax_quotes: false,
+      skip_empty_lines: false,
+      max_record_size: MAX_RECORD_CHARS,
+    }) as unknown as ParsedRecord[];
   } catch (error) {
     if (error instanceof CsvError) {
       const line = (error as CsvError & { lines?: number }).lines ?? 1;
-      throw new InputError('malformed_csv', `the file is not valid CSV near line ${line}: ${error.message}`, [{ line, message: error.message }]);
+      throw new InputError('malformed_csv', `the file is not valid CSV near line ${line}: ${error.message}`, [
+        { line, message: error.message },
+      ]);
     }
     throw error;
   }
@@ -59,19 +74,35 @@ export function readCsvText(text: string, maxRows = MAX_PAGE_ROWS): PageCsv {
   const [first, ...data] = records;
   if (!first) throw new InputError('empty_file', 'the file has no header', [{ line: 1, message: 'no header' }]);
   const header = headerFrom(first.fields, delimiter, first.line);
-  if (data.length === 0) throw new InputError('no_rows', 'the file has a header but no rows', [{ line: first.line + 1, message: 'no data rows' }]);
-  if (data.length > maxRows) {
-    throw new InputError('too_many_rows', `the page takes up to ${maxRows.toLocaleString('en')} rows and this file has ${data.length.toLocaleString('en')}; use the CLI (npm run evaluate) or the S3 bucket for larger files`, [
-      { line: data[maxRows]!.line, message: `row ${maxRows + 1} is past the page's limit` },
+  if (data.length === 0)
+    throw new InputError('no_rows', 'the file has a header but no rows', [
+      { line: first.line + 1, message: 'no data rows' },
     ]);
+  if (data.length > maxRows) {
+    throw new InputError(
+      'too_many_rows',
+      `the page takes up to ${maxRows.toLocaleString('en')} rows and this file has ${data.length.toLocaleString('en')}; use the CLI (npm run evaluate) or the S3 bucket for larger files`,
+      [{ line: data[maxRows]!.line, message: `row ${maxRows + 1} is past the page's limit` }],
+    );
   }
   const rows: PageRow[] = [];
   const problems: ProblemDetail[] = [];
   for (const record of data) {
     const checked = checkRecord(record.fields, record.line, header);
     if (checked.problems.length > 0) problems.push(...checked.problems);
-    else rows.push({ line: record.line, fields: record.fields, text: checked.text, ...(checked.truth ? { truth: checked.truth } : {}) });
+    else
+      rows.push({
+        line: record.line,
+        fields: record.fields,
+        text: checked.text,
+        ...(checked.truth ? { truth: checked.truth } : {}),
+      });
   }
-  if (problems.length > 0) throw new InputError('invalid_rows', `${problems.length} row problem${problems.length > 1 ? 's' : ''}: the file was not classified`, problems);
+  if (problems.length > 0)
+    throw new InputError(
+      'invalid_rows',
+      `${problems.length} row problem${problems.length > 1 ? 's' : ''}: the file was not classified`,
+      problems,
+    );
   return { header, rows };
 }

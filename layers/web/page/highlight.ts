@@ -12,7 +12,12 @@ export interface Segment {
  * Cuts `text[from, to)` into plain runs and evidence words. Spans index into the text the API read (the same
  * string as `prediction.input`); overlapping spans after the first are ignored rather than drawn twice.
  */
-export function segments(text: string, explanation: Partial<Record<ShortName, LabelEvidence>>, from = 0, to = text.length): Segment[] {
+export function segments(
+  text: string,
+  explanation: Partial<Record<ShortName, LabelEvidence>>,
+  from = 0,
+  to = text.length,
+): Segment[] {
   const bySpan = new Map<string, { start: number; end: number; weights: Partial<Record<ShortName, number>> }>();
   for (const [label, evidence] of Object.entries(explanation) as [ShortName, LabelEvidence][]) {
     for (const term of evidence.terms) {
@@ -44,7 +49,10 @@ export function segments(text: string, explanation: Partial<Record<ShortName, La
  * Where the title and the abstract sit inside the text the model read, `(title + " " + abstract).trim()`:
  * the page shows them apart but highlights with offsets into that one string.
  */
-export function titleAndAbstractRanges(title: string, abstract: string): { title: [number, number]; abstract: [number, number] } {
+export function titleAndAbstractRanges(
+  title: string,
+  abstract: string,
+): { title: [number, number]; abstract: [number, number] } {
   const joined = `${title} ${abstract}`;
   const lead = joined.length - joined.trimStart().length;
   const total = joined.trim().length;
@@ -53,7 +61,10 @@ export function titleAndAbstractRanges(title: string, abstract: string): { title
 }
 
 /** The label a word is drawn in among `shown`: the one it pushes hardest, by absolute weight. */
-export function dominantLabel(weights: Partial<Record<ShortName, number>>, shown: readonly ShortName[]): ShortName | undefined {
+export function dominantLabel(
+  weights: Partial<Record<ShortName, number>>,
+  shown: readonly ShortName[],
+): ShortName | undefined {
   let best: ShortName | undefined;
   for (const label of shown) {
     const w = weights[label];

@@ -1,4 +1,4 @@
-import { LABELS, SHORT_NAMES, type LabelName, type ShortName } from '../../core/labels.ts';
+import { LABELS, type LabelName, SHORT_NAMES, type ShortName } from '../../core/labels.ts';
 
 /**
  * One colour class per label, used by the bars, the chips and the highlights alike (page.css defines
@@ -8,4 +8,4 @@ export const labelClass = (short: ShortName): string => `label-${short}`;
 
 export const fullName = (short: ShortName): LabelName => LABELS[SHORT_NAMES.indexOf(short)]!;
 
-export { LABELS, SHORT_NAMES, type LabelName, type ShortName };
+export { LABELS, type LabelName, SHORT_NAMES, type ShortName };

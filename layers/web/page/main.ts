@@ -5,7 +5,7 @@
  */
 import './zodConfig.ts';
 import { InputError } from '../../core/errors.ts';
-import { ApiError, health, predict, type Prediction } from './api.ts';
+import { ApiError, health, type Prediction, predict } from './api.ts';
 import { BATCH_SIZE, classifyCsv } from './csvBatch.ts';
 import { readCsvText } from './csvFile.ts';
 import { EXAMPLE } from './example.ts';
@@ -59,7 +59,10 @@ async function loadModelInfo(): Promise<void> {
 }
 
 /** Asks for evidence; a backend that cannot explain (400 explanation_unsupported) still gets its labels shown. */
-async function classifyWithEvidence(item: { title: string; abstract: string }): Promise<{ prediction: Prediction; note: string }> {
+async function classifyWithEvidence(item: {
+  title: string;
+  abstract: string;
+}): Promise<{ prediction: Prediction; note: string }> {
   try {
     const [prediction] = await predict({ items: [item] }, true);
     return { prediction: prediction!, note: '' };
@@ -71,7 +74,8 @@ async function classifyWithEvidence(item: { title: string; abstract: string }): 
 }
 
 function shownLabels(prediction: Prediction): ShortName[] {
-  const choice = evidenceFilter.querySelector<HTMLInputElement>('input[name="evidence-label"]:checked')?.value ?? 'predicted';
+  const choice =
+    evidenceFilter.querySelector<HTMLInputElement>('input[name="evidence-label"]:checked')?.value ?? 'predicted';
   return choice === 'predicted' ? prediction.labels_short : [choice as ShortName];
 }
 
@@ -83,7 +87,10 @@ function drawEvidence(): void {
 }
 
 function buildEvidenceFilter(): void {
-  const options: [string, string][] = [['predicted', 'Predicted labels'], ...SHORT_NAMES.map((s): [string, string] => [s, fullName(s)])];
+  const options: [string, string][] = [
+    ['predicted', 'Predicted labels'],
+    ...SHORT_NAMES.map((s): [string, string] => [s, fullName(s)]),
+  ];
   const legend = evidenceFilter.querySelector('legend')!;
   evidenceFilter.replaceChildren(
     legend,
@@ -91,7 +98,14 @@ function buildEvidenceFilter(): void {
       const input = el('input', { attrs: { type: 'radio', name: 'evidence-label', value, id: `evidence-${value}` } });
       input.checked = i === 0;
       input.addEventListener('change', drawEvidence);
-      return el('label', { className: `filter-option${value === 'predicted' ? '' : ` label-${value}`}`, attrs: { for: `evidence-${value}` } }, [input, el('span', { text })]);
+      return el(
+        'label',
+        {
+          className: `filter-option${value === 'predicted' ? '' : ` label-${value}`}`,
+          attrs: { for: `evidence-${value}` },
+        },
+        [input, el('span', { text })],
+      );
     }),
   );
 }
@@ -141,9 +155,22 @@ const csvMetrics = byId('csv-metrics');
 let objectUrls: string[] = [];
 
 function showCsvProblems(error: unknown): void {
-  const items = error instanceof InputError ? error.details.slice(0, 20).map((d) => el('li', { text: `line ${d.line ?? '?'}${d.column ? `, column ${d.column}` : ''}${d.field ? ` (${d.field})` : ''}: ${d.message}` })) : [];
-  const more = error instanceof InputError && error.details.length > 20 ? [el('li', { text: `… and ${error.details.length - 20} more` })] : [];
-  csvErrors.replaceChildren(el('p', { text: describeFailure(error) }), ...(items.length ? [el('ul', {}, [...items, ...more])] : []));
+  const items =
+    error instanceof InputError
+      ? error.details.slice(0, 20).map((d) =>
+          el('li', {
+            text: `line ${d.line ?? '?'}${d.column ? `, column ${d.column}` : ''}${d.field ? ` (${d.field})` : ''}: ${d.message}`,
+          }),
+        )
+      : [];
+  const more =
+    error instanceof InputError && error.details.length > 20
+      ? [el('li', { text: `… and ${error.details.length - 20} more` })]
+      : [];
+  csvErrors.replaceChildren(
+    el('p', { text: describeFailure(error) }),
+    ...(items.length ? [el('ul', {}, [...items, ...more])] : []),
+  );
 }
 
 async function onCsvFile(file: File): Promise<void> {
@@ -173,7 +200,8 @@ async function onCsvFile(file: File): Promise<void> {
     };
     csvDownload.href = blobUrl(outcome.predictionsCsv, 'text/csv;charset=utf-8');
     const counts = outcome.predictedCounts.map((n, i) => `${fullName(SHORT_NAMES[i]!)} ${n}`).join(', ');
-    byId('csv-summary').textContent = `${csv.rows.length.toLocaleString('en')} rows classified from ${file.name}. Predicted: ${counts}.`;
+    byId('csv-summary').textContent =
+      `${csv.rows.length.toLocaleString('en')} rows classified from ${file.name}. Predicted: ${counts}.`;
     if (outcome.metrics && outcome.metricsJson) {
       metricsDownload.href = blobUrl(outcome.metricsJson, 'application/json');
       metricsDownload.hidden = false;

@@ -2,13 +2,17 @@
 import type { Metrics } from '../../core/metrics.ts';
 import type { LabelEvidence, Prediction } from './api.ts';
 import { dominantLabel, segments, titleAndAbstractRanges } from './highlight.ts';
-import { fullName, labelClass, LABELS, SHORT_NAMES, type ShortName } from './labelStyle.ts';
+import { fullName, LABELS, labelClass, SHORT_NAMES, type ShortName } from './labelStyle.ts';
 
 /**
  * DOM building for the page. Every piece of user or API text goes in through `textContent` (never innerHTML),
  * so an abstract holding `<script>` shows as those characters.
  */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, options: { className?: string; text?: string; attrs?: Record<string, string> } = {}, children: Node[] = []): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  options: { className?: string; text?: string; attrs?: Record<string, string> } = {},
+  children: Node[] = [],
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (options.className) node.className = options.className;
   if (options.text !== undefined) node.textContent = options.text;
@@ -22,12 +26,22 @@ const signed = (w: number): string => `${w >= 0 ? '+' : '−'}${Math.abs(w).toFi
 
 export function renderChips(container: HTMLElement, prediction: Prediction): void {
   container.replaceChildren(
-    ...prediction.labels_short.map((short) => el('span', { className: `chip ${labelClass(short)}`, text: fullName(short), attrs: { 'data-testid': 'label-chip' } })),
+    ...prediction.labels_short.map((short) =>
+      el('span', {
+        className: `chip ${labelClass(short)}`,
+        text: fullName(short),
+        attrs: { 'data-testid': 'label-chip' },
+      }),
+    ),
   );
 }
 
 /** One row per label: name, a bar of the probability with the threshold marked, the probability as text. */
-export function renderProbabilities(container: HTMLElement, prediction: Prediction, thresholds: Partial<Record<string, number>>): void {
+export function renderProbabilities(
+  container: HTMLElement,
+  prediction: Prediction,
+  thresholds: Partial<Record<string, number>>,
+): void {
   const rows = SHORT_NAMES.map((short, i) => {
     const p = prediction.proba[short];
     const threshold = thresholds[LABELS[i]!];
@@ -40,55 +54,116 @@ export function renderProbabilities(container: HTMLElement, prediction: Predicti
       mark.style.left = percent(threshold);
       bar.append(mark);
     }
-    const name = el('span', { className: `proba-name${predicted ? ' predicted' : ''}` }, [el('span', { className: `swatch ${labelClass(short)}` }), document.createTextNode(fullName(short))]);
-    const value = el('span', { className: 'proba-value', text: p.toFixed(3), attrs: { 'data-testid': `proba-${short}` } });
-    const detail = threshold === undefined ? '' : `threshold ${threshold.toFixed(3)}`;
-    return el('div', { className: 'proba-row', attrs: { role: 'listitem', 'aria-label': `${fullName(short)}: probability ${p.toFixed(3)}${detail ? `, ${detail}` : ''}${predicted ? ', predicted' : ''}` } }, [
-      name,
-      bar,
-      value,
-      el('span', { className: 'proba-threshold', text: detail }),
+    const name = el('span', { className: `proba-name${predicted ? ' predicted' : ''}` }, [
+      el('span', { className: `swatch ${labelClass(short)}` }),
+      document.createTextNode(fullName(short)),
     ]);
+    const value = el('span', {
+      className: 'proba-value',
+      text: p.toFixed(3),
+      attrs: { 'data-testid': `proba-${short}` },
+    });
+    const detail = threshold === undefined ? '' : `threshold ${threshold.toFixed(3)}`;
+    return el(
+      'div',
+      {
+        className: 'proba-row',
+        attrs: {
+          role: 'listitem',
+          'aria-label': `${fullName(short)}: probability ${p.toFixed(3)}${detail ? `, ${detail}` : ''}${predicted ? ', predicted' : ''}`,
+        },
+      },
+      [name, bar, value, el('span', { className: 'proba-threshold', text: detail })],
+    );
   });
   container.setAttribute('role', 'list');
   container.replaceChildren(...rows);
 }
 
-function markedText(text: string, from: number, to: number, explanation: Partial<Record<ShortName, LabelEvidence>>, shown: readonly ShortName[]): Node[] {
-  const maxWeight = Math.max(1e-12, ...shown.flatMap((l) => explanation[l]?.terms.map((t) => Math.abs(t.weight)) ?? []));
+function markedText(
+  text: string,
+  from: number,
+  to: number,
+  explanation: Partial<Record<ShortName, LabelEvidence>>,
+  shown: readonly ShortName[],
+): Node[] {
+  const maxWeight = Math.max(
+    1e-12,
+    ...shown.flatMap((l) => explanation[l]?.terms.map((t) => Math.abs(t.weight)) ?? []),
+  );
   return segments(text, explanation, from, to).map((segment) => {
     const label = dominantLabel(segment.weights, shown);
     if (label === undefined) return document.createTextNode(segment.text);
     const weight = segment.weights[label]!;
     const strength = Math.abs(weight) / maxWeight > 0.5 ? 3 : Math.abs(weight) / maxWeight > 0.2 ? 2 : 1;
-    const tip = shown.filter((l) => segment.weights[l] !== undefined).map((l) => `${fullName(l)} ${signed(segment.weights[l]!)}`).join('\n');
-    return el('mark', { className: `ev ${labelClass(label)} ${weight >= 0 ? 'up' : 'down'} s${strength}`, text: segment.text, attrs: { title: tip } });
+    const tip = shown
+      .filter((l) => segment.weights[l] !== undefined)
+      .map((l) => `${fullName(l)} ${signed(segment.weights[l]!)}`)
+      .join('\n');
+    return el('mark', {
+      className: `ev ${labelClass(label)} ${weight >= 0 ? 'up' : 'down'} s${strength}`,
+      text: segment.text,
+      attrs: { title: tip },
+    });
   });
 }
 
 /** The title and abstract the model read, with each evidence word marked in the colour of the label it pushes hardest. */
-export function renderEvidence(container: HTMLElement, prediction: Prediction, source: { title: string; abstract: string }, shown: readonly ShortName[]): void {
+export function renderEvidence(
+  container: HTMLElement,
+  prediction: Prediction,
+  source: { title: string; abstract: string },
+  shown: readonly ShortName[],
+): void {
   const explanation = prediction.explanation ?? {};
   const text = prediction.input;
   const ranges = titleAndAbstractRanges(source.title, source.abstract);
   const parts: Node[] = [];
-  if (ranges.title[1] > ranges.title[0]) parts.push(el('p', { className: 'ev-title' }, markedText(text, ranges.title[0], ranges.title[1], explanation, shown)));
-  if (ranges.abstract[1] > ranges.abstract[0]) parts.push(el('p', { className: 'ev-abstract' }, markedText(text, ranges.abstract[0], ranges.abstract[1], explanation, shown)));
+  if (ranges.title[1] > ranges.title[0])
+    parts.push(
+      el('p', { className: 'ev-title' }, markedText(text, ranges.title[0], ranges.title[1], explanation, shown)),
+    );
+  if (ranges.abstract[1] > ranges.abstract[0])
+    parts.push(
+      el(
+        'p',
+        { className: 'ev-abstract' },
+        markedText(text, ranges.abstract[0], ranges.abstract[1], explanation, shown),
+      ),
+    );
   container.replaceChildren(...parts);
 }
 
 /** The strongest words per shown label, as a readable list (the same evidence without hovering). */
-export function renderTopTerms(container: HTMLElement, prediction: Prediction, shown: readonly ShortName[], count = 6): void {
+export function renderTopTerms(
+  container: HTMLElement,
+  prediction: Prediction,
+  shown: readonly ShortName[],
+  count = 6,
+): void {
   const explanation = prediction.explanation ?? {};
   container.replaceChildren(
     ...shown
       .filter((l) => explanation[l])
       .map((label) => {
         const evidence = explanation[label]!;
-        const items = evidence.terms.slice(0, count).map((t) => el('li', { className: t.weight >= 0 ? 'up' : 'down' }, [el('span', { className: 'term', text: t.text }), el('span', { className: 'weight', text: signed(t.weight) })]));
+        const items = evidence.terms
+          .slice(0, count)
+          .map((t) =>
+            el('li', { className: t.weight >= 0 ? 'up' : 'down' }, [
+              el('span', { className: 'term', text: t.text }),
+              el('span', { className: 'weight', text: signed(t.weight) }),
+            ]),
+          );
         return el('div', { className: `top-terms ${labelClass(label)}` }, [
-          el('h4', {}, [el('span', { className: `swatch ${labelClass(label)}` }), document.createTextNode(fullName(label))]),
-          el('p', { className: 'logit', text: `score ${signed(evidence.logit)} = bias ${signed(evidence.bias)} + the words' weights${evidence.rest !== 0 ? ` (${signed(evidence.rest)} from words not listed)` : ''}` }),
+          el('h4', {}, [
+            el('span', { className: `swatch ${labelClass(label)}` }),
+            document.createTextNode(fullName(label)),
+          ]),
+          el('p', {
+            className: 'logit',
+            text: `score ${signed(evidence.logit)} = bias ${signed(evidence.bias)} + the words' weights${evidence.rest !== 0 ? ` (${signed(evidence.rest)} from words not listed)` : ''}`,
+          }),
           el('ol', {}, items),
         ]);
       }),
@@ -99,11 +174,20 @@ const fixed = (x: number): string => x.toFixed(3);
 
 /** The metrics of a labelled file: the headline weighted F1, then per label and the averages. */
 export function renderMetrics(container: HTMLElement, metrics: Metrics): void {
-  const head = el('thead', {}, [el('tr', {}, ['', 'precision', 'recall', 'F1', 'support'].map((h) => el('th', { text: h, attrs: { scope: 'col' } })))]);
+  const head = el('thead', {}, [
+    el(
+      'tr',
+      {},
+      ['', 'precision', 'recall', 'F1', 'support'].map((h) => el('th', { text: h, attrs: { scope: 'col' } })),
+    ),
+  ]);
   const rows = LABELS.map((label, i) => {
     const s = metrics.per_label[label];
     return el('tr', {}, [
-      el('th', { attrs: { scope: 'row' } }, [el('span', { className: `swatch ${labelClass(SHORT_NAMES[i]!)}` }), document.createTextNode(label)]),
+      el('th', { attrs: { scope: 'row' } }, [
+        el('span', { className: `swatch ${labelClass(SHORT_NAMES[i]!)}` }),
+        document.createTextNode(label),
+      ]),
       el('td', { text: fixed(s.precision) }),
       el('td', { text: fixed(s.recall) }),
       el('td', { text: fixed(s.f1) }),
@@ -121,11 +205,31 @@ export function renderMetrics(container: HTMLElement, metrics: Metrics): void {
   );
   container.replaceChildren(
     el('div', { className: 'headline' }, [
-      el('div', { className: 'figure' }, [el('span', { className: 'figure-value', text: fixed(metrics.weighted.f1), attrs: { 'data-metric': 'weighted-f1' } }), el('span', { className: 'figure-name', text: 'weighted F1' })]),
-      el('div', { className: 'figure' }, [el('span', { className: 'figure-value', text: fixed(metrics.subset_accuracy) }), el('span', { className: 'figure-name', text: 'subset accuracy' })]),
-      el('div', { className: 'figure' }, [el('span', { className: 'figure-value', text: fixed(metrics.hamming_loss) }), el('span', { className: 'figure-name', text: 'Hamming loss' })]),
-      el('div', { className: 'figure' }, [el('span', { className: 'figure-value', text: String(metrics.n_rows) }), el('span', { className: 'figure-name', text: 'rows' })]),
+      el('div', { className: 'figure' }, [
+        el('span', {
+          className: 'figure-value',
+          text: fixed(metrics.weighted.f1),
+          attrs: { 'data-metric': 'weighted-f1' },
+        }),
+        el('span', { className: 'figure-name', text: 'weighted F1' }),
+      ]),
+      el('div', { className: 'figure' }, [
+        el('span', { className: 'figure-value', text: fixed(metrics.subset_accuracy) }),
+        el('span', { className: 'figure-name', text: 'subset accuracy' }),
+      ]),
+      el('div', { className: 'figure' }, [
+        el('span', { className: 'figure-value', text: fixed(metrics.hamming_loss) }),
+        el('span', { className: 'figure-name', text: 'Hamming loss' }),
+      ]),
+      el('div', { className: 'figure' }, [
+        el('span', { className: 'figure-value', text: String(metrics.n_rows) }),
+        el('span', { className: 'figure-name', text: 'rows' }),
+      ]),
     ]),
-    el('table', { className: 'metrics' }, [el('caption', { text: 'Metrics against the file\'s group column (scikit-learn definitions, zero_division = 0)' }), head, el('tbody', {}, [...rows, ...averages])]),
+    el('table', { className: 'metrics' }, [
+      el('caption', { text: "Metrics against the file's group column (scikit-learn definitions, zero_division = 0)" }),
+      head,
+      el('tbody', {}, [...rows, ...averages]),
+    ]),
   );
 }

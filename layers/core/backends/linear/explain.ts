@@ -1,5 +1,5 @@
 import type { TextExplanation, WordEvidence } from '../../explanation.ts';
-import { originalSpan, type NormalizedText } from '../../textOffsets.ts';
+import { type NormalizedText, originalSpan } from '../../textOffsets.ts';
 import type { FeatureOrigins } from './features.ts';
 
 /**
@@ -42,7 +42,12 @@ interface Units {
 function wordUnits(length: number, origins: FeatureOrigins): Units {
   const { tokens, chunks } = origins;
   const tokenCount = tokens.length / 2;
-  const units: Units = { start: [], end: [], ofToken: new Int32Array(tokenCount), ofChar: new Int32Array(length).fill(-1) };
+  const units: Units = {
+    start: [],
+    end: [],
+    ofToken: new Int32Array(tokenCount),
+    ofChar: new Int32Array(length).fill(-1),
+  };
   const add = (s: number, e: number): number => {
     units.start.push(s);
     units.end.push(e);
@@ -86,7 +91,8 @@ export function attribute(
   for (const block of blocks) {
     const where = block.kind === 'word' ? origins.word : origins.char;
     const { slotOf, value, weights } = block;
-    if (where.length !== 2 * slotOf.length) throw new Error(`explanation: ${slotOf.length} ${block.kind} occurrences but ${where.length / 2} origins`);
+    if (where.length !== 2 * slotOf.length)
+      throw new Error(`explanation: ${slotOf.length} ${block.kind} occurrences but ${where.length / 2} origins`);
     const counts = new Float64Array(value.length);
     for (let i = 0; i < slotOf.length; i++) if (slotOf[i]! >= 0) counts[slotOf[i]!]! += 1;
     for (let i = 0; i < slotOf.length; i++) {

@@ -44,9 +44,19 @@ export interface RawFeatures {
 
 // Python's `\w` in Unicode mode: letters, marks, digits, connector punctuation.
 const isWordChar = (c: number): boolean =>
-  (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || (c >= 65 && c <= 90) || (c > 127 && WORD_RE.test(String.fromCharCode(c)));
+  (c >= 97 && c <= 122) ||
+  (c >= 48 && c <= 57) ||
+  c === 95 ||
+  (c >= 65 && c <= 90) ||
+  (c > 127 && WORD_RE.test(String.fromCharCode(c)));
 const WORD_RE = /[\p{L}\p{M}\p{N}\p{Pc}]/u;
-const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x2028 || c === 0x2029 || (c > 127 && SPACE_RE.test(String.fromCharCode(c)));
+const isSpace = (c: number): boolean =>
+  c === 32 ||
+  (c >= 9 && c <= 13) ||
+  c === 0xa0 ||
+  c === 0x2028 ||
+  c === 0x2029 ||
+  (c > 127 && SPACE_RE.test(String.fromCharCode(c)));
 const SPACE_RE = /\s/u;
 
 class IntBuffer {
