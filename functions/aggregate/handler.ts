@@ -1,7 +1,8 @@
 /** Lambda entry point for the fan-out's last step: assembles predictions.csv, metrics.json and the reports. */
 
 import { loadConfig } from '#adapters/config.ts';
-import { aggregate, aggregateEventSchema } from '#adapters/evaluation/fanout.ts';
+import { aggregate } from '#adapters/evaluation/fanoutAggregate.ts';
+import { aggregateEventSchema } from '#adapters/evaluation/fanoutContracts.ts';
 import { createLogger, withLambdaContext } from '#adapters/logger.ts';
 import { memoizedManifest } from '#adapters/modelProvider.ts';
 import { createS3Client } from '#adapters/s3/client.ts';

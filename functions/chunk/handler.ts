@@ -1,7 +1,8 @@
 /** Lambda entry point for one Distributed Map batch: predicts byte ranges of a large CSV into parts. */
 
 import { loadConfig } from '#adapters/config.ts';
-import { chunkEventSchema, processChunk } from '#adapters/evaluation/fanout.ts';
+import { processChunk } from '#adapters/evaluation/fanoutChunk.ts';
+import { chunkEventSchema } from '#adapters/evaluation/fanoutContracts.ts';
 import { createLogger, withLambdaContext } from '#adapters/logger.ts';
 import { memoizedClassifier } from '#adapters/modelProvider.ts';
 import { createS3Client } from '#adapters/s3/client.ts';

@@ -15,6 +15,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { chunkBatchInputPaths } from '#adapters/evaluation/fanoutContracts.ts';
 import { acknowledgeWildcardResource, logicalIdOf } from '../nag.ts';
 import { throttleRetryFor } from '../throttleRetry.ts';
 import { type ClassifierImage, ImageFunction } from './imageFunction.ts';
@@ -25,14 +26,7 @@ import { FANOUT_PREFIX, INCOMING_PREFIX, LIST_PREFIXES, listUnder, RESULTS_PREFI
  * BatchInput through unrendered, so the JSONPath keys are spelled out. Exported for the image test, which plays
  * the Distributed Map's part against the real handlers.
  */
-export const CHUNK_BATCH_INPUT = {
-  'bucket.$': '$.bucket',
-  'key.$': '$.key',
-  'partsPrefix.$': '$.partsPrefix',
-  'columns.$': '$.columns',
-  'delimiter.$': '$.delimiter',
-  'etag.$': '$.etag',
-} as const;
+export const CHUNK_BATCH_INPUT = chunkBatchInputPaths();
 /** A fan-out that has not finished by then fails (and raises the FanoutTimedOut alarm). */
 export const STATE_MACHINE_TIMEOUT = Duration.hours(6);
 /** The aggregate step's payload: the whole execution input. */

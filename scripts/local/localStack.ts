@@ -13,7 +13,8 @@ import { type ApiHandler, createPredictHandler } from '#adapters/api/predictHand
 import { memoizedWebSite } from '#adapters/api/webSite.ts';
 import { type ApiLimits, DEFAULT_EVIDENCE, DEFAULT_LIMITS } from '#adapters/config.ts';
 import { createEvaluateHandler, type EvaluateLambda } from '#adapters/evaluation/evaluateHandler.ts';
-import { aggregate, processChunk } from '#adapters/evaluation/fanout.ts';
+import { aggregate } from '#adapters/evaluation/fanoutAggregate.ts';
+import { processChunk } from '#adapters/evaluation/fanoutChunk.ts';
 import { encodeEventKey, matchesUploadFilters } from '#adapters/evaluation/keys.ts';
 import { runLocalFanout } from '#adapters/evaluation/localFanout.ts';
 import { quotedEtag } from '#adapters/evaluation/uploadedObject.ts';

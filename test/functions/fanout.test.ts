@@ -1,13 +1,10 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { afterAll, assert, beforeAll, describe, expect, it } from 'vitest';
-import {
-  aggregate,
-  type ChunkEvent,
-  ObjectChangedError,
-  planEvaluation,
-  processChunk,
-} from '#adapters/evaluation/fanout.ts';
+import { aggregate } from '#adapters/evaluation/fanoutAggregate.ts';
+import { processChunk } from '#adapters/evaluation/fanoutChunk.ts';
+import { type ChunkEvent, chunkBatchInput, ObjectChangedError } from '#adapters/evaluation/fanoutContracts.ts';
+import { planEvaluation } from '#adapters/evaluation/fanoutPlan.ts';
 import { FANOUT_PREFIX } from '#adapters/evaluation/keys.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import { loadClassifier } from '#core/classifier.ts';
@@ -114,14 +111,7 @@ describe('fan-out of large CSVs', () => {
     await fanned.idle();
     const event: ChunkEvent = {
       Items: items.slice(0, 1),
-      BatchInput: {
-        bucket: plan.bucket,
-        key: plan.key,
-        partsPrefix: plan.partsPrefix,
-        columns: plan.columns,
-        delimiter: plan.delimiter,
-        etag: plan.etag,
-      },
+      BatchInput: chunkBatchInput(plan),
     };
     const classifier = await loadClassifier();
     await expect(processChunk(event, store, classifier)).rejects.toBeInstanceOf(ObjectChangedError);
@@ -139,14 +129,7 @@ describe('fan-out of large CSVs', () => {
     };
     const first = await plan();
     const items = JSON.parse(await store.readText(fanned.bucket, first.manifestKey)) as ChunkEvent['Items'];
-    const batchInput = {
-      bucket: first.bucket,
-      key: first.key,
-      partsPrefix: first.partsPrefix,
-      columns: first.columns,
-      delimiter: first.delimiter,
-      etag: first.etag,
-    };
+    const batchInput = chunkBatchInput(first);
     const classifier = await loadClassifier();
     await processChunk({ Items: items.slice(0, 2), BatchInput: batchInput }, store, classifier);
     // The same event again, mid-run: same plan, and the parts already written stay.

@@ -1,13 +1,10 @@
 import { createServer } from 'node:net';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  aggregate,
-  type ChunkEvent,
-  type FanoutInput,
-  planEvaluation,
-  processChunk,
-} from '#adapters/evaluation/fanout.ts';
+import { aggregate } from '#adapters/evaluation/fanoutAggregate.ts';
+import { processChunk } from '#adapters/evaluation/fanoutChunk.ts';
+import { type ChunkEvent, chunkBatchInput, type FanoutInput } from '#adapters/evaluation/fanoutContracts.ts';
+import { planEvaluation } from '#adapters/evaluation/fanoutPlan.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import { type Classifier, loadClassifier } from '#core/classifier.ts';
 import { syntheticCsv } from '../support/csvFixtures.ts';
@@ -75,14 +72,7 @@ async function planned(key: string): Promise<{ input: FanoutInput; items: ChunkE
 
 const batchOf = (input: FanoutInput, items: ChunkEvent['Items']): ChunkEvent => ({
   Items: items,
-  BatchInput: {
-    bucket: input.bucket,
-    key: input.key,
-    partsPrefix: input.partsPrefix,
-    columns: input.columns,
-    delimiter: input.delimiter,
-    etag: input.etag,
-  },
+  BatchInput: chunkBatchInput(input),
 });
 
 describe('an S3 body that fails mid-stream', () => {

@@ -1,20 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Classifier } from '../../core/classifier.ts';
-import { InputError } from '../../core/errors.ts';
-import { type EvaluationSummary, type EvidenceOptions, evaluateCsv } from '../../core/pipeline/evaluateCsv.ts';
-import { errorDocument, RESULT_FILES, summaryFiles } from '../../core/pipeline/results.ts';
+import type { Classifier } from '#core/classifier.ts';
+import { InputError } from '#core/errors.ts';
+import { type EvidenceOptions, evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
+import { RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
 import { ObjectNotFound, ObjectReplaced, type ObjectStore } from '../s3/objectStore.ts';
-import { type FanoutInput, planEvaluation } from './fanout.ts';
+import type { FanoutInput } from './fanoutContracts.ts';
+import { planEvaluation } from './fanoutPlan.ts';
 import { isIncomingCsv, resultPrefixFor, sourceNameFor } from './keys.ts';
+import { evidenceFor, withUpload, writeError, writeSummary } from './resultObjects.ts';
 import { type AnnouncedObject, checkedBody } from './uploadedObject.ts';
-
-export const CONTENT_TYPES: Record<string, string> = {
-  [RESULT_FILES.predictions]: 'text/csv; charset=utf-8',
-  [RESULT_FILES.metrics]: 'application/json',
-  [RESULT_FILES.reportText]: 'text/plain; charset=utf-8',
-  [RESULT_FILES.reportHtml]: 'text/html; charset=utf-8',
-  [RESULT_FILES.error]: 'application/json',
-};
 
 export interface EvaluateDeps {
   store: ObjectStore;
@@ -78,21 +72,11 @@ export async function evaluateObject(
       logger.info('superseded by a newer upload', { bucket, key });
       return 'superseded';
     }
-    const upload = store.upload(
-      bucket,
-      `${resultPrefix}${RESULT_FILES.predictions}`,
-      CONTENT_TYPES[RESULT_FILES.predictions]!,
-    );
-    let summary: EvaluationSummary;
-    try {
-      summary = await evaluateCsv(checkedBody(bucket, key, object, announced), classifier, upload.sink, {
+    const summary = await withUpload(store, bucket, `${resultPrefix}${RESULT_FILES.predictions}`, (sink) =>
+      evaluateCsv(checkedBody(bucket, key, object, announced), classifier, sink, {
         ...evidenceFor(classifier, deps.evidence, logger),
-      });
-    } catch (error) {
-      await upload.abort();
-      throw error;
-    }
-    await upload.done();
+      }),
+    );
     await writeSummary(store, bucket, resultPrefix, summaryFiles(source, classifier.manifest, summary), [
       RESULT_FILES.error,
     ]);
@@ -119,60 +103,4 @@ export async function evaluateObject(
     logger.info('rejected file', { bucket, key, code: error.code, problems: error.details.length });
     return 'rejected';
   }
-}
-
-/**
- * The evidence options a model can honour. A backend that cannot explain gets no `evidence` column (a warning in
- * the log; the report says its rows are not explained) rather than failing every upload.
- */
-export function evidenceFor(
-  classifier: Classifier,
-  evidence: EvidenceOptions | undefined,
-  logger: Logger,
-): { evidence?: EvidenceOptions } {
-  if (!evidence) return {};
-  if (evidence.column && !classifier.canExplain) {
-    logger.warn('EVIDENCE_COLUMN is on but the model cannot explain; predictions.csv gets no evidence column', {
-      backend: classifier.manifest.backend,
-    });
-    return { evidence: { ...evidence, column: false } };
-  }
-  return { evidence };
-}
-
-/** Writes the small result objects, then removes what a previous run left that this run does not produce. */
-export async function writeSummary(
-  store: ObjectStore,
-  bucket: string,
-  prefix: string,
-  files: Map<string, string>,
-  stale: readonly string[],
-): Promise<void> {
-  for (const [name, body] of files) await store.putText(bucket, `${prefix}${name}`, body, CONTENT_TYPES[name]!);
-  const leftovers = [...stale, ...[RESULT_FILES.metrics].filter((f) => !files.has(f))];
-  await store.delete(
-    bucket,
-    leftovers.map((f) => `${prefix}${f}`),
-  );
-}
-
-/** `error.json`, and no other result object: a rejected file must not leave an earlier run's results behind. */
-export async function writeError(
-  store: ObjectStore,
-  bucket: string,
-  prefix: string,
-  source: string,
-  error: InputError,
-): Promise<void> {
-  await store.putText(
-    bucket,
-    `${prefix}${RESULT_FILES.error}`,
-    errorDocument(source, error),
-    CONTENT_TYPES[RESULT_FILES.error]!,
-  );
-  const others = Object.values(RESULT_FILES).filter((f) => f !== RESULT_FILES.error);
-  await store.delete(
-    bucket,
-    others.map((f) => `${prefix}${f}`),
-  );
 }

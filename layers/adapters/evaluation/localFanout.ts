@@ -3,10 +3,11 @@ import type { ObjectStore } from '../s3/objectStore.ts';
 import {
   type AggregateEvent,
   type ChunkEvent,
+  chunkBatchInput,
   type FanoutInput,
   type ManifestItem,
   manifestItemSchema,
-} from './fanout.ts';
+} from './fanoutContracts.ts';
 
 /**
  * Drives the fan-out the way the state machine does, on one machine: reads the manifest, forms batches of
@@ -31,14 +32,7 @@ export async function runLocalFanout(input: FanoutInput, options: LocalFanoutOpt
   for (let i = 0; i < items.length; i += maxItemsPerBatch) {
     batches.push({
       Items: items.slice(i, i + maxItemsPerBatch),
-      BatchInput: {
-        bucket: input.bucket,
-        key: input.key,
-        partsPrefix: input.partsPrefix,
-        columns: input.columns,
-        delimiter: input.delimiter,
-        etag: input.etag,
-      },
+      BatchInput: chunkBatchInput(input),
     });
   }
   let next = 0;

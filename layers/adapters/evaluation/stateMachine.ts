@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { FanoutInput } from './fanout.ts';
+import type { FanoutInput } from './fanoutContracts.ts';
 
 /**
  * Starts the fan-out state machine. The execution name is derived from the input, whose parts folder is named

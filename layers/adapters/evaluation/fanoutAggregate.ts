@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import type { Classifier } from '#core/classifier.ts';
+import { predictionsHeader } from '#core/csv/predictionsCsv.ts';
+import { InvalidRowsError, type ProblemDetail } from '#core/errors.ts';
+import { TEXT_KINDS, type TextKind } from '#core/kinds.ts';
+import { LABELS } from '#core/labels.ts';
+import { MetricsAccumulator } from '#core/metrics.ts';
+import { emptyKindCounts, emptyKindMetrics } from '#core/pipeline/evaluateCsv.ts';
+import { keepWorst } from '#core/pipeline/misclassified.ts';
+import { RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
+import { ObjectNotFound, type ObjectStore } from '../s3/objectStore.ts';
+import { type AggregateEvent, manifestItemSchema, partName, partStateSchema } from './fanoutContracts.ts';
+import { sourceNameFor } from './keys.ts';
+import { withUpload, writeError, writeSummary } from './resultObjects.ts';
+
+const aggregateResultSchema = z.object({ rows: z.number().int().nonnegative(), rejected: z.boolean() });
+export type AggregateResult = z.infer<typeof aggregateResultSchema>;
+
+/**
+ * Where a finished aggregation records its outcome: next to the run's folder, not in it, so the parts can all go.
+ * It expires with everything else under fanout/.
+ */
+export const doneMarkerFor = (partsPrefix: string): string => `${partsPrefix.replace(/\/$/, '')}.done.json`;
+
+/**
+ * After the map: parts in manifest order → predictions.csv; merged metrics → metrics.json and reports.
+ * Retry-safe: Step Functions retries this step on Lambda service errors, possibly after it finished and deleted
+ * the parts; a run that finds its done marker returns the recorded outcome and writes nothing.
+ */
+export async function aggregate(
+  event: AggregateEvent,
+  store: ObjectStore,
+  manifest: Classifier['manifest'],
+  maxProblems = 100,
+): Promise<AggregateResult> {
+  const doneKey = doneMarkerFor(event.partsPrefix);
+  const previous = await store.readText(event.bucket, doneKey).then(
+    (text) => aggregateResultSchema.parse(JSON.parse(text)),
+    (error: unknown) => {
+      if (error instanceof ObjectNotFound) return undefined;
+      throw error;
+    },
+  );
+  if (previous !== undefined) return previous;
+  const result = await mergeParts(event, store, manifest, maxProblems);
+  await store.putText(event.bucket, doneKey, JSON.stringify(result), 'application/json');
+  await store.delete(event.bucket, await store.list(event.bucket, event.partsPrefix));
+  return result;
+}
+
+async function mergeParts(
+  event: AggregateEvent,
+  store: ObjectStore,
+  manifest: Classifier['manifest'],
+  maxProblems: number,
+): Promise<AggregateResult> {
+  const { bucket, key, manifestKey, partsPrefix, resultPrefix } = event;
+  const items = z.array(manifestItemSchema).parse(JSON.parse(await store.readText(bucket, manifestKey)));
+  const states = await Promise.all(
+    items.map(async (item) =>
+      partStateSchema.parse(JSON.parse(await store.readText(bucket, `${partsPrefix}${partName(item.index, 'json')}`))),
+    ),
+  );
+  const source = sourceNameFor(key);
+
+  const problems: ProblemDetail[] = [];
+  let problemCount = 0;
+  for (const state of states) {
+    problemCount += state.problemCount ?? 0;
+    for (const p of state.problems ?? []) if (problems.length < maxProblems) problems.push(p as ProblemDetail);
+  }
+  if (problemCount > 0) {
+    await writeError(store, bucket, resultPrefix, source, new InvalidRowsError(problemCount, problems));
+    return { rows: 0, rejected: true };
+  }
+
+  const evidenceColumn = states.some((s) => s.evidenceColumn === true);
+  if (states.some((s) => (s.evidenceColumn === true) !== evidenceColumn))
+    throw new Error('parts disagree on the evidence column (chunk functions configured differently?)');
+  const collected = states.some((s) => s.misclassified !== undefined);
+  const misclassified = collected ? keepWorst(states.flatMap((s) => s.misclassified ?? [])) : undefined;
+
+  let metrics: MetricsAccumulator | undefined;
+  let metricsByKind: Record<TextKind, MetricsAccumulator> | undefined;
+  const predictedCounts = LABELS.map(() => 0);
+  const kindCounts = emptyKindCounts();
+  let rows = 0;
+  await withUpload(store, bucket, `${resultPrefix}${RESULT_FILES.predictions}`, async (sink) => {
+    await sink.write(predictionsHeader(event.columns, { evidence: evidenceColumn }));
+    for (const [i, item] of items.entries()) {
+      for await (const chunk of await store.read(bucket, `${partsPrefix}${partName(item.index, 'csv')}`))
+        await sink.write(chunk);
+      const state = states[i]!;
+      rows += state.rows;
+      state.predictedCounts.forEach((c, l) => {
+        predictedCounts[l]! += c;
+      });
+      for (const kind of TEXT_KINDS) kindCounts[kind] += state.kindCounts?.[kind] ?? 0;
+      if (state.metrics !== undefined) {
+        metrics ??= new MetricsAccumulator();
+        metrics.merge(MetricsAccumulator.fromJSON(state.metrics));
+      }
+      if (state.metricsByKind !== undefined) {
+        metricsByKind ??= emptyKindMetrics();
+        for (const kind of TEXT_KINDS)
+          metricsByKind[kind].merge(MetricsAccumulator.fromJSON(state.metricsByKind[kind]));
+      }
+    }
+  });
+  await writeSummary(
+    store,
+    bucket,
+    resultPrefix,
+    summaryFiles(source, manifest, {
+      rows,
+      predictedCounts,
+      kindCounts,
+      ...(metrics ? { metrics } : {}),
+      ...(metricsByKind ? { metricsByKind } : {}),
+      ...(misclassified ? { misclassified } : {}),
+      blankLines: event.blankLines ?? 0,
+    }),
+    [RESULT_FILES.error],
+  );
+  return { rows, rejected: false };
+}
