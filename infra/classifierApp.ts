@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { prepareImageContext } from '../scripts/prepare-image.ts';
 import { type ClassifierConfig, REPO_ROOT, readConfig } from './config.ts';
+import { prepareImageContext } from './image/prepareImage.ts';
 import { ClassifierStack } from './stack.ts';
 
 export const STACK_NAME = 'ClinicalAbstractClassifier';

@@ -15,11 +15,11 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadClassifier } from '../layers/core/classifier.ts';
-import { AUTO_GRAPH, exportModel } from '../layers/export/exportModel.ts';
-import { BASE_SHAPE, writeRandomCheckpoint } from '../layers/export/randomCheckpoint.ts';
-import { longAbstract, syntheticAbstracts } from '../test/bert/texts.ts';
+import { loadClassifier } from '#core/classifier.ts';
+import { AUTO_GRAPH, exportModel } from '#export/exportModel.ts';
+import { BASE_SHAPE, writeRandomCheckpoint } from '#export/randomCheckpoint.ts';
 import { isEntryPoint } from './entryPoint.ts';
+import { longAbstract, syntheticAbstracts } from './fixtures/bertTexts.ts';
 
 const SHARED_BERT_DIR = fileURLToPath(new URL('../../shared/models/bioclinicalbert/', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);

@@ -1,5 +1,5 @@
 import { ConfigError } from '#core/errors.ts';
-import { exportModel } from '../layers/export/exportModel.ts';
+import { exportModel } from '#export/exportModel.ts';
 import { parseFlags, runCli, UsageError } from './cli.ts';
 
 const USAGE = `usage: npm run export-model -- --from <folder | hub:<repo id>> --out <folder>

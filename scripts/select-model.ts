@@ -11,16 +11,16 @@ import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { openCsv } from '#core/csv/csvReader.ts';
 import { readLabelledRecords } from '#core/csv/records.ts';
-import { type DocCounts, featurizeCorpus } from '../layers/training/corpus.ts';
+import { type DocCounts, featurizeCorpus } from '#training/corpus.ts';
 import {
   buildSamples,
   crossValidateExperts,
   GROUPS,
   type KindsCrossValidation,
   SampleFeatures,
-} from '../layers/training/experts.ts';
-import { PLANS } from '../layers/training/plans.ts';
-import { crossValidate, DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../layers/training/trainLinear.ts';
+} from '#training/experts.ts';
+import { PLANS } from '#training/plans.ts';
+import { crossValidate, DEFAULT_TRAIN_CONFIG, type TrainConfig } from '#training/trainLinear.ts';
 import { EXIT, parseFlags, runCli, UsageError } from './cli.ts';
 
 type Variant = { name: string; config: TrainConfig };

@@ -12,9 +12,9 @@ import { openCsv } from '#core/csv/csvReader.ts';
 import { readLabelledRecords } from '#core/csv/records.ts';
 import { InputError } from '#core/errors.ts';
 import type { ModelManifest } from '#core/manifest.ts';
-import type { ExpertPlan } from '../layers/training/experts.ts';
-import { buildLinearModel, refuseNonModelFolder, writeModelFolder } from '../layers/training/linearModel.ts';
-import { SHIPPED_PLAN } from '../layers/training/plans.ts';
+import type { ExpertPlan } from '#training/experts.ts';
+import { buildLinearModel, refuseNonModelFolder, writeModelFolder } from '#training/linearModel.ts';
+import { SHIPPED_PLAN } from '#training/plans.ts';
 import { EXIT, parseFlags, runCli, UsageError } from './cli.ts';
 
 const USAGE = 'usage: npm run train -- --data <labelled.csv> --out <model dir> [--seeds 0[,1,2]]';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ClassifierError } from '../layers/core/errors.ts';
-import { computeMetrics, type Metrics, MetricsAccumulator } from '../layers/core/metrics.ts';
+import { ClassifierError } from '#core/errors.ts';
+import { computeMetrics, type Metrics, MetricsAccumulator } from '#core/metrics.ts';
 
 // Label indices, in LABELS order.
 const C = 0; // cardiovascular

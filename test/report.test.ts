@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeMetrics } from '../layers/core/metrics.ts';
-import { type ReportInput, renderHtmlReport, renderTextReport } from '../layers/core/report.ts';
+import { computeMetrics } from '#core/metrics.ts';
+import { type ReportInput, renderHtmlReport, renderTextReport } from '#core/report.ts';
 
 // The worked example of test/metrics.test.ts: weighted F1 = 74/105 = 0.70476… → "0.7048".
 const metrics = computeMetrics([[0], [0, 1], [2], [3], [1, 2]], [[0], [0], [2, 3], [0], [1, 2]]);

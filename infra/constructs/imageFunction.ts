@@ -4,8 +4,8 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, DockerImageCode, DockerImageFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { HandlerName } from '../../scripts/prepare-image.ts';
 import type { ClassifierConfig } from '../config.ts';
+import type { HandlerName } from '../image/prepareImage.ts';
 import { acknowledgeWildcardResource } from '../nag.ts';
 
 /** Where the one image comes from, shared by every function built from it. */

@@ -14,12 +14,7 @@ import {
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 // The S3 layout is the functions' own (layers/adapters/evaluation/keys.ts); the policies follow it.
-import {
-  FANOUT_PREFIX,
-  INCOMING_PREFIX,
-  RESULTS_PREFIX,
-  UPLOAD_FILTERS,
-} from '../../layers/adapters/evaluation/keys.ts';
+import { FANOUT_PREFIX, INCOMING_PREFIX, RESULTS_PREFIX, UPLOAD_FILTERS } from '#adapters/evaluation/keys.ts';
 
 export { FANOUT_PREFIX, INCOMING_PREFIX, RESULTS_PREFIX };
 

@@ -1,6 +1,6 @@
-import { ConfigError } from '../core/errors.ts';
-import { DEFAULT_TOP_TERMS } from '../core/explanation.ts';
-import type { EvidenceOptions } from '../core/pipeline/evaluateCsv.ts';
+import { ConfigError } from '#core/errors.ts';
+import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
+import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
 
 /**
  * The only place that reads `process.env` for the functions; the dev server adds its own few in devServerConfig.ts.

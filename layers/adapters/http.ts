@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
-import { ClassifierError } from '../core/errors.ts';
+import { ClassifierError } from '#core/errors.ts';
 
 /**
  * HTTP adapter helpers shared by the API functions: named HTTP errors, JSON responses, and the one place that

@@ -1,5 +1,5 @@
-import { type Classifier, DEFAULT_MODEL_DIR, loadClassifier } from '../core/classifier.ts';
-import { type ModelManifest, readManifest } from '../core/manifest.ts';
+import { type Classifier, DEFAULT_MODEL_DIR, loadClassifier } from '#core/classifier.ts';
+import { type ModelManifest, readManifest } from '#core/manifest.ts';
 
 /**
  * The model is loaded once per container and shared by warm invocations. A failed load is not cached, so the

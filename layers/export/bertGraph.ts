@@ -1,4 +1,4 @@
-import { LABELS } from '../core/labels.ts';
+import { LABELS } from '#core/labels.ts';
 import type { BertWeights, Linear, Norm } from './bertCheckpoint.ts';
 import { MS_DOMAIN, OnnxGraphBuilder } from './onnxGraph.ts';
 import { quantizePerColumn, quantizePerTensor } from './quantize.ts';

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { ConfigError, ModelLoadError } from '../core/errors.ts';
+import { ConfigError, ModelLoadError } from '#core/errors.ts';
 
 /**
  * Downloads a checkpoint from the Hugging Face Hub with its maintained client. Meant for image builds, where the

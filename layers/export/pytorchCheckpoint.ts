@@ -1,5 +1,5 @@
 import { unzipSync, type Zippable, zipSync } from 'fflate';
-import { ModelLoadError } from '../core/errors.ts';
+import { ModelLoadError } from '#core/errors.ts';
 import { decodeFloats } from './safetensors.ts';
 import { elementCount, type TensorMap } from './tensor.ts';
 

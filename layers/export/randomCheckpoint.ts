@@ -1,6 +1,6 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LABELS } from '../core/labels.ts';
+import { LABELS } from '#core/labels.ts';
 import { writePytorchCheckpoint } from './pytorchCheckpoint.ts';
 import { SeededRandom } from './rng.ts';
 import { writeSafetensors } from './safetensors.ts';

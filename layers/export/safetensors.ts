@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ModelLoadError } from '../core/errors.ts';
+import { ModelLoadError } from '#core/errors.ts';
 import { elementCount, type TensorMap } from './tensor.ts';
 
 /**

@@ -4,7 +4,7 @@ import {
   FeatureExtractor,
   normalizeText,
   type SparseCounts,
-} from '../core/backends/linear/features.ts';
+} from '#core/backends/linear/features.ts';
 
 /** Per-document term counts of both feature blocks, computed once and shared by every fold. */
 export interface DocCounts {

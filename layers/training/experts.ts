@@ -1,8 +1,8 @@
-import type { FeatureConfig } from '../core/backends/linear/features.ts';
-import { decide } from '../core/decision.ts';
-import { kindOf, TEXT_KINDS, type TextKind } from '../core/kinds.ts';
-import { LABELS } from '../core/labels.ts';
-import { type Metrics, MetricsAccumulator } from '../core/metrics.ts';
+import type { FeatureConfig } from '#core/backends/linear/features.ts';
+import { decide } from '#core/decision.ts';
+import { kindOf, TEXT_KINDS, type TextKind } from '#core/kinds.ts';
+import { LABELS } from '#core/labels.ts';
+import { type Metrics, MetricsAccumulator } from '#core/metrics.ts';
 import { expectedCalibrationError, fitPlatt, IDENTITY_PLATT, type Platt, sigmoid } from './calibration.ts';
 import { type DocCounts, featurizeCorpus } from './corpus.ts';
 import { buildDesign } from './design.ts';

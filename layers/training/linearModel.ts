@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeWeights, type RoutedConfig } from '../core/backends/linear.ts';
-import { ConfigError } from '../core/errors.ts';
-import { TEMPLATE_MAX_CHARS, TEXT_KINDS, type TextKind } from '../core/kinds.ts';
-import { LABELS } from '../core/labels.ts';
-import { type ModelManifest, manifestSchema } from '../core/manifest.ts';
+import { encodeWeights, type RoutedConfig } from '#core/backends/linear.ts';
+import { ConfigError } from '#core/errors.ts';
+import { TEMPLATE_MAX_CHARS, TEXT_KINDS, type TextKind } from '#core/kinds.ts';
+import { LABELS } from '#core/labels.ts';
+import { type ModelManifest, manifestSchema } from '#core/manifest.ts';
 import {
   buildSamples,
   chooseThresholds,

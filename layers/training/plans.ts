@@ -1,5 +1,5 @@
-import type { TextKind } from '../core/kinds.ts';
-import { SNIPPET_MAX_TOKENS } from '../core/kinds.ts';
+import type { TextKind } from '#core/kinds.ts';
+import { SNIPPET_MAX_TOKENS } from '#core/kinds.ts';
 import type { ExpertPlan, ExpertSpec } from './experts.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './trainLinear.ts';
 

@@ -1,6 +1,6 @@
-import { decide } from '../core/decision.ts';
-import { LABELS, type LabelName } from '../core/labels.ts';
-import { type Metrics, MetricsAccumulator } from '../core/metrics.ts';
+import { decide } from '#core/decision.ts';
+import { LABELS, type LabelName } from '#core/labels.ts';
+import { type Metrics, MetricsAccumulator } from '#core/metrics.ts';
 
 export type Thresholds = Record<LabelName, number>;
 

@@ -1,8 +1,8 @@
-import type { FeatureConfig } from '../core/backends/linear/features.ts';
-import { decide } from '../core/decision.ts';
-import { LABELS } from '../core/labels.ts';
-import { type Metrics, MetricsAccumulator } from '../core/metrics.ts';
-import { mulberry32 } from '../core/random.ts';
+import type { FeatureConfig } from '#core/backends/linear/features.ts';
+import { decide } from '#core/decision.ts';
+import { LABELS } from '#core/labels.ts';
+import { type Metrics, MetricsAccumulator } from '#core/metrics.ts';
+import { mulberry32 } from '#core/random.ts';
 import { type DocCounts, featurizeCorpus } from './corpus.ts';
 import { buildDesign, buildVocabulary, type DesignOptions, type Vocabulary } from './design.ts';
 import { fitNbLogistic, type NbLogisticModel, predictNbLogistic } from './nbLogistic.ts';

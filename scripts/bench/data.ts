@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { syntheticCsv } from '../../test/support/csvFixtures.ts';
+import { syntheticCsv } from '../fixtures/csvFixtures.ts';
 
 /** The shared training data when this checkout sits next to it, else synthetic rows (said so in the output). */
 export const SHARED_TRAIN_CSV = fileURLToPath(new URL('../../../shared/data/challenge_train.csv', import.meta.url));

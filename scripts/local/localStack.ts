@@ -23,7 +23,7 @@ import { memoizedClassifier, memoizedManifest } from '#adapters/modelProvider.ts
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
-import { buildWebAssets } from '../../layers/web/build.ts';
+import { buildWebAssets } from '#web/build.ts';
 import { type AnnouncedUpload, headObjectWith, untilComplete } from './settledObject.ts';
 
 export interface LocalStackOptions {

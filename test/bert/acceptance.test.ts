@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABELS } from '../../layers/core/labels.ts';
-import { randomBertConfig, TINY_SHAPE, writeRandomCheckpoint } from '../../layers/export/randomCheckpoint.ts';
+import { LABELS } from '#core/labels.ts';
+import { randomBertConfig, TINY_SHAPE, writeRandomCheckpoint } from '#export/randomCheckpoint.ts';
+import { longAbstract } from '../../scripts/fixtures/bertTexts.ts';
 import { ReferenceBert, type ReferenceConfig } from './referenceBert.ts';
 import { ReferenceWordPiece } from './referenceTokenizer.ts';
-import { longAbstract } from './texts.ts';
 import { hasSharedBert, REAL_THRESHOLDS, SHARED_BERT_DIR, SHARED_TOKENIZER_MISSING, TINY_STD } from './tinyModel.ts';
 
 /**

@@ -2,10 +2,10 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadClassifier, loadModel } from '../../layers/core/classifier.ts';
-import { ModelLoadError } from '../../layers/core/errors.ts';
-import { OnnxGraphBuilder } from '../../layers/export/onnxGraph.ts';
-import { longAbstract, syntheticAbstracts, TOKENIZER_SENTENCES } from './texts.ts';
+import { loadClassifier, loadModel } from '#core/classifier.ts';
+import { ModelLoadError } from '#core/errors.ts';
+import { OnnxGraphBuilder } from '#export/onnxGraph.ts';
+import { longAbstract, syntheticAbstracts, TOKENIZER_SENTENCES } from '../../scripts/fixtures/bertTexts.ts';
 import { buildTinyBertModel, hasSharedBert, SHARED_TOKENIZER_MISSING } from './tinyModel.ts';
 
 let root = '';

@@ -3,22 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, ModelLoadError } from '../../layers/core/errors.ts';
-import {
-  labelOrder,
-  parseBertConfig,
-  readCheckpointFolder,
-  toBertWeights,
-} from '../../layers/export/bertCheckpoint.ts';
-import { readPytorchCheckpoint, writePytorchCheckpoint } from '../../layers/export/pytorchCheckpoint.ts';
-import {
-  randomBertConfig,
-  randomBertTensors,
-  TINY_SHAPE,
-  writeRandomCheckpoint,
-} from '../../layers/export/randomCheckpoint.ts';
-import { readSafetensors, writeSafetensors } from '../../layers/export/safetensors.ts';
-import type { TensorMap } from '../../layers/export/tensor.ts';
+import { ConfigError, ModelLoadError } from '#core/errors.ts';
+import { labelOrder, parseBertConfig, readCheckpointFolder, toBertWeights } from '#export/bertCheckpoint.ts';
+import { readPytorchCheckpoint, writePytorchCheckpoint } from '#export/pytorchCheckpoint.ts';
+import { randomBertConfig, randomBertTensors, TINY_SHAPE, writeRandomCheckpoint } from '#export/randomCheckpoint.ts';
+import { readSafetensors, writeSafetensors } from '#export/safetensors.ts';
+import type { TensorMap } from '#export/tensor.ts';
 
 const small = (): TensorMap =>
   new Map([

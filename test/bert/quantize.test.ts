@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { quantizePerColumn, quantizePerTensor } from '../../layers/export/quantize.ts';
-import { SeededRandom } from '../../layers/export/rng.ts';
-import type { FloatTensor } from '../../layers/export/tensor.ts';
+import { quantizePerColumn, quantizePerTensor } from '#export/quantize.ts';
+import { SeededRandom } from '#export/rng.ts';
+import type { FloatTensor } from '#export/tensor.ts';
 
 /** onnxruntime's u8 × s8 kernels on x86 without VNNI add two adjacent products into a saturating int16. */
 const INT16_MAX = 32_767;

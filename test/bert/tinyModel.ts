@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exportModel } from '../../layers/export/exportModel.ts';
-import { TINY_SHAPE, writeRandomCheckpoint } from '../../layers/export/randomCheckpoint.ts';
+import { exportModel } from '#export/exportModel.ts';
+import { TINY_SHAPE, writeRandomCheckpoint } from '#export/randomCheckpoint.ts';
 
 /**
  * The real BioClinicalBERT tokenizer and config (no weights), shared beside the repository and never copied into it.

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type BertTokenizer, loadBertTokenizer } from '../../layers/core/bert/tokenizer.ts';
+import { type BertTokenizer, loadBertTokenizer } from '#core/bert/tokenizer.ts';
+import { longAbstract, syntheticAbstracts, TOKENIZER_SENTENCES } from '../../scripts/fixtures/bertTexts.ts';
 import { ReferenceWordPiece } from './referenceTokenizer.ts';
-import { longAbstract, syntheticAbstracts, TOKENIZER_SENTENCES } from './texts.ts';
 import { hasSharedBert, SHARED_BERT_DIR, SHARED_TOKENIZER_MISSING } from './tinyModel.ts';
 
 if (!hasSharedBert) console.warn(SHARED_TOKENIZER_MISSING);

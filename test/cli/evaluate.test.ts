@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EXIT, exitCodeFor, UsageError } from '../../scripts/cli.ts';
 import { main } from '../../scripts/evaluate.ts';
-import { syntheticCsv } from '../support/csvFixtures.ts';
+import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 
 let dir: string;
 beforeAll(async () => {

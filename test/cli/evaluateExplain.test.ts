@@ -5,8 +5,8 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EXIT, UsageError } from '../../scripts/cli.ts';
 import { main } from '../../scripts/evaluate.ts';
+import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { buildTinyBertModel, hasSharedBert } from '../bert/tinyModel.ts';
-import { syntheticCsv } from '../support/csvFixtures.ts';
 import { startTestStack } from '../support/localStack.ts';
 
 let dir: string;

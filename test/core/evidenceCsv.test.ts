@@ -11,7 +11,7 @@ import {
   MisclassifiedCollector,
   probabilityError,
 } from '#core/pipeline/misclassified.ts';
-import { syntheticCsv } from '../support/csvFixtures.ts';
+import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { fakeClassifier } from '../support/fakeClassifier.ts';
 
 let classifier: Classifier;

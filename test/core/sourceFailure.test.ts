@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openCsv } from '#core/csv/csvReader.ts';
 import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
-import { syntheticCsv } from '../support/csvFixtures.ts';
+import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { failingAfter } from '../support/failingSource.ts';
 import { fakeClassifier } from '../support/fakeClassifier.ts';
 

@@ -9,7 +9,7 @@ import { FANOUT_PREFIX } from '#adapters/evaluation/keys.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import { loadClassifier } from '#core/classifier.ts';
 import { LIST_PREFIXES } from '../../infra/constructs/ingest.ts';
-import { syntheticCsv } from '../support/csvFixtures.ts';
+import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { startTestStack } from '../support/localStack.ts';
 import { awsLikeS3, s3WithAwsSemantics } from '../support/s3Semantics.ts';
 

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IncompleteObjectError } from '#adapters/evaluation/uploadedObject.ts';
-import { syntheticCsv } from '../support/csvFixtures.ts';
+import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 import { startTestStack } from '../support/localStack.ts';
 

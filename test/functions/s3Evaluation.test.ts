@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_KEY_BYTES, resultPrefixFor } from '#adapters/evaluation/keys.ts';
 import { LIST_PREFIXES } from '../../infra/constructs/ingest.ts';
 import { main as evaluateCli } from '../../scripts/evaluate.ts';
-import { syntheticCsv } from '../support/csvFixtures.ts';
+import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 import { startTestStack } from '../support/localStack.ts';
 import { awsLikeS3, s3WithAwsSemantics } from '../support/s3Semantics.ts';

@@ -3,7 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EVIDENCE, loadConfig } from '#adapters/config.ts';
 import { ConfigError } from '#core/errors.ts';
-import { syntheticCsv } from '../support/csvFixtures.ts';
+import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { startTestStack } from '../support/localStack.ts';
 
 type Stack = Awaited<ReturnType<typeof startTestStack>>;

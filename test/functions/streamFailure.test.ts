@@ -7,7 +7,7 @@ import { type ChunkEvent, chunkBatchInput, type FanoutInput } from '#adapters/ev
 import { planEvaluation } from '#adapters/evaluation/fanoutPlan.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import { type Classifier, loadClassifier } from '#core/classifier.ts';
-import { syntheticCsv } from '../support/csvFixtures.ts';
+import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 import { failBodiesMidStream } from '../support/failingSource.ts';
 import { startTestStack } from '../support/localStack.ts';

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
 import { readConfig } from '../../infra/config.ts';
 import { AGGREGATE_PAYLOAD_PATH, CHUNK_BATCH_INPUT } from '../../infra/constructs/fanout.ts';
-import { HANDLERS, type ImageDescription, prepareImageContext } from '../../scripts/prepare-image.ts';
+import { HANDLERS, type ImageDescription, prepareImageContext } from '../../infra/image/prepareImage.ts';
 import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 
 const run = promisify(execFile);

@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countOccurrences, FeatureExtractor } from '#core/backends/linear/features.ts';
 import { loadClassifier } from '#core/classifier.ts';
 import { ModelLoadError } from '#core/errors.ts';
-import type { ExpertPlan } from '../../layers/training/experts.ts';
-import { minimizeLbfgs } from '../../layers/training/lbfgs.ts';
-import { SHIPPED_PLAN } from '../../layers/training/plans.ts';
-import { kFoldAssignment } from '../../layers/training/trainLinear.ts';
+import type { ExpertPlan } from '#training/experts.ts';
+import { minimizeLbfgs } from '#training/lbfgs.ts';
+import { SHIPPED_PLAN } from '#training/plans.ts';
+import { kFoldAssignment } from '#training/trainLinear.ts';
+import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { train } from '../../scripts/train.ts';
-import { syntheticCsv } from '../support/csvFixtures.ts';
 
 describe('features', () => {
   const config = {

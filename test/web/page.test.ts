@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openCsv } from '#core/csv/csvReader.ts';
 import { REPO_ROOT } from '../../infra/config.ts';
 import { main as evaluateCli } from '../../scripts/evaluate.ts';
-import { syntheticCsv } from '../support/csvFixtures.ts';
+import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { startTestStack } from '../support/localStack.ts';
 import { type Browser, cspViolations, launchChromium, recordCspViolations, watchErrors } from './browser.ts';
 

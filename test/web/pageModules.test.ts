@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { openCsv } from '#core/csv/csvReader.ts';
 import { InputError } from '#core/errors.ts';
-import { readCsvText } from '../../layers/web/page/csvFile.ts';
-import { dominantLabel, segments, titleAndAbstractRanges } from '../../layers/web/page/highlight.ts';
-import { syntheticCsv } from '../support/csvFixtures.ts';
+import { readCsvText } from '#web/page/csvFile.ts';
+import { dominantLabel, segments, titleAndAbstractRanges } from '#web/page/highlight.ts';
+import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 
 async function* bytesOf(text: string): AsyncGenerator<Uint8Array> {
   yield Buffer.from(text, 'utf8');

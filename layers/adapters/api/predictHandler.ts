@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { type Classifier, labelNames, shortNames, toShortProba } from '../../core/classifier.ts';
-import { DEFAULT_TOP_TERMS, explanationByLabel } from '../../core/explanation.ts';
-import { recordText } from '../../core/text.ts';
+import { type Classifier, labelNames, shortNames, toShortProba } from '#core/classifier.ts';
+import { DEFAULT_TOP_TERMS, explanationByLabel } from '#core/explanation.ts';
+import { recordText } from '#core/text.ts';
 import type { ApiLimits } from '../config.ts';
 import {
   errorResponse,

@@ -8,7 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { TextSink } from '../../core/pipeline/evaluateCsv.ts';
+import type { TextSink } from '#core/pipeline/evaluateCsv.ts';
 
 /** The S3 operations the evaluation needs, over an injected client (real S3, or a local S3-compatible server). */
 export class ObjectNotFound extends Error {

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { ShortName } from '../../core/labels.ts';
+import type { ShortName } from '#core/labels.ts';
 
 /** The shapes the page reads from the API (documented in /openapi.json). */
 export interface Term {

@@ -1,7 +1,7 @@
-import { predictionRows, predictionsHeader } from '../../core/csv/predictionsCsv.ts';
-import { kindOf } from '../../core/kinds.ts';
-import { LABELS, SHORT_NAMES } from '../../core/labels.ts';
-import { type Metrics, MetricsAccumulator } from '../../core/metrics.ts';
+import { predictionRows, predictionsHeader } from '#core/csv/predictionsCsv.ts';
+import { kindOf } from '#core/kinds.ts';
+import { LABELS, SHORT_NAMES } from '#core/labels.ts';
+import { type Metrics, MetricsAccumulator } from '#core/metrics.ts';
 import type { Prediction } from './api.ts';
 import type { PageCsv } from './csvFile.ts';
 

@@ -1,7 +1,7 @@
 import { CsvError, parse } from 'csv-parse/sync';
-import { type CsvHeader, detectDelimiter, headerFrom } from '../../core/csv/csvHeader.ts';
-import { checkRecord } from '../../core/csv/records.ts';
-import { InputError, type ProblemDetail } from '../../core/errors.ts';
+import { type CsvHeader, detectDelimiter, headerFrom } from '#core/csv/csvHeader.ts';
+import { checkRecord } from '#core/csv/records.ts';
+import { InputError, type ProblemDetail } from '#core/errors.ts';
 
 /**
  * Reads a whole CSV file in the browser with the rules the CLI and the S3 path apply (same parser library,

@@ -1,4 +1,4 @@
-import type { ShortName } from '../../core/labels.ts';
+import type { ShortName } from '#core/labels.ts';
 import type { LabelEvidence } from './api.ts';
 
 /** A piece of the displayed text: plain, or a word that carries evidence for one or more labels. */

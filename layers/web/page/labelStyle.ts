@@ -1,4 +1,4 @@
-import { LABELS, type LabelName, SHORT_NAMES, type ShortName } from '../../core/labels.ts';
+import { LABELS, type LabelName, SHORT_NAMES, type ShortName } from '#core/labels.ts';
 
 /**
  * One colour class per label, used by the bars, the chips and the highlights alike (page.css defines

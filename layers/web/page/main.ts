@@ -4,7 +4,7 @@
  * and the CSV flow. Everything it shows comes from the API (/health, /predict) or from the core's own modules.
  */
 import './zodConfig.ts';
-import { InputError } from '../../core/errors.ts';
+import { InputError } from '#core/errors.ts';
 import { ApiError, health, type Prediction, predict } from './api.ts';
 import { BATCH_SIZE, classifyCsv } from './csvBatch.ts';
 import { readCsvText } from './csvFile.ts';

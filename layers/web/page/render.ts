@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { Metrics } from '../../core/metrics.ts';
+import type { Metrics } from '#core/metrics.ts';
 import type { LabelEvidence, Prediction } from './api.ts';
 import { dominantLabel, segments, titleAndAbstractRanges } from './highlight.ts';
 import { fullName, LABELS, labelClass, SHORT_NAMES, type ShortName } from './labelStyle.ts';
