@@ -17,7 +17,6 @@
 import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
-import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
 import { buildWebAssets, writeWebAssets } from '#web/build.ts';
 import { REPO_ROOT } from '../config.ts';
 
