@@ -210,8 +210,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       } while (seen !== queue);
     },
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // close() only ends idle connections and then waits for the rest; a browser's connection with a request
+      // still arriving would hold stop() for as long as the browser keeps it, so every connection is ended now.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await closed;
       await queue;
       await s3rver.close();
       s3.destroy();

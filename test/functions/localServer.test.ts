@@ -37,3 +37,25 @@ describe('the local HTTP server', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
   });
 });
+
+describe('stopping the local stack', () => {
+  it('closes a connection whose request is still arriving instead of waiting for the client', async () => {
+    // A request timeout far beyond the test's: only stop() itself can end this connection in time.
+    const other = await startTestStack({ requestTimeoutMs: 3_600_000 });
+    const { port, hostname } = new URL(other.apiUrl);
+    const socket = connect(Number(port), hostname);
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const started = new Promise<void>((resolve) =>
+      socket.write('GET /health HTTP/1.1\r\nHost: x\r\n', () => resolve()),
+    );
+    await started;
+    await fetch(`${other.apiUrl}/health`); // the server has read the half request by the time it answers this one
+
+    await other.stop();
+    await closed;
+
+    expect(socket.destroyed).toBe(true);
+  });
+});
