@@ -38,12 +38,12 @@ export interface FanoutProps {
 }
 
 /**
- * Large CSVs: the evaluate function splits the file into byte ranges (a manifest JSON array under
+ * Large CSVs: the evaluate function splits the file into byte ranges (a range list, a JSON array under
  * fanout/<path>/<run>/), then this state machine classifies the ranges in parallel and merges the parts.
  *
  * Execution input (from the evaluate function):
- *   {bucket, key, manifestKey, partsPrefix, resultPrefix, columns, delimiter, rows, items}
- * Chunk invocation (one batch of manifest items; the chunk function reads the CSV bytes itself, so no
+ *   {bucket, key, rangesKey, partsPrefix, resultPrefix, columns, delimiter, rows, items}
+ * Chunk invocation (one batch of range-list items; the chunk function reads the CSV bytes itself, so no
  * payload comes near the 256 KB limit):
  *   {Items: [{index, start, end, firstLine, firstRow, rows}, ...], BatchInput: {bucket, key, partsPrefix, columns, delimiter, etag}}
  */
@@ -85,7 +85,7 @@ export class Fanout extends Construct {
       // Runs once per fanned-out file, after the map: nothing to cap.
       reservedConcurrency: 0,
     });
-    // Reads the manifest and parts, writes the results, records that it is done, then lists and deletes the parts.
+    // Reads the range list and parts, writes the results, records that it is done, then lists and deletes the parts.
     this.aggregate.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: WRITE_RESULTS, resources: [bucket.arnForObjects(`${RESULTS_PREFIX}*`)] }),
     );
@@ -98,10 +98,10 @@ export class Fanout extends Construct {
     this.aggregate.role.addToPrincipalPolicy(listUnder(bucket, LIST_PREFIXES.aggregate));
 
     const classifyChunks = new DistributedMap(this, 'ClassifyChunks', {
-      comment: 'One child workflow per batch of manifest items (byte ranges of the CSV)',
+      comment: 'One child workflow per batch of range-list items (byte ranges of the CSV)',
       itemReader: new S3JsonItemReader({
         bucketNamePath: JsonPath.stringAt('$.bucket'),
-        key: JsonPath.stringAt('$.manifestKey'),
+        key: JsonPath.stringAt('$.rangesKey'),
       }),
       itemBatcher: new ItemBatcher({
         maxItemsPerBatch: config.fanoutItemsPerBatch,
@@ -133,7 +133,7 @@ export class Fanout extends Construct {
     const aggregate = new LambdaInvoke(this, 'AggregateParts', {
       lambdaFunction: this.aggregate.function,
       // The map passes the execution input through unchanged (ResultPath null): the aggregate step gets all of
-      // it (bucket, key, manifestKey, partsPrefix, resultPrefix, columns, ...), so the contract lives in one place.
+      // it (bucket, key, rangesKey, partsPrefix, resultPrefix, columns, ...), so the contract lives in one place.
       payload: TaskInput.fromJsonPathAt(AGGREGATE_PAYLOAD_PATH),
       outputPath: '$.Payload',
     });
@@ -153,7 +153,7 @@ export class Fanout extends Construct {
       // Execution data (keys, column names) is visible in the execution history already; the logs keep events only.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
-    // The item reader gets the bucket from the execution input, so CDK cannot grant it; the manifest lives under fanout/.
+    // The item reader gets the bucket from the execution input, so CDK cannot grant it; the range list lives under fanout/.
     this.stateMachine.addToRolePolicy(
       new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${FANOUT_PREFIX}*`)] }),
     );
@@ -184,7 +184,7 @@ export class Fanout extends Construct {
     acknowledgeWildcardResource(
       machine,
       `${bucketArn}/${FANOUT_PREFIX}*`,
-      'The item reader reads the manifest of whichever file fanned out; limited to fanout/ and s3:GetObject.',
+      'The item reader reads the range list of whichever file fanned out; limited to fanout/ and s3:GetObject.',
     );
     for (const fn of [this.chunk, this.aggregate]) {
       acknowledgeWildcardResource(

@@ -99,7 +99,7 @@ describe('fan-out of large CSVs', () => {
     );
     if (planned.kind !== 'fanout') throw new Error('expected a fan-out plan');
     const plan = planned.input;
-    const items = JSON.parse(await store.readText(fanned.bucket, plan.manifestKey)) as ChunkEvent['Items'];
+    const items = JSON.parse(await store.readText(fanned.bucket, plan.rangesKey)) as ChunkEvent['Items'];
     // A new version of the file arrives while the planned chunks are still to run.
     await fanned.s3.send(
       new PutObjectCommand({
@@ -128,7 +128,7 @@ describe('fan-out of large CSVs', () => {
       return planned.input;
     };
     const first = await plan();
-    const items = JSON.parse(await store.readText(fanned.bucket, first.manifestKey)) as ChunkEvent['Items'];
+    const items = JSON.parse(await store.readText(fanned.bucket, first.rangesKey)) as ChunkEvent['Items'];
     const batchInput = chunkBatchInput(first);
     const classifier = await loadClassifier();
     await processChunk({ Items: items.slice(0, 2), BatchInput: batchInput }, store, classifier);
@@ -139,7 +139,7 @@ describe('fan-out of large CSVs', () => {
       {
         bucket: first.bucket,
         key: first.key,
-        manifestKey: first.manifestKey,
+        rangesKey: first.rangesKey,
         partsPrefix: first.partsPrefix,
         resultPrefix: first.resultPrefix,
         columns: first.columns,
@@ -168,8 +168,8 @@ describe('fan-out of large CSVs', () => {
     await fanned.idle();
     const planned = await planEvaluation(store, { bucket: fanned.bucket, key, version: 'retry' }, 1_000, 500);
     if (planned.kind !== 'fanout') throw new Error('expected a fan-out plan');
-    const { bucket, manifestKey, partsPrefix, resultPrefix, columns } = planned.input;
-    const items = JSON.parse(await store.readText(bucket, manifestKey)) as ChunkEvent['Items'];
+    const { bucket, rangesKey, partsPrefix, resultPrefix, columns } = planned.input;
+    const items = JSON.parse(await store.readText(bucket, rangesKey)) as ChunkEvent['Items'];
     const classifier = await loadClassifier();
     await processChunk(
       {
@@ -179,7 +179,7 @@ describe('fan-out of large CSVs', () => {
       store,
       classifier,
     );
-    const event = { bucket, key, manifestKey, partsPrefix, resultPrefix, columns };
+    const event = { bucket, key, rangesKey, partsPrefix, resultPrefix, columns };
     const first = await aggregate(event, store, classifier.manifest);
     // The test reads everything with the local server's own client (no grants to emulate).
     const reader = new ObjectStore(fanned.s3);
@@ -203,8 +203,8 @@ describe('fan-out of large CSVs', () => {
     await fanned.idle();
     const planned = await planEvaluation(store, { bucket: fanned.bucket, key, version: 'abandoned' }, 1_000, 500);
     if (planned.kind !== 'fanout') throw new Error('expected a fan-out plan');
-    const { bucket, manifestKey, partsPrefix, columns, delimiter, etag } = planned.input;
-    const items = JSON.parse(await store.readText(bucket, manifestKey)) as ChunkEvent['Items'];
+    const { bucket, rangesKey, partsPrefix, columns, delimiter, etag } = planned.input;
+    const items = JSON.parse(await store.readText(bucket, rangesKey)) as ChunkEvent['Items'];
     await processChunk(
       { Items: items.slice(0, 1), BatchInput: { bucket, key, partsPrefix, columns, delimiter, etag } },
       store,

@@ -66,7 +66,7 @@ async function planned(key: string): Promise<{ input: FanoutInput; items: ChunkE
   if (plan.kind !== 'fanout') throw new Error('expected a fan-out plan');
   return {
     input: plan.input,
-    items: JSON.parse(await store.readText(stack.bucket, plan.input.manifestKey)) as ChunkEvent['Items'],
+    items: JSON.parse(await store.readText(stack.bucket, plan.input.rangesKey)) as ChunkEvent['Items'],
   };
 }
 
@@ -110,10 +110,10 @@ describe('an S3 body that fails mid-stream', () => {
     await processChunk(batchOf(input, items), new ObjectStore(stack.s3), classifier);
     const failingParts = failBodiesMidStream(clientFor(stack.s3Endpoint), /^fanout\/.*\.csv$/);
     try {
-      const { bucket, key, manifestKey, partsPrefix, resultPrefix, columns } = input;
+      const { bucket, key, rangesKey, partsPrefix, resultPrefix, columns } = input;
       await expect(
         aggregate(
-          { bucket, key, manifestKey, partsPrefix, resultPrefix, columns },
+          { bucket, key, rangesKey, partsPrefix, resultPrefix, columns },
           new ObjectStore(failingParts),
           classifier.manifest,
         ),

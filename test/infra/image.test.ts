@@ -416,7 +416,7 @@ describe('the Lambda image, assembled without Docker', () => {
 
         // The Distributed Map: read the manifest array, batch it, give each batch the BatchInput, then aggregate.
         const manifestText = await (
-          await s3.send(new GetObjectCommand({ Bucket: String(input.bucket), Key: String(input.manifestKey) }))
+          await s3.send(new GetObjectCommand({ Bucket: String(input.bucket), Key: String(input.rangesKey) }))
         ).Body!.transformToString();
         const items = JSON.parse(manifestText) as unknown[];
         const perBatch = readConfig({ tryGetContext: () => undefined, getAllContext: () => ({}) }).fanoutItemsPerBatch;

@@ -230,7 +230,7 @@ describe('the stack with default context', () => {
       ItemReader: {
         Resource: 'arn:<AWS::Partition>:states:::s3:getObject',
         ReaderConfig: { InputType: 'JSON' },
-        Parameters: { 'Bucket.$': '$.bucket', 'Key.$': '$.manifestKey' },
+        Parameters: { 'Bucket.$': '$.bucket', 'Key.$': '$.rangesKey' },
       },
       ItemBatcher: {
         BatchInput: {

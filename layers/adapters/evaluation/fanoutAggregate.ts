@@ -9,7 +9,7 @@ import { emptyKindCounts, emptyKindMetrics } from '#core/pipeline/evaluateCsv.ts
 import { keepWorst } from '#core/pipeline/misclassified.ts';
 import { RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
 import { ObjectNotFound, type ObjectStore } from '../s3/objectStore.ts';
-import { type AggregateEvent, manifestItemSchema, partName, partStateSchema } from './fanoutContracts.ts';
+import { type AggregateEvent, partName, partStateSchema, rangeItemSchema } from './fanoutContracts.ts';
 import { sourceNameFor } from './keys.ts';
 import { withUpload, writeError, writeSummary } from './resultObjects.ts';
 
@@ -23,7 +23,7 @@ export type AggregateResult = z.infer<typeof aggregateResultSchema>;
 export const doneMarkerFor = (partsPrefix: string): string => `${partsPrefix.replace(/\/$/, '')}.done.json`;
 
 /**
- * After the map: parts in manifest order → predictions.csv; merged metrics → metrics.json and reports.
+ * After the map: parts in range-list order → predictions.csv; merged metrics → metrics.json and reports.
  * Retry-safe: Step Functions retries this step on Lambda service errors, possibly after it finished and deleted
  * the parts; a run that finds its done marker returns the recorded outcome and writes nothing.
  */
@@ -54,8 +54,8 @@ async function mergeParts(
   manifest: Classifier['manifest'],
   maxProblems: number,
 ): Promise<AggregateResult> {
-  const { bucket, key, manifestKey, partsPrefix, resultPrefix } = event;
-  const items = z.array(manifestItemSchema).parse(JSON.parse(await store.readText(bucket, manifestKey)));
+  const { bucket, key, rangesKey, partsPrefix, resultPrefix } = event;
+  const items = z.array(rangeItemSchema).parse(JSON.parse(await store.readText(bucket, rangesKey)));
   const states = await Promise.all(
     items.map(async (item) =>
       partStateSchema.parse(JSON.parse(await store.readText(bucket, `${partsPrefix}${partName(item.index, 'json')}`))),

@@ -6,14 +6,14 @@ import { misclassifiedRowSchema } from '#core/pipeline/misclassified.ts';
 
 /**
  * Fan-out of large CSVs on Step Functions' Distributed Map. The evaluate function scans the file once and
- * writes a manifest of row ranges (byte offsets, so an item is ~100 bytes whatever the abstracts' size and the
+ * writes a range list of rows (byte offsets, so an item is ~100 bytes whatever the abstracts' size and the
  * 256 KB payload limit is never near); each chunk invocation reads its byte ranges from S3 itself, predicts,
  * and writes prediction rows plus an exact metrics state; the aggregate step concatenates the parts in order
  * and merges the states. Rows, formatting and metrics go through the same code as the inline path, so the
  * outputs are byte-identical.
  */
 
-export const manifestItemSchema = z.object({
+export const rangeItemSchema = z.object({
   index: z.number().int().nonnegative(),
   /** Byte range [start, end) of the item's records in the incoming object. */
   start: z.number().int().nonnegative(),
@@ -22,7 +22,7 @@ export const manifestItemSchema = z.object({
   firstRow: z.number().int().nonnegative(),
   rows: z.number().int().positive(),
 });
-export type ManifestItem = z.infer<typeof manifestItemSchema>;
+export type RangeItem = z.infer<typeof rangeItemSchema>;
 
 const headerSchema = z.object({
   columns: z.array(z.string()).min(2),
@@ -32,12 +32,12 @@ const headerSchema = z.object({
 export const fanoutInputSchema = z.object({
   bucket: z.string().min(1),
   key: z.string().min(1),
-  manifestKey: z.string().min(1),
+  rangesKey: z.string().min(1),
   partsPrefix: z.string().min(1),
   resultPrefix: z.string().min(1),
   columns: headerSchema.shape.columns,
   delimiter: headerSchema.shape.delimiter,
-  /** ETag of the object version the manifest was planned on; chunks read only that version. */
+  /** ETag of the object version the range list was planned on; chunks read only that version. */
   etag: z.string().min(1),
   rows: z.number().int().nonnegative(),
   items: z.number().int().nonnegative(),
@@ -55,7 +55,7 @@ type ChunkBatchKey = (typeof CHUNK_BATCH_KEYS)[number];
 
 /** What the Distributed Map's ItemBatcher hands each chunk invocation. */
 export const chunkEventSchema = z.object({
-  Items: z.array(manifestItemSchema).min(1),
+  Items: z.array(rangeItemSchema).min(1),
   BatchInput: fanoutInputSchema.pick(
     Object.fromEntries(CHUNK_BATCH_KEYS.map((k) => [k, true])) as { [K in ChunkBatchKey]: true },
   ),
@@ -65,7 +65,7 @@ export type ChunkEvent = z.infer<typeof chunkEventSchema>;
 export const aggregateEventSchema = fanoutInputSchema.pick({
   bucket: true,
   key: true,
-  manifestKey: true,
+  rangesKey: true,
   partsPrefix: true,
   resultPrefix: true,
   columns: true,

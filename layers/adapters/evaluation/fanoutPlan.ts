@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { openCsv } from '#core/csv/csvReader.ts';
 import type { ObjectStore } from '../s3/objectStore.ts';
-import type { FanoutInput, ManifestItem } from './fanoutContracts.ts';
+import type { FanoutInput, RangeItem } from './fanoutContracts.ts';
 import { fanoutPrefixFor, resultPrefixFor } from './keys.ts';
 import { type AnnouncedObject, checkedBody } from './uploadedObject.ts';
 
@@ -10,11 +10,11 @@ export type EvaluationPlan = { kind: 'inline'; etag: string | undefined } | { ki
 
 /**
  * Scans the file once (header, records, byte offsets). At most `rowThreshold` rows: evaluate inline, reading the
- * same version (ETag). More: write the manifest and return the state machine's input. A malformed file throws the
+ * same version (ETag). More: write the range list and return the state machine's input. A malformed file throws the
  * same InputError the inline path would.
  *
  * Each run keeps its parts in a folder of its own, named from the object's ETag and the event's version token
- * (S3 versionId or sequencer): a redelivered event plans the same run (same manifest, same execution name, its
+ * (S3 versionId or sequencer): a redelivered event plans the same run (same range list, same execution name, its
  * parts untouched), a new upload of the key gets a new run, and no run can delete another's parts.
  */
 export async function planEvaluation(
@@ -26,9 +26,9 @@ export async function planEvaluation(
   const { bucket, key } = ref;
   const object = await store.open(bucket, key);
   const csv = await openCsv(checkedBody(bucket, key, object, ref));
-  const items: ManifestItem[] = [];
+  const items: RangeItem[] = [];
   let rows = 0;
-  let current: ManifestItem | undefined;
+  let current: RangeItem | undefined;
   let start = csv.headerEndByte;
   let firstLine = csv.headerNextLine;
   for await (const record of csv.records) {
@@ -53,14 +53,14 @@ export async function planEvaluation(
     .slice(0, 16);
   const resultPrefix = resultPrefixFor(key);
   const partsPrefix = `${fanoutPrefixFor(key)}${run}/`;
-  const manifestKey = `${partsPrefix}manifest.json`;
-  await store.putText(bucket, manifestKey, JSON.stringify(items), 'application/json');
+  const rangesKey = `${partsPrefix}ranges.json`;
+  await store.putText(bucket, rangesKey, JSON.stringify(items), 'application/json');
   return {
     kind: 'fanout',
     input: {
       bucket,
       key,
-      manifestKey,
+      rangesKey,
       partsPrefix,
       resultPrefix,
       columns: csv.header.columns,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 /**
  * The S3 layout: uploads under `incoming/<path>.csv`, results under `results/<path>/`, the fan-out's work files
- * (manifest, parts) under `fanout/<path>/<run>/`. Functions never write under `incoming/`, so a result can never
+ * (range list, parts) under `fanout/<path>/<run>/`. Functions never write under `incoming/`, so a result can never
  * trigger another run.
  */
 export const INCOMING_PREFIX = 'incoming/';
@@ -79,7 +79,7 @@ export function folderFor(key: string): string {
 /** `incoming/a/b.csv` → `results/a/b/` (see folderFor). */
 export const resultPrefixFor = (key: string): string => `${RESULTS_PREFIX}${folderFor(key)}/`;
 
-/** Where the fan-out runs of an upload keep their manifest and parts: `fanout/<folder>/`. */
+/** Where the fan-out runs of an upload keep their range list and parts: `fanout/<folder>/`. */
 export const fanoutPrefixFor = (key: string): string => `${FANOUT_PREFIX}${folderFor(key)}/`;
 
 /** The file name users see in reports: the path under `incoming/`. */

@@ -5,12 +5,12 @@ import {
   type ChunkEvent,
   chunkBatchInput,
   type FanoutInput,
-  type ManifestItem,
-  manifestItemSchema,
+  type RangeItem,
+  rangeItemSchema,
 } from './fanoutContracts.ts';
 
 /**
- * Drives the fan-out the way the state machine does, on one machine: reads the manifest, forms batches of
+ * Drives the fan-out the way the state machine does, on one machine: reads the range list, forms batches of
  * `maxItemsPerBatch` items with the same BatchInput the ItemBatcher sends, runs the chunk handler on them with
  * bounded concurrency, then the aggregate handler. Used by `npm start` and by the tests that prove the fan-out
  * and inline paths give identical results.
@@ -25,9 +25,9 @@ export interface LocalFanoutOptions {
 
 export async function runLocalFanout(input: FanoutInput, options: LocalFanoutOptions): Promise<void> {
   const { store, maxItemsPerBatch = 4, concurrency = 4 } = options;
-  const items: ManifestItem[] = z
-    .array(manifestItemSchema)
-    .parse(JSON.parse(await store.readText(input.bucket, input.manifestKey)));
+  const items: RangeItem[] = z
+    .array(rangeItemSchema)
+    .parse(JSON.parse(await store.readText(input.bucket, input.rangesKey)));
   const batches: ChunkEvent[] = [];
   for (let i = 0; i < items.length; i += maxItemsPerBatch) {
     batches.push({
@@ -40,11 +40,11 @@ export async function runLocalFanout(input: FanoutInput, options: LocalFanoutOpt
     while (next < batches.length) await options.chunk(batches[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
-  const { bucket, key, manifestKey, partsPrefix, resultPrefix, columns, blankLines } = input;
+  const { bucket, key, rangesKey, partsPrefix, resultPrefix, columns, blankLines } = input;
   await options.aggregate({
     bucket,
     key,
-    manifestKey,
+    rangesKey,
     partsPrefix,
     resultPrefix,
     columns,
