@@ -23,6 +23,20 @@ describe("the page's CSV reader", () => {
     expect(page.rows.some((row) => row.fields.some((f) => f.includes('\n')))).toBe(true);
   });
 
+  it('splits records at CR-only and mixed line ends exactly as the streaming reader does', async () => {
+    const lines = syntheticCsv({ rows: 40, delimiter: ',', seed: 6 }).trimEnd().split('\n');
+    const text = `${lines.map((line, i) => `${line}${['\r', '\r\n', '\n'][i % 3]}`).join('')}`;
+    const stream = await openCsv(bytesOf(text));
+    const cli: { line: number; fields: string[] }[] = [];
+    for await (const record of stream.records) cli.push({ line: record.line, fields: record.fields });
+
+    const page = readCsvText(text);
+
+    expect(cli.length).toBeGreaterThan(30);
+    expect(page.rows.map(({ line, fields }) => ({ line, fields }))).toEqual(cli);
+    expect(page.rows.every((row) => row.fields.every((f) => !f.endsWith('\r')))).toBe(true);
+  });
+
   it('refuses a file past the row limit, naming the first row beyond it', () => {
     const read = () => readCsvText(syntheticCsv({ rows: 6, labelled: false }), 5);
 

@@ -85,3 +85,21 @@ export function detectDelimiter(headerLine: string): Delimiter {
   for (const d of DELIMITERS) if (counts.get(d)! > counts.get(best)!) best = d;
   return best;
 }
+
+/** The longest record either reader accepts: one stray quote must not make a reader buffer the whole file. */
+export const MAX_RECORD_CHARS = 4 * 1024 * 1024;
+
+/**
+ * csv-parse options both readers (the streaming one and the page's) use, so they split records alike: any line end,
+ * in any mix (files pass through editors and exports that change some lines and not others), raw text and line info
+ * kept for error locations, ragged rows reported by the caller rather than by the parser.
+ */
+export const RECORD_PARSE_OPTIONS = {
+  record_delimiter: ['\r\n', '\n', '\r'],
+  info: true,
+  raw: true,
+  relax_column_count: true,
+  relax_quotes: false,
+  skip_empty_lines: false,
+  max_record_size: MAX_RECORD_CHARS,
+};

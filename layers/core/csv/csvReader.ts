@@ -1,7 +1,15 @@
 import { pipeline, Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { InputError } from '../errors.ts';
-import { type CsvHeader, DELIMITERS, type Delimiter, detectDelimiter, headerFrom } from './csvHeader.ts';
+import {
+  type CsvHeader,
+  DELIMITERS,
+  type Delimiter,
+  detectDelimiter,
+  headerFrom,
+  MAX_RECORD_CHARS,
+  RECORD_PARSE_OPTIONS,
+} from './csvHeader.ts';
 import { checkedUtf8, unsupportedEncoding } from './encoding.ts';
 
 /**
@@ -89,11 +97,11 @@ export interface CsvStream {
 }
 
 const LINE_BREAK = /\r\n|\n|\r/g;
-/**
- * The longest record accepted, in characters. Abstracts are a few KB; without a cap, one stray quote makes the
- * parser buffer the rest of the file as a single field, and memory grows with the file.
- */
-export const MAX_RECORD_CHARS = 4 * 1024 * 1024;
+
+// The longest record accepted (csvHeader.ts): without a cap, one stray quote makes the parser buffer the rest of
+// the file as a single field, and memory grows with the file.
+export { MAX_RECORD_CHARS };
+
 const TRAILING_BREAK = /(\r\n|\n|\r)$/;
 
 /** Opens a CSV byte stream: reads and validates the header (unless given), then yields data records lazily. */
@@ -157,15 +165,8 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
 
   const parser = parse({
     delimiter,
-    // Any line end, in any mix: files pass through editors and exports that change some lines and not others.
-    record_delimiter: ['\r\n', '\n', '\r'],
+    ...RECORD_PARSE_OPTIONS,
     bom: !options.header,
-    info: true,
-    raw: true,
-    relax_column_count: true,
-    relax_quotes: false,
-    skip_empty_lines: false,
-    max_record_size: MAX_RECORD_CHARS,
   });
   // pipeline(), unlike pipe(), hands an error of the source (a reset connection, an invalid byte) to the parser, so
   // it rejects the reader's next read instead of surfacing as an 'error' event nobody listens to.

@@ -1,5 +1,5 @@
 import { CsvError, parse } from 'csv-parse/sync';
-import { type CsvHeader, detectDelimiter, headerFrom } from '#core/csv/csvHeader.ts';
+import { type CsvHeader, detectDelimiter, headerFrom, RECORD_PARSE_OPTIONS } from '#core/csv/csvHeader.ts';
 import { checkRecord } from '#core/csv/records.ts';
 import { InputError, type ProblemDetail } from '#core/errors.ts';
 
@@ -22,7 +22,6 @@ export interface PageCsv {
 }
 
 export const MAX_PAGE_ROWS = 5000;
-const MAX_RECORD_CHARS = 4 * 1024 * 1024;
 const LINE_BREAK = /\r\n|\n|\r/g;
 const TRAILING_BREAK = /(\r\n|\n|\r)$/;
 
@@ -45,12 +44,7 @@ export function readCsvText(text: string, maxRows = MAX_PAGE_ROWS): PageCsv {
   try {
     parsed = parse(body, {
       delimiter,
-      info: true,
-      raw: true,
-      relax_column_count: true,
-      relax_quotes: false,
-      skip_empty_lines: false,
-      max_record_size: MAX_RECORD_CHARS,
+      ...RECORD_PARSE_OPTIONS,
     }) as unknown as ParsedRecord[];
   } catch (error) {
     if (error instanceof CsvError) {
