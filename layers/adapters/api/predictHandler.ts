@@ -56,6 +56,7 @@ export function createPredictHandler({ getClassifier, limits, logger }: PredictD
         proba: toShortProba(p.proba),
         labels_short: shortNames(p.labels),
         labels: labelNames(p.labels),
+        kind: p.kind,
         ...(explanations ? { explanation: explanationByLabel(explanations[i]!, top) } : {}),
       }));
       logger.info('predicted', {

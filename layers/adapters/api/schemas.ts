@@ -102,6 +102,10 @@ export const predictionSchema = z
     proba: byShortLabel(probability),
     labels_short: z.array(z.enum(SHORT_NAMES)),
     labels: z.array(z.enum(LABELS)),
+    kind: z.enum(TEXT_KINDS).meta({
+      description:
+        'The kind of text the router decided (`real` abstract, synthetic `template`, short `snippet`): which expert answered.',
+    }),
     explanation: byShortLabel(labelEvidenceSchema)
       .optional()
       .meta({ description: 'Only with "explain": true: the evidence for every label.' }),

@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+import type { TextKind } from '#core/kinds.ts';
 import type { ShortName } from '#core/labels.ts';
 
 /** The shapes the page reads from the API (documented in /openapi.json). */
@@ -20,6 +21,7 @@ export interface Prediction {
   proba: Record<ShortName, number>;
   labels_short: ShortName[];
   labels: string[];
+  kind: TextKind;
   explanation?: Partial<Record<ShortName, LabelEvidence>>;
 }
 

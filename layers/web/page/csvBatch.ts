@@ -1,5 +1,4 @@
 import { predictionRows, predictionsHeader } from '#core/csv/predictionsCsv.ts';
-import { kindOf } from '#core/kinds.ts';
 import { LABELS, SHORT_NAMES } from '#core/labels.ts';
 import { type Metrics, MetricsAccumulator } from '#core/metrics.ts';
 import type { Prediction } from './api.ts';
@@ -45,8 +44,8 @@ export async function classifyCsv(
         .sort((a, b) => a - b);
       for (const l of labels) predictedCounts[l]!++;
       if (metrics && row.truth) metrics.add(row.truth, labels);
-      // The kind column is the core's rule on the row's text, as the CLI writes it (the API does not return it).
-      return { fields: row.fields, labels, proba: SHORT_NAMES.map((s) => p.proba[s]), kind: kindOf(row.text) };
+      // The kind column is the one the API's answer carries: the router decides it once, on the server.
+      return { fields: row.fields, labels, proba: SHORT_NAMES.map((s) => p.proba[s]), kind: p.kind };
     });
     out.push(predictionRows(shaped, header.columns.length));
     onProgress(Math.min(start + batch.length, rows.length), rows.length);
