@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { ModelManifest } from '#core/manifest.ts';
+import { expertKinds, type ModelManifest } from '#core/manifest.ts';
 import type { ApiLimits } from '../config.ts';
 import { errorResponse, HttpError, header, jsonResponse, requestIdOf } from '../http.ts';
 import { prefersHtml } from './contentNegotiation.ts';
@@ -60,6 +60,7 @@ export function createInfoHandler({ getManifest, limits, logger, getWebSite }: I
       if (path === '/' && prefersHtml(header(event, 'accept'))) return (await getWebSite()).page(event);
       const manifest = await getManifest();
       if (path === '/health') {
+        const kinds = expertKinds(manifest);
         return jsonResponse(200, {
           status: 'ok',
           model: {
@@ -68,7 +69,7 @@ export function createInfoHandler({ getManifest, limits, logger, getWebSite }: I
             backend: manifest.backend,
             labels: manifest.labels,
             thresholds: manifest.thresholds,
-            ...(manifest.kinds ? { kinds: manifest.kinds.kinds } : {}),
+            ...(kinds ? { kinds } : {}),
           },
         });
       }
