@@ -193,6 +193,34 @@ describe('one routing per text', () => {
   });
 });
 
+describe('one routing per row in the CSV pipeline', () => {
+  it("routes each row once, with the evidence column and the report's explained misclassified rows", async () => {
+    const { classifierFor } = await import('#core/classifier.ts');
+    const { evaluateCsv } = await import('#core/pipeline/evaluateCsv.ts');
+    const { syntheticCsv } = await import('../../scripts/fixtures/csvFixtures.ts');
+    const { Readable } = await import('node:stream');
+    const router = model.router as Router;
+    let calls = 0;
+    const original = router.kindOf.bind(router);
+    router.kindOf = (text: string) => {
+      calls++;
+      return original(text);
+    };
+    try {
+      const summary = await evaluateCsv(
+        Readable.from([Buffer.from(syntheticCsv({ rows: 120, seed: 4 }))]),
+        classifierFor(model),
+        { write: () => {} },
+        { batchSize: 32, evidence: { top: 3, column: true, misclassified: true } },
+      );
+      expect(summary.misclassified?.length).toBeGreaterThan(0);
+      expect(calls).toBe(120);
+    } finally {
+      router.kindOf = original;
+    }
+  });
+});
+
 describe('Router', () => {
   it('is one implementation whatever the settings: a template rule with other phrases routes by them', () => {
     const router = new Router({
