@@ -13,6 +13,7 @@ import { readLabelledRecords } from '#core/csv/records.ts';
 import { InputError } from '#core/errors.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import type { ExpertPlan } from '#training/experts.ts';
+import { knowledgeFor } from '#training/knowledge.ts';
 import { buildLinearModel, refuseNonModelFolder, writeModelFolder } from '#training/linearModel.ts';
 import { SHIPPED_PLAN } from '#training/plans.ts';
 import { EXIT, parseFlags, runCli, UsageError } from './cli.ts';
@@ -43,9 +44,11 @@ export async function train(dataPath: string, outDir: string, options: TrainOpti
     throw new InputError('no_input', `cannot read training data ${dataPath}`);
   }
   const csv = await openCsv(createReadStream(dataPath));
-  const data = await readLabelledRecords(csv.records, csv.header);
-  if (data.texts.length < folds * 2)
-    throw new InputError('too_few_rows', `need at least ${folds * 2} labelled rows, found ${data.texts.length}`);
+  const rows = await readLabelledRecords(csv.records, csv.header);
+  if (rows.texts.length < folds * 2)
+    throw new InputError('too_few_rows', `need at least ${folds * 2} labelled rows, found ${rows.texts.length}`);
+  const plan = options.plan ?? SHIPPED_PLAN;
+  const { data, lexicon, background } = knowledgeFor(rows, plan);
   const built = buildLinearModel(
     data,
     {
@@ -53,9 +56,11 @@ export async function train(dataPath: string, outDir: string, options: TrainOpti
       dataSha256: createHash('sha256').update(raw).digest('hex'),
       codeVersion: await codeVersion(),
       trainer: 'scripts/train.ts',
+      ...(background ? { background } : {}),
     },
     {
-      plan: options.plan ?? SHIPPED_PLAN,
+      plan,
+      ...(lexicon ? { lexicon } : {}),
       seeds: options.seeds ?? DEFAULT_SEEDS,
       folds,
       onProgress: (stage, detail) => process.stderr.write(`${stage}: ${detail}\n`),

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type TextKind } from '#model/router.ts';
+import { type Confidence, confidenceOf } from './confidence.ts';
 import { decide } from './decision.ts';
 import { ModelLoadError } from './errors.ts';
 import { ExplanationUnsupportedError, type TextExplanation } from './explanation.ts';
 import { LABELS, type LabelName, SHORT_NAMES, type ShortName } from './labels.ts';
-import { type ModelManifest, readManifest, routerSettingsOf } from './manifest.ts';
+import { confidenceRuleOf, type ModelManifest, readManifest, routerSettingsOf } from './manifest.ts';
 import type { Backend, BackendLoader, LoadOptions, Model, ScoreOptions } from './model.ts';
 
 /** The embedded default model, shipped in the repository and in the container image. */
@@ -18,6 +19,8 @@ export interface Prediction {
   labels: number[];
   /** The kind of text (layers/model/router.ts): which expert answered. */
   kind: TextKind;
+  /** How far the answer can be trusted (layers/core/confidence.ts). */
+  confidence: Confidence;
   /** With `explain`: the evidence for these very probabilities. */
   explanation?: TextExplanation;
 }
@@ -72,6 +75,7 @@ export async function loadModel(dir: string = DEFAULT_MODEL_DIR, options: LoadOp
 
 export function classifierFor(model: Model): Classifier {
   const thresholds = model.manifest.thresholds;
+  const rule = confidenceRuleOf(model.manifest);
   const L = LABELS.length;
   return {
     model,
@@ -81,10 +85,13 @@ export function classifierFor(model: Model): Classifier {
       const scores = await model.score(texts, options);
       return texts.map((_, i) => {
         const proba = scores.proba.subarray(i * L, (i + 1) * L);
+        const kind = scores.kinds[i]!;
+        const matches = scores.matches?.subarray(i * L, (i + 1) * L);
         return {
           proba: Array.from(proba),
           labels: decide(proba, thresholds),
-          kind: scores.kinds[i]!,
+          kind,
+          confidence: confidenceOf({ proba, kind, ...(matches ? { matches } : {}) }, thresholds, rule),
           ...(scores.explanations ? { explanation: scores.explanations[i]! } : {}),
         };
       });

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { DEFAULT_ROUTER, type RouterSettings, TEXT_KINDS, type TextKind } from '#model/router.ts';
+import { type ConfidenceRule, DEFAULT_CONFIDENCE_RULE } from './confidence.ts';
 import { ModelLoadError } from './errors.ts';
 import { LABELS } from './labels.ts';
 
@@ -48,6 +49,8 @@ export const manifestSchema = z.looseObject({
   }),
   /** How texts are routed to kinds; absent in folders written before routing became data (the defaults then). */
   router: z.optional(routerSettingsSchema),
+  /** The confidence rule's settings (layers/core/confidence.ts); absent: the defaults. */
+  confidence: z.optional(z.strictObject({ outOfScopeBelow: probability, highFrom: probability })),
   /** Folders written before routing became data named the kinds and the snippet cut-off here. */
   kinds: z.optional(z.looseObject({ snippetMaxTokens: z.optional(positiveInt) })),
   backendConfig: z._default(z.record(z.string(), z.unknown()), {}),
@@ -99,3 +102,7 @@ export function expertKinds(manifest: ModelManifest): TextKind[] | undefined {
   const kinds = new Set(experts.flatMap((e: { kinds?: unknown }) => (Array.isArray(e.kinds) ? e.kinds : [])));
   return TEXT_KINDS.filter((k) => kinds.has(k));
 }
+
+/** The confidence rule a model folder records, or the defaults. */
+export const confidenceRuleOf = (manifest: ModelManifest): ConfidenceRule =>
+  manifest.confidence ?? DEFAULT_CONFIDENCE_RULE;

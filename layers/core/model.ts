@@ -26,6 +26,11 @@ export interface Scores {
   proba: Float64Array;
   /** With `explain`: per text, evidence for exactly these logits. */
   explanations?: TextExplanation[];
+  /**
+   * `texts × LABELS.length`: the medical lexicon's term matches per label, for models with a lexicon (the evidence the
+   * confidence rule looks at beside the probabilities).
+   */
+  matches?: Float64Array;
 }
 
 export interface Model {

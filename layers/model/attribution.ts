@@ -21,7 +21,10 @@ import type { NgramOrigins } from './ngrams.ts';
 
 /** One block of a row as the scorer used it. */
 export interface ScoredBlock {
+  /** `word`: occurrences cover token ranges; `char`: character ranges of the normalised text. */
   kind: 'word' | 'char';
+  /** `[first, last]` token or `[start, end)` character pairs per occurrence; default: the extractor's own origins. */
+  ranges?: Int32Array;
   /** Per occurrence, in extraction order: the distinct feature (slot) it counts towards, or -1 for one the model ignores. */
   slotOf: Int32Array;
   /** Per slot: the feature's value in the row (after tf, idf, normalisation, ...). */
@@ -89,7 +92,7 @@ export function attribute(
   const sums = new Float64Array(units.start.length * L);
   const owners: number[] = [];
   for (const block of blocks) {
-    const where = block.kind === 'word' ? origins.word : origins.char;
+    const where = block.ranges ?? (block.kind === 'word' ? origins.word : origins.char);
     const { slotOf, value, weights } = block;
     if (where.length !== 2 * slotOf.length)
       throw new Error(`explanation: ${slotOf.length} ${block.kind} occurrences but ${where.length / 2} origins`);

@@ -10,6 +10,8 @@ export interface LinearWeights {
   /** `features × LABELS.length`: the weight of feature j for label l at j * L + l. */
   weights: ArrayLike<number>;
   bias: ArrayLike<number>;
+  /** The lexicon block's weights, `LABELS.length` features × `LABELS.length` labels (absent: no lexicon block). */
+  dense?: ArrayLike<number>;
 }
 
 // Unrolled for the four labels: this loop is the whole cost of scoring once the n-grams are looked up.
@@ -41,6 +43,16 @@ export function rowLogits(row: Row, model: LinearWeights, out: Float64Array, off
     z1 += s1 * scale;
     z2 += s2 * scale;
     z3 += s3 * scale;
+  }
+  const dense = model.dense;
+  if (dense) {
+    for (let k = 0; k < 4; k++) {
+      const v = row.dense[k]!;
+      z0 += v * dense[k * 4]!;
+      z1 += v * dense[k * 4 + 1]!;
+      z2 += v * dense[k * 4 + 2]!;
+      z3 += v * dense[k * 4 + 3]!;
+    }
   }
   out[offset] = z0;
   out[offset + 1] = z1;

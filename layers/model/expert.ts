@@ -3,6 +3,7 @@ import { LABELS } from '#core/labels.ts';
 import { attribute, type ScoredBlock } from './attribution.ts';
 import { type Calibration, calibrateLogits } from './calibrator.ts';
 import { type LinearWeights, rowLogits } from './estimator.ts';
+import type { TermMatch } from './lexicon.ts';
 import type { TextKind } from './router.ts';
 import type { Vectorizer } from './vectorizer.ts';
 
@@ -18,23 +19,29 @@ export class Expert {
     readonly calibration: Calibration,
   ) {}
 
-  /** The calibrated logits of one text, written to `out[offset .. offset + 4)`. */
-  score(text: string, out: Float64Array, offset: number): void {
-    rowLogits(this.vectorizer.transform(text), this.estimator, out, offset);
+  /**
+   * The calibrated logits of one text, written to `out[offset .. offset + 4)`, and (when given) its lexicon matches
+   * per label to `matches` at the same offset.
+   */
+  score(text: string, out: Float64Array, offset: number, matches?: Float64Array): void {
+    const row = this.vectorizer.transform(text);
+    rowLogits(row, this.estimator, out, offset);
     calibrateLogits(this.calibration, out, offset);
+    matches?.set(row.matches, offset);
   }
 
   /**
    * The calibrated logits of one text and their evidence: the traced row is the very row `score` sees (tested), and
    * Platt scaling is affine per label (a·z + b), so every word's contribution is scaled by a and b joins the bias.
    */
-  explain(text: string, out: Float64Array, offset: number): TextExplanation {
+  explain(text: string, out: Float64Array, offset: number, matches?: Float64Array): TextExplanation {
     const L = LABELS.length;
-    const { row, map, origins, slotOf } = this.vectorizer.transformTraced(text);
+    const { row, map, origins, slotOf, terms } = this.vectorizer.transformTraced(text);
+    matches?.set(row.matches, offset);
     rowLogits(row, this.estimator, out, offset);
     const raw = out.slice(offset, offset + L);
     calibrateLogits(this.calibration, out, offset);
-    const { weights, bias } = this.estimator;
+    const { weights, bias, dense } = this.estimator;
     const blocks: ScoredBlock[] = row.blocks.map((block, b) => {
       const value = new Float64Array(block.length);
       const w = new Float64Array(block.length * L);
@@ -44,7 +51,31 @@ export class Expert {
       }
       return { kind: b === 0 ? 'word' : 'char', slotOf: slotOf[b]!, value, weights: w };
     });
+    if (dense && terms.length > 0) blocks.push(lexiconBlock(terms, row.dense, dense));
     const explanation = attribute(map, origins, blocks, Float64Array.from(bias), raw);
     return affineExplanation(explanation, this.calibration.a, this.calibration.b, out.slice(offset, offset + L));
   }
+}
+
+/**
+ * The lexicon block for attribution: feature l (label l's term count) occurs once per matched term of label l, over
+ * the term's tokens, so each term's share of `value × weight` goes to its words and the sum stays exact.
+ */
+function lexiconBlock(terms: readonly TermMatch[], values: Float64Array, dense: ArrayLike<number>): ScoredBlock {
+  const L = LABELS.length;
+  const slots: number[] = [];
+  const ranges: number[] = [];
+  for (const term of terms)
+    for (let l = 0; l < L; l++)
+      if ((term.labels >> l) & 1) {
+        slots.push(l);
+        ranges.push(term.first, term.last);
+      }
+  return {
+    kind: 'word',
+    ranges: Int32Array.from(ranges),
+    slotOf: Int32Array.from(slots),
+    value: Float64Array.from(values),
+    weights: Float64Array.from({ length: L * L }, (_, i) => dense[i]!),
+  };
 }

@@ -9,6 +9,7 @@ import type { ModelManifest } from '#core/manifest.ts';
 import type { Backend, BackendLoader } from '#core/model.ts';
 import { IDENTITY_PLATT } from './calibrator.ts';
 import { Expert } from './expert.ts';
+import { Lexicon, lexiconFileSchema } from './lexicon.ts';
 import { TEXT_KINDS, type TextKind } from './router.ts';
 import { Vectorizer } from './vectorizer.ts';
 import { decodeWeights, WEIGHTS_LAYOUT } from './weightsFile.ts';
@@ -29,6 +30,18 @@ const vectorizerSchema = z.strictObject({
   sublinearTf: z.boolean(),
   weighting: z.optional(z.enum(['tfidf', 'binary'])),
   rowScalePower: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
+  lexicon: z.optional(z.boolean()),
+});
+
+/** The model folder's lexicon file (layers/model/lexicon.ts), shared by the experts whose features use it. */
+export const LEXICON_FILE = 'lexicon.json';
+
+const lexiconEntrySchema = z.looseObject({
+  file: z.string().check(z.minLength(1)),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+  source: z.looseObject({ name: z.string(), version: z.string(), package: z.string() }),
+  seeds: z.record(z.enum(LABELS), z.array(z.string())),
+  terms: z.record(z.enum(LABELS), z.number()),
 });
 
 const expertSchema = z.looseObject({
@@ -41,10 +54,13 @@ const expertSchema = z.looseObject({
   bias: labelVector,
   weightsSha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   calibration: z.optional(z.strictObject({ a: labelVector, b: labelVector })),
+  /** With `features.lexicon`: the lexicon block's weights, 4 features × 4 labels. */
+  lexiconWeights: z.optional(z.array(z.number()).check(z.length(LABELS.length * LABELS.length))),
 });
 
 /** One expert per kind of text; the router (manifest `router`) picks it before any feature is extracted. */
 export const linearConfigSchema = z.looseObject({
+  lexicon: z.optional(lexiconEntrySchema),
   experts: z.array(z.extend(expertSchema, { kinds: z.array(z.enum(TEXT_KINDS)).check(z.minLength(1)) })).check(
     z.minLength(1),
     z.superRefine((experts, ctx) => {
@@ -78,17 +94,40 @@ async function readWhole(path: string): Promise<Buffer> {
   }
 }
 
-async function loadExpert(dir: string, config: ExpertConfig, kinds: readonly TextKind[]): Promise<Expert> {
-  const path = join(dir, config.weightsFile);
+/** Reads a file of the model folder and checks it against the sha256 model.json records. */
+async function readChecked(path: string, sha256: string, what: string): Promise<Buffer> {
   let bytes: Buffer;
   try {
     bytes = await readWhole(path);
   } catch (cause) {
-    throw new ModelLoadError(`cannot read the weights ${path}`, { cause });
+    throw new ModelLoadError(`cannot read the ${what} ${path}`, { cause });
   }
-  if (createHash('sha256').update(bytes).digest('hex') !== config.weightsSha256)
+  if (createHash('sha256').update(bytes).digest('hex') !== sha256)
     throw new ModelLoadError(`${path} does not match the sha256 in model.json (corrupt or replaced file)`);
+  return bytes;
+}
+
+async function loadLexicon(dir: string, entry: z.infer<typeof lexiconEntrySchema>): Promise<Lexicon> {
+  const path = join(dir, entry.file);
+  const bytes = await readChecked(path, entry.sha256, 'lexicon');
+  const parsed = lexiconFileSchema.safeParse(JSON.parse(bytes.toString('utf8')));
+  if (!parsed.success) throw new ModelLoadError(`${path} is not a valid lexicon:\n${z.prettifyError(parsed.error)}`);
+  return new Lexicon(parsed.data);
+}
+
+async function loadExpert(
+  dir: string,
+  config: ExpertConfig,
+  kinds: readonly TextKind[],
+  lexicon: Lexicon | undefined,
+): Promise<Expert> {
+  const path = join(dir, config.weightsFile);
+  const bytes = await readChecked(path, config.weightsSha256, 'weights');
   const settings = config.features;
+  if (settings.lexicon && (!lexicon || !config.lexiconWeights))
+    throw new ModelLoadError(
+      `${path}: the expert uses the lexicon, but model.json has no lexicon or no lexiconWeights`,
+    );
   const { index, idf, weights } = decodeWeights(bytes, {
     name: path,
     features: config.buckets,
@@ -102,29 +141,40 @@ async function loadExpert(dir: string, config: ExpertConfig, kinds: readonly Tex
   };
   return new Expert(
     kinds,
-    new Vectorizer(settings, index, idf),
-    { weights, bias: Float64Array.from(config.bias) },
+    new Vectorizer(settings, index, idf, lexicon),
+    {
+      weights,
+      bias: Float64Array.from(config.bias),
+      ...(settings.lexicon ? { dense: Float64Array.from(config.lexiconWeights!) } : {}),
+    },
     { a: Float64Array.from(calibration.a), b: Float64Array.from(calibration.b) },
   );
 }
 
 /** The experts a `backendConfig` describes: one per kind, or (the first single-model layout) one for every kind. */
-function expertConfigs(raw: Record<string, unknown>, where: string): { config: ExpertConfig; kinds: TextKind[] }[] {
+function expertConfigs(
+  raw: Record<string, unknown>,
+  where: string,
+): { experts: { config: ExpertConfig; kinds: TextKind[] }[]; lexicon?: z.infer<typeof lexiconEntrySchema> } {
   const invalid = (issues: string) =>
     new ModelLoadError(`${where}: invalid backendConfig for the linear backend: ${issues}`);
   if ('experts' in raw) {
     const parsed = linearConfigSchema.safeParse(raw);
     if (!parsed.success) throw invalid(z.prettifyError(parsed.error));
-    return parsed.data.experts.map((e) => ({ config: e, kinds: [...e.kinds] }));
+    return {
+      experts: parsed.data.experts.map((e) => ({ config: e, kinds: [...e.kinds] })),
+      ...(parsed.data.lexicon ? { lexicon: parsed.data.lexicon } : {}),
+    };
   }
   const parsed = expertSchema.safeParse(raw);
   if (!parsed.success) throw invalid(z.prettifyError(parsed.error));
-  return [{ config: parsed.data, kinds: [...TEXT_KINDS] }];
+  return { experts: [{ config: parsed.data, kinds: [...TEXT_KINDS] }] };
 }
 
 export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifest): Promise<Backend> => {
-  const configs = expertConfigs(manifest.backendConfig, join(dir, 'model.json'));
-  const experts = await Promise.all(configs.map(({ config, kinds }) => loadExpert(dir, config, kinds)));
+  const config = expertConfigs(manifest.backendConfig, join(dir, 'model.json'));
+  const lexicon = config.lexicon ? await loadLexicon(dir, config.lexicon) : undefined;
+  const experts = await Promise.all(config.experts.map((e) => loadExpert(dir, e.config, e.kinds, lexicon)));
   const byKind = Object.fromEntries(TEXT_KINDS.map((k) => [k, experts.find((e) => e.kinds.includes(k))!])) as Record<
     TextKind,
     Expert
@@ -135,14 +185,15 @@ export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifes
     // Synchronous and allocation-light: one text costs microseconds, so batching buys nothing here.
     async score(texts, kinds, explain) {
       const logits = new Float64Array(texts.length * L);
+      const matches = lexicon ? new Float64Array(texts.length * L) : undefined;
       const explanations: TextExplanation[] | undefined = explain ? [] : undefined;
       for (let i = 0; i < texts.length; i++) {
         const expert = byKind[kinds[i]!];
-        if (explanations) explanations.push(expert.explain(texts[i]!, logits, i * L));
-        else expert.score(texts[i]!, logits, i * L);
+        if (explanations) explanations.push(expert.explain(texts[i]!, logits, i * L, matches));
+        else expert.score(texts[i]!, logits, i * L, matches);
       }
       const proba = logits.map((z) => 1 / (1 + Math.exp(-z)));
-      return { logits, proba, ...(explanations ? { explanations } : {}) };
+      return { logits, proba, ...(explanations ? { explanations } : {}), ...(matches ? { matches } : {}) };
     },
     async dispose() {},
   };

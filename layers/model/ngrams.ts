@@ -65,10 +65,39 @@ function finalize(h: number, len: number): number {
   return x ^ (x >>> 16);
 }
 
+/** The hash of one word token (FNV-1a over its code units, lower-cased as extraction sees them). */
+export function tokenHash(token: string): number {
+  let h = FNV_OFFSET ^ WORD_SEED;
+  for (let i = 0; i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
+/** The key of the token sequence `hashes[from .. from + len)`: word n-gram buckets and lexicon terms use it alike. */
+export function sequenceKey(hashes: ArrayLike<number>, from: number, len: number): number {
+  let h = hashes[from]!;
+  for (let j = from + 1; j < from + len; j++) h = Math.imul((h ^ BIGRAM_MIX) + hashes[j]!, FNV_PRIME);
+  return finalize(h, len);
+}
+
+/** The word tokens of a normalised text (runs of two or more word characters), as extraction finds them. */
+export function wordTokens(normalized: string): string[] {
+  const tokens: string[] = [];
+  let i = 0;
+  while (i < normalized.length) {
+    while (i < normalized.length && !isWordChar(normalized.charCodeAt(i))) i++;
+    const start = i;
+    while (i < normalized.length && isWordChar(normalized.charCodeAt(i))) i++;
+    if (i - start >= 2) tokens.push(normalized.slice(start, i));
+  }
+  return tokens;
+}
+
 /** Hashed occurrences of one text, per block, in extraction order (buckets may repeat). Views valid until the next call. */
 export interface Ngrams {
   word: Int32Array;
   char: Int32Array;
+  /** The hash of each word token, in text order (`tokenHash`). */
+  tokens: Int32Array;
 }
 
 /**
@@ -132,6 +161,7 @@ export class NgramExtractor {
   private readonly charMax: number;
   private wordBuf = new Int32Array(0);
   private charBuf = new Int32Array(0);
+  private tokenBuf = new Int32Array(0);
   private wordLength = 0;
   private charLength = 0;
   /** The current chunk, lower-cased and padded with a space each side. */
@@ -188,7 +218,11 @@ export class NgramExtractor {
       if (this.trace) this.charOrigins(start, i);
       this.tokens(start, len);
     }
-    return { word: this.wordBuf.subarray(0, this.wordLength), char: this.charBuf.subarray(0, this.charLength) };
+    return {
+      word: this.wordBuf.subarray(0, this.wordLength),
+      char: this.charBuf.subarray(0, this.charLength),
+      tokens: this.tokenBuf.subarray(0, this.tokenCount),
+    };
   }
 
   /** The origins of the last call's occurrences; views valid until the next call. */
@@ -205,6 +239,7 @@ export class NgramExtractor {
     const words = (Math.floor((n + 1) / 3) + 1) * this.wordMax;
     const chars = (2 * n + 2) * (this.charMax - this.charMin + 1) + 1;
     if (this.wordBuf.length < words) this.wordBuf = new Int32Array(Math.max(words, 2 * this.wordBuf.length));
+    if (this.tokenBuf.length < words) this.tokenBuf = new Int32Array(Math.max(words, 2 * this.tokenBuf.length));
     if (this.charBuf.length < chars) this.charBuf = new Int32Array(Math.max(chars, 2 * this.charBuf.length));
     if (this.padded.length < n + 2) this.padded = new Uint16Array(Math.max(n + 2, 2 * this.padded.length));
   }
@@ -261,13 +296,12 @@ export class NgramExtractor {
     for (let j = 0; j + 1 < maxN; j++) recent[j] = recent[j + 1]!;
     recent[maxN - 1] = hash;
     const t = this.tokenCount++;
+    this.tokenBuf[t] = hash;
     const trace = this.trace;
     if (trace) trace.tokens.push(start, end);
     const longest = Math.min(maxN, t + 1);
     for (let len = longest; len >= this.wordMin; len--) {
-      let h = recent[maxN - len]!;
-      for (let j = maxN - len + 1; j < maxN; j++) h = Math.imul((h ^ BIGRAM_MIX) + recent[j]!, FNV_PRIME);
-      this.wordBuf[this.wordLength++] = finalize(h, len) & this.mask;
+      this.wordBuf[this.wordLength++] = sequenceKey(recent, maxN - len, len) & this.mask;
       if (trace) trace.word.push(t - len + 1, t);
     }
   }

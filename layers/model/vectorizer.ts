@@ -1,5 +1,7 @@
+import { LABELS } from '#core/labels.ts';
 import { type NormalizedText, normalizeWithOffsets } from '#core/textOffsets.ts';
 import type { FeatureIndex } from './featureIndex.ts';
+import type { Lexicon, TermMatch } from './lexicon.ts';
 import { type NgramConfig, NgramExtractor, type NgramOrigins, normalizeText } from './ngrams.ts';
 
 /**
@@ -13,6 +15,9 @@ import { type NgramConfig, NgramExtractor, type NgramOrigins, normalizeText } fr
  *   of a disease term in a long abstract counts as much as ten, which is what decides labels in real abstracts.
  * A row is kept as raw values (tf × idf, or 1) and one scale per block; a feature's value is raw × scale. Serving
  * multiplies the scale once per block after the dot product; training stores raw × scale in its design matrix.
+ *
+ * With `lexicon`, a row also has four dense features, log(1 + matches) per label of the model's medical lexicon
+ * (layers/model/lexicon.ts): terms pooled into stable features, whatever words the training rows happened to use.
  */
 
 export interface VectorizerSettings extends NgramConfig {
@@ -22,7 +27,12 @@ export interface VectorizerSettings extends NgramConfig {
   weighting?: 'tfidf' | 'binary';
   /** Binary weighting only: each row is multiplied by (number of distinct features present)^-rowScalePower. */
   rowScalePower?: number;
+  /** Add the lexicon block: log(1 + matches) per label of the model's lexicon. */
+  lexicon?: boolean;
 }
+
+/** The lexicon block's value of a label with `matches` term matches. */
+export const lexiconValue = (matches: number): number => Math.log1p(matches);
 
 /** The distinct in-vocabulary features of one block of a row. Reused from row to row; grows as needed. */
 export class Block {
@@ -40,17 +50,27 @@ export class Block {
   }
 }
 
-/** A text's feature row: the word block, the char block, and each block's scale. */
+/** A text's feature row: the word block, the char block, each block's scale, and the lexicon block. */
 export interface Row {
   readonly blocks: readonly [Block, Block];
   readonly scales: Float64Array;
+  /** Per label: lexicon matches (all 0 without a lexicon). */
+  readonly matches: Float64Array;
+  /** Per label: the lexicon block's values, `lexiconValue(matches)`. */
+  readonly dense: Float64Array;
 }
 
-export const newRow = (): Row => ({ blocks: [new Block(), new Block()], scales: new Float64Array(2) });
+export const newRow = (): Row => ({
+  blocks: [new Block(), new Block()],
+  scales: new Float64Array(2),
+  matches: new Float64Array(LABELS.length),
+  dense: new Float64Array(LABELS.length),
+});
 
-/** Fills each block's raw values from its counts and the row's block scales (see the module comment). */
+/** Fills each block's raw values from its counts, the row's block scales and lexicon values (module comment). */
 export function weighRow(row: Row, idf: ArrayLike<number> | undefined, settings: VectorizerSettings): void {
   const [word, char] = row.blocks;
+  for (let l = 0; l < row.dense.length; l++) row.dense[l] = settings.lexicon ? lexiconValue(row.matches[l]!) : 0;
   if (settings.weighting === 'binary') {
     const present = word.length + char.length;
     word.raw.fill(1, 0, word.length);
@@ -81,6 +101,8 @@ export interface TracedRow {
   origins: NgramOrigins;
   /** Per block, per occurrence (extraction order): the slot of the distinct feature in the block, or -1. */
   slotOf: [Int32Array, Int32Array];
+  /** The lexicon's matches, in text order (token ranges into `origins.tokens`). */
+  terms: TermMatch[];
 }
 
 export class Vectorizer {
@@ -100,10 +122,20 @@ export class Vectorizer {
   private generation = 0;
   private readonly row = newRow();
 
-  constructor(settings: VectorizerSettings, index: FeatureIndex, idf: ArrayLike<number> | undefined) {
+  /** The model's lexicon: its matches are counted for every row (evidence), its features added with `lexicon`. */
+  readonly lexicon: Lexicon | undefined;
+
+  constructor(
+    settings: VectorizerSettings,
+    index: FeatureIndex,
+    idf: ArrayLike<number> | undefined,
+    lexicon?: Lexicon,
+  ) {
+    if (settings.lexicon && !lexicon) throw new Error("these vectorizer settings need the model's lexicon");
     this.settings = settings;
     this.index = index;
     this.idf = idf;
+    this.lexicon = lexicon;
     this.binary = settings.weighting === 'binary';
     this.extractor = new NgramExtractor(settings);
     this.seen = new Uint32Array(Math.ceil(index.features / 32));
@@ -121,6 +153,7 @@ export class Vectorizer {
       this.count(ngrams.word, word);
       this.count(ngrams.char, char);
     }
+    this.lexicon?.count(ngrams.tokens, this.row.matches);
     weighRow(this.row, this.idf, this.settings);
     return this.row;
   }
@@ -134,8 +167,10 @@ export class Vectorizer {
     const slotOf: [Int32Array, Int32Array] = [new Int32Array(ngrams.word.length), new Int32Array(ngrams.char.length)];
     this.trace(ngrams.word, row.blocks[0], slotOf[0]);
     this.trace(ngrams.char, row.blocks[1], slotOf[1]);
+    const terms: TermMatch[] = [];
+    this.lexicon?.count(ngrams.tokens, row.matches, terms);
     weighRow(row, this.idf, this.settings);
-    return { row, map, origins: this.tracer.origins(), slotOf };
+    return { row, map, origins: this.tracer.origins(), slotOf, terms };
   }
 
   /** The distinct in-vocabulary features of one block, in order of first occurrence (binary presence: no counts). */

@@ -1,3 +1,5 @@
+import { LABELS } from '#core/labels.ts';
+import type { Lexicon } from '#model/lexicon.ts';
 import { NgramExtractor } from '#model/ngrams.ts';
 import type { VectorizerSettings } from '#model/vectorizer.ts';
 
@@ -11,6 +13,8 @@ export interface SparseCounts {
 export interface DocCounts {
   word: SparseCounts;
   char: SparseCounts;
+  /** Lexicon matches per label, when the settings use the lexicon. */
+  matches?: Float64Array;
 }
 
 export function countOccurrences(occurrences: Int32Array): SparseCounts {
@@ -27,16 +31,22 @@ export function countOccurrences(occurrences: Int32Array): SparseCounts {
   return { index, count };
 }
 
-/** Every text's n-gram counts, extracted by the same extractor serving uses (layers/model/ngrams.ts). */
+/** Every text's n-gram counts (and lexicon matches), by the extractor and lexicon serving uses (layers/model/). */
 export function featurizeCorpus(
   texts: readonly string[],
   settings: VectorizerSettings,
+  lexicon?: Lexicon,
   onProgress?: (done: number) => void,
 ): DocCounts[] {
+  if (settings.lexicon && !lexicon) throw new Error('these settings need a lexicon');
   const extractor = new NgramExtractor(settings);
   return texts.map((text, i) => {
     const ngrams = extractor.extract(text);
-    const doc = { word: countOccurrences(ngrams.word), char: countOccurrences(ngrams.char) };
+    const doc: DocCounts = { word: countOccurrences(ngrams.word), char: countOccurrences(ngrams.char) };
+    if (settings.lexicon && lexicon) {
+      doc.matches = new Float64Array(LABELS.length);
+      lexicon.count(ngrams.tokens, doc.matches);
+    }
     if (onProgress && (i + 1) % 256 === 0) onProgress(i + 1);
     return doc;
   });

@@ -1,3 +1,4 @@
+import { LABELS } from '#core/labels.ts';
 import { FeatureIndex } from '#model/featureIndex.ts';
 import { type Block, newRow, type VectorizerSettings, weighRow } from '#model/vectorizer.ts';
 import type { DocCounts, SparseCounts } from './corpus.ts';
@@ -72,7 +73,8 @@ function mergeDistinct(a: Int32Array, b: Int32Array, visit: (bucket: number) => 
 
 /**
  * The design matrix of the given documents: each row weighted by the vectorizer's own `weighRow` (the one definition
- * of a feature's value, shared with serving and evidence), stored as raw value × block scale.
+ * of a feature's value, shared with serving and evidence), stored as raw value × block scale. With the lexicon, its
+ * four features are the last columns (ids `features .. features + 3`).
  */
 export function buildDesign(
   docs: readonly DocCounts[],
@@ -80,10 +82,11 @@ export function buildDesign(
   vocab: { index: FeatureIndex; idf: ArrayLike<number> | undefined },
   options: VectorizerSettings,
 ): CsrMatrix {
+  const dense = options.lexicon ? LABELS.length : 0;
   let nnz = 0;
   for (let r = 0; r < rows.length; r++) {
     const doc = docs[rows[r]!]!;
-    nnz += doc.word.index.length + doc.char.index.length;
+    nnz += doc.word.index.length + doc.char.index.length + dense;
   }
   const indptr = new Int32Array(rows.length + 1);
   const indices = new Int32Array(nnz);
@@ -94,6 +97,8 @@ export function buildDesign(
     const doc = docs[rows[r]!]!;
     inVocabulary(doc.word, vocab, row.blocks[0]);
     inVocabulary(doc.char, vocab, row.blocks[1]);
+    if (doc.matches) row.matches.set(doc.matches);
+    else row.matches.fill(0);
     weighRow(row, vocab.idf, options);
     for (let b = 0; b < 2; b++) {
       const block = row.blocks[b]!;
@@ -103,11 +108,16 @@ export function buildDesign(
         values[k++] = block.raw[t]! * scale;
       }
     }
+    for (let l = 0; l < dense; l++) {
+      if (row.dense[l] === 0) continue;
+      indices[k] = vocab.index.features + l;
+      values[k++] = row.dense[l]!;
+    }
     indptr[r + 1] = k;
   }
   return {
     rows: rows.length,
-    cols: vocab.index.features,
+    cols: vocab.index.features + dense,
     indptr,
     indices: indices.subarray(0, k),
     values: values.subarray(0, k),

@@ -3,8 +3,10 @@ import { LABELS } from '#core/labels.ts';
 import { type Metrics, MetricsAccumulator } from '#core/metrics.ts';
 import { fitPlatt, IDENTITY_PLATT, type Platt, sigmoid } from '#model/calibrator.ts';
 import { Expert } from '#model/expert.ts';
+import type { Lexicon } from '#model/lexicon.ts';
 import { Router, type RouterSettings, type TextKind } from '#model/router.ts';
 import { Vectorizer, type VectorizerSettings } from '#model/vectorizer.ts';
+import type { BackgroundOptions } from './background.ts';
 import { expectedCalibrationError } from './calibration.ts';
 import { type DocCounts, featurizeCorpus } from './corpus.ts';
 import { type FittedLinear, fit, kFoldAssignment, type TrainConfig } from './fit.ts';
@@ -21,14 +23,22 @@ import { type Thresholds, tuneThresholds, uniformThresholds } from './thresholds
  */
 
 export type SnippetSource = 'title' | 'firstSentence';
-export type SampleSource = 'row' | SnippetSource;
+/** `background`: non-medical text without labels (layers/training/background.ts), so no evidence means no label. */
+export type SampleSource = 'row' | SnippetSource | 'background';
 
 export interface ExpertSpec {
   /** The kinds this expert answers for (one kind each in the shipped model; all three for a single-model baseline). */
   kinds: readonly TextKind[];
   config: TrainConfig;
-  /** Training (and calibration) samples: rows of these kinds, and snippets derived from rows of these kinds. */
-  trainOn: { rows: readonly TextKind[]; snippets?: { from: readonly TextKind[]; sources: readonly SnippetSource[] } };
+  /**
+   * Training (and calibration) samples: rows of these kinds, snippets derived from rows of these kinds, and (with
+   * `background`) the background texts the router gives this expert's kinds.
+   */
+  trainOn: {
+    rows: readonly TextKind[];
+    snippets?: { from: readonly TextKind[]; sources: readonly SnippetSource[] };
+    background?: boolean;
+  };
   /** Fit Platt scaling per label (otherwise the raw sigmoid is the probability). */
   calibrate: boolean;
 }
@@ -37,6 +47,8 @@ export interface ExpertPlan {
   experts: readonly ExpertSpec[];
   /** The router's settings; the shipped model carries them in model.json. */
   router: RouterSettings;
+  /** Non-medical background texts to learn "no evidence, no label" from (layers/training/background.ts). */
+  background?: BackgroundOptions;
 }
 
 export interface LabelledRows {
@@ -46,6 +58,17 @@ export interface LabelledRows {
   texts: readonly string[];
   truth: readonly number[][];
 }
+
+/** What the trainer learns from: the labelled rows, and non-medical background texts (no labels). */
+export interface TrainingData extends LabelledRows {
+  background: readonly string[];
+}
+
+/** Truth per sample row: the labelled rows', then none for every background text. */
+export const truthOfRows = (data: TrainingData): number[][] => [
+  ...data.truth.map((t) => [...t]),
+  ...data.background.map(() => []),
+];
 
 export interface Sample {
   text: string;
@@ -63,7 +86,7 @@ export function firstSentence(abstract: string): string {
   return (match ? match[0] : abstract).trim();
 }
 
-export function buildSamples(data: LabelledRows, settings: RouterSettings): Sample[] {
+export function buildSamples(data: TrainingData, settings: RouterSettings): Sample[] {
   const router = new Router(settings);
   const samples: Sample[] = [];
   const rowKinds = data.texts.map((t) => router.kindOf(t));
@@ -79,28 +102,54 @@ export function buildSamples(data: LabelledRows, settings: RouterSettings): Samp
       if (text !== '') samples.push({ text, row, source, rowKind: rowKinds[row]!, kind: router.kindOf(text) });
     });
   }
+  data.background.forEach((text, j) => {
+    const kind = router.kindOf(text);
+    samples.push({ text, row: data.texts.length + j, source: 'background', rowKind: kind, kind });
+  });
   return samples;
 }
 
 /** Whether a sample trains (and calibrates) an expert. */
 export function trainsOn(spec: ExpertSpec, s: Sample): boolean {
   if (s.source === 'row') return spec.trainOn.rows.includes(s.rowKind);
+  if (s.source === 'background') return spec.trainOn.background === true && spec.kinds.includes(s.kind);
   const snippets = spec.trainOn.snippets;
   return !!snippets?.from.includes(s.rowKind) && snippets.sources.includes(s.source);
 }
 
-/** A fitted expert as serving runs it (in double precision, uncalibrated: calibration is fitted on what this gives). */
-export function servingExpert(spec: ExpertSpec, fitted: FittedLinear): Expert {
+/** The weights of a fit as the estimator holds them: the n-gram features', then the lexicon block's (if any). */
+export function estimatorOf(fitted: FittedLinear): { weights: Float64Array; bias: Float64Array; dense?: Float64Array } {
+  const n = fitted.vocab.buckets.length * LABELS.length;
+  const { weights, bias } = fitted.model;
+  return weights.length > n ? { weights: weights.subarray(0, n), bias, dense: weights.subarray(n) } : { weights, bias };
+}
+
+/**
+ * A fitted expert as serving runs it (in double precision, and `calibration` or none: the cross-validation fits
+ * calibration on what this gives).
+ */
+export function servingExpert(
+  spec: ExpertSpec,
+  fitted: FittedLinear,
+  lexicon?: Lexicon,
+  calibration?: Platt[],
+): Expert {
   const settings = spec.config.features;
   const idf = settings.weighting === 'binary' ? undefined : fitted.vocab.idf;
-  const identity = { a: LABELS.map(() => IDENTITY_PLATT.a), b: LABELS.map(() => IDENTITY_PLATT.b) };
-  return new Expert(spec.kinds, new Vectorizer(settings, fitted.vocab.index, idf), fitted.model, identity);
+  const platt = calibration ?? LABELS.map(() => IDENTITY_PLATT);
+  return new Expert(spec.kinds, new Vectorizer(settings, fitted.vocab.index, idf, lexicon), estimatorOf(fitted), {
+    a: platt.map((p) => p.a),
+    b: platt.map((p) => p.b),
+  });
 }
 
 /** Featurises every sample once per distinct feature configuration. */
 export class SampleFeatures {
   private readonly cache = new Map<string, DocCounts[]>();
-  constructor(private readonly samples: readonly Sample[]) {}
+  constructor(
+    private readonly samples: readonly Sample[],
+    readonly lexicon?: Lexicon,
+  ) {}
   docs(features: VectorizerSettings): DocCounts[] {
     const key = JSON.stringify(features);
     let docs = this.cache.get(key);
@@ -108,6 +157,7 @@ export class SampleFeatures {
       docs = featurizeCorpus(
         this.samples.map((s) => s.text),
         features,
+        this.lexicon,
       );
       this.cache.set(key, docs);
     }
@@ -139,11 +189,22 @@ export const GROUPS = ['all', 'real', 'template', 'titles', 'first_sentences', '
 export type GroupName = (typeof GROUPS)[number];
 
 export function groupOf(s: Sample): GroupName[] {
+  if (s.source === 'background') return [];
   if (s.source === 'row') return s.rowKind === 'snippet' ? ['all', 'snippet'] : ['all', s.rowKind];
   const groups: GroupName[] = [];
   if (s.rowKind === 'real') groups.push(s.source === 'title' ? 'titles' : 'first_sentences');
   if (s.kind === 'snippet') groups.push('snippet');
   return groups;
+}
+
+/** How the background (non-medical) samples fared: they have no label, so the question is how sure the model was. */
+export interface BackgroundFigures {
+  n: number;
+  /** Share given some label with probability ≥ 0.5 (only the fallback rule should give them one). */
+  labelled_share: number;
+  /** Share whose most probable label has probability ≥ 0.9. */
+  confident_share: number;
+  max_proba_mean: number;
 }
 
 export interface KindsCrossValidation {
@@ -157,6 +218,8 @@ export interface KindsCrossValidation {
   raw_at_0_5: Partial<Record<GroupName, GroupFigures>>;
   /** Expected calibration error (10 bins, every row × label pooled), before and after Platt scaling. */
   ece: { before: Partial<Record<GroupName, number>>; after: Partial<Record<GroupName, number>> };
+  /** Present when the samples include background texts. */
+  background?: BackgroundFigures;
 }
 
 export interface ExpertsCvRun {
@@ -166,13 +229,45 @@ export interface ExpertsCvRun {
   /** Platt parameters per expert and label, fitted on all out-of-fold logits of the expert's own samples. */
   calibration: Platt[][];
   foldIterations: number[][];
+  /** Per sample (`samples × LABELS.length`): out-of-fold calibrated probabilities (0 for samples not evaluated). */
+  proba: Float64Array;
+  /** Per sample: whether it was held out and scored. */
+  evaluated: boolean[];
+  /** Per sample (`samples × LABELS.length`): lexicon matches, when the features have a lexicon. */
+  matches?: Float64Array;
 }
 
 export type ExpertsProgress = (expert: number, fold: number, folds: number) => void;
 
+export interface CrossValidationOptions {
+  /** A fold per sample row (labelled rows, then background) instead of shuffled K folds (e.g. the vocabulary shift). */
+  foldOfRow?: Int32Array;
+  /** Only these folds are held out and scored (default: every fold). */
+  evaluateFolds?: readonly number[];
+  /** Apply this calibration instead of cross-fitting one (when too few folds are scored to fit it). */
+  calibration?: Platt[][];
+  onProgress?: ExpertsProgress;
+}
+
+/** Shuffled folds of the labelled rows, and of the background texts on their own (so adding background leaves the
+ * labelled rows' folds as they were). */
+export function sampleFolds(samples: readonly Sample[], folds: number, seed: number): Int32Array {
+  let labelled = 0;
+  let rows = 0;
+  for (const s of samples) {
+    rows = Math.max(rows, s.row + 1);
+    if (s.source !== 'background') labelled = Math.max(labelled, s.row + 1);
+  }
+  const out = new Int32Array(rows);
+  out.set(kFoldAssignment(labelled, folds, seed));
+  out.set(kFoldAssignment(rows - labelled, folds, seed + 7919), labelled);
+  return out;
+}
+
 /**
- * K-fold cross-validation of a plan on the derived samples. Returns the figures by group and the calibration fitted
- * on all out-of-fold logits (what the final model ships).
+ * K-fold cross-validation of a plan on the derived samples (the one evaluation loop: selection, training and the
+ * vocabulary-shift simulation all run through it). Returns the figures by group and the calibration fitted on all
+ * out-of-fold logits (what the final model ships).
  */
 export function crossValidateExperts(
   samples: readonly Sample[],
@@ -181,22 +276,24 @@ export function crossValidateExperts(
   plan: ExpertPlan,
   folds: number,
   seed: number,
-  onProgress?: ExpertsProgress,
+  options: CrossValidationOptions = {},
 ): ExpertsCvRun {
   const L = LABELS.length;
-  const rows = truthOfRow.length;
-  const foldOfRow = kFoldAssignment(rows, folds, seed);
+  const foldOfRow = options.foldOfRow ?? sampleFolds(samples, folds, seed);
+  const evaluateFolds = options.evaluateFolds ?? Array.from({ length: folds }, (_, f) => f);
   const foldOf = samples.map((s) => foldOfRow[s.row]!);
+  const evaluated = foldOf.map((f) => evaluateFolds.includes(f));
   const truth = samples.map((s) => truthOfRow[s.row]!);
   const expertOf = samples.map((s) => plan.experts.findIndex((e) => e.kinds.includes(s.kind)));
   if (expertOf.some((e) => e < 0)) throw new RangeError('the plan has no expert for some kind');
   const logits = new Float64Array(samples.length * L);
+  const matches = features.lexicon ? new Float64Array(samples.length * L) : undefined;
   const foldIterations: number[][] = plan.experts.map(() => []);
 
   plan.experts.forEach((spec, e) => {
     const docs = features.docs(spec.config.features);
-    for (let f = 0; f < folds; f++) {
-      onProgress?.(e, f, folds);
+    for (const f of evaluateFolds) {
+      options.onProgress?.(e, f, folds);
       const train: number[] = [];
       const held: number[] = [];
       samples.forEach((s, i) => {
@@ -205,14 +302,14 @@ export function crossValidateExperts(
       });
       const fitted = fit(docs, truth, train, spec.config);
       foldIterations[e]!.push(fitted.model.iterations);
-      const expert = servingExpert(spec, fitted);
-      for (const sample of held) expert.score(samples[sample]!.text, logits, sample * L);
+      const expert = servingExpert(spec, fitted, features.lexicon);
+      for (const sample of held) expert.score(samples[sample]!.text, logits, sample * L, matches);
     }
   });
 
   // Platt per expert and label: cross-fitted for the figures (fold f scaled by parameters fitted on the other folds'
   // out-of-fold logits), and on everything for the model.
-  const calibratedOn = samples.map((s, i) => trainsOn(plan.experts[expertOf[i]!]!, s));
+  const calibratedOn = samples.map((s, i) => evaluated[i]! && trainsOn(plan.experts[expertOf[i]!]!, s));
   const fitOn = (e: number, l: number, keep: (i: number) => boolean): Platt => {
     if (!plan.experts[e]!.calibrate) return { ...IDENTITY_PLATT };
     const z: number[] = [];
@@ -224,12 +321,13 @@ export function crossValidateExperts(
     }
     return fitPlatt(z, y);
   };
-  const calibration = plan.experts.map((_, e) => LABELS.map((_l, l) => fitOn(e, l, () => true)));
+  const calibration = options.calibration ?? plan.experts.map((_, e) => LABELS.map((_l, l) => fitOn(e, l, () => true)));
   const raw = new Float64Array(samples.length * L);
   const calibrated = new Float64Array(samples.length * L);
   for (let i = 0; i < samples.length * L; i++) raw[i] = sigmoid(logits[i]!);
-  for (let f = 0; f < folds; f++) {
-    const params = plan.experts.map((_, e) => LABELS.map((_l, l) => fitOn(e, l, (i) => foldOf[i] !== f)));
+  for (const f of evaluateFolds) {
+    const params =
+      options.calibration ?? plan.experts.map((_, e) => LABELS.map((_l, l) => fitOn(e, l, (i) => foldOf[i] !== f)));
     for (let i = 0; i < samples.length; i++) {
       if (foldOf[i] !== f) continue;
       for (let l = 0; l < L; l++) {
@@ -239,7 +337,7 @@ export function crossValidateExperts(
     }
   }
 
-  const groups = samples.map(groupOf);
+  const groups = samples.map((s, i) => (evaluated[i] ? groupOf(s) : []));
   const inGroup = (g: GroupName) => samples.map((_, i) => i).filter((i) => groups[i]!.includes(g));
   const score = (proba: Float64Array, thresholdsOf: (i: number) => Thresholds) => {
     const out: Partial<Record<GroupName, GroupFigures>> = {};
@@ -254,13 +352,16 @@ export function crossValidateExperts(
   };
   const half = uniformThresholds(0.5);
   // Tuned thresholds are global per label (that is all model.json can hold), tuned on the labelled rows only.
-  const rowIds = samples.map((s, i) => (s.source === 'row' ? i : -1)).filter((i) => i >= 0);
-  const tunedByFold = Array.from({ length: folds }, (_, f) =>
-    tuneThresholds(
-      calibrated,
-      truth,
-      rowIds.filter((i) => foldOf[i] !== f),
-    ),
+  const rowIds = samples.map((s, i) => (s.source === 'row' && evaluated[i] ? i : -1)).filter((i) => i >= 0);
+  const tunedByFold = new Map(
+    evaluateFolds.map((f) => [
+      f,
+      tuneThresholds(
+        calibrated,
+        truth,
+        rowIds.filter((i) => foldOf[i] !== f),
+      ),
+    ]),
   );
   const ece = (proba: Float64Array) => {
     const out: Partial<Record<GroupName, number>> = {};
@@ -279,17 +380,32 @@ export function crossValidateExperts(
     }
     return out;
   };
+  const background = samples.map((s, i) => (s.source === 'background' && evaluated[i] ? i : -1)).filter((i) => i >= 0);
+  const maxOf = (i: number) => Math.max(...calibrated.subarray(i * L, i * L + L));
   return {
     calibration,
     tunedThresholds: tuneThresholds(calibrated, truth, rowIds),
     foldIterations,
+    proba: calibrated,
+    evaluated,
+    ...(matches ? { matches } : {}),
     cv: {
       folds,
       seed,
       calibrated_at_0_5: score(calibrated, () => half),
-      calibrated_tuned: score(calibrated, (i) => tunedByFold[foldOf[i]!]!),
+      calibrated_tuned: score(calibrated, (i) => tunedByFold.get(foldOf[i]!)!),
       raw_at_0_5: score(raw, () => half),
       ece: { before: ece(raw), after: ece(calibrated) },
+      ...(background.length > 0
+        ? {
+            background: {
+              n: background.length,
+              labelled_share: background.filter((i) => maxOf(i) >= 0.5).length / background.length,
+              confident_share: background.filter((i) => maxOf(i) >= 0.9).length / background.length,
+              max_proba_mean: background.reduce((sum, i) => sum + maxOf(i), 0) / background.length,
+            },
+          }
+        : {}),
     },
   };
 }

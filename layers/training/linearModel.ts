@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '#core/errors.ts';
-import { LABELS } from '#core/labels.ts';
+import { LABELS, type LabelName } from '#core/labels.ts';
 import { type ModelManifest, manifestSchema } from '#core/manifest.ts';
-import type { LinearConfig } from '#model/linearModel.ts';
+import { Lexicon, type LexiconFile } from '#model/lexicon.ts';
+import { LEXICON_FILE, type LinearConfig } from '#model/linearModel.ts';
 import type { TextKind } from '#model/router.ts';
 import { encodeWeights, WEIGHTS_LAYOUT } from '#model/weightsFile.ts';
 import {
@@ -13,15 +14,17 @@ import {
   crossValidateExperts,
   type ExpertPlan,
   type ExpertSpec,
+  estimatorOf,
   fitExperts,
   GROUPS,
   type GroupFigures,
   type GroupName,
   type KindsCrossValidation,
-  type LabelledRows,
   type Sample,
   SampleFeatures,
+  type TrainingData,
   trainsOn,
+  truthOfRows,
 } from './experts.ts';
 
 /**
@@ -40,6 +43,8 @@ export type BuildProgress = (stage: BuildStage, detail: string) => void;
 
 export interface BuildOptions {
   plan: ExpertPlan;
+  /** The medical lexicon, when an expert's features use it (layers/training/lexiconBuild.ts builds it). */
+  lexicon?: LexiconFile;
   /** Fold seeds of the cross-validation; the first one's out-of-fold logits fit the calibration. */
   seeds: readonly number[];
   folds: number;
@@ -49,6 +54,8 @@ export interface BuildOptions {
 export interface Provenance {
   dataFile: string;
   dataSha256: string;
+  /** Where the background texts come from (layers/training/background.ts). */
+  background?: string;
   codeVersion: string;
   trainer: string;
 }
@@ -121,32 +128,53 @@ function eceSummary(runs: readonly KindsCrossValidation[], which: 'before' | 'af
 
 const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
-export function buildLinearModel(data: LabelledRows, provenance: Provenance, options: BuildOptions): BuiltModel {
+export function buildLinearModel(data: TrainingData, provenance: Provenance, options: BuildOptions): BuiltModel {
   const started = performance.now();
   const { folds, seeds, onProgress } = options;
   const samples = buildSamples(data, options.plan.router);
   const { plan, merged } = adaptPlan(options.plan, samples);
+  const usesLexicon = plan.experts.some((e) => e.config.features.lexicon);
+  if (usesLexicon && !options.lexicon) throw new RangeError('the plan uses the lexicon; give BuildOptions.lexicon');
+  const lexicon = usesLexicon ? new Lexicon(options.lexicon!) : undefined;
   onProgress?.('featurize', `${samples.length} samples`);
-  const features = new SampleFeatures(samples);
+  const features = new SampleFeatures(samples, lexicon);
+  const truth = truthOfRows(data);
   const runs = seeds.map((seed) =>
-    crossValidateExperts(samples, features, data.truth, plan, folds, seed, (e, f, n) =>
-      onProgress?.('cv', `seed ${seed}: ${plan.experts[e]!.kinds.join('+')} expert, fold ${f + 1}/${n}`),
-    ),
+    crossValidateExperts(samples, features, truth, plan, folds, seed, {
+      onProgress: (e, f, n) =>
+        onProgress?.('cv', `seed ${seed}: ${plan.experts[e]!.kinds.join('+')} expert, fold ${f + 1}/${n}`),
+    }),
   );
   const cvs = runs.map((r) => r.cv);
   const { thresholds, tuned } = chooseThresholds(cvs, runs[0]!.tunedThresholds);
   onProgress?.('final', 'fitting every expert on all its samples');
-  const trained = fitExperts(samples, features, data.truth, plan, runs[0]!.calibration);
+  const trained = fitExperts(samples, features, truth, plan, runs[0]!.calibration);
 
   const files = new Map<string, Buffer>();
+  let lexiconEntry: LinearConfig['lexicon'];
+  if (lexicon) {
+    const bytes = Buffer.from(`${JSON.stringify(lexicon.file, null, 1)}\n`);
+    files.set(LEXICON_FILE, bytes);
+    lexiconEntry = {
+      file: LEXICON_FILE,
+      sha256: sha256(bytes),
+      source: lexicon.file.source,
+      seeds: Object.fromEntries(LABELS.map((l) => [l, lexicon.file.seeds[l].map((s) => s.synset)])) as Record<
+        LabelName,
+        string[]
+      >,
+      terms: Object.fromEntries(LABELS.map((l) => [l, lexicon.file.terms[l].length])) as Record<LabelName, number>,
+    };
+  }
   const experts: LinearConfig['experts'] = trained.map((t) => {
     const name = `weights-${t.spec.kinds[0]}.bin`;
     const features = t.spec.config.features;
+    const estimator = estimatorOf(t.fitted);
     const weights = encodeWeights(
       t.fitted.vocab.buckets,
       features.hashBits,
       features.weighting === 'binary' ? undefined : t.fitted.vocab.idf,
-      t.fitted.model.weights,
+      estimator.weights,
     );
     files.set(name, weights);
     return {
@@ -156,6 +184,7 @@ export function buildLinearModel(data: LabelledRows, provenance: Provenance, opt
       weightsLayout: WEIGHTS_LAYOUT,
       buckets: t.fitted.vocab.buckets.length,
       bias: Array.from(t.fitted.model.bias),
+      ...(estimator.dense ? { lexiconWeights: Array.from(estimator.dense) } : {}),
       weightsSha256: sha256(weights),
       calibration: { a: t.calibration.map((p) => p.a), b: t.calibration.map((p) => p.b) },
       training: {
@@ -187,6 +216,7 @@ export function buildLinearModel(data: LabelledRows, provenance: Provenance, opt
     router: plan.router,
     backendConfig: {
       experts,
+      ...(lexiconEntry ? { lexicon: lexiconEntry } : {}),
       ...(merged.length > 0
         ? {
             mergedIntoReal: merged.map((m) => ({
@@ -214,6 +244,9 @@ export function buildLinearModel(data: LabelledRows, provenance: Provenance, opt
     },
     provenance: {
       data: { file: provenance.dataFile, sha256: provenance.dataSha256, rows: data.texts.length },
+      ...(data.background.length > 0
+        ? { background: { texts: data.background.length, source: provenance.background ?? 'given' } }
+        : {}),
       code_version: provenance.codeVersion,
       seeds: [...seeds],
       trainer: provenance.trainer,

@@ -1,4 +1,5 @@
 import { DEFAULT_ROUTER, TEXT_KINDS } from '#model/router.ts';
+import { DEFAULT_BACKGROUND } from './background.ts';
 import type { ExpertPlan, ExpertSpec } from './experts.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './fit.ts';
 
@@ -91,6 +92,33 @@ export const PLANS: Record<string, ExpertPlan> = {
       snippetExpert(binary(), { rows: ['real', 'snippet'], snippets: SNIPPETS_OF_REAL }),
     ],
   },
+};
+
+const withLexicon = (config: TrainConfig): TrainConfig => ({
+  ...config,
+  features: { ...config.features, lexicon: true },
+});
+
+/** Today's experts, each trained with the background texts of its kind as label-free samples (honest priors). */
+const backgroundPlan = (lexicon: boolean): ExpertPlan => {
+  const base = PLANS['snippet-from-real']!;
+  return {
+    ...base,
+    background: DEFAULT_BACKGROUND,
+    experts: base.experts.map((e) =>
+      e.kinds.includes('template')
+        ? e
+        : { ...e, config: lexicon ? withLexicon(e.config) : e.config, trainOn: { ...e.trainOn, background: true } },
+    ),
+  };
+};
+PLANS.background = backgroundPlan(false);
+PLANS['background+lexicon'] = backgroundPlan(true);
+PLANS.lexicon = {
+  ...PLANS['snippet-from-real']!,
+  experts: PLANS['snippet-from-real']!.experts.map((e) =>
+    e.kinds.includes('template') ? e : { ...e, config: withLexicon(e.config) },
+  ),
 };
 
 export const SHIPPED_PLAN_NAME = 'snippet-from-real';

@@ -31,13 +31,13 @@ async function failure(text: string): Promise<InputError> {
 }
 
 describe('evaluating a CSV', () => {
-  it('writes every input column, then group_predicted, the four probabilities and the kind of text, one row per input row in order', async () => {
+  it('writes every input column, then group_predicted, the four probabilities, the kind of text and the confidence, one row per input row in order', async () => {
     const { out, summary } = await run('id;title;abstract\n1;Heart;failure\n2;Brain;and kidney\n3;x;y\n');
     expect(out.split('\n')).toEqual([
-      'id,title,abstract,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological,kind',
-      '1,Heart,failure,cardiovascular,0.900000,0.110000,0.120000,0.130000,snippet',
-      '2,Brain,and kidney,hepatorenal|neurological,0.100000,0.900000,0.900000,0.130000,snippet',
-      '3,x,y,oncological,0.100000,0.110000,0.120000,0.130000,snippet',
+      'id,title,abstract,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological,kind,confidence',
+      '1,Heart,failure,cardiovascular,0.900000,0.110000,0.120000,0.130000,snippet,high',
+      '2,Brain,and kidney,hepatorenal|neurological,0.100000,0.900000,0.900000,0.130000,snippet,high',
+      '3,x,y,oncological,0.100000,0.110000,0.120000,0.130000,snippet,out_of_scope',
       '',
     ]);
     expect(summary.rows).toBe(3);
@@ -45,17 +45,18 @@ describe('evaluating a CSV', () => {
     expect(summary.metrics).toBeUndefined();
     expect(summary.predictedCounts).toEqual([1, 1, 1, 1]);
     expect(summary.kindCounts).toEqual({ real: 0, template: 0, snippet: 3 });
+    expect(summary.confidenceCounts).toEqual({ high: 2, low: 0, out_of_scope: 1 });
   });
 
   it('quotes output fields per RFC 4180 whatever the input delimiter', async () => {
     const { out } = await run('title\tabstract\n"a, ""b"""\theart\n');
-    expect(out.split('\n')[1]).toBe('"a, ""b""",heart,cardiovascular,0.900000,0.110000,0.120000,0.130000,snippet');
+    expect(out.split('\n')[1]).toBe('"a, ""b""",heart,cardiovascular,0.900000,0.110000,0.120000,0.130000,snippet,high');
   });
 
   it('quotes a bare carriage return so that other CSV readers see one row, not two', async () => {
     const { out } = await run('title,abstract\n"Line one\rline two",heart\n');
     expect(out.split('\n')[1]).toBe(
-      '"Line one\rline two",heart,cardiovascular,0.900000,0.110000,0.120000,0.130000,snippet',
+      '"Line one\rline two",heart,cardiovascular,0.900000,0.110000,0.120000,0.130000,snippet,high',
     );
   });
 

@@ -147,7 +147,7 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 describe('POST /predict with "explain"', () => {
   const TEXT = 'Patient presents with chest pain and elevated troponin levels.';
 
-  it('answers without "explain" the prototype\'s four fields first and in order (input, proba, labels_short, labels), then kind', async () => {
+  it('answers without "explain" the prototype\'s four fields first and in order (input, proba, labels_short, labels), then kind and confidence', async () => {
     const texts = [TEXT, 'Glioblastoma recurrence after resection; renal failure.'];
     const classifier = await loadClassifier();
     const predictions = await classifier.classify(texts);
@@ -158,6 +158,7 @@ describe('POST /predict with "explain"', () => {
         labels_short: shortNames(p.labels),
         labels: labelNames(p.labels),
         kind: p.kind,
+        confidence: p.confidence,
       })),
     );
     await classifier.dispose();

@@ -56,6 +56,7 @@ export function createPredictHandler({ getClassifier, limits, logger }: PredictD
         labels_short: shortNames(p.labels),
         labels: labelNames(p.labels),
         kind: p.kind,
+        confidence: p.confidence,
         ...(p.explanation ? { explanation: explanationByLabel(p.explanation, top) } : {}),
       }));
       logger.info('predicted', {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONFIDENCE_LEVELS } from '#core/confidence.ts';
 import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
 import { LABELS, SHORT_NAMES } from '#core/labels.ts';
 import { TEXT_KINDS } from '#model/router.ts';
@@ -105,6 +106,10 @@ export const predictionSchema = z
     kind: z.enum(TEXT_KINDS).meta({
       description:
         'The kind of text the router decided (`real` abstract, synthetic `template`, short `snippet`): which expert answered.',
+    }),
+    confidence: z.enum(CONFIDENCE_LEVELS).meta({
+      description:
+        "`high`: a label passes its threshold with a high probability; `low`: evidence exists but the answer is uncertain (only the fallback rule chose the label, or its probability is modest); `out_of_scope`: no medical evidence for any label (the label shown is only the fallback's).",
     }),
     explanation: byShortLabel(labelEvidenceSchema)
       .optional()

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Classifier } from '#core/classifier.ts';
+import { CONFIDENCE_LEVELS, emptyConfidenceCounts } from '#core/confidence.ts';
 import { predictionsHeader } from '#core/csv/predictionsCsv.ts';
 import { InvalidRowsError, type ProblemDetail } from '#core/errors.ts';
 import { LABELS } from '#core/labels.ts';
@@ -84,6 +85,7 @@ async function mergeParts(
   let metricsByKind: Record<TextKind, MetricsAccumulator> | undefined;
   const predictedCounts = LABELS.map(() => 0);
   const kindCounts = emptyKindCounts();
+  const confidenceCounts = emptyConfidenceCounts();
   let rows = 0;
   await withUpload(store, bucket, `${resultPrefix}${RESULT_FILES.predictions}`, async (sink) => {
     await sink.write(predictionsHeader(event.columns, { evidence: evidenceColumn }));
@@ -96,6 +98,7 @@ async function mergeParts(
         predictedCounts[l]! += c;
       });
       for (const kind of TEXT_KINDS) kindCounts[kind] += state.kindCounts?.[kind] ?? 0;
+      for (const level of CONFIDENCE_LEVELS) confidenceCounts[level] += state.confidenceCounts?.[level] ?? 0;
       if (state.metrics !== undefined) {
         metrics ??= new MetricsAccumulator();
         metrics.merge(MetricsAccumulator.fromJSON(state.metrics));
@@ -115,6 +118,7 @@ async function mergeParts(
       rows,
       predictedCounts,
       kindCounts,
+      confidenceCounts,
       ...(metrics ? { metrics } : {}),
       ...(metricsByKind ? { metricsByKind } : {}),
       ...(misclassified ? { misclassified } : {}),

@@ -50,6 +50,7 @@ export async function processChunk(
         rows: summary.rows,
         predictedCounts: summary.predictedCounts,
         kindCounts: summary.kindCounts,
+        confidenceCounts: summary.confidenceCounts,
         ...(summary.metrics ? { metrics: summary.metrics.toJSON() } : {}),
         ...(summary.metricsByKind ? { metricsByKind: mapKinds(summary.metricsByKind, (m) => m.toJSON()) } : {}),
         ...(evidence?.column ? { evidenceColumn: true } : {}),

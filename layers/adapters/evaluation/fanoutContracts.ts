@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONFIDENCE_LEVELS } from '#core/confidence.ts';
 import { DELIMITERS } from '#core/csv/csvReader.ts';
 import { LABELS } from '#core/labels.ts';
 import { misclassifiedRowSchema } from '#core/pipeline/misclassified.ts';
@@ -78,6 +79,7 @@ export const partStateSchema = z.object({
   rows: z.number().int(),
   predictedCounts: z.array(z.number().int()).length(LABELS.length),
   kindCounts: z.record(z.enum(TEXT_KINDS), z.number().int().nonnegative()).optional(),
+  confidenceCounts: z.record(z.enum(CONFIDENCE_LEVELS), z.number().int().nonnegative()).optional(),
   metrics: z.unknown().optional(),
   metricsByKind: z.record(z.enum(TEXT_KINDS), z.unknown()).optional(),
   problems: z

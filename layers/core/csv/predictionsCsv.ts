@@ -2,12 +2,12 @@ import { stringify } from 'csv-stringify/sync';
 import { formatLabelSet, LABELS } from '../labels.ts';
 
 /**
- * `predictions.csv`: every input column, then `group_predicted`, one probability column per label and `kind` (the
- * kind of text, layers/core/kinds.ts, i.e. which expert answered); always
+ * `predictions.csv`: every input column, then `group_predicted`, one probability column per label, `kind` (the
+ * kind of text, layers/model/router.ts, i.e. which expert answered) and `confidence` (layers/core/confidence.ts); always
  * comma-delimited, RFC 4180 quoting (only where needed), UTF-8 without BOM, `\n` line ends. The inline and the
  * fan-out paths both write rows through here, so their outputs are byte-identical.
  */
-export const PREDICTION_COLUMNS = ['group_predicted', ...LABELS.map((l) => `proba_${l}`), 'kind'];
+export const PREDICTION_COLUMNS = ['group_predicted', ...LABELS.map((l) => `proba_${l}`), 'kind', 'confidence'];
 
 /** Probabilities are written with 6 decimals: stable across platforms and far below any threshold's resolution. */
 export const formatProbability = (p: number): string => p.toFixed(6);
@@ -29,6 +29,7 @@ export function predictionRows(
     labels: readonly number[];
     proba: readonly number[];
     kind: string;
+    confidence: string;
     evidence?: string;
   }[],
   width: number,
@@ -36,7 +37,7 @@ export function predictionRows(
   return stringify(
     rows.map((r) => {
       const fields = r.fields.length === width ? r.fields : Array.from({ length: width }, (_, i) => r.fields[i] ?? '');
-      const row = [...fields, formatLabelSet(r.labels), ...r.proba.map(formatProbability), r.kind];
+      const row = [...fields, formatLabelSet(r.labels), ...r.proba.map(formatProbability), r.kind, r.confidence];
       if (r.evidence !== undefined) row.push(r.evidence);
       return row;
     }),

@@ -1,5 +1,6 @@
 import { TEXT_KINDS, type TextKind } from '#model/router.ts';
 import type { Classifier } from '../classifier.ts';
+import { type Confidence, emptyConfidenceCounts } from '../confidence.ts';
 import { type CsvHeader, type CsvReadOptions, openCsv } from '../csv/csvReader.ts';
 import { predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
 import { checkRecord } from '../csv/records.ts';
@@ -52,8 +53,10 @@ export interface EvaluationSummary {
   /** Present when the file has a `group` column. */
   metrics?: MetricsAccumulator;
   predictedCounts: number[];
-  /** Rows per kind of text (layers/core/kinds.ts). */
+  /** Rows per kind of text (layers/model/router.ts). */
   kindCounts: Record<TextKind, number>;
+  /** Rows per confidence level (layers/core/confidence.ts). */
+  confidenceCounts: Record<Confidence, number>;
   /** Present when the file has a `group` column: the metrics of each kind's rows. */
   metricsByKind?: Record<TextKind, MetricsAccumulator>;
   /** With `evidence.misclassified` on a labelled file: the worst misclassified rows, worst first. */
@@ -86,6 +89,7 @@ export async function evaluateCsv(
   const metrics = labelled ? new MetricsAccumulator() : undefined;
   const predictedCounts = LABELS.map(() => 0);
   const kindCounts = emptyKindCounts();
+  const confidenceCounts = emptyConfidenceCounts();
   const metricsByKind = labelled ? emptyKindMetrics() : undefined;
   const problems: ProblemDetail[] = [];
   let problemCount = 0;
@@ -103,6 +107,7 @@ export async function evaluateCsv(
       const p = predictions[i]!;
       for (const l of p.labels) predictedCounts[l]!++;
       kindCounts[p.kind]++;
+      confidenceCounts[p.confidence]++;
       if (metrics) metrics.add(row.truth!, p.labels);
       if (metricsByKind) metricsByKind[p.kind].add(row.truth!, p.labels);
       if (collector) {
@@ -123,6 +128,7 @@ export async function evaluateCsv(
         labels: p.labels,
         proba: p.proba,
         kind: p.kind,
+        confidence: p.confidence,
         ...(p.explanation ? { evidence: formatEvidence(rowEvidence(p.explanation, p.labels, evidence!.top)) } : {}),
       };
     });
@@ -162,6 +168,7 @@ export async function evaluateCsv(
     ...(metrics ? { metrics } : {}),
     predictedCounts,
     kindCounts,
+    confidenceCounts,
     ...(metricsByKind ? { metricsByKind } : {}),
     blankLines: csv.blankLines,
     ...(misclassified ? { misclassified } : {}),

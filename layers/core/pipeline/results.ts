@@ -1,4 +1,5 @@
 import { TEXT_KINDS, type TextKind } from '#model/router.ts';
+import type { Confidence } from '../confidence.ts';
 import { ClassifierError, InputError } from '../errors.ts';
 import type { ModelManifest } from '../manifest.ts';
 import type { MetricsAccumulator } from '../metrics.ts';
@@ -19,6 +20,8 @@ export interface SummaryForReport {
   metrics?: MetricsAccumulator;
   predictedCounts: number[];
   kindCounts: Record<TextKind, number>;
+  /** Rows per confidence level; absent in summaries written before confidence existed. */
+  confidenceCounts?: Record<Confidence, number>;
   metricsByKind?: Record<TextKind, MetricsAccumulator>;
   misclassified?: MisclassifiedRow[];
   /** Whitespace-only lines skipped in the input: reported in report.txt/report.html (metrics.json keeps its shape). */

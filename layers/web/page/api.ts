@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 
+import type { Confidence } from '#core/confidence.ts';
 import type { ShortName } from '#core/labels.ts';
 import type { TextKind } from '#model/router.ts';
 
@@ -23,6 +24,7 @@ export interface Prediction {
   labels_short: ShortName[];
   labels: string[];
   kind: TextKind;
+  confidence: Confidence;
   explanation?: Partial<Record<ShortName, LabelEvidence>>;
 }
 

@@ -45,7 +45,13 @@ export async function classifyCsv(
       for (const l of labels) predictedCounts[l]!++;
       if (metrics && row.truth) metrics.add(row.truth, labels);
       // The kind column is the one the API's answer carries: the router decides it once, on the server.
-      return { fields: row.fields, labels, proba: SHORT_NAMES.map((s) => p.proba[s]), kind: p.kind };
+      return {
+        fields: row.fields,
+        labels,
+        proba: SHORT_NAMES.map((s) => p.proba[s]),
+        kind: p.kind,
+        confidence: p.confidence,
+      };
     });
     out.push(predictionRows(shaped, header.columns.length));
     onProgress(Math.min(start + batch.length, rows.length), rows.length);
