@@ -21,7 +21,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
 import { readConfig } from '../../infra/config.ts';
-import { AGGREGATE_PAYLOAD_PATH, CHUNK_BATCH_INPUT } from '../../infra/constructs/fanout.ts';
+import { AGGREGATE_PAYLOAD_PATH } from '../../infra/constructs/fanout.ts';
 import { HANDLERS, type ImageDescription, prepareImageContext } from '../../infra/image/prepareImage.ts';
 import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 
@@ -121,16 +121,6 @@ function select(input: Record<string, unknown>, path: string): unknown {
   if (path === '$') return input;
   if (!path.startsWith('$.') || path.slice(2).includes('.')) throw new Error(`unsupported path ${path}`);
   return input[path.slice(2)];
-}
-
-/** A Parameters-style object (`"name.$": "$.field"`) resolved against an input. */
-function resolveParameters(
-  parameters: Readonly<Record<string, string>>,
-  input: Record<string, unknown>,
-): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(parameters).map(([key, path]) => [key.replace(/\.\$$/, ''), select(input, path)]),
-  );
 }
 
 /** A stand-in for the Step Functions API that records StartExecution requests. */
@@ -414,7 +404,8 @@ describe('the Lambda image, assembled without Docker', () => {
         const input = JSON.parse(String(sfn.started[0]!.input)) as Record<string, unknown>;
         partsPrefix = input.partsPrefix;
 
-        // The Distributed Map: read the manifest array, batch it, give each batch the BatchInput, then aggregate.
+        // The Distributed Map: read the range list's array elements as items, hand each child {"Items": [...]}
+        // (no BatchInput: every item carries its run), then aggregate.
         const manifestText = await (
           await s3.send(new GetObjectCommand({ Bucket: String(input.bucket), Key: String(input.rangesKey) }))
         ).Body!.transformToString();
@@ -422,10 +413,7 @@ describe('the Lambda image, assembled without Docker', () => {
         const perBatch = readConfig({ tryGetContext: () => undefined, getAllContext: () => ({}) }).fanoutItemsPerBatch;
         expect(items.length).toBeGreaterThan(perBatch);
         for (let i = 0; i < items.length; i += perBatch) {
-          const batch = {
-            Items: items.slice(i, i + perBatch),
-            BatchInput: resolveParameters(CHUNK_BATCH_INPUT, input),
-          };
+          const batch = { Items: items.slice(i, i + perBatch) };
           const chunk = await invoke(taskRoot, 'chunk', batch, env);
           expect(chunk.result, chunk.output).toMatchObject({ items: batch.Items.length });
         }

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import type { TextKind } from '#core/kinds.ts';
 import type { ShortName } from '#core/labels.ts';
+import { authorizationHeaders } from './accessToken.ts';
 
 /** The shapes the page reads from the API (documented in /openapi.json). */
 export interface Term {
@@ -64,7 +65,7 @@ export async function predict(
 ): Promise<Prediction[]> {
   const response = await fetch(endpoint('predict'), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...authorizationHeaders() },
     body: JSON.stringify(explain ? { ...body, explain: true } : body),
   });
   if (!response.ok) throw await failure(response);
