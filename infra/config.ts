@@ -35,6 +35,8 @@ export interface ClassifierConfig {
   readonly reservedConcurrency: { readonly predict: number; readonly evaluate: number; readonly chunk: number };
   /** Lambda active tracing (X-Ray) on every function. */
   readonly tracing: boolean;
+  /** Stack traces through the bundles' source maps (NODE_OPTIONS=--enable-source-maps): slower cold starts. */
+  readonly sourceMaps: boolean;
   /** Every route's own limit (API Gateway's default route throttling): shared by all callers of that route. */
   readonly throttle: Throttle;
   /** POST /predict's own, lower limit: the one route whose requests cost compute. */
@@ -145,6 +147,7 @@ export function readConfig(context: ContextSource): ClassifierConfig {
       chunk: read.integer('chunkReservedConcurrency', costGuard ? fanoutMaxConcurrency : 0, 0, 1000),
     },
     tracing: read.boolean('tracing', true),
+    sourceMaps: read.boolean('sourceMaps', false),
     throttle: {
       rateLimit: read.integer('throttleRateLimit', 20, 1, 100_000),
       burstLimit: read.integer('throttleBurstLimit', 40, 1, 100_000),

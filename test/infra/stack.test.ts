@@ -466,6 +466,13 @@ describe('the stack with default context', () => {
     for (const [, group] of resourcesOf(synth, 'AWS::Logs::LogGroup')) expect(group.RetentionInDays).toBe(30);
   });
 
+  it('leaves source maps off, so no function pays for them at cold start', () => {
+    const functions = resourcesOf(synth, FUNCTION).filter(([id]) => !id.startsWith('BucketNotificationsHandler'));
+    expect(functions).toHaveLength(5);
+    for (const [, fn] of functions)
+      expect((fn.Environment as { Variables: Record<string, unknown> }).Variables).not.toHaveProperty('NODE_OPTIONS');
+  });
+
   it('traces every function with X-Ray', () => {
     const functions = resourcesOf(synth, FUNCTION).filter(([id]) => !id.startsWith('BucketNotificationsHandler'));
     for (const [, fn] of functions) expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
@@ -652,11 +659,11 @@ describe('the stack with default context', () => {
   });
 });
 
-describe('the stack with the cost guard on and tracing off (as -c strings)', () => {
+describe('the stack with the cost guard on, tracing off and source maps on (as -c strings)', () => {
   let synth: Synthesized;
 
   beforeAll(async () => {
-    synth = await synthesize({ costGuard: 'true', tracing: 'false' });
+    synth = await synthesize({ costGuard: 'true', tracing: 'false', sourceMaps: 'true' });
   }, SYNTH_TIMEOUT);
   afterAll(() => synth?.dispose());
 
@@ -671,6 +678,13 @@ describe('the stack with the cost guard on and tracing off (as -c strings)', () 
     expect(reserved('EvaluationEvaluate')).toBe(5);
     // As many as one Distributed Map runs at once (MaxConcurrency), so a lone fan-out never throttles itself.
     expect(reserved('FanoutChunk')).toBe(10);
+  });
+
+  it('turns source maps on in every function of the image with the one switch', () => {
+    const functions = resourcesOf(synth, FUNCTION).filter(([id]) => !id.startsWith('BucketNotificationsHandler'));
+    expect(functions).toHaveLength(5);
+    for (const [, fn] of functions)
+      expect(fn.Environment).toMatchObject({ Variables: { NODE_OPTIONS: '--enable-source-maps' } });
   });
 
   it('traces no function and grants no X-Ray action to them, and still passes cdk-nag', () => {
