@@ -118,11 +118,17 @@ export async function benchColdStart(options: { runs?: number } = {}): Promise<R
       for (const variant of variants) samples.get(variant.name)!.push(await sample(runner, variant, env));
     }
     const median = (name: string) => percentile(samples.get(name)!, 50);
+    const fastest = (name: string) => Math.min(...samples.get(name)!);
     const empty = median('empty handler');
     const out: Record<string, number> = {};
+    line('', 'median (fastest), ratio of medians');
     for (const variant of variants) {
       const ms = median(variant.name);
-      line(variant.name, `${round(ms, 0)} ms`, `(${round(ms / empty, 2)}× empty)`);
+      line(
+        variant.name,
+        `${round(ms, 0)} ms (${round(fastest(variant.name), 0)} ms)`,
+        `${round(ms / empty, 2)}× empty`,
+      );
       const key = variant.name
         .replace(/\(.*\)/, '')
         .replace(/[^a-z]+/g, '_')

@@ -1,6 +1,14 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createDevIssuer, createJwtAuthorizer, type DevIssuer } from '../../scripts/local/jwtAuthorizer.ts';
+import {
+  createDevIssuer,
+  createJwtAuthorizer,
+  type DevIssuer,
+  readJwksFile,
+} from '../../scripts/local/jwtAuthorizer.ts';
 
 const ISSUER = 'https://issuer.example.org/pool';
 const AUDIENCE = 'classifier-client';
@@ -71,5 +79,25 @@ describe("the local stand-in for API Gateway's JWT authorizer", () => {
       .setProtectedHeader({ alg: 'HS256', kid: issuer.jwks.keys[0]!.kid! })
       .sign(secret);
     expect(await authorize(`Bearer ${hmac}`)).toBe(false);
+  });
+
+  it('reads a key set file, and names the file and JWKS_FILE when it is not one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cac-jwks-'));
+    try {
+      await writeFile(join(dir, 'jwks.json'), JSON.stringify(issuer.jwks));
+      await writeFile(join(dir, 'not.json'), '{"keys": []}');
+      const fromFile = createJwtAuthorizer({
+        issuer: ISSUER,
+        audience: [AUDIENCE],
+        jwks: await readJwksFile(join(dir, 'jwks.json')),
+      });
+      expect(await fromFile(await issuer.token())).toBe(true);
+      await expect(readJwksFile(join(dir, 'not.json'))).rejects.toThrow(
+        /^JWKS_FILE: .*not\.json is not a JSON Web Key Set/,
+      );
+      await expect(readJwksFile(join(dir, 'missing.json'))).rejects.toThrow(/^JWKS_FILE: cannot read/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ObjectStore } from '../s3/objectStore.ts';
 import {
   type AggregateEvent,
+  aggregateEventSchema,
   type ChunkBatch,
   chunkBatchOf,
   type FanoutInput,
@@ -104,34 +105,15 @@ export async function runLocalFanout(input: FanoutInput, options: LocalFanoutOpt
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
     if (mapFailure !== undefined) throw new StepFailedError(mapFailure);
-    const { bucket, key, rangesKey, partsPrefix, resultPrefix, columns, blankLines } = input;
-    const aggregateEvent = {
-      bucket,
-      key,
-      rangesKey,
-      partsPrefix,
-      resultPrefix,
-      columns,
-      ...(blankLines === undefined ? {} : { blankLines }),
-    };
+    // The aggregate step's part of the execution input (the state machine passes it all; the schema picks).
+    const aggregateEvent = aggregateEventSchema.parse(input);
     await step('AggregateParts', () => options.aggregate(aggregateEvent));
     return { status: 'SUCCEEDED' };
   } catch (error) {
     const failure = stepFailureOf(error);
-    const { bucket, key, rangesKey, partsPrefix, resultPrefix, columns, etag } = input;
     await withRetries(
       () =>
-        options.recordFailure({
-          bucket,
-          key,
-          rangesKey,
-          partsPrefix,
-          resultPrefix,
-          columns,
-          etag,
-          failure,
-          execution: 'local',
-        }),
+        options.recordFailure({ ...aggregateEventSchema.parse(input), etag: input.etag, failure, execution: 'local' }),
       RECORD_FAILURE_RETRIERS,
       clock,
     );
