@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES, routeKeysOf } from '#adapters/api/routes.ts';
@@ -8,6 +9,12 @@ import { SUSTAINED_THROTTLE_PERIODS } from '../../infra/constructs/alarms.ts';
 import { MAX_BATCH_BYTES } from '../../infra/constructs/fanout.ts';
 import { FANOUT_EXPIRATION_DAYS, NONCURRENT_VERSION_DAYS } from '../../infra/constructs/ingest.ts';
 import { logicalId, resourcesOf, type Synthesized, stateMachineDefinition, synthesize } from './synth.ts';
+
+/** asl-validator ships no types. */
+const validateAsl = createRequire(import.meta.url)('asl-validator') as (
+  definition: unknown,
+  options: { checkArn: boolean; checkPaths: boolean },
+) => { isValid: boolean; errors: unknown[] };
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 type PolicyDocument = { Statement: Statement[] };
@@ -332,6 +339,14 @@ describe('the stack with default context', () => {
       ErrorPath: '$.failure.Error',
       CausePath: '$.failure.Cause',
     });
+  });
+
+  it('passes asl-validator: the ASL schema (retriers, tolerance), every transition and Catch target, a terminal state', () => {
+    const { definition } = fanoutDefinition(synth);
+    // Intrinsics are rendered as "<Ref>" strings, which are no ARNs: the schema, paths and transitions are checked.
+    const result = validateAsl(definition, { checkArn: false, checkPaths: true });
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
   });
 
   it('tolerates no failed chunk, deliberately: predictions.csv has every row or the file gets error.json', () => {
