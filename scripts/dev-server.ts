@@ -4,6 +4,7 @@
  * MODEL_DIR selects another model folder; FANOUT_ROW_THRESHOLD makes large uploads go through the local
  * fan-out runner (the same chunk/aggregate code as the Step Functions path). Data lives in .local/s3 (DATA_DIR).
  */
+import { API_ROUTES, routeKeysOf } from '#adapters/api/routes.ts';
 import { type DevServerConfig, loadDevServerConfig } from '#adapters/devServerConfig.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import { EXIT, reportFailure, runCli } from './cli.ts';
@@ -57,7 +58,7 @@ async function main(): Promise<number> {
     [
       `clinical-abstract-classifier, model ${name} ${version} (${backend})`,
       '',
-      `API           ${stack.apiUrl}   (POST /predict, GET /health, GET /, GET /openapi.json)`,
+      `API           ${stack.apiUrl}   (${API_ROUTES.flatMap(routeKeysOf).join(', ')})`,
       `Web page      ${stack.apiUrl}/   (in a browser: classify an abstract and see the evidence, or a CSV)`,
       `API docs      ${stack.apiUrl}/docs`,
       `Local S3      ${s3}   bucket "${bucket}", data in ${dataDir}`,

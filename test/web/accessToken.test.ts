@@ -47,6 +47,7 @@ describe('the web page when the deployment needs a JWT (auth=jwt)', () => {
     await page.getByTestId('example-button').click();
     const status = page.locator('#classify-status');
     await expect.poll(() => status.textContent()).toMatch(/needs an access token/);
+    await page.screenshot({ path: join(OUTPUT_DIR, 'page-jwt-refused.png') });
 
     expect(await page.getByTestId('label-chip').count()).toBe(0);
     expect(errors.filter((error) => /401/.test(error)).length).toBeGreaterThan(0);
