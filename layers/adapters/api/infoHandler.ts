@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { ModelManifest } from '#core/manifest.ts';
+import { expertKinds, type ModelManifest } from '#core/manifest.ts';
 import type { ApiLimits } from '../config.ts';
 import { errorResponse, HttpError, header, jsonResponse, requestIdOf } from '../http.ts';
 import { prefersHtml } from './contentNegotiation.ts';
@@ -55,6 +55,7 @@ export function createInfoHandler({ getManifest, limits, logger, getWebSite, aut
       if (path === '/' && prefersHtml(header(event, 'accept'))) return (await getWebSite()).page(event);
       const manifest = await getManifest();
       if (path === '/health') {
+        const kinds = expertKinds(manifest);
         return jsonResponse(200, {
           status: 'ok',
           model: {
@@ -63,7 +64,7 @@ export function createInfoHandler({ getManifest, limits, logger, getWebSite, aut
             backend: manifest.backend,
             labels: manifest.labels,
             thresholds: manifest.thresholds,
-            ...(manifest.kinds ? { kinds: manifest.kinds.kinds } : {}),
+            ...(kinds ? { kinds } : {}),
           },
         });
       }

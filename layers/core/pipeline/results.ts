@@ -1,5 +1,5 @@
+import { TEXT_KINDS, type TextKind } from '#model/router.ts';
 import { ClassifierError, InputError } from '../errors.ts';
-import { TEXT_KINDS, type TextKind } from '../kinds.ts';
 import type { ModelManifest } from '../manifest.ts';
 import type { MetricsAccumulator } from '../metrics.ts';
 import { type ReportInput, renderHtmlReport, renderTextReport } from '../report.ts';
