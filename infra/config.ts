@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { API_AUTH_MODES, type ApiAuth } from '#adapters/api/routes.ts';
 import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
 import { ConfigError } from '#core/errors.ts';
 import { closestKey, isCdkContextKey } from './contextKeys.ts';
@@ -34,10 +35,18 @@ export interface ClassifierConfig {
   readonly reservedConcurrency: { readonly predict: number; readonly evaluate: number; readonly chunk: number };
   /** Lambda active tracing (X-Ray) on every function. */
   readonly tracing: boolean;
-  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Stack traces through the bundles' source maps (NODE_OPTIONS=--enable-source-maps): slower cold starts. */
+  readonly sourceMaps: boolean;
+  /** Every route's own limit (API Gateway's default route throttling): shared by all callers of that route. */
+  readonly throttle: Throttle;
+  /** POST /predict's own, lower limit: the one route whose requests cost compute. */
+  readonly predictThrottle: Throttle;
   /** Origins allowed to call the API from a browser; empty means no CORS headers at all. */
   readonly corsOrigins: readonly string[];
-  readonly predictRequiresIam: boolean;
+  /** Who may call the protected routes (POST /predict): anyone, SigV4-signed callers, or bearers of a JWT. */
+  readonly auth: ApiAuth;
+  /** With auth=jwt: an existing OIDC issuer and its audiences, or a Cognito user pool the stack creates. */
+  readonly jwt: JwtSettings | undefined;
   /** A CSV with more data rows than this fans out to the state machine. */
   readonly fanoutRowThreshold: number;
   /** Child workflows one Distributed Map runs at once (with costGuard, also the chunk function's default reservation). */
@@ -46,8 +55,15 @@ export interface ClassifierConfig {
   readonly fanoutItemsPerBatch: number;
   /** S3 notifications (one file each) handed to one evaluate invocation. */
   readonly evaluateBatchSize: number;
+  /**
+   * Most evaluate invocations the SQS event source runs at once (its `maximumConcurrency`, 2–1000): uploads can
+   * never take more of the account's concurrency than this, whatever arrives.
+   */
+  readonly evaluateMaxConcurrency: number;
   /** Days after which objects under results/ expire. */
   readonly resultsExpirationDays: number;
+  /** Days after which uploads under incoming/ expire; undefined: kept (opt-in, they may be the only copy). */
+  readonly incomingExpirationDays: number | undefined;
   readonly logRetentionDays: number;
   /** Keep the bucket (and its data) when the stack is deleted. */
   readonly retainData: boolean;
@@ -56,6 +72,15 @@ export interface ClassifierConfig {
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly limits: { readonly maxTexts: number; readonly maxTextChars: number; readonly maxBodyBytes: number };
 }
+
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+export type JwtSettings =
+  | { readonly kind: 'issuer'; readonly issuer: string; readonly audience: readonly string[] }
+  | { readonly kind: 'cognito' };
 
 export interface FunctionSizes {
   readonly health: number;
@@ -90,6 +115,8 @@ export function readConfig(context: ContextSource): ClassifierConfig {
   const modelDir = resolve(REPO_ROOT, read.string('modelDir', DEFAULT_MODEL_DIR));
   const fanoutMaxConcurrency = read.integer('fanoutMaxConcurrency', 10, 1, 1000);
   const costGuard = read.boolean('costGuard', false);
+  const evaluateReserved = read.integer('evaluateReservedConcurrency', costGuard ? 5 : 0, 0, 1000);
+  const auth = readAuth(read);
   const config: ClassifierConfig = {
     modelDir,
     bertModel,
@@ -116,23 +143,37 @@ export function readConfig(context: ContextSource): ClassifierConfig {
     // account quota of at least 125 (Lambda keeps 100 unreserved), and new accounts often have 10.
     reservedConcurrency: {
       predict: read.integer('predictReservedConcurrency', costGuard ? 10 : 0, 0, 1000),
-      evaluate: read.integer('evaluateReservedConcurrency', costGuard ? 5 : 0, 0, 1000),
+      evaluate: evaluateReserved,
       chunk: read.integer('chunkReservedConcurrency', costGuard ? fanoutMaxConcurrency : 0, 0, 1000),
     },
     tracing: read.boolean('tracing', true),
+    sourceMaps: read.boolean('sourceMaps', false),
     throttle: {
       rateLimit: read.integer('throttleRateLimit', 20, 1, 100_000),
       burstLimit: read.integer('throttleBurstLimit', 40, 1, 100_000),
     },
+    // A 1 MB request runs up to seconds of CPU: 10 per second is ~10 busy predict instances at most.
+    predictThrottle: {
+      rateLimit: read.integer('predictThrottleRateLimit', 10, 1, 100_000),
+      burstLimit: read.integer('predictThrottleBurstLimit', 20, 1, 100_000),
+    },
     corsOrigins: read.stringList('corsOrigins', []),
-    predictRequiresIam: read.boolean('predictRequiresIam', false),
+    ...auth,
     fanoutRowThreshold: read.integer('fanoutRowThreshold', 20_000, 1, Number.MAX_SAFE_INTEGER),
     fanoutMaxConcurrency,
     // Items are ~1,000 rows each: five per invocation amortize a cold start and cut state transitions.
     fanoutItemsPerBatch: read.integer('fanoutItemsPerBatch', 5, 1, 100_000),
     // One file per invocation by default: each file then has the whole timeout to itself.
     evaluateBatchSize: read.integer('evaluateBatchSize', 1, 1, 10),
+    // Uploads never take more than this many slots: /predict keeps the rest of the account's concurrency.
+    evaluateMaxConcurrency: read.integer(
+      'evaluateMaxConcurrency',
+      evaluateReserved >= 2 ? evaluateReserved : DEFAULT_EVALUATE_MAX_CONCURRENCY,
+      2,
+      1000,
+    ),
     resultsExpirationDays: read.integer('resultsExpirationDays', 90, 1, 36_500),
+    incomingExpirationDays: read.optionalInteger('incomingExpirationDays', 1, 36_500),
     logRetentionDays: read.oneOf('logRetentionDays', LOG_RETENTION_DAYS, 30),
     retainData: read.boolean('retainData', true),
     alarmTopicArn: read.optionalString('alarmTopicArn', /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/),
@@ -144,11 +185,23 @@ export function readConfig(context: ContextSource): ClassifierConfig {
       maxBodyBytes: read.integer('maxBodyBytes', 1_048_576, 1, 6_000_000),
     },
   };
-  if (config.throttle.burstLimit < config.throttle.rateLimit) {
+  for (const [prefix, throttle] of [
+    ['throttle', config.throttle],
+    ['predictThrottle', config.predictThrottle],
+  ] as const) {
+    if (throttle.burstLimit < throttle.rateLimit)
+      throw invalidContext(
+        `${prefix}BurstLimit`,
+        `at least ${prefix}RateLimit (${throttle.rateLimit})`,
+        throttle.burstLimit,
+      );
+  }
+  if (evaluateReserved > 0 && config.evaluateMaxConcurrency > Math.max(evaluateReserved, 2)) {
+    // Polling faster than the function may run only throttles, and throttled messages burn their receives.
     throw invalidContext(
-      'throttleBurstLimit',
-      `at least throttleRateLimit (${config.throttle.rateLimit})`,
-      config.throttle.burstLimit,
+      'evaluateMaxConcurrency',
+      `at most evaluateReservedConcurrency (${evaluateReserved}; 2 is the least SQS allows)`,
+      config.evaluateMaxConcurrency,
     );
   }
   const { chunk } = config.reservedConcurrency;
@@ -169,6 +222,45 @@ export function readConfig(context: ContextSource): ClassifierConfig {
   }
   read.rejectUnreadKeys();
   return config;
+}
+
+/** Uploads evaluated at once unless configured: 5 of the default account quota of 1,000 (see the README). */
+export const DEFAULT_EVALUATE_MAX_CONCURRENCY = 5;
+
+/**
+ * `auth` (none, iam or jwt; `predictRequiresIam=true`, the older spelling, means iam) and, for jwt, where tokens
+ * come from: `jwtIssuer` + `jwtAudience` (an existing OIDC issuer), or `jwtCognito=true` (a user pool of the stack).
+ */
+function readAuth(read: ContextReader): { auth: ApiAuth; jwt: JwtSettings | undefined } {
+  const legacyIam = read.optionalBoolean('predictRequiresIam');
+  const given = read.optionalString('auth');
+  const auth = given === undefined ? (legacyIam ? 'iam' : 'none') : API_AUTH_MODES.find((mode) => mode === given);
+  if (auth === undefined) throw invalidContext('auth', `one of ${API_AUTH_MODES.join(', ')}`, given);
+  if (legacyIam !== undefined && legacyIam !== (auth === 'iam'))
+    throw invalidContext('predictRequiresIam', `${auth === 'iam'} with auth=${auth} (or leave it out)`, legacyIam);
+  const issuer = read.optionalString('jwtIssuer');
+  const audience = read.stringList('jwtAudience', []);
+  const cognito = read.optionalBoolean('jwtCognito');
+  const jwtKeys = { jwtIssuer: issuer, jwtAudience: audience.length > 0 ? audience : undefined, jwtCognito: cognito };
+  if (auth !== 'jwt') {
+    const stray = Object.entries(jwtKeys).find(([, value]) => value !== undefined);
+    if (stray) throw invalidContext(stray[0], `given only with auth=jwt (auth is ${auth})`, stray[1]);
+    return { auth, jwt: undefined };
+  }
+  if (cognito) {
+    if (issuer !== undefined)
+      throw invalidContext('jwtIssuer', 'absent with jwtCognito=true (the pool is the issuer)', issuer);
+    if (audience.length > 0)
+      throw invalidContext('jwtAudience', 'absent with jwtCognito=true (the app client is the audience)', audience);
+    return { auth, jwt: { kind: 'cognito' } };
+  }
+  // API Gateway fetches the issuer's discovery document and keys over HTTPS.
+  if (issuer === undefined || !/^https:\/\/[^\s/]+(\/\S*)?$/.test(issuer))
+    throw invalidContext('jwtIssuer', 'the https:// URL of an OIDC issuer with auth=jwt (or jwtCognito=true)', issuer);
+  if (audience.length === 0)
+    throw invalidContext('jwtAudience', 'one or more audiences (client ids) with jwtIssuer', audience);
+  // Kept as given: API Gateway compares it with the tokens' iss exactly (Auth0's ends in "/", Cognito's does not).
+  return { auth, jwt: { kind: 'issuer', issuer, audience } };
 }
 
 class ContextReader {
@@ -214,6 +306,10 @@ class ContextReader {
       throw invalidContext(key, `an integer from ${min} to ${max}`, value);
     }
     return parsed;
+  }
+
+  optionalInteger(key: string, min: number, max: number): number | undefined {
+    return this.raw(key) === undefined ? undefined : this.integer(key, min, min, max);
   }
 
   boolean(key: string, fallback: boolean): boolean {

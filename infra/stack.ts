@@ -28,10 +28,11 @@ export class ClassifierStack extends Stack {
     const { config } = props;
     const image: ClassifierImage = { contextDir: props.imageContextDir, config };
 
-    this.api = new Api(this, 'Api', { image });
+    this.api = new Api(this, 'Api', { image, retainData: config.retainData });
     this.ingest = new Ingest(this, 'Ingest', {
       consumerTimeout: Duration.seconds(config.timeoutSeconds.evaluate),
       resultsExpirationDays: config.resultsExpirationDays,
+      incomingExpirationDays: config.incomingExpirationDays,
       retainData: config.retainData,
     });
     this.fanout = new Fanout(this, 'Fanout', { image, bucket: this.ingest.bucket });

@@ -1,17 +1,18 @@
 /**
- * `npm run bench [-- --only linear,api,s3,bert] [--no-train] [--load-seconds 10]`
+ * `npm run bench [-- --only model,linear,api,s3,coldstart,bert] [--no-train] [--load-seconds 10]`
  * Prints the figures the README quotes: the embedded model (training, load, throughput, latency, RSS), the API
  * through the local HTTP server, the S3 path end to end, and the BERT ONNX backend (fp32 vs int8).
  * Every server is on 127.0.0.1 and every loop is bounded.
  */
 import { availableParallelism, cpus } from 'node:os';
 import { benchApi } from './bench/api.ts';
+import { benchColdStart } from './bench/coldStart.ts';
 import { benchLinear } from './bench/linear.ts';
 import { benchModel } from './bench/model.ts';
 import { benchS3 } from './bench/s3.ts';
 import { EXIT, parseFlags, runCli, UsageError } from './cli.ts';
 
-const SECTIONS = ['model', 'linear', 'api', 's3', 'bert'] as const;
+const SECTIONS = ['model', 'linear', 'api', 's3', 'coldstart', 'bert'] as const;
 const USAGE = `usage: npm run bench -- [--only ${SECTIONS.join(',')}] [--no-train] [--load-seconds N]`;
 
 async function main(argv: string[]): Promise<number> {
@@ -34,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
   if (only.includes('linear')) figures.linear = await benchLinear({ train: !values['no-train'] });
   if (only.includes('api')) figures.api = await benchApi({ loadSeconds });
   if (only.includes('s3')) figures.s3 = await benchS3();
+  if (only.includes('coldstart')) figures.coldStart = await benchColdStart();
   if (only.includes('bert')) {
     const { benchBert } = await import('./bench-bert.ts');
     figures.bert = await benchBert();

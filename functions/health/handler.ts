@@ -20,6 +20,7 @@ export const handler = withLambdaContext(
     getManifest: memoizedManifest(config.modelDir),
     limits: config.limits,
     logger,
-    getWebSite: memoizedWebSite(() => loadWebFiles(webDir), { predictRequiresIam: config.predictRequiresIam }),
+    auth: config.auth,
+    getWebSite: memoizedWebSite(() => loadWebFiles(webDir), { auth: config.auth }),
   }),
 );

@@ -60,8 +60,10 @@ export class Evaluation extends Construct {
         maxBatchingWindow: Duration.seconds(0),
         // A failing file goes back to the queue (and after three receives to the DLQ) without its batch mates.
         reportBatchItemFailures: true,
-        // Polling no faster than the function may run avoids throttles that would burn receive counts.
-        ...(config.reservedConcurrency.evaluate >= 2 ? { maxConcurrency: config.reservedConcurrency.evaluate } : {}),
+        // Lambda's SQS scaling stops here (no reservation needed): a burst of uploads takes at most this many of the
+        // account's concurrent executions, so /predict keeps the rest; the other messages wait in the queue,
+        // without being received (and without burning their receive counts on throttles).
+        maxConcurrency: config.evaluateMaxConcurrency,
       }),
     );
 

@@ -5,9 +5,12 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
   DefinitionBody,
   DistributedMap,
+  Fail,
   ItemBatcher,
+  JitterType,
   JsonPath,
   LogLevel,
+  type QueryLanguage,
   S3JsonItemReader,
   StateMachine,
   StateMachineType,
@@ -15,22 +18,50 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { chunkBatchInputPaths } from '#adapters/evaluation/fanoutContracts.ts';
+import {
+  FANOUT_TIMEOUT_SECONDS,
+  fanoutStepRetriers,
+  RECORD_FAILURE_RETRIERS,
+  type Retrier,
+  STATES_ALL,
+} from '#adapters/evaluation/fanoutRetries.ts';
 import { acknowledgeWildcardResource, logicalIdOf } from '../nag.ts';
-import { throttleRetryFor } from '../throttleRetry.ts';
 import { type ClassifierImage, ImageFunction } from './imageFunction.ts';
 import { FANOUT_PREFIX, INCOMING_PREFIX, LIST_PREFIXES, listUnder, RESULTS_PREFIX, WRITE_RESULTS } from './ingest.ts';
 
-/**
- * What every chunk invocation gets besides its Items, selected from the execution input. ItemBatcher passes
- * BatchInput through unrendered, so the JSONPath keys are spelled out. Exported for the image test, which plays
- * the Distributed Map's part against the real handlers.
- */
-export const CHUNK_BATCH_INPUT = chunkBatchInputPaths();
 /** A fan-out that has not finished by then fails (and raises the FanoutTimedOut alarm). */
-export const STATE_MACHINE_TIMEOUT = Duration.hours(6);
+export const STATE_MACHINE_TIMEOUT = Duration.seconds(FANOUT_TIMEOUT_SECONDS);
 /** The aggregate step's payload: the whole execution input. */
 export const AGGREGATE_PAYLOAD_PATH = '$';
+/** Where the Catch puts Step Functions' `{Error, Cause}` in the state, beside the execution input. */
+export const FAILURE_PATH = '$.failure';
+/**
+ * The biggest batch a chunk invocation gets (items carry their run, columns included): Step Functions makes batches
+ * smaller rather than exceed it, well inside the 256 KiB a state's input may be.
+ */
+export const MAX_BATCH_BYTES = 200 * 1024;
+
+/**
+ * A Distributed Map whose tolerated failure is written into the definition: CDK leaves a 0 out (ASL's default is 0
+ * too), and a setting this deliberate should be read in the definition, not inferred from a default.
+ */
+class NoFailureToleratedMap extends DistributedMap {
+  override toStateJson(topLevelQueryLanguage?: QueryLanguage): object {
+    return { ...super.toStateJson(topLevelQueryLanguage), ToleratedFailurePercentage: 0, ToleratedFailureCount: 0 };
+  }
+}
+
+/** One retrier of fanoutRetries.ts on a Lambda step. */
+function addRetrier(task: LambdaInvoke, retrier: Retrier): void {
+  task.addRetry({
+    errors: [...retrier.errors],
+    interval: Duration.seconds(retrier.intervalSeconds),
+    backoffRate: retrier.backoffRate,
+    maxDelay: Duration.seconds(retrier.maxDelaySeconds),
+    maxAttempts: retrier.maxAttempts,
+    ...(retrier.jitter === 'FULL' ? { jitterStrategy: JitterType.FULL } : {}),
+  });
+}
 
 export interface FanoutProps {
   readonly image: ClassifierImage;
@@ -43,9 +74,12 @@ export interface FanoutProps {
  *
  * Execution input (from the evaluate function):
  *   {bucket, key, rangesKey, partsPrefix, resultPrefix, columns, delimiter, rows, items}
- * Chunk invocation (one batch of range-list items; the chunk function reads the CSV bytes itself, so no
- * payload comes near the 256 KB limit):
- *   {Items: [{index, start, end, firstLine, firstRow, rows}, ...], BatchInput: {bucket, key, partsPrefix, columns, delimiter, etag}}
+ * Chunk invocation (one batch of range-list items, each with its run; the chunk function reads the CSV bytes
+ * itself, so no payload comes near the 256 KB limit):
+ *   {Items: [{index, start, end, firstLine, firstRow, rows, run: {bucket, key, partsPrefix, columns, delimiter, etag}}, ...]}
+ * Every Lambda step retries throttles, Lambda's service errors and (boundedly, the steps being idempotent) any other
+ * failure, with backoff and jitter (layers/adapters/evaluation/fanoutRetries.ts); what still fails is caught: the
+ * aggregate function writes error.json (the inline path's document) and the execution fails.
  */
 export class Fanout extends Construct {
   readonly stateMachine: StateMachine;
@@ -97,37 +131,36 @@ export class Fanout extends Construct {
     );
     this.aggregate.role.addToPrincipalPolicy(listUnder(bucket, LIST_PREFIXES.aggregate));
 
-    const classifyChunks = new DistributedMap(this, 'ClassifyChunks', {
+    const classifyChunks = new NoFailureToleratedMap(this, 'ClassifyChunks', {
       comment: 'One child workflow per batch of range-list items (byte ranges of the CSV)',
       itemReader: new S3JsonItemReader({
         bucketNamePath: JsonPath.stringAt('$.bucket'),
         key: JsonPath.stringAt('$.rangesKey'),
       }),
+      // No BatchInput: each item carries its run (fanoutContracts.ts), so a child's input is plain data.
       itemBatcher: new ItemBatcher({
         maxItemsPerBatch: config.fanoutItemsPerBatch,
-        batchInput: CHUNK_BATCH_INPUT,
+        maxInputBytesPerBatch: MAX_BATCH_BYTES,
       }),
       maxConcurrency: config.fanoutMaxConcurrency,
+      // Deliberately no tolerated failure (NoFailureToleratedMap): predictions.csv must have every row, so a chunk
+      // that fails after its retries fails the file (error.json) rather than leave a part out.
       // A chunk runs up to 15 minutes; Express child workflows stop at 5.
       mapExecutionType: StateMachineType.STANDARD,
       // The parts are in S3; the children's summaries are not needed downstream and must not accumulate
       // towards the 256 KB state payload limit.
       resultPath: JsonPath.DISCARD,
     });
+    const retriers = fanoutStepRetriers(STATE_MACHINE_TIMEOUT.toSeconds());
     const classifyChunk = new LambdaInvoke(this, 'ClassifyChunk', {
       lambdaFunction: this.chunk.function,
+      // The function's own ARN as the Resource, no Parameters: the child's whole input, {"Items": [...]}, is the
+      // event, and the function's answer the result.
       payloadResponseOnly: true,
+      // LambdaInvoke's own service-error retrier has no jitter: the retriers below replace it.
+      retryOnServiceExceptions: false,
     });
-    // Throttles (reserved concurrency, account quota) are not in LambdaInvoke's default retries. They are
-    // retried until the state machine itself would time out, so waiting for a slot never fails a file.
-    const throttleRetry = throttleRetryFor(STATE_MACHINE_TIMEOUT.toSeconds());
-    classifyChunk.addRetry({
-      errors: ['Lambda.TooManyRequestsException'],
-      interval: Duration.seconds(throttleRetry.intervalSeconds),
-      backoffRate: throttleRetry.backoffRate,
-      maxDelay: Duration.seconds(throttleRetry.maxDelaySeconds),
-      maxAttempts: throttleRetry.maxAttempts,
-    });
+    for (const retrier of retriers) addRetrier(classifyChunk, retrier);
     classifyChunks.itemProcessor(classifyChunk);
 
     const aggregate = new LambdaInvoke(this, 'AggregateParts', {
@@ -136,7 +169,37 @@ export class Fanout extends Construct {
       // it (bucket, key, rangesKey, partsPrefix, resultPrefix, columns, ...), so the contract lives in one place.
       payload: TaskInput.fromJsonPathAt(AGGREGATE_PAYLOAD_PATH),
       outputPath: '$.Payload',
+      retryOnServiceExceptions: false,
     });
+    for (const retrier of retriers) addRetrier(aggregate, retrier);
+
+    // The Catch: the same function writes error.json (unless a newer upload has its own run), then the execution
+    // fails, so the FanoutFailed alarm fires.
+    const recordFailure = new LambdaInvoke(this, 'RecordFailure', {
+      lambdaFunction: this.aggregate.function,
+      payload: TaskInput.fromObject({
+        bucket: JsonPath.stringAt('$.bucket'),
+        key: JsonPath.stringAt('$.key'),
+        rangesKey: JsonPath.stringAt('$.rangesKey'),
+        partsPrefix: JsonPath.stringAt('$.partsPrefix'),
+        resultPrefix: JsonPath.stringAt('$.resultPrefix'),
+        columns: JsonPath.listAt('$.columns'),
+        etag: JsonPath.stringAt('$.etag'),
+        failure: JsonPath.objectAt(FAILURE_PATH),
+        execution: JsonPath.executionName,
+      }),
+      resultPath: JsonPath.DISCARD,
+      retryOnServiceExceptions: false,
+    });
+    for (const retrier of RECORD_FAILURE_RETRIERS) addRetrier(recordFailure, retrier);
+    const failed = recordFailure.next(
+      new Fail(this, 'FanoutFailed', {
+        errorPath: `${FAILURE_PATH}.Error`,
+        causePath: `${FAILURE_PATH}.Cause`,
+      }),
+    );
+    classifyChunks.addCatch(failed, { errors: [STATES_ALL], resultPath: FAILURE_PATH });
+    aggregate.addCatch(failed, { errors: [STATES_ALL], resultPath: FAILURE_PATH });
 
     const logGroup = new LogGroup(this, 'Logs', {
       // The /aws/vendedlogs/ prefix keeps Step Functions from growing the account's log resource policy.

@@ -70,6 +70,7 @@ export class ImageFunction extends Construct {
         MODEL_DIR: '/opt/model',
         LOG_LEVEL: config.logLevel,
         POWERTOOLS_SERVICE_NAME: 'clinical-abstract-classifier',
+        ...(config.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
         ...props.environment,
       },
     });

@@ -29,7 +29,8 @@ export const WRITE_RESULTS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:Del
 export const LIST_PREFIXES = {
   evaluate: [INCOMING_PREFIX],
   chunk: [INCOMING_PREFIX],
-  aggregate: [FANOUT_PREFIX],
+  // incoming/ too: a failed run checks, by listing, that its upload is still the current one before error.json.
+  aggregate: [FANOUT_PREFIX, INCOMING_PREFIX],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Listing keys under the given prefixes only; no other listing. */
@@ -68,8 +69,13 @@ export interface IngestProps {
   /** The consumer's timeout: a message must stay invisible longer than one attempt can run. */
   readonly consumerTimeout: Duration;
   readonly resultsExpirationDays: number;
+  /** Uploads expire after this many days; undefined: never (they may be the only copy of the data). */
+  readonly incomingExpirationDays?: number | undefined;
   readonly retainData: boolean;
 }
+
+/** Days S3 keeps a version after it was overwritten or deleted (the data bucket is versioned). */
+export const NONCURRENT_VERSION_DAYS = 30;
 
 /**
  * The data bucket and the queue between it and the evaluate function. S3 → SQS (rather than S3 → Lambda) gives
@@ -111,8 +117,16 @@ export class Ingest extends Construct {
       serverAccessLogsPrefix: 'data-bucket/',
       lifecycleRules: [
         { id: 'expire-results', prefix: RESULTS_PREFIX, expiration: Duration.days(props.resultsExpirationDays) },
-        // Versioning would otherwise keep every overwritten or deleted object forever.
-        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) },
+        ...(props.incomingExpirationDays !== undefined
+          ? [{ id: 'expire-uploads', prefix: INCOMING_PREFIX, expiration: Duration.days(props.incomingExpirationDays) }]
+          : []),
+        // Versioning would otherwise keep every overwritten or deleted object forever, and the delete markers
+        // left once all of a key's old versions have expired (they only slow listings down).
+        {
+          id: 'expire-old-versions',
+          noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_DAYS),
+          expiredObjectDeleteMarker: true,
+        },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
         // A run abandoned mid-way (its file replaced, its execution failed) cannot clean up after itself.
         { id: 'expire-fanout-work', prefix: FANOUT_PREFIX, expiration: Duration.days(FANOUT_EXPIRATION_DAYS) },
@@ -120,6 +134,15 @@ export class Ingest extends Construct {
       removalPolicy: removal,
       autoDeleteObjects: !props.retainData,
     });
+
+    if (props.retainData) {
+      // Kept buckets keep their policies: the TLS-only rule, and the log delivery grant of the access-log bucket.
+      // CDK gives the policies of retained buckets DESTROY, so `cdk destroy` would strip them.
+      for (const bucket of [this.bucket, accessLogs]) {
+        if (!bucket.policy) throw new Error(`${bucket.node.path} has no bucket policy to retain`);
+        bucket.policy.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      }
+    }
 
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,

@@ -1,6 +1,7 @@
 import { ConfigError } from '#core/errors.ts';
 import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
 import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
+import { API_AUTH_MODES, type ApiAuth } from './api/routes.ts';
 
 /**
  * The only place that reads `process.env` for the functions; the dev server adds its own few in devServerConfig.ts.
@@ -19,8 +20,11 @@ export interface RuntimeConfig {
   evidence: EvidenceOptions;
   /** The built web page and docs (layers/web/build.ts); undefined: the `web/` folder beside the function's bundle. */
   webDir: string | undefined;
-  /** POST /predict is behind IAM authorization in this deployment (the page then says it needs signed requests). */
-  predictRequiresIam: boolean;
+  /**
+   * How this deployment protects /predict (`API_AUTH`: none, iam or jwt; API Gateway checks the credentials). The
+   * page and the OpenAPI document follow it: a notice for iam, a token field and a bearer scheme for jwt.
+   */
+  auth: ApiAuth;
 }
 
 /**
@@ -72,6 +76,15 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `expected true or false, got ${JSON.stringify(env[name])}`);
 }
 
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const match = allowed.find((value) => value === raw.toLowerCase());
+  if (match === undefined)
+    throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(env[name])}`);
+  return match;
+}
+
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'];
 
 export function loadConfig(env: Env = process.env): RuntimeConfig {
@@ -99,6 +112,6 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       misclassified: flag(env, 'REPORT_EVIDENCE', DEFAULT_EVIDENCE.misclassified),
     },
     webDir: env.WEB_DIR?.trim() || undefined,
-    predictRequiresIam: flag(env, 'PREDICT_REQUIRES_IAM', false),
+    auth: oneOf(env, 'API_AUTH', API_AUTH_MODES, 'none'),
   };
 }

@@ -10,11 +10,14 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import S3rver from 's3rver';
 import { createInfoHandler } from '#adapters/api/infoHandler.ts';
 import { type ApiHandler, createPredictHandler } from '#adapters/api/predictHandler.ts';
+import { type ApiAuth, CATCH_ALL_FUNCTION, gatewayRouteFor, type RouteFunction } from '#adapters/api/routes.ts';
 import { memoizedWebSite } from '#adapters/api/webSite.ts';
 import { type ApiLimits, DEFAULT_EVIDENCE, DEFAULT_LIMITS } from '#adapters/config.ts';
 import { createEvaluateHandler, type EvaluateLambda } from '#adapters/evaluation/evaluateHandler.ts';
 import { aggregate } from '#adapters/evaluation/fanoutAggregate.ts';
 import { processChunk } from '#adapters/evaluation/fanoutChunk.ts';
+import { chunkEventSchema } from '#adapters/evaluation/fanoutContracts.ts';
+import { recordFanoutFailure } from '#adapters/evaluation/fanoutFailure.ts';
 import { encodeEventKey, matchesUploadFilters } from '#adapters/evaluation/keys.ts';
 import { runLocalFanout } from '#adapters/evaluation/localFanout.ts';
 import { quotedEtag } from '#adapters/evaluation/uploadedObject.ts';
@@ -24,6 +27,7 @@ import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
 import { buildWebAssets } from '#web/build.ts';
+import type { JwtAuthorizer } from './jwtAuthorizer.ts';
 import { type AnnouncedUpload, headObjectWith, untilComplete } from './settledObject.ts';
 
 export interface LocalStackOptions {
@@ -46,8 +50,12 @@ export interface LocalStackOptions {
    * this way); a function gets the local server's endpoint.
    */
   evaluateS3Client?: S3Client | ((s3Endpoint: string) => S3Client);
-  /** Serve the page as a deployment with IAM on /predict would (the local API itself never checks signatures). */
-  predictRequiresIam?: boolean;
+  /**
+   * How /predict is protected (default none). `jwt` needs `authorizeJwt`, which runs before the handler as API
+   * Gateway's authorizer does; `iam` only changes the page and the docs (the local API never checks signatures).
+   */
+  auth?: ApiAuth;
+  authorizeJwt?: JwtAuthorizer;
   /**
    * Longest a client may take to send a whole request, headers included (default 10 s). A client that promises a
    * longer body than it sends gets 408 and a closed connection instead of a socket held open for Node's 5 minutes.
@@ -85,6 +93,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     logLevel: options.logLevel ?? 'WARN',
   });
   const limits = options.limits ?? DEFAULT_LIMITS;
+  const auth = options.auth ?? 'none';
+  if (auth === 'jwt' && !options.authorizeJwt) throw new Error('auth jwt needs a JWT authorizer (authorizeJwt)');
 
   const s3rver = new S3rver({
     address: host,
@@ -114,8 +124,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   const predict = createPredictHandler({ getClassifier, limits, logger });
   // Built from layers/web on first use, in memory: `npm start` always serves the current sources.
-  const getWebSite = memoizedWebSite(buildWebAssets, { predictRequiresIam: options.predictRequiresIam ?? false });
-  const info = createInfoHandler({ getManifest: memoizedManifest(options.modelDir), limits, logger, getWebSite });
+  const getWebSite = memoizedWebSite(buildWebAssets, { auth });
+  const info = createInfoHandler({ getManifest: memoizedManifest(options.modelDir), limits, logger, getWebSite, auth });
+  const gateway: Gateway = { handlers: { predict, health: info }, limits, auth, authorizeJwt: options.authorizeJwt };
   const fanoutStore = store;
   let fanouts = 0;
   const evidence = options.evidence ?? DEFAULT_EVIDENCE;
@@ -129,13 +140,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           fanout: {
             rowThreshold: options.fanoutRowThreshold,
             ...(options.rowsPerItem ? { rowsPerItem: options.rowsPerItem } : {}),
-            start: (input) => {
+            start: async (input) => {
               fanouts++;
-              return runLocalFanout(input, {
+              const outcome = await runLocalFanout(input, {
                 store: fanoutStore,
-                chunk: async (event) => processChunk(event, fanoutStore, await getClassifier(), { evidence, logger }),
+                chunk: async (event) =>
+                  processChunk(chunkEventSchema.parse(event), fanoutStore, await getClassifier(), { evidence, logger }),
                 aggregate: async (event) => aggregate(event, fanoutStore, (await getClassifier()).manifest),
+                recordFailure: (event) => recordFanoutFailure(event, fanoutStore),
+                onRetry: (step, failure, attempt) => logger.warn('fan-out step retried', { step, attempt, ...failure }),
               });
+              // On AWS the execution fails (FanoutFailed alarm) after its Catch wrote error.json.
+              if (outcome.status === 'FAILED') logger.error('fan-out failed', { key: input.key, ...outcome.failure });
             },
           },
         }
@@ -169,7 +185,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     connectionsCheckingInterval: Math.min(1_000, requestTimeout),
   };
   const server = createServer(timeouts, (req, res) => {
-    serve(req, predict, info, limits).then(
+    serve(req, gateway).then(
       ({ statusCode, headers, body, isBase64Encoded }) => {
         res.writeHead(statusCode, headers);
         res.end(isBase64Encoded ? Buffer.from(body, 'base64') : body);
@@ -244,8 +260,24 @@ async function readBody(req: IncomingMessage, cap: number): Promise<{ body: stri
     : { body: Buffer.concat(chunks).toString('utf8'), truncated: false };
 }
 
-/** HTTP request → API Gateway HTTP API (payload 2.0) event → handler → HTTP response. */
-async function serve(req: IncomingMessage, predict: ApiHandler, info: ApiHandler, limits: ApiLimits) {
+/** What stands in for API Gateway: the routes' functions, the authorizer and the request limits. */
+interface Gateway {
+  handlers: Record<RouteFunction, ApiHandler>;
+  limits: ApiLimits;
+  auth: ApiAuth;
+  authorizeJwt: JwtAuthorizer | undefined;
+}
+
+/** API Gateway's own answer when an authorizer refuses a request; no function runs. */
+const UNAUTHORIZED = {
+  statusCode: 401,
+  headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' },
+  body: '{"message":"Unauthorized"}',
+  isBase64Encoded: false,
+};
+
+/** HTTP request → API Gateway HTTP API (payload 2.0) event → (authorizer →) handler → HTTP response. */
+async function serve(req: IncomingMessage, { handlers, limits, auth, authorizeJwt }: Gateway) {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
   const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
@@ -253,8 +285,11 @@ async function serve(req: IncomingMessage, predict: ApiHandler, info: ApiHandler
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers))
     if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+  // The routes the stack deploys (layers/adapters/api/routes.ts); anything else is API Gateway's $default route.
+  const matched = gatewayRouteFor(method, url.pathname);
+  if (auth === 'jwt' && matched?.protected && !(await authorizeJwt!(headers.authorization))) return UNAUTHORIZED;
   const requestId = `local-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const route = url.pathname === '/predict' && method === 'POST' ? 'POST /predict' : '$default';
+  const route = matched ? `${method} ${matched.path}` : '$default';
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
     routeKey: route,
@@ -278,8 +313,7 @@ async function serve(req: IncomingMessage, predict: ApiHandler, info: ApiHandler
     ...(truncated ? { body: ' '.repeat(limits.maxBodyBytes + 1) } : body ? { body } : {}),
     isBase64Encoded: false,
   };
-  const handler = route === 'POST /predict' ? predict : info;
-  return handler(event, { awsRequestId: requestId });
+  return handlers[matched?.function ?? CATCH_ALL_FUNCTION](event, { awsRequestId: requestId });
 }
 
 /** The objects an s3rver notification announces, as a HEAD will show them once they are complete. */

@@ -131,7 +131,7 @@ describe('GET /docs and assets', () => {
 
 describe('a deployment with IAM on /predict', () => {
   it('marks the page so that it says /predict needs signed requests', async () => {
-    const iam = await startTestStack({ predictRequiresIam: true });
+    const iam = await startTestStack({ auth: 'iam' });
     try {
       const html = await (await fetch(`${iam.apiUrl}/`, { headers: { accept: 'text/html' } })).text();
       const open = await (await fetch(`${stack.apiUrl}/`, { headers: { accept: 'text/html' } })).text();

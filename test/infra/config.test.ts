@@ -15,7 +15,7 @@ describe('readConfig', () => {
 
     expect(config.modelDir).toBe(DEFAULT_MODEL_DIR);
     expect(config.fanoutRowThreshold).toBe(20_000);
-    expect(config.predictRequiresIam).toBe(false);
+    expect(config.auth).toBe('none');
     expect(config.corsOrigins).toEqual([]);
     // Undefined: decided by the model folder's backend when the image context is prepared.
     expect(config.bertRuntime).toBeUndefined();
@@ -51,6 +51,59 @@ describe('readConfig', () => {
       ConfigError,
     );
     expect(readConfig(context({ chunkReservedConcurrency: '0', costGuard: 'true' })).reservedConcurrency.chunk).toBe(0);
+  });
+
+  it('reads auth=jwt with an existing issuer and its audiences, or with a Cognito pool of the stack', () => {
+    expect(
+      readConfig(context({ auth: 'jwt', jwtIssuer: 'https://tenant.auth0.com/', jwtAudience: 'a, b' })),
+    ).toMatchObject({
+      auth: 'jwt',
+      jwt: { kind: 'issuer', issuer: 'https://tenant.auth0.com/', audience: ['a', 'b'] },
+    });
+    expect(readConfig(context({ auth: 'jwt', jwtCognito: true }))).toMatchObject({
+      auth: 'jwt',
+      jwt: { kind: 'cognito' },
+    });
+  });
+
+  it('takes predictRequiresIam=true, the older spelling, as auth=iam, and refuses it beside another mode', () => {
+    expect(readConfig(context({ predictRequiresIam: 'true' })).auth).toBe('iam');
+    expect(readConfig(context({ auth: 'iam', predictRequiresIam: true })).auth).toBe('iam');
+    expect(() => readConfig(context({ auth: 'jwt', jwtCognito: 'true', predictRequiresIam: 'true' }))).toThrow(
+      /^predictRequiresIam: /,
+    );
+  });
+
+  it.each([
+    [{ auth: 'oauth' }, 'auth'],
+    [{ auth: 'jwt' }, 'jwtIssuer'],
+    [{ auth: 'jwt', jwtIssuer: 'http://insecure.example.org' }, 'jwtIssuer'],
+    [{ auth: 'jwt', jwtIssuer: 'https://issuer.example.org' }, 'jwtAudience'],
+    [{ auth: 'jwt', jwtCognito: 'true', jwtIssuer: 'https://issuer.example.org' }, 'jwtIssuer'],
+    [{ jwtIssuer: 'https://issuer.example.org', jwtAudience: 'a' }, 'jwtIssuer'],
+    [{ auth: 'iam', jwtCognito: 'true' }, 'jwtCognito'],
+  ])('refuses the auth settings %j, naming %s', (values, key) => {
+    expect(() => readConfig(context(values))).toThrow(new RegExp(`^${key}: `));
+  });
+
+  it('caps the evaluations uploads may run at once by default, and never above their reservation', () => {
+    expect(readConfig(context({})).evaluateMaxConcurrency).toBe(5);
+    expect(readConfig(context({ costGuard: 'true', evaluateReservedConcurrency: '3' })).evaluateMaxConcurrency).toBe(3);
+    expect(readConfig(context({ evaluateMaxConcurrency: '50' })).evaluateMaxConcurrency).toBe(50);
+    expect(() => readConfig(context({ evaluateReservedConcurrency: '3', evaluateMaxConcurrency: '4' }))).toThrow(
+      /^evaluateMaxConcurrency: /,
+    );
+    expect(() => readConfig(context({ evaluateMaxConcurrency: '1' }))).toThrow(/^evaluateMaxConcurrency: /);
+  });
+
+  it('keeps uploads unless an expiry is given, and throttles /predict below the other routes', () => {
+    expect(readConfig(context({})).incomingExpirationDays).toBeUndefined();
+    expect(readConfig(context({ incomingExpirationDays: '30' })).incomingExpirationDays).toBe(30);
+    expect(readConfig(context({}))).toMatchObject({
+      throttle: { rateLimit: 20, burstLimit: 40 },
+      predictThrottle: { rateLimit: 10, burstLimit: 20 },
+    });
+    expect(() => readConfig(context({ predictThrottleRateLimit: '50' }))).toThrow(/^predictThrottleBurstLimit: /);
   });
 
   it('installs the bert runtime when a Hub model is exported at build time', () => {

@@ -1,13 +1,62 @@
+import { createRequire } from 'node:module';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_ROUTES, routeKeysOf } from '#adapters/api/routes.ts';
+import { type Retrier, retryBudgetSeconds } from '#adapters/evaluation/fanoutRetries.ts';
 import { FANOUT_PREFIX, UPLOAD_FILTERS } from '#adapters/evaluation/keys.ts';
+import { DEFAULT_EVALUATE_MAX_CONCURRENCY } from '../../infra/config.ts';
 import { SUSTAINED_THROTTLE_PERIODS } from '../../infra/constructs/alarms.ts';
-import { FANOUT_EXPIRATION_DAYS } from '../../infra/constructs/ingest.ts';
-import { retryBudgetSeconds } from '../../infra/throttleRetry.ts';
+import { MAX_BATCH_BYTES } from '../../infra/constructs/fanout.ts';
+import { FANOUT_EXPIRATION_DAYS, NONCURRENT_VERSION_DAYS } from '../../infra/constructs/ingest.ts';
 import { logicalId, resourcesOf, type Synthesized, stateMachineDefinition, synthesize } from './synth.ts';
+
+/** asl-validator ships no types. */
+const validateAsl = createRequire(import.meta.url)('asl-validator') as (
+  definition: unknown,
+  options: { checkArn: boolean; checkPaths: boolean },
+) => { isValid: boolean; errors: unknown[] };
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 type PolicyDocument = { Statement: Statement[] };
+type AslRetrier = {
+  ErrorEquals: string[];
+  IntervalSeconds: number;
+  BackoffRate: number;
+  MaxDelaySeconds: number;
+  MaxAttempts: number;
+  JitterStrategy?: string;
+};
+type AslState = Record<string, unknown> & {
+  Type: string;
+  Retry?: AslRetrier[];
+  Catch?: { ErrorEquals: string[]; ResultPath: string; Next: string }[];
+  Next?: string;
+};
+type AslDefinition = {
+  TimeoutSeconds: number;
+  StartAt: string;
+  States: Record<string, AslState & { ItemProcessor?: { StartAt: string; States: Record<string, AslState> } }>;
+};
+
+/** The fan-out state machine's definition, and its chunk step (inside the Distributed Map). */
+function fanoutDefinition(synth: Synthesized): { definition: AslDefinition; map: AslState; chunk: AslState } {
+  const [[, machine]] = resourcesOf(synth, 'AWS::StepFunctions::StateMachine') as [
+    [string, { DefinitionString: unknown }],
+  ];
+  const definition = stateMachineDefinition(machine.DefinitionString) as AslDefinition;
+  const map = definition.States[definition.StartAt]!;
+  const processor = map.ItemProcessor!;
+  return { definition, map, chunk: processor.States[processor.StartAt]! };
+}
+
+const asRetrier = (r: AslRetrier): Retrier => ({
+  errors: r.ErrorEquals,
+  intervalSeconds: r.IntervalSeconds,
+  backoffRate: r.BackoffRate,
+  maxDelaySeconds: r.MaxDelaySeconds,
+  maxAttempts: r.MaxAttempts,
+  jitter: r.JitterStrategy === 'FULL' ? 'FULL' : 'NONE',
+});
 
 const FUNCTION = 'AWS::Lambda::Function';
 /** A synthesis takes seconds alone, but minutes on a loaded machine. */
@@ -125,6 +174,14 @@ describe('the stack with default context', () => {
     });
   });
 
+  it('caps the evaluations the queue runs at once, without reserving concurrency, so uploads cannot starve /predict', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: evaluateFn },
+      ScalingConfig: { MaximumConcurrency: DEFAULT_EVALUATE_MAX_CONCURRENCY },
+    });
+    expect(DEFAULT_EVALUATE_MAX_CONCURRENCY).toBeGreaterThanOrEqual(2);
+  });
+
   it('encrypts the queues and refuses non-TLS access to them', () => {
     for (const [, queue] of resourcesOf(synth, 'AWS::SQS::Queue')) expect(queue.SqsManagedSseEnabled).toBe(true);
     synth.template.resourcePropertiesCountIs(
@@ -167,6 +224,34 @@ describe('the stack with default context', () => {
     });
   });
 
+  it('expires old versions and the delete markers they leave, and keeps uploads unless asked', () => {
+    const rules = (
+      synth.json.Resources[bucket]!.Properties as {
+        LifecycleConfiguration: { Rules: Record<string, unknown>[] };
+      }
+    ).LifecycleConfiguration.Rules;
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_DAYS },
+        ExpiredObjectDeleteMarker: true,
+        Status: 'Enabled',
+      }),
+    );
+    expect(rules.filter((rule) => rule.Prefix === 'incoming/')).toEqual([]);
+  });
+
+  it('keeps the buckets and their policies (TLS only, log delivery) when the stack is deleted, with no auto-delete', () => {
+    const policies = resourcesOf(synth, 'AWS::S3::BucketPolicy').map(
+      ([id]) => synth.json.Resources[id] as Record<string, unknown>,
+    );
+    expect(policies).toHaveLength(2);
+    for (const policy of policies)
+      expect(policy).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    for (const [id] of resourcesOf(synth, 'AWS::S3::Bucket'))
+      expect(synth.json.Resources[id]).toMatchObject({ DeletionPolicy: 'Retain' });
+    synth.template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+  });
+
   it('expires what an abandoned fan-out leaves under fanout/, long after a run can still need it', () => {
     const rules = (
       synth.json.Resources[bucket]!.Properties as {
@@ -184,35 +269,90 @@ describe('the stack with default context', () => {
     expect(FANOUT_EXPIRATION_DAYS * 86_400).toBeGreaterThan(timeoutSeconds);
   });
 
-  it('retries throttled chunk invocations for as long as the state machine may run', () => {
-    const [[, machine]] = resourcesOf(synth, 'AWS::StepFunctions::StateMachine') as [
-      [string, { DefinitionString: unknown }],
-    ];
-    const definition = stateMachineDefinition(machine.DefinitionString) as {
-      TimeoutSeconds: number;
-      StartAt: string;
-      States: Record<
-        string,
-        { ItemProcessor: { StartAt: string; States: Record<string, { Retry: Record<string, unknown>[] }> } }
-      >;
-    };
-    const processor = definition.States[definition.StartAt]!.ItemProcessor;
-    const throttle = processor.States[processor.StartAt]!.Retry.find(
-      (r) => JSON.stringify(r.ErrorEquals) === '["Lambda.TooManyRequestsException"]',
-    ) as {
-      IntervalSeconds: number;
-      BackoffRate: number;
-      MaxDelaySeconds: number;
-      MaxAttempts: number;
-    };
+  it('retries throttled chunk and aggregate invocations, with full jitter, for as long as the state machine may run', () => {
+    const { definition, map, chunk } = fanoutDefinition(synth);
+    const aggregate = definition.States[map.Next!]!;
+    for (const step of [chunk, aggregate]) {
+      const throttle = step.Retry!.find(
+        (r) => JSON.stringify(r.ErrorEquals) === '["Lambda.TooManyRequestsException"]',
+      )!;
+      expect(throttle.JitterStrategy).toBe('FULL');
+      // Expected total wait: with full jitter each wait is uniform in [0, computed], so half the computed sum.
+      expect(retryBudgetSeconds(asRetrier(throttle))).toBeGreaterThanOrEqual(definition.TimeoutSeconds);
+    }
+  });
 
-    const budget = retryBudgetSeconds({
-      intervalSeconds: throttle.IntervalSeconds,
-      backoffRate: throttle.BackoffRate,
-      maxDelaySeconds: throttle.MaxDelaySeconds,
-      maxAttempts: throttle.MaxAttempts,
+  it('retries throttles, Lambda service errors and (a bounded number of times) any failure on every Lambda step, with backoff and jitter', () => {
+    const { definition, map, chunk } = fanoutDefinition(synth);
+    const aggregate = definition.States[map.Next!]!;
+    const record = definition.States[aggregate.Catch![0]!.Next]!;
+    const errorsOf = (state: AslState) => state.Retry!.map((r) => r.ErrorEquals.join(','));
+    const service =
+      'Lambda.ServiceException,Lambda.AWSLambdaException,Lambda.SdkClientException,Lambda.ClientExecutionTimeoutException';
+
+    for (const step of [chunk, aggregate]) {
+      // First match wins: a replaced file is never retried; States.TaskFailed (which would match throttles and
+      // service errors too) comes last.
+      expect(errorsOf(step)).toEqual([
+        'ObjectChangedError',
+        'Lambda.TooManyRequestsException',
+        service,
+        'States.TaskFailed,States.Timeout',
+      ]);
+      const [replaced, , , anyFailure] = step.Retry!;
+      expect(replaced!.MaxAttempts).toBe(0);
+      expect(anyFailure!.MaxAttempts).toBeGreaterThan(0);
+      expect(anyFailure!.MaxAttempts).toBeLessThanOrEqual(3);
+    }
+    expect(errorsOf(record)).toEqual(['Lambda.TooManyRequestsException', service]);
+    for (const retrier of [chunk, aggregate, record].flatMap((step) => step.Retry!).filter((r) => r.MaxAttempts > 0)) {
+      expect(retrier.BackoffRate).toBeGreaterThan(1);
+      expect(retrier.JitterStrategy).toBe('FULL');
+      expect(retrier.MaxDelaySeconds).toBeGreaterThan(0);
+    }
+  });
+
+  it('catches what still fails after the retries: the aggregate function writes error.json, then the execution fails', () => {
+    const { definition, map } = fanoutDefinition(synth);
+    const aggregate = definition.States[map.Next!]!;
+    const catchAll = { ErrorEquals: ['States.ALL'], ResultPath: '$.failure' };
+    expect(map.Catch).toEqual([{ ...catchAll, Next: 'RecordFailure' }]);
+    expect(aggregate.Catch).toEqual([{ ...catchAll, Next: 'RecordFailure' }]);
+    expect(definition.States.RecordFailure).toMatchObject({
+      Type: 'Task',
+      ResultPath: null,
+      Next: 'FanoutFailed',
+      Parameters: {
+        FunctionName: `<${aggregateFn}.Arn>`,
+        Payload: {
+          'bucket.$': '$.bucket',
+          'key.$': '$.key',
+          'resultPrefix.$': '$.resultPrefix',
+          'etag.$': '$.etag',
+          'failure.$': '$.failure',
+          'execution.$': '$$.Execution.Name',
+        },
+      },
     });
-    expect(budget).toBeGreaterThanOrEqual(definition.TimeoutSeconds);
+    expect(definition.States.FanoutFailed).toEqual({
+      Type: 'Fail',
+      ErrorPath: '$.failure.Error',
+      CausePath: '$.failure.Cause',
+    });
+  });
+
+  it('passes asl-validator: the ASL schema (retriers, tolerance), every transition and Catch target, a terminal state', () => {
+    const { definition } = fanoutDefinition(synth);
+    // Intrinsics are rendered as "<Ref>" strings, which are no ARNs: the schema, paths and transitions are checked.
+    const result = validateAsl(definition, { checkArn: false, checkPaths: true });
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it('tolerates no failed chunk, deliberately: predictions.csv has every row or the file gets error.json', () => {
+    const { map } = fanoutDefinition(synth);
+    expect(map.ToleratedFailurePercentage).toBe(0);
+    expect(map.ToleratedFailureCount).toBe(0);
   });
 
   it('runs the fan-out as a Distributed Map over the manifest JSON, batched, then aggregates', () => {
@@ -232,21 +372,17 @@ describe('the stack with default context', () => {
         ReaderConfig: { InputType: 'JSON' },
         Parameters: { 'Bucket.$': '$.bucket', 'Key.$': '$.rangesKey' },
       },
-      ItemBatcher: {
-        BatchInput: {
-          'bucket.$': '$.bucket',
-          'key.$': '$.key',
-          'partsPrefix.$': '$.partsPrefix',
-          'columns.$': '$.columns',
-          'delimiter.$': '$.delimiter',
-          'etag.$': '$.etag',
-        },
-      },
+      // No BatchInput (whether Step Functions substitutes JSONPath keys inside it is not documented): each range
+      // list item carries its run, and a child's input is {"Items": [...]}, which the chunk step passes whole.
+      ItemBatcher: { MaxItemsPerBatch: 5, MaxInputBytesPerBatch: MAX_BATCH_BYTES },
       // Child summaries are dropped, so the map's output cannot grow past the 256 KB payload limit.
       ResultPath: null,
     });
+    expect(map.ItemBatcher).not.toHaveProperty('BatchInput');
     const processor = map.ItemProcessor as { StartAt: string; States: Record<string, { Resource: string }> };
+    // The function's ARN as the Resource and no Parameters: the child's input {"Items": [...]} is the event.
     expect(processor.States[processor.StartAt]!.Resource).toBe(`<${chunkFn}.Arn>`);
+    expect(processor.States[processor.StartAt]).not.toHaveProperty('Parameters');
     const aggregate = definition.States[map.Next as string]!;
     // The map passes the execution input through (ResultPath null), so the aggregate step gets all of it.
     expect(aggregate).toMatchObject({
@@ -276,6 +412,11 @@ describe('the stack with default context', () => {
       'GET /openapi.json',
       'POST /predict',
     ]);
+    // Exactly the routes of the one list the local server and the welcome read too.
+    expect(routes.map(([, route]) => route.RouteKey).filter((key) => key !== '$default')).toEqual(
+      expect.arrayContaining(API_ROUTES.flatMap(routeKeysOf)),
+    );
+    expect(routes).toHaveLength(API_ROUTES.flatMap(routeKeysOf).length + 1);
     expect(integrationOf('$default')).toBe(integrationOf('GET /health'));
     for (const key of ['GET /', 'GET /docs', 'GET /assets/{file+}'])
       expect(integrationOf(key)).toBe(integrationOf('GET /health'));
@@ -289,20 +430,30 @@ describe('the stack with default context', () => {
   it('lets the web page call /predict unsigned by default', () => {
     synth.template.hasResourceProperties(FUNCTION, {
       ImageConfig: { Command: ['health.handler'] },
-      Environment: { Variables: Match.objectLike({ PREDICT_REQUIRES_IAM: 'false' }) },
+      Environment: { Variables: Match.objectLike({ API_AUTH: 'none' }) },
     });
+    synth.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   });
 
-  it('throttles the stage and writes JSON access logs to CloudWatch', () => {
+  it('throttles every route on its own and POST /predict lower, and writes JSON access logs to CloudWatch', () => {
     synth.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      RouteSettings: { 'POST /predict': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } },
       AccessLogSettings: {
         DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] },
         Format: Match.stringLikeRegexp('\\$context\\.requestId'),
       },
     });
+  });
+
+  it('creates the stage after the routes its settings name', () => {
+    const stageId = logicalId(synth, 'AWS::ApiGatewayV2::Stage', 'ApiDefaultStage');
+    const predictRoute = resourcesOf(synth, 'AWS::ApiGatewayV2::Route').find(
+      ([, route]) => route.RouteKey === 'POST /predict',
+    )![0];
+    expect((synth.json.Resources[stageId] as { DependsOn?: string[] }).DependsOn).toContain(predictRoute);
   });
 
   it('sends no CORS headers unless origins are configured', () => {
@@ -328,6 +479,13 @@ describe('the stack with default context', () => {
       expect(fn.LoggingConfig).toEqual({ LogGroup: { Ref: expect.any(String) } });
     }
     for (const [, group] of resourcesOf(synth, 'AWS::Logs::LogGroup')) expect(group.RetentionInDays).toBe(30);
+  });
+
+  it('leaves source maps off, so no function pays for them at cold start', () => {
+    const functions = resourcesOf(synth, FUNCTION).filter(([id]) => !id.startsWith('BucketNotificationsHandler'));
+    expect(functions).toHaveLength(5);
+    for (const [, fn] of functions)
+      expect((fn.Environment as { Variables: Record<string, unknown> }).Variables).not.toHaveProperty('NODE_OPTIONS');
   });
 
   it('traces every function with X-Ray', () => {
@@ -432,7 +590,7 @@ describe('the stack with default context', () => {
     ]);
   });
 
-  it('lets aggregate write results/*, and read, mark done, list and delete under fanout/*, nothing more', () => {
+  it('lets aggregate write results/*, read, mark done, list and delete under fanout/*, and list incoming/*, nothing more', () => {
     expect(statementsOf(aggregateFn)).toEqual([
       ...logsAndTraces(/^FanoutAggregateLogs/),
       {
@@ -445,7 +603,13 @@ describe('the stack with default context', () => {
         Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
         Resource: bucketObjects('fanout/*'),
       },
-      listing('fanout/*'),
+      // fanout/* for the parts; incoming/* to check, by listing, that a failed run's upload is still current.
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: { 'Fn::GetAtt': [bucket, 'Arn'] },
+        Condition: { StringLike: { 's3:prefix': ['fanout/*', 'incoming/*'] } },
+      },
     ]);
   });
 
@@ -510,11 +674,11 @@ describe('the stack with default context', () => {
   });
 });
 
-describe('the stack with the cost guard on and tracing off (as -c strings)', () => {
+describe('the stack with the cost guard on, tracing off and source maps on (as -c strings)', () => {
   let synth: Synthesized;
 
   beforeAll(async () => {
-    synth = await synthesize({ costGuard: 'true', tracing: 'false' });
+    synth = await synthesize({ costGuard: 'true', tracing: 'false', sourceMaps: 'true' });
   }, SYNTH_TIMEOUT);
   afterAll(() => synth?.dispose());
 
@@ -529,6 +693,13 @@ describe('the stack with the cost guard on and tracing off (as -c strings)', () 
     expect(reserved('EvaluationEvaluate')).toBe(5);
     // As many as one Distributed Map runs at once (MaxConcurrency), so a lone fan-out never throttles itself.
     expect(reserved('FanoutChunk')).toBe(10);
+  });
+
+  it('turns source maps on in every function of the image with the one switch', () => {
+    const functions = resourcesOf(synth, FUNCTION).filter(([id]) => !id.startsWith('BucketNotificationsHandler'));
+    expect(functions).toHaveLength(5);
+    for (const [, fn] of functions)
+      expect(fn.Environment).toMatchObject({ Variables: { NODE_OPTIONS: '--enable-source-maps' } });
   });
 
   it('traces no function and grants no X-Ray action to them, and still passes cdk-nag', () => {
@@ -568,7 +739,7 @@ describe('the stack with IAM on /predict, CORS and a lower fan-out threshold (as
   it('tells the health function, which serves the web page, that /predict needs signed requests', () => {
     synth.template.hasResourceProperties(FUNCTION, {
       ImageConfig: { Command: ['health.handler'] },
-      Environment: { Variables: Match.objectLike({ PREDICT_REQUIRES_IAM: 'true' }) },
+      Environment: { Variables: Match.objectLike({ API_AUTH: 'iam' }) },
     });
   });
 
@@ -590,5 +761,120 @@ describe('the stack with IAM on /predict, CORS and a lower fan-out threshold (as
       ImageConfig: { Command: ['predict.handler'] },
       ReservedConcurrentExecutions: Match.absent(),
     });
+  });
+});
+
+/** Route keys of the open routes (every route but the protected ones, and the catch-all). */
+const OPEN_ROUTE_KEYS = ['$default', ...API_ROUTES.filter((route) => !route.protected).flatMap(routeKeysOf)];
+
+describe('the stack with auth=jwt for an existing OIDC issuer, data not retained, uploads expiring (as -c strings)', () => {
+  let synth: Synthesized;
+  const issuer = 'https://login.example.org/tenant/v2.0';
+
+  beforeAll(async () => {
+    synth = await synthesize({
+      auth: 'jwt',
+      jwtIssuer: issuer,
+      jwtAudience: 'api://classifier,classifier-web',
+      retainData: 'false',
+      incomingExpirationDays: '30',
+    });
+  }, SYNTH_TIMEOUT);
+  afterAll(() => synth?.dispose());
+
+  it('puts a JWT authorizer for the issuer and its audiences on POST /predict, and none on /health or the open routes', () => {
+    const authorizerId = logicalId(synth, 'AWS::ApiGatewayV2::Authorizer', 'Api');
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: issuer, Audience: ['api://classifier', 'classifier-web'] },
+    });
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /predict',
+      AuthorizationType: 'JWT',
+      AuthorizerId: { Ref: authorizerId },
+    });
+    for (const key of OPEN_ROUTE_KEYS) {
+      synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: key,
+        AuthorizationType: 'NONE',
+        AuthorizerId: Match.absent(),
+      });
+    }
+    expect(OPEN_ROUTE_KEYS).toContain('GET /health');
+  });
+
+  it('tells the health function, which serves the page and the OpenAPI document, that tokens are needed', () => {
+    synth.template.hasResourceProperties(FUNCTION, {
+      ImageConfig: { Command: ['health.handler'] },
+      Environment: { Variables: Match.objectLike({ API_AUTH: 'jwt' }) },
+    });
+  });
+
+  it('passes cdk-nag with /predict behind the authorizer', () => {
+    expect(synth.validationReport.pluginReports).toEqual([]);
+  });
+
+  it('expires uploads under incoming/ after the given days', () => {
+    const bucket = logicalId(synth, 'AWS::S3::Bucket', 'IngestData');
+    synth.template.hasResource('AWS::S3::Bucket', {
+      Properties: Match.objectLike({
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([Match.objectLike({ Prefix: 'incoming/', ExpirationInDays: 30, Status: 'Enabled' })]),
+        },
+      }),
+    });
+    expect(bucket).toBeDefined();
+  });
+
+  it('deletes the buckets, their policies and their objects with the stack when data is not retained', () => {
+    // No DeletionPolicy: CloudFormation's default, Delete.
+    for (const [id] of resourcesOf(synth, 'AWS::S3::BucketPolicy'))
+      expect(synth.json.Resources[id]).not.toHaveProperty('DeletionPolicy');
+    synth.template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+  });
+});
+
+describe('the stack with auth=jwt and a Cognito user pool of its own', () => {
+  let synth: Synthesized;
+
+  beforeAll(async () => {
+    synth = await synthesize({ auth: 'jwt', jwtCognito: 'true' });
+  }, SYNTH_TIMEOUT);
+  afterAll(() => synth?.dispose());
+
+  it("accepts the pool's tokens for its app client on POST /predict only, and outputs the pool and client ids", () => {
+    const pool = logicalId(synth, 'AWS::Cognito::UserPool', 'ApiUserPool');
+    const client = logicalId(synth, 'AWS::Cognito::UserPoolClient', 'ApiUserPoolApiClient');
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: {
+        Audience: [{ Ref: client }],
+        Issuer: { 'Fn::Join': ['', Match.arrayWith([{ Ref: pool }])] },
+      },
+    });
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /predict',
+      AuthorizationType: 'JWT',
+    });
+    for (const key of OPEN_ROUTE_KEYS)
+      synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key, AuthorizationType: 'NONE' });
+    synth.template.hasOutput('UserPoolId', { Value: { Ref: pool } });
+    synth.template.hasOutput('UserPoolClientId', { Value: { Ref: client } });
+  });
+
+  it('lets nobody sign up alone, asks for strong passwords, and keeps the pool with the data', () => {
+    synth.template.hasResource('AWS::Cognito::UserPool', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+        Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true }) },
+      }),
+    });
+    synth.template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
+  });
+
+  it('passes cdk-nag', () => {
+    expect(synth.validationReport.pluginReports).toEqual([]);
   });
 });

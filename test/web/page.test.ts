@@ -261,7 +261,7 @@ describe('the web page in Chromium', () => {
   });
 
   it('says that /predict needs signed requests when the deployment requires IAM', async () => {
-    const iam = await startTestStack({ predictRequiresIam: true });
+    const iam = await startTestStack({ auth: 'iam' });
     try {
       const { page, errors } = await openPage(iam.apiUrl);
       const notice = page.locator('#auth-notice');

@@ -5,6 +5,7 @@ import { errorResponse, HttpError, header, jsonResponse, requestIdOf } from '../
 import { prefersHtml } from './contentNegotiation.ts';
 import { openApiDocument } from './openapi.ts';
 import type { ApiHandler } from './predictHandler.ts';
+import { API_ROUTES, type ApiAuth, ASSETS_ROUTE, routeFor, routeKeysOf, welcomeEndpoints } from './routes.ts';
 import type { WebSite } from './webSite.ts';
 
 export interface InfoDeps {
@@ -14,25 +15,16 @@ export interface InfoDeps {
   logger: Logger;
   /** The page, the docs and their assets (built once per container). */
   getWebSite: () => Promise<WebSite>;
+  /** How /predict is protected: the OpenAPI document declares the bearer scheme under `jwt`. */
+  auth: ApiAuth;
 }
-
-/** Every route of the API and its method: what is not here is 404, a known path with another method is 405. */
-export const ROUTES: Readonly<Record<string, string>> = {
-  '/': 'GET',
-  '/health': 'GET',
-  '/openapi.json': 'GET',
-  '/docs': 'GET',
-  '/predict': 'POST',
-};
-/** Files under this prefix are the page's and the docs' assets (GET only). */
-export const ASSETS_PREFIX = '/assets/';
 
 /**
  * `GET /` (the JSON welcome, or the web page for a browser), `GET /health`, `GET /openapi.json`, `GET /docs`,
  * `GET /assets/*`, and the API's `$default` route: unknown paths answer 404 and wrong methods 405 with the same
  * JSON error body as every other error.
  */
-export function createInfoHandler({ getManifest, limits, logger, getWebSite }: InfoDeps): ApiHandler {
+export function createInfoHandler({ getManifest, limits, logger, getWebSite, auth }: InfoDeps): ApiHandler {
   let document: unknown;
   return async (event, context) => {
     const requestId = requestIdOf(event, context?.awsRequestId ?? 'local');
@@ -40,22 +32,25 @@ export function createInfoHandler({ getManifest, limits, logger, getWebSite }: I
     const path = event.rawPath || event.requestContext?.http?.path || '/';
     logger.appendKeys({ requestId, route: `${method} ${path}` });
     try {
-      const allowed = path.startsWith(ASSETS_PREFIX) ? 'GET' : ROUTES[path];
-      if (allowed === undefined)
+      const route = routeFor(path);
+      if (route === undefined)
         throw new HttpError(
           404,
           'not_found',
-          `no route ${path}; routes: ${Object.entries(ROUTES)
-            .map(([p, m]) => `${m} ${p}`)
-            .join(', ')}`,
+          `no route ${path}; routes: ${API_ROUTES.flatMap(routeKeysOf).join(', ')}`,
         );
-      if (method !== allowed && !(method === 'HEAD' && allowed === 'GET')) {
+      const allowed = route.methods.join(', ');
+      if (
+        !(route.methods as readonly string[]).includes(method) &&
+        !(method === 'HEAD' && route.methods.includes('GET'))
+      ) {
         throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}; use ${allowed}`, [], {
           allow: allowed,
         });
       }
-      if (path === '/predict') throw new HttpError(404, 'not_found', '/predict is served by the predict function');
-      if (path.startsWith(ASSETS_PREFIX)) return (await getWebSite()).asset(path, event);
+      if (route.function !== 'health')
+        throw new HttpError(404, 'not_found', `${path} is served by the ${route.function} function`);
+      if (route.path === ASSETS_ROUTE) return (await getWebSite()).asset(path, event);
       if (path === '/docs') return (await getWebSite()).docs(event);
       if (path === '/' && prefersHtml(header(event, 'accept'))) return (await getWebSite()).page(event);
       const manifest = await getManifest();
@@ -74,7 +69,7 @@ export function createInfoHandler({ getManifest, limits, logger, getWebSite }: I
         });
       }
       if (path === '/openapi.json') {
-        document ??= openApiDocument(limits, manifest.version);
+        document ??= openApiDocument(limits, manifest.version, auth);
         return jsonResponse(200, document, { 'cache-control': 'public, max-age=300' });
       }
       // Byte for byte the welcome the prototype's clients know; Vary because `/` also answers browsers with HTML.
@@ -82,11 +77,7 @@ export function createInfoHandler({ getManifest, limits, logger, getWebSite }: I
         200,
         {
           message: `Clinical abstract classifier: tags abstracts as cardiovascular, hepatorenal, neurological and/or oncological (model ${manifest.name} ${manifest.version}).`,
-          endpoints: {
-            'POST /predict': '{"texts": ["..."]} or {"items": [{"title": "...", "abstract": "..."}]}',
-            'GET /health': 'status and model',
-            'GET /openapi.json': 'OpenAPI 3.1 document',
-          },
+          endpoints: welcomeEndpoints(),
         },
         { vary: 'Accept' },
       );

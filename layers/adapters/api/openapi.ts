@@ -1,19 +1,75 @@
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import type { ApiLimits } from '../config.ts';
+import { type ApiAuth, gatewayRouteFor } from './routes.ts';
 import { errorSchema, healthSchema, predictRequestSchema, predictResponseSchema, welcomeSchema } from './schemas.ts';
 
 const json = <T>(schema: T) => ({ 'application/json': { schema } });
 const errorResponse = (description: string) => ({ description, content: json(errorSchema) });
 
-/** The OpenAPI 3.1 document of the HTTP API, built from the schemas that validate it. */
-export function openApiDocument(limits: ApiLimits, version: string) {
+/** The name of the bearer-token scheme under `auth=jwt` (Swagger UI's "Authorize" button). */
+export const BEARER_SCHEME = 'bearerAuth';
+
+/** What API Gateway itself answers when the authorizer refuses a request (before any function runs). */
+const gatewayRefusal = (description: string): ResponseConfig => ({
+  description,
+  content: json({
+    type: 'object' as const,
+    properties: { message: { type: 'string' as const } },
+    required: ['message'],
+  }),
+});
+
+/** The security requirement and refusal of a protected route under the deployment's auth mode; nothing when open. */
+function protection(
+  auth: ApiAuth,
+  method: 'GET' | 'POST',
+  path: string,
+): { security: Record<string, string[]>[] | undefined; refusals: Record<number, ResponseConfig> } {
+  if (!gatewayRouteFor(method, path)?.protected) return { security: undefined, refusals: {} };
+  if (auth === 'jwt')
+    return {
+      security: [{ [BEARER_SCHEME]: [] }],
+      refusals: {
+        401: gatewayRefusal(
+          'No token, or a token the issuer did not sign, expired or for another audience: `{"message":"Unauthorized"}`.',
+        ),
+      },
+    };
+  if (auth === 'iam')
+    return {
+      security: undefined,
+      refusals: {
+        403: gatewayRefusal(
+          'The request is not signed with AWS SigV4 by a caller allowed `execute-api:Invoke`: `{"message":"Forbidden"}`.',
+        ),
+      },
+    };
+  return { security: undefined, refusals: {} };
+}
+
+/**
+ * The OpenAPI 3.1 document of the HTTP API, built from the schemas that validate it. Under `auth=jwt` it declares
+ * the bearer scheme on the protected routes, so Swagger UI offers "Authorize" and sends the token.
+ */
+export function openApiDocument(limits: ApiLimits, version: string, auth: ApiAuth = 'none') {
   const registry = new OpenAPIRegistry();
+  if (auth === 'jwt') {
+    registry.registerComponent('securitySchemes', BEARER_SCHEME, {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: "An access or ID token of the deployment's OIDC issuer, checked by API Gateway's JWT authorizer.",
+    });
+  }
+  const predict = protection(auth, 'POST', '/predict');
   registry.registerPath({
     method: 'post',
     path: '/predict',
     summary: 'Classify abstracts into cardiovascular, hepatorenal, neurological and oncological',
+    ...(predict.security ? { security: predict.security } : {}),
     request: { body: { required: true, content: json(predictRequestSchema(limits)) } },
     responses: {
+      ...predict.refusals,
       200: { description: 'One prediction per input, in order.', content: json(predictResponseSchema) },
       400: errorResponse(
         'The body is not valid JSON or does not match the schema; details give the path of each problem.',

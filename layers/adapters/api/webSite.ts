@@ -4,6 +4,7 @@ import { join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { HttpError, type HttpResult, header } from '../http.ts';
+import type { ApiAuth } from './routes.ts';
 
 /**
  * Serves the web page (`GET /` for browsers), the API docs (`GET /docs`) and their assets (`GET /assets/<file>`)
@@ -14,8 +15,11 @@ import { HttpError, type HttpResult, header } from '../http.ts';
 export type WebFiles = ReadonlyMap<string, Uint8Array>;
 
 export interface WebSiteOptions {
-  /** The deployment signs /predict with IAM: the page says so instead of failing on every request. */
-  predictRequiresIam: boolean;
+  /**
+   * How /predict is protected: with `iam` the page says that it needs signed requests instead of failing on every
+   * click; with `jwt` it shows a token field and sends the token as `Authorization: Bearer …`.
+   */
+  auth: ApiAuth;
 }
 
 export const CONTENT_SECURITY_POLICY = [
@@ -45,7 +49,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   json: 'application/json; charset=utf-8',
 };
 
-/** Where the page says how /predict is authorised; replaced when the deployment requires IAM. */
+/** Where the page learns how /predict is authorised (none, iam or jwt); replaced with the deployment's mode. */
 const AUTH_MARKER = '<meta name="predict-auth" content="none">';
 
 interface Prepared {
@@ -80,12 +84,7 @@ export class WebSite {
       if (name === 'index.html') {
         const html = content.toString('utf8');
         if (!html.includes(AUTH_MARKER)) throw new Error(`index.html lacks ${AUTH_MARKER}`);
-        content = Buffer.from(
-          html.replace(
-            AUTH_MARKER,
-            `<meta name="predict-auth" content="${options.predictRequiresIam ? 'iam' : 'none'}">`,
-          ),
-        );
+        content = Buffer.from(html.replace(AUTH_MARKER, `<meta name="predict-auth" content="${options.auth}">`));
       }
       this.#files.set(name, prepare(name, content));
     }

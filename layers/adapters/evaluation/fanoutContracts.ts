@@ -48,20 +48,42 @@ export const fanoutInputSchema = z.object({
 export type FanoutInput = z.infer<typeof fanoutInputSchema>;
 
 /**
- * The keys of the execution input every chunk invocation gets as its BatchInput: written once, used by the schema
- * below, the local runner (`chunkBatchInput`) and the CDK state machine (`chunkBatchInputPaths`).
+ * The keys of the execution input every chunk needs besides its byte ranges (the same for every item of a run):
+ * written once, used by the schemas below and by the planner that writes the range list.
  */
 export const CHUNK_BATCH_KEYS = ['bucket', 'key', 'partsPrefix', 'columns', 'delimiter', 'etag'] as const;
 type ChunkBatchKey = (typeof CHUNK_BATCH_KEYS)[number];
+const chunkContextSchema = fanoutInputSchema.pick(
+  Object.fromEntries(CHUNK_BATCH_KEYS.map((k) => [k, true])) as { [K in ChunkBatchKey]: true },
+);
 
-/** What the Distributed Map's ItemBatcher hands each chunk invocation. */
-export const chunkEventSchema = z.object({
-  Items: z.array(rangeItemSchema).min(1),
-  BatchInput: fanoutInputSchema.pick(
-    Object.fromEntries(CHUNK_BATCH_KEYS.map((k) => [k, true])) as { [K in ChunkBatchKey]: true },
-  ),
+/**
+ * One element of the range list the planner writes: a byte range and its run. Each item carries its run so that
+ * the chunk invocation receives everything as plain data: the Distributed Map reads the array's elements as items
+ * (ItemReader, InputType JSON) and hands each child `{"Items": [...]}` (ItemBatcher), with no path substitution to
+ * rely on (the state machine sets no BatchInput).
+ */
+export const runItemSchema = rangeItemSchema.extend({ run: chunkContextSchema });
+export type RunItem = z.infer<typeof runItemSchema>;
+
+/** What the Distributed Map's ItemBatcher hands each chunk invocation: a batch of range-list items. */
+export const chunkBatchSchema = z.object({ Items: z.array(runItemSchema).min(1) });
+export type ChunkBatch = z.infer<typeof chunkBatchSchema>;
+
+export const chunkBatchOf = (items: RunItem[]): ChunkBatch => ({ Items: items });
+
+/**
+ * A chunk invocation's batch as the chunk processor reads it: the byte ranges, and the run they all belong to
+ * (a batch that mixes runs is refused: its parts would land in one run's folder from another's file).
+ */
+export const chunkEventSchema = chunkBatchSchema.transform((batch, ctx) => {
+  const run = batch.Items[0]!.run;
+  const same = JSON.stringify(run);
+  if (batch.Items.some((item) => JSON.stringify(item.run) !== same))
+    ctx.addIssue({ code: 'custom', message: 'the items of one batch belong to different runs', path: ['Items'] });
+  return { Items: batch.Items.map(({ run: _, ...range }) => range), BatchInput: run };
 });
-export type ChunkEvent = z.infer<typeof chunkEventSchema>;
+export type ChunkEvent = z.output<typeof chunkEventSchema>;
 
 export const aggregateEventSchema = fanoutInputSchema.pick({
   bucket: true,
@@ -115,12 +137,7 @@ export class ObjectChangedError extends Error {
 
 export const partName = (index: number, ext: string): string => `part-${String(index).padStart(6, '0')}.${ext}`;
 
-/** The BatchInput of one chunk invocation, taken from the execution input (what ItemBatcher does on AWS). */
+/** The run every item of a range list carries, taken from the execution input. */
 export function chunkBatchInput(input: FanoutInput): ChunkEvent['BatchInput'] {
   return Object.fromEntries(CHUNK_BATCH_KEYS.map((k) => [k, input[k]])) as ChunkEvent['BatchInput'];
-}
-
-/** The same selection as JSONPath parameters for the state machine's ItemBatcher (`{"bucket.$": "$.bucket", ...}`). */
-export function chunkBatchInputPaths(): Record<`${ChunkBatchKey}.$`, string> {
-  return Object.fromEntries(CHUNK_BATCH_KEYS.map((k) => [`${k}.$`, `$.${k}`])) as Record<`${ChunkBatchKey}.$`, string>;
 }

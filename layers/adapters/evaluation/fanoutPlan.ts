@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { openCsv } from '#core/csv/csvReader.ts';
 import type { ObjectStore } from '../s3/objectStore.ts';
-import type { FanoutInput, RangeItem } from './fanoutContracts.ts';
+import { chunkBatchInput, type FanoutInput, type RangeItem } from './fanoutContracts.ts';
 import { fanoutPrefixFor, resultPrefixFor } from './keys.ts';
 import { type AnnouncedObject, checkedBody } from './uploadedObject.ts';
 
@@ -54,21 +54,26 @@ export async function planEvaluation(
   const resultPrefix = resultPrefixFor(key);
   const partsPrefix = `${fanoutPrefixFor(key)}${run}/`;
   const rangesKey = `${partsPrefix}ranges.json`;
-  await store.putText(bucket, rangesKey, JSON.stringify(items), 'application/json');
-  return {
-    kind: 'fanout',
-    input: {
-      bucket,
-      key,
-      rangesKey,
-      partsPrefix,
-      resultPrefix,
-      columns: csv.header.columns,
-      delimiter: csv.header.delimiter,
-      etag: object.etag,
-      rows,
-      items: items.length,
-      blankLines: csv.blankLines,
-    },
+  const input: FanoutInput = {
+    bucket,
+    key,
+    rangesKey,
+    partsPrefix,
+    resultPrefix,
+    columns: csv.header.columns,
+    delimiter: csv.header.delimiter,
+    etag: object.etag,
+    rows,
+    items: items.length,
+    blankLines: csv.blankLines,
   };
+  // Each item carries its run: what a chunk invocation needs arrives as data (fanoutContracts.ts, runItemSchema).
+  const context = chunkBatchInput(input);
+  await store.putText(
+    bucket,
+    rangesKey,
+    JSON.stringify(items.map((item) => ({ ...item, run: context }))),
+    'application/json',
+  );
+  return { kind: 'fanout', input };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Classifier } from '#core/classifier.ts';
-import type { InputError } from '#core/errors.ts';
+import type { ClassifierError } from '#core/errors.ts';
 import type { EvidenceOptions, TextSink } from '#core/pipeline/evaluateCsv.ts';
 import { errorDocument, RESULT_FILES } from '#core/pipeline/results.ts';
 import type { ObjectStore } from '../s3/objectStore.ts';
@@ -74,13 +74,16 @@ export async function writeSummary(
   );
 }
 
-/** `error.json`, and no other result object: a rejected file must not leave an earlier run's results behind. */
+/**
+ * `error.json`, and no other result object: a rejected file must not leave an earlier run's results behind. An
+ * InputError carries its details (lines, columns); another ClassifierError its code and message.
+ */
 export async function writeError(
   store: ObjectStore,
   bucket: string,
   prefix: string,
   source: string,
-  error: InputError,
+  error: ClassifierError,
 ): Promise<void> {
   await store.putText(
     bucket,

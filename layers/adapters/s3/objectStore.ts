@@ -91,6 +91,13 @@ export class ObjectStore {
     return page.Contents?.[0]?.Key === key;
   }
 
+  /** The key's current ETag from a listing (s3:ListBucket on its prefix, no read of the object); undefined: gone. */
+  async currentEtag(bucket: string, key: string): Promise<string | undefined> {
+    const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+    const first = page.Contents?.[0];
+    return first?.Key === key ? first.ETag : undefined;
+  }
+
   async readText(bucket: string, key: string): Promise<string> {
     const chunks: Buffer[] = [];
     for await (const chunk of await this.read(bucket, key)) chunks.push(Buffer.from(chunk));

@@ -3,6 +3,7 @@
 import type { Confidence } from '#core/confidence.ts';
 import type { ShortName } from '#core/labels.ts';
 import type { TextKind } from '#model/router.ts';
+import { authorizationHeaders } from './accessToken.ts';
 
 /** The shapes the page reads from the API (documented in /openapi.json). */
 export interface Term {
@@ -67,7 +68,7 @@ export async function predict(
 ): Promise<Prediction[]> {
   const response = await fetch(endpoint('predict'), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...authorizationHeaders() },
     body: JSON.stringify(explain ? { ...body, explain: true } : body),
   });
   if (!response.ok) throw await failure(response);

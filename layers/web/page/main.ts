@@ -5,6 +5,7 @@
  */
 import './zodConfig.ts';
 import { InputError } from '#core/errors.ts';
+import { setupAccessToken, tokenRefusal } from './accessToken.ts';
 import { ApiError, health, type Prediction, predict } from './api.ts';
 import { BATCH_SIZE, classifyCsv } from './csvBatch.ts';
 import { readCsvText } from './csvFile.ts';
@@ -36,7 +37,8 @@ let thresholds: Record<string, number> = {};
 let last: { prediction: Prediction; source: { title: string; abstract: string } } | undefined;
 
 function describeFailure(error: unknown): string {
-  if (error instanceof ApiError && (error.status === 403 || error.status === 401)) return SIGNED_MESSAGE;
+  if (error instanceof ApiError && error.status === 401) return tokenRefusal() ?? SIGNED_MESSAGE;
+  if (error instanceof ApiError && error.status === 403) return SIGNED_MESSAGE;
   if (error instanceof ApiError) return `${error.message} (${error.code}, HTTP ${error.status})`;
   if (error instanceof InputError) return error.message;
   return `The request failed: ${error instanceof Error ? error.message : String(error)}`;
@@ -241,4 +243,5 @@ csvInput.addEventListener('change', () => {
 });
 wireDropZone();
 if (iamRequired) showAuthNotice();
+setupAccessToken();
 void loadModelInfo();
