@@ -89,8 +89,8 @@ export function nonMedicalGlosses(wordnet: WordNet, lexicon: Lexicon): Map<numbe
     lexicon.count(extractor.extract(normalizeText(gloss)).tokens, matches);
     if (matches.some((m) => m > 0)) continue;
     const text = gloss.charAt(0).toUpperCase() + gloss.slice(1);
-    let list = byFile.get(synset.lexFile);
-    if (!list) byFile.set(synset.lexFile, (list = []));
+    const list = byFile.get(synset.lexFile) ?? [];
+    byFile.set(synset.lexFile, list);
     list.push(text.endsWith('.') || text.endsWith('"') ? text : `${text}.`);
   }
   return byFile;

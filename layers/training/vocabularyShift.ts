@@ -42,8 +42,8 @@ export function rareWordHoldout(
   data.texts.forEach((text, row) => {
     for (const word of new Set(wordTokens(normalizeText(text)))) {
       if (word.length < 4 || /\d/.test(word)) continue;
-      let rows = rowsOf.get(word);
-      if (!rows) rowsOf.set(word, (rows = []));
+      const rows = rowsOf.get(word) ?? [];
+      rowsOf.set(word, rows);
       rows.push(row);
     }
   });

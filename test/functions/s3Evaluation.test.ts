@@ -66,7 +66,7 @@ describe('evaluating CSVs dropped into the bucket', () => {
     );
     const predictions = (await read('results/labelled/predictions.csv'))!;
     expect(predictions.split('\n')[0]).toBe(
-      'id,title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological,kind',
+      'id,title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological,kind,confidence',
     );
   });
 

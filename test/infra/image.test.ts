@@ -344,7 +344,7 @@ describe('the Lambda image, assembled without Docker', () => {
       const lines = predictions.trim().split(/\r?\n/);
       expect(lines).toHaveLength(5);
       expect(lines[0]).toMatch(
-        /^title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological,kind$/,
+        /^title,abstract,group,group_predicted,proba_cardiovascular,proba_hepatorenal,proba_neurological,proba_oncological,kind,confidence$/,
       );
     });
 
