@@ -3,6 +3,7 @@ import type { Classifier } from '#core/classifier.ts';
 import { predictionsHeader } from '#core/csv/predictionsCsv.ts';
 import { InvalidRowsError, type ProblemDetail } from '#core/errors.ts';
 import { TEXT_KINDS, type TextKind } from '#core/kinds.ts';
+import { LabelSetCounts } from '#core/labelSets.ts';
 import { LABELS } from '#core/labels.ts';
 import { MetricsAccumulator } from '#core/metrics.ts';
 import { emptyKindCounts, emptyKindMetrics } from '#core/pipeline/evaluateCsv.ts';
@@ -82,6 +83,7 @@ async function mergeParts(
 
   let metrics: MetricsAccumulator | undefined;
   let metricsByKind: Record<TextKind, MetricsAccumulator> | undefined;
+  let labelSets: LabelSetCounts | undefined;
   const predictedCounts = LABELS.map(() => 0);
   const kindCounts = emptyKindCounts();
   let rows = 0;
@@ -105,6 +107,10 @@ async function mergeParts(
         for (const kind of TEXT_KINDS)
           metricsByKind[kind].merge(MetricsAccumulator.fromJSON(state.metricsByKind[kind]));
       }
+      if (state.labelSets !== undefined) {
+        labelSets ??= new LabelSetCounts();
+        labelSets.merge(LabelSetCounts.fromJSON(state.labelSets));
+      }
     }
   });
   await writeSummary(
@@ -117,6 +123,7 @@ async function mergeParts(
       kindCounts,
       ...(metrics ? { metrics } : {}),
       ...(metricsByKind ? { metricsByKind } : {}),
+      ...(labelSets ? { labelSets } : {}),
       ...(misclassified ? { misclassified } : {}),
       blankLines: event.blankLines ?? 0,
     }),

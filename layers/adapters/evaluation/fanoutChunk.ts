@@ -52,6 +52,7 @@ export async function processChunk(
         kindCounts: summary.kindCounts,
         ...(summary.metrics ? { metrics: summary.metrics.toJSON() } : {}),
         ...(summary.metricsByKind ? { metricsByKind: mapKinds(summary.metricsByKind, (m) => m.toJSON()) } : {}),
+        ...(summary.labelSets ? { labelSets: summary.labelSets.toJSON() } : {}),
         ...(evidence?.column ? { evidenceColumn: true } : {}),
         ...(summary.misclassified ? { misclassified: summary.misclassified } : {}),
       };

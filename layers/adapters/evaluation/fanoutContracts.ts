@@ -80,6 +80,8 @@ export const partStateSchema = z.object({
   kindCounts: z.record(z.enum(TEXT_KINDS), z.number().int().nonnegative()).optional(),
   metrics: z.unknown().optional(),
   metricsByKind: z.record(z.enum(TEXT_KINDS), z.unknown()).optional(),
+  /** `[trueMask, predictedMask, rows]` (layers/core/labelSets.ts): summed exactly by the aggregate. */
+  labelSets: z.array(z.tuple([z.number().int(), z.number().int(), z.number().int().nonnegative()])).optional(),
   problems: z
     .array(
       z.object({

@@ -4,7 +4,9 @@ import { predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
 import { checkRecord } from '../csv/records.ts';
 import { InvalidRowsError, type ProblemDetail } from '../errors.ts';
 import { ExplanationUnsupportedError, formatEvidence, rowEvidence } from '../explanation.ts';
+import type { OverlapCounter } from '../inSample.ts';
 import { TEXT_KINDS, type TextKind } from '../kinds.ts';
+import { LabelSetCounts } from '../labelSets.ts';
 import { LABELS } from '../labels.ts';
 import { MetricsAccumulator } from '../metrics.ts';
 import { MisclassifiedCollector, type MisclassifiedRow } from './misclassified.ts';
@@ -29,6 +31,8 @@ export interface EvaluateOptions extends CsvReadOptions {
   maxProblems?: number;
   /** Evidence for the results; absent: none (the plain prediction path, unchanged). */
   evidence?: EvidenceOptions;
+  /** Counts the rows that are training rows of the model (inSample.ts); the caller reads it afterwards. */
+  overlap?: OverlapCounter;
 }
 
 export interface EvidenceOptions {
@@ -60,6 +64,8 @@ export interface EvaluationSummary {
   misclassified?: MisclassifiedRow[];
   /** Whitespace-only lines skipped (before the header and between rows): not rows, but counted for the report. */
   blankLines: number;
+  /** Present when the file has a `group` column: which true label sets were predicted as which. */
+  labelSets?: LabelSetCounts;
 }
 
 interface PendingRow {
@@ -87,6 +93,7 @@ export async function evaluateCsv(
   const predictedCounts = LABELS.map(() => 0);
   const kindCounts = emptyKindCounts();
   const metricsByKind = labelled ? emptyKindMetrics() : undefined;
+  const labelSets = labelled ? new LabelSetCounts() : undefined;
   const problems: ProblemDetail[] = [];
   let problemCount = 0;
   let rows = 0;
@@ -106,6 +113,7 @@ export async function evaluateCsv(
       kindCounts[p.kind]++;
       if (metrics) metrics.add(row.truth!, p.labels);
       if (metricsByKind) metricsByKind[p.kind].add(row.truth!, p.labels);
+      labelSets?.add(row.truth!, p.labels);
       if (collector) {
         const title = row.fields[header.titleIndex]!;
         collector.offer({
@@ -116,6 +124,7 @@ export async function evaluateCsv(
           truth: row.truth!,
           predicted: p.labels,
           proba: p.proba,
+          kind: p.kind,
         });
       }
       return {
@@ -144,6 +153,7 @@ export async function evaluateCsv(
       continue;
     }
     if (problemCount > 0) continue;
+    options.overlap?.add(rowProblems.text);
     batch.push({
       fields: record.fields,
       text: rowProblems.text,
@@ -163,6 +173,7 @@ export async function evaluateCsv(
     predictedCounts,
     kindCounts,
     ...(metricsByKind ? { metricsByKind } : {}),
+    ...(labelSets ? { labelSets } : {}),
     blankLines: csv.blankLines,
     ...(misclassified ? { misclassified } : {}),
   };

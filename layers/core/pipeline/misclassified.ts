@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Classifier } from '../classifier.ts';
 import { type RowLabelEvidence, rowEvidence } from '../explanation.ts';
+import { TEXT_KINDS, type TextKind } from '../kinds.ts';
 import { LABELS } from '../labels.ts';
 
 /**
@@ -27,6 +28,8 @@ export const misclassifiedRowSchema = z.object({
   predicted: z.array(z.number().int()),
   proba: z.array(z.number()).length(LABELS.length),
   error: z.number(),
+  /** The kind of text (which expert answered); absent in parts written before it was recorded. */
+  kind: z.enum(TEXT_KINDS).optional(),
   /** Per label that is true or predicted (ascending); absent when the backend cannot explain. */
   evidence: z.array(z.object({ label: z.number().int(), terms: z.array(termSchema) })).optional(),
 });
@@ -67,6 +70,7 @@ export class MisclassifiedCollector {
     truth: readonly number[];
     predicted: readonly number[];
     proba: readonly number[];
+    kind?: TextKind;
   }): void {
     if (sameSet(row.truth, row.predicted)) return;
     this.rows.push({
