@@ -12,6 +12,11 @@ export interface DevServerConfig {
   dataDir: string;
   /** Local fan-out threshold; undefined (FANOUT_ROW_THRESHOLD unset) evaluates every upload in one go. */
   fanoutRowThreshold: number | undefined;
+  /**
+   * `npm start` logs warnings and errors only, so its banner stays readable; `LOG_LEVEL=DEBUG` (or INFO) adds the
+   * handlers' line per request and per upload. The functions on AWS keep their own default (INFO).
+   */
+  logLevel: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -34,5 +39,6 @@ export function loadDevServerConfig(env: Env = process.env): DevServerConfig {
     bucket: env.BUCKET?.trim() || 'abstracts',
     dataDir: resolve(env.DATA_DIR?.trim() || '.local/s3'),
     fanoutRowThreshold: env.FANOUT_ROW_THRESHOLD?.trim() ? runtime.fanout.rowThreshold : undefined,
+    logLevel: env.LOG_LEVEL?.trim() || env.POWERTOOLS_LOG_LEVEL?.trim() ? runtime.logLevel : 'WARN',
   };
 }
