@@ -7,7 +7,7 @@ import { createInfoHandler } from '#adapters/api/infoHandler.ts';
 import { loadWebFiles, memoizedWebSite } from '#adapters/api/webSite.ts';
 import { loadConfig } from '#adapters/config.ts';
 import { createLogger, withLambdaContext } from '#adapters/logger.ts';
-import { memoizedManifest } from '#adapters/modelProvider.ts';
+import { memoizedManifest, memoizedTrainingFingerprints } from '#adapters/modelProvider.ts';
 
 const config = loadConfig();
 const logger = createLogger(config);
@@ -21,5 +21,6 @@ export const handler = withLambdaContext(
     limits: config.limits,
     logger,
     getWebSite: memoizedWebSite(() => loadWebFiles(webDir), { predictRequiresIam: config.predictRequiresIam }),
+    getTrainingFingerprints: memoizedTrainingFingerprints(config.modelDir),
   }),
 );

@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PREDICT_EXAMPLES } from '#adapters/api/openapi.ts';
+import { REPO_ROOT } from '../../infra/config.ts';
 import { startTestStack } from '../support/localStack.ts';
 import { type Browser, cspViolations, launchChromium, recordCspViolations, watchErrors } from './browser.ts';
 
@@ -51,4 +54,27 @@ describe('GET /docs in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it.each(Object.entries(PREDICT_EXAMPLES))(
+    'answers 200 to "Try it out → Execute" on the named example %s, as it is prefilled',
+    async (name, example) => {
+      const page = await browser.context.newPage();
+      const errors = watchErrors(page);
+      await page.goto(`${stack.apiUrl}/docs`);
+      const operation = page.locator('.opblock-post', { hasText: '/predict' }).first();
+      await operation.locator('.opblock-summary').click();
+      const chooser = operation.locator('select.examples-select-element').first();
+      await chooser.selectOption({ label: example.summary });
+      const body = operation.locator('textarea.body-param__text');
+      await expect.poll(async () => JSON.parse(await body.inputValue())).toEqual(example.value);
+      await operation.getByRole('button', { name: 'Execute' }).click();
+      const status = operation.locator('.live-responses-table tr.response .response-col_status').first();
+      await status.waitFor();
+      if (name === 'items') await page.screenshot({ path: join(REPO_ROOT, 'test-output', 'docs-items.png') });
+
+      expect((await status.textContent())?.trim()).toBe('200');
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+  );
 });

@@ -14,6 +14,8 @@ export interface InfoDeps {
   logger: Logger;
   /** The page, the docs and their assets (built once per container). */
   getWebSite: () => Promise<WebSite>;
+  /** The model folder's training-fingerprints.bin (the page's in-sample check); undefined when it has none. */
+  getTrainingFingerprints?: () => Promise<Uint8Array | undefined>;
 }
 
 /** Every route of the API and its method: what is not here is 404, a known path with another method is 405. */
@@ -22,6 +24,7 @@ export const ROUTES: Readonly<Record<string, string>> = {
   '/health': 'GET',
   '/openapi.json': 'GET',
   '/docs': 'GET',
+  '/training-fingerprints': 'GET',
   '/predict': 'POST',
 };
 /** Files under this prefix are the page's and the docs' assets (GET only). */
@@ -32,7 +35,13 @@ export const ASSETS_PREFIX = '/assets/';
  * `GET /assets/*`, and the API's `$default` route: unknown paths answer 404 and wrong methods 405 with the same
  * JSON error body as every other error.
  */
-export function createInfoHandler({ getManifest, limits, logger, getWebSite }: InfoDeps): ApiHandler {
+export function createInfoHandler({
+  getManifest,
+  limits,
+  logger,
+  getWebSite,
+  getTrainingFingerprints,
+}: InfoDeps): ApiHandler {
   let document: unknown;
   return async (event, context) => {
     const requestId = requestIdOf(event, context?.awsRequestId ?? 'local');
@@ -58,8 +67,19 @@ export function createInfoHandler({ getManifest, limits, logger, getWebSite }: I
       if (path.startsWith(ASSETS_PREFIX)) return (await getWebSite()).asset(path, event);
       if (path === '/docs') return (await getWebSite()).docs(event);
       if (path === '/' && prefersHtml(header(event, 'accept'))) return (await getWebSite()).page(event);
+      if (path === '/training-fingerprints') {
+        const bytes = await getTrainingFingerprints?.();
+        if (!bytes) throw new HttpError(404, 'not_found', "this model's folder has no training-fingerprints.bin");
+        return {
+          statusCode: 200,
+          headers: { 'content-type': 'application/octet-stream', 'cache-control': 'public, max-age=300' },
+          body: Buffer.from(bytes).toString('base64'),
+          isBase64Encoded: true,
+        };
+      }
       const manifest = await getManifest();
       if (path === '/health') {
+        const data = manifest.provenance?.data as { sha256?: unknown; rows?: unknown } | undefined;
         return jsonResponse(200, {
           status: 'ok',
           model: {
@@ -69,6 +89,17 @@ export function createInfoHandler({ getManifest, limits, logger, getWebSite }: I
             labels: manifest.labels,
             thresholds: manifest.thresholds,
             ...(manifest.kinds ? { kinds: manifest.kinds.kinds } : {}),
+            ...(typeof data?.sha256 === 'string'
+              ? {
+                  training_data: { sha256: data.sha256, ...(typeof data.rows === 'number' ? { rows: data.rows } : {}) },
+                }
+              : {}),
+          },
+          // What /predict accepts here (the same config the predict function reads): the page sizes its batches by it.
+          limits: {
+            max_texts: limits.maxTexts,
+            max_text_chars: limits.maxTextChars,
+            max_body_bytes: limits.maxBodyBytes,
           },
         });
       }
