@@ -5,6 +5,7 @@
  *   assets/page.js, assets/docs.js           esbuild bundles of layers/web (the page bundles the core's CSV
  *                                            reader, labels and metrics modules: no second implementation)
  *   assets/page.css, assets/docs.css, assets/favicon.svg
+ *   assets/palette.css                       the label colours, written from layers/core/palette.ts
  *   assets/swagger-ui-bundle.js, assets/swagger-ui.css   copied from the pinned swagger-ui-dist package
  *
  * `npm start` builds them in memory at start; scripts/prepare-image.ts writes them into the image (app/web/),
@@ -15,6 +16,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { paletteCss } from '#core/palette.ts';
 
 export type WebFiles = Map<string, Uint8Array>;
 
@@ -69,6 +71,8 @@ export async function buildWebAssets(): Promise<WebFiles> {
   ] as const) {
     files.set(name, await readFile(join(WEB_DIR, from)));
   }
+  // The label colours, from the one palette the reports use too (layers/core/palette.ts).
+  files.set('assets/palette.css', new TextEncoder().encode(`${paletteCss((short) => `.label-${short}`)}\n`));
   const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   for (const name of SWAGGER_FILES) files.set(`assets/${name}`, await readFile(join(swaggerDir, name)));
   return files;

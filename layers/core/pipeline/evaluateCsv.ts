@@ -1,7 +1,7 @@
 import type { Classifier } from '../classifier.ts';
 import { type CsvHeader, type CsvReadOptions, openCsv } from '../csv/csvReader.ts';
 import { predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
-import { checkRecord } from '../csv/records.ts';
+import { checkRecord, MAX_LISTED_PROBLEMS } from '../csv/records.ts';
 import { InvalidRowsError, type ProblemDetail } from '../errors.ts';
 import { ExplanationUnsupportedError, formatEvidence, rowEvidence } from '../explanation.ts';
 import type { OverlapCounter } from '../inSample.ts';
@@ -82,7 +82,7 @@ export async function evaluateCsv(
   options: EvaluateOptions = {},
 ): Promise<EvaluationSummary> {
   const batchSize = options.batchSize ?? 256;
-  const maxProblems = options.maxProblems ?? 100;
+  const maxProblems = options.maxProblems ?? MAX_LISTED_PROBLEMS;
   const csv = await openCsv(source, options);
   const { header } = csv;
   const labelled = header.groupIndex !== undefined;
