@@ -6,6 +6,7 @@ import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openCsv } from '#core/csv/csvReader.ts';
+import { strengthOf } from '#web/page/evidenceScale.ts';
 import { REPO_ROOT } from '../../infra/config.ts';
 import { main as evaluateCli } from '../../scripts/evaluate.ts';
 import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
@@ -64,10 +65,10 @@ async function expectNoErrors(page: Page, errors: string[]): Promise<void> {
 }
 
 describe('the web page in Chromium', () => {
-  it('classifies the Example: chips for the predicted labels, each probability, and the evidence words highlighted', async () => {
+  it('classifies an example: chips for the predicted labels, each probability, and the evidence words highlighted', async () => {
     const { page, errors } = await openPage();
 
-    await page.getByTestId('example-button').click();
+    await page.locator('[data-example="cardio-abstract"]').click();
     await page.getByTestId('label-chip').first().waitFor();
     const source = {
       title: await page.getByTestId('title-input').inputValue(),
@@ -79,11 +80,19 @@ describe('the web page in Chromium', () => {
     expect(await page.getByTestId('label-chip').allTextContents()).toEqual(expected.labels);
     for (const [short, p] of Object.entries(expected.proba))
       expect(await page.getByTestId(`proba-${short}`).textContent()).toBe(p.toFixed(3));
-    // Every span of the predicted labels' terms is marked, with the text at that span, in a predicted label's colour.
-    const spans = new Map<string, string>();
+    // Every span of the predicted labels' terms that reaches the evidence scale (issue 17: an absolute scale, noise
+    // left out) is marked, with the text at that span, in a predicted label's colour.
+    const strongest = new Map<string, number>();
     for (const label of expected.labels_short)
       for (const term of expected.explanation[label]!.terms)
-        for (const [s, e] of term.spans) spans.set(`${s}:${e}`, expected.input.slice(s, e));
+        for (const [s, e] of term.spans)
+          strongest.set(`${s}:${e}`, Math.max(strongest.get(`${s}:${e}`) ?? 0, Math.abs(term.weight)));
+    const spans = new Map<string, string>();
+    for (const [key, weight] of strongest) {
+      const [s, e] = key.split(':').map(Number) as [number, number];
+      if (strengthOf(expected.input.slice(s, e).trim(), weight) > 0) spans.set(key, expected.input.slice(s, e));
+    }
+    expect(spans.size).toBeGreaterThan(5);
     const marks = page.getByTestId('evidence').locator('mark');
     expect((await marks.allTextContents()).sort()).toEqual([...spans.values()].sort());
     const classes = await marks.evaluateAll((nodes) => nodes.map((n) => n.className));
@@ -141,7 +150,10 @@ describe('the web page in Chromium', () => {
     expect(focused).toBe('classify-button');
     expect(outline).not.toBe('none');
     expect(await page.getByTestId('label-chip').allTextContents()).toEqual(expected.labels);
-    await tabTo('example-button');
+    // The result took focus (issue 17); the example buttons are just before it.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('result');
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('example-button');
     await page.keyboard.press('Space');
     await page.getByTestId('label-chip').first().waitFor();
     await expect.poll(() => page.getByTestId('title-input').inputValue()).not.toBe('Glioblastoma resection');
@@ -151,7 +163,7 @@ describe('the web page in Chromium', () => {
 
   it('labels every control, and keeps chip and label text readable (contrast at least 4.5:1)', async () => {
     const { page, errors } = await openPage();
-    await page.getByTestId('example-button').click();
+    await page.locator('[data-example="hepato-abstract"]').click();
     await page.getByTestId('label-chip').first().waitFor();
 
     expect(await page.getByLabel('Title', { exact: true }).getAttribute('data-testid')).toBe('title-input');
@@ -174,7 +186,7 @@ describe('the web page in Chromium', () => {
         return 'rgb(255, 255, 255)';
       };
       const selector =
-        '[data-testid="label-chip"], .proba-name, .proba-value, .proba-threshold, .hint, mark.ev, .status, button, .masthead a, .tagline';
+        '[data-testid="label-chip"], .proba-name, .proba-value, .proba-threshold, .hint, mark.ev, .status, button, .masthead a, .tagline, .result-summary, .legend span, .hint-inline, .example-kind, .top-terms li span';
       return Array.from(document.querySelectorAll(selector)).map((el) => {
         const [a, b] = [luminance(getComputedStyle(el).color), luminance(background(el))];
         return { text: el.textContent?.slice(0, 30), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) };
@@ -225,6 +237,11 @@ describe('the web page in Chromium', () => {
     expect(labels(pagePredictions)).toEqual(labels(cliPredictions));
     expect(pagePredictions).toBe(cliPredictions);
     expect(JSON.parse(pageMetrics)).toEqual(JSON.parse(cliMetrics));
+    expect(await page.getByTestId('results-table').locator('tbody tr').count()).toBe(25);
+    if (existsSync(SHARED_TRAIN))
+      expect(await page.getByTestId('in-sample').textContent()).toMatch(
+        /^In-sample scores\. In-sample: 300 of 300 rows \(100 %\) are training rows of the model/,
+      );
     const metrics = JSON.parse(cliMetrics) as { weighted: { f1: number } };
     expect(await page.getByTestId('csv-metrics').locator('[data-metric="weighted-f1"]').textContent()).toBe(
       metrics.weighted.f1.toFixed(3),

@@ -31,8 +31,9 @@ export const INITIAL_STATE: TableState = {
   wrongFirst: false,
 };
 
-/** Rows the table shows at most; the downloads hold every row. */
-export const SHOWN_ROWS = 100;
+/** Rows the table shows first, and how many more each "Show more" adds; the downloads hold every row. */
+export const SHOWN_ROWS = 25;
+export const MORE_ROWS = 100;
 
 const sameSet = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 export const isWrong = (row: RowResult): boolean => row.truth !== undefined && !sameSet(row.truth, row.predicted);
@@ -118,18 +119,27 @@ export function renderResultsTable(container: HTMLElement, rows: readonly RowRes
   ];
   const caption = el('caption', {});
   const tbody = el('tbody', {});
+  let limit = SHOWN_ROWS;
+  const more = el('button', { className: 'secondary small more-rows', attrs: { type: 'button' } });
+  more.addEventListener('click', () => {
+    limit += MORE_ROWS;
+    draw();
+  });
   const headers = columns.map((column) => {
     const button = el('button', { className: 'sort', text: column.name, attrs: { type: 'button' } });
     button.addEventListener('click', () => {
       state.descending = state.sort === column.key ? !state.descending : column.key === 'top';
       state.sort = column.key;
+      limit = SHOWN_ROWS;
       draw();
     });
     return el('th', { attrs: { scope: 'col', 'data-key': column.key } }, [button]);
   });
 
   function draw(): void {
-    const view = tableView(rows, state);
+    const view = tableView(rows, state, limit);
+    more.hidden = view.rows.length >= view.matching;
+    more.textContent = `Show ${Math.min(MORE_ROWS, view.matching - view.rows.length)} more rows`;
     caption.textContent =
       view.matching === rows.length
         ? `Showing ${view.rows.length} of ${rows.length.toLocaleString('en')} rows`
@@ -221,5 +231,6 @@ export function renderResultsTable(container: HTMLElement, rows: readonly RowRes
         tbody,
       ]),
     ]),
+    more,
   );
 }
