@@ -74,9 +74,13 @@ export async function readPageCsv(source: AsyncIterable<Uint8Array>, limits: Pag
   return { header, rows, blankLines: csv.blankLines };
 }
 
+/** Largest piece handed to the parser at once: small enough that parsing it never holds the page up for long. */
+export const READ_SLICE_BYTES = 64 * 1024;
+
 /**
- * The bytes of a file, chunk by chunk, reporting how far reading got. Between chunks it gives the browser a turn
- * (a task boundary), so the page paints its progress and answers clicks while a large file is read.
+ * The bytes of a file, in slices of at most READ_SLICE_BYTES, reporting how far reading got. Between slices it
+ * gives the browser a turn (a task boundary), so the page paints its progress and answers clicks while a large
+ * file is read (a file the browser hands over in one chunk is still cut into slices).
  */
 export async function* fileChunks(
   file: Blob,
@@ -89,10 +93,13 @@ export async function* fileChunks(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      read += value.length;
-      yield value;
-      onProgress(read, file.size);
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      for (let at = 0; at < value.length; at += READ_SLICE_BYTES) {
+        const slice = value.subarray(at, at + READ_SLICE_BYTES);
+        read += slice.length;
+        yield slice;
+        onProgress(read, file.size);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     }
   } finally {
     reader.releaseLock();

@@ -310,10 +310,14 @@ export function renderMetrics(container: HTMLElement, metrics: Metrics): void {
         el('span', { className: 'figure-name', text: 'rows' }),
       ]),
     ]),
-    el('table', { className: 'metrics' }, [
-      el('caption', { text: "Metrics against the file's group column (scikit-learn definitions, zero_division = 0)" }),
-      head,
-      el('tbody', {}, [...rows, ...averages]),
+    el('div', { className: 'table-scroll' }, [
+      el('table', { className: 'metrics' }, [
+        el('caption', {
+          text: "Metrics against the file's group column (scikit-learn definitions, zero_division = 0)",
+        }),
+        head,
+        el('tbody', {}, [...rows, ...averages]),
+      ]),
     ]),
   );
 }

@@ -84,7 +84,11 @@ const chips = (labels: readonly number[]): Node[] =>
   labels.length === 0
     ? [document.createTextNode('—')]
     : labels.map((l) =>
-        el('span', { className: `chip small ${labelClass(SHORT_NAMES[l]!)}`, text: fullName(SHORT_NAMES[l]!) }),
+        el('span', {
+          className: `chip small ${labelClass(SHORT_NAMES[l]!)}`,
+          text: SHORT_NAMES[l]!,
+          attrs: { title: fullName(SHORT_NAMES[l]!) },
+        }),
       );
 
 function select(
