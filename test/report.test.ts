@@ -244,7 +244,9 @@ describe('the in-sample warning', () => {
     const text = renderTextReport(labelledInput({ inSample: check }));
     const html = renderHtmlReport(labelledInput({ inSample: check }));
     expect(text.split('\n')[5]).toMatch(/^WARNING: In-sample: this file is the model's training file/);
-    expect(html).toContain('<p class="in-sample" role="note"><strong>In-sample scores.</strong> In-sample: this file');
+    expect(html).toContain(
+      '<p class="in-sample" role="note"><strong>In-sample scores.</strong> This file is the model',
+    );
     expect(html.indexOf('in-sample')).toBeLessThan(html.indexOf('Weighted F1 <strong>'));
   });
 

@@ -189,3 +189,9 @@ export function inSampleCheck(
     message = `${counted} are training rows of the model (same normalised text); scores on them are in-sample.`;
   return { sameFile, ...(matched === undefined ? {} : { matchedRows: matched }), rows: file.rows, inSample, message };
 }
+
+/** The message without its "In-sample: " lead, for a page that puts its own heading before it. */
+export function messageBody(check: InSampleCheck): string {
+  const body = check.message.replace(/^In-sample: /, '');
+  return body.charAt(0).toUpperCase() + body.slice(1);
+}

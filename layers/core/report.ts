@@ -1,4 +1,4 @@
-import type { InSampleCheck } from './inSample.ts';
+import { type InSampleCheck, messageBody } from './inSample.ts';
 import type { LabelSetRow } from './labelSets.ts';
 import { formatLabelSet, LABELS, SHORT_NAMES } from './labels.ts';
 import type { LabelScores, Metrics } from './metrics.ts';
@@ -215,8 +215,8 @@ export function zoomedAxis(values: readonly number[]): { from: number; step: num
 function scoresChart(m: Metrics): string {
   const scores = LABELS.flatMap((l) => SERIES.map((s) => m.per_label[l][s.key]));
   const { from, step } = zoomedAxis(scores);
-  const width = 640;
-  const left = 118;
+  const width = 520;
+  const left = 110;
   const right = 24;
   const top = 52;
   const rowH = 34;
@@ -247,8 +247,8 @@ function scoresChart(m: Metrics): string {
   });
   SERIES.forEach((series, i) => {
     parts.push(
-      marker(series.shape, left + i * 110 + 6, 14, '#444', series.key),
-      `<text x="${left + i * 110 + 18}" y="18">${series.key}</text>`,
+      marker(series.shape, left + i * 100 + 6, 14, '#444', series.key),
+      `<text x="${left + i * 100 + 18}" y="18">${series.key}</text>`,
     );
   });
   parts.push(
@@ -409,7 +409,7 @@ const STYLE = [
 function htmlInSample(check: InSampleCheck | undefined): string[] {
   if (!check?.message) return [];
   return [
-    `<p class="in-sample${check.inSample ? '' : ' note'}" role="note"><strong>${check.inSample ? 'In-sample scores.' : 'Note.'}</strong> ${esc(check.message)}</p>`,
+    `<p class="in-sample${check.inSample ? '' : ' note'}" role="note"><strong>${check.inSample ? 'In-sample scores.' : 'Note.'}</strong> ${esc(messageBody(check))}</p>`,
   ];
 }
 

@@ -93,7 +93,7 @@ describe('npm run evaluate on the training data (in-sample warning)', () => {
       const report = await readFile(join(dir, 'head', 'report.txt'), 'utf8');
       const html = await readFile(join(dir, 'head', 'report.html'), 'utf8');
       expect(report).toContain('WARNING: In-sample: 40 of 40 rows (100 %) are training rows of the model');
-      expect(html).toContain('<strong>In-sample scores.</strong> In-sample: 40 of 40 rows (100 %)');
+      expect(html).toContain('<strong>In-sample scores.</strong> 40 of 40 rows (100 %)');
     },
   );
 

@@ -240,7 +240,7 @@ describe('the web page in Chromium', () => {
     expect(await page.getByTestId('results-table').locator('tbody tr').count()).toBe(25);
     if (existsSync(SHARED_TRAIN))
       expect(await page.getByTestId('in-sample').textContent()).toMatch(
-        /^In-sample scores\. In-sample: 300 of 300 rows \(100 %\) are training rows of the model/,
+        /^In-sample scores\. 300 of 300 rows \(100 %\) are training rows of the model/,
       );
     const metrics = JSON.parse(cliMetrics) as { weighted: { f1: number } };
     expect(await page.getByTestId('csv-metrics').locator('[data-metric="weighted-f1"]').textContent()).toBe(

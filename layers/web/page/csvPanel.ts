@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { InputError } from '#core/errors.ts';
-import { inSampleCheck, OverlapCounter, type TrainingData, TrainingFingerprints } from '#core/inSample.ts';
+import { inSampleCheck, messageBody, OverlapCounter, type TrainingData, TrainingFingerprints } from '#core/inSample.ts';
 import { type Health, type Limits, predict, trainingFingerprintsFile } from './api.ts';
 import { classifyCsv } from './csvBatch.ts';
 import { fileChunks, type PageCsv, readPageCsv } from './csvFile.ts';
@@ -91,7 +91,7 @@ export function setupCsvPanel(server: () => { limits: Limits; health?: Health })
     inSample.className = check.inSample ? 'notice warning' : 'notice';
     inSample.replaceChildren(
       el('strong', { text: check.inSample ? 'In-sample scores. ' : 'Note. ' }),
-      document.createTextNode(check.message),
+      document.createTextNode(messageBody(check)),
     );
     inSample.hidden = false;
   }
