@@ -7,10 +7,11 @@
 import { availableParallelism, cpus } from 'node:os';
 import { benchApi } from './bench/api.ts';
 import { benchLinear } from './bench/linear.ts';
+import { benchModel } from './bench/model.ts';
 import { benchS3 } from './bench/s3.ts';
 import { EXIT, parseFlags, runCli, UsageError } from './cli.ts';
 
-const SECTIONS = ['linear', 'api', 's3', 'bert'] as const;
+const SECTIONS = ['model', 'linear', 'api', 's3', 'bert'] as const;
 const USAGE = `usage: npm run bench -- [--only ${SECTIONS.join(',')}] [--no-train] [--load-seconds N]`;
 
 async function main(argv: string[]): Promise<number> {
@@ -29,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
     `bench: node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'})\n`,
   );
   const figures: Record<string, unknown> = {};
+  if (only.includes('model')) figures.model = await benchModel();
   if (only.includes('linear')) figures.linear = await benchLinear({ train: !values['no-train'] });
   if (only.includes('api')) figures.api = await benchApi({ loadSeconds });
   if (only.includes('s3')) figures.s3 = await benchS3();

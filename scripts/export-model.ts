@@ -11,7 +11,7 @@ const USAGE = `usage: npm run export-model -- --from <folder | hub:<repo id>> --
                transformer operators; plain: standard ONNX operators only
   HF_TOKEN     access token for private Hub repositories`;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
     argv,
     {

@@ -3,7 +3,7 @@
  * Model selection by kind: cross-validates the expert plans of layers/training/plans.ts (5 folds, each fold seed,
  * calibration cross-fitted) and prints weighted F1 by kind (all rows, real, template, titles and first sentences of
  * real abstracts, every snippet-kind sample), and the calibration error before and after Platt scaling. `--cutoffs`
- * varies the snippet cut-off of layers/core/kinds.ts. The README quotes its output.
+ * varies the snippet cut-off of the router (layers/model/router.ts). The README quotes its output.
  *
  * `--grid` runs the earlier single-model grid (one NB-LR on every row) that chose the per-expert features.
  */
@@ -11,16 +11,18 @@ import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { openCsv } from '#core/csv/csvReader.ts';
 import { readLabelledRecords } from '#core/csv/records.ts';
-import { type DocCounts, featurizeCorpus } from '#training/corpus.ts';
+import { DEFAULT_ROUTER, TEXT_KINDS } from '#model/router.ts';
 import {
   buildSamples,
   crossValidateExperts,
+  type ExpertPlan,
   GROUPS,
   type KindsCrossValidation,
+  type LabelledRows,
   SampleFeatures,
 } from '#training/experts.ts';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '#training/fit.ts';
 import { PLANS } from '#training/plans.ts';
-import { crossValidate, DEFAULT_TRAIN_CONFIG, type TrainConfig } from '#training/trainLinear.ts';
 import { EXIT, parseFlags, runCli, UsageError } from './cli.ts';
 
 type Variant = { name: string; config: TrainConfig };
@@ -53,25 +55,24 @@ function grid(): Variant[] {
   ];
 }
 
-async function singleGrid(
-  texts: string[],
-  truth: number[][],
-  only: string | undefined,
-  seeds: number[],
-): Promise<void> {
+/** The grid's variants are single-expert plans (one NB-LR for every kind, thresholds tuned), through the one CV loop. */
+async function singleGrid(data: LabelledRows, only: string | undefined, seeds: number[]): Promise<void> {
   const variants = grid().filter((_, i) => !only || only.split(',').map(Number).includes(i));
-  const cache = new Map<string, DocCounts[]>();
+  const samples = buildSamples(data, DEFAULT_ROUTER);
+  const features = new SampleFeatures(samples);
   process.stdout.write(
     `seeds ${seeds.join(', ')}; figures are means over seeds\n${'variant'.padEnd(48)} wF1@0.5  wF1 cross-fitted  micro-F1  seconds\n`,
   );
   for (const { name, config } of variants) {
     const started = performance.now();
-    const key = JSON.stringify(config.features);
-    if (!cache.has(key)) cache.set(key, featurizeCorpus(texts, config.features));
-    const runs = seeds.map((seed) => crossValidate(cache.get(key)!, truth, { ...config, seed }).cv);
-    const mean = (f: (cv: (typeof runs)[number]) => number) => runs.reduce((s, cv) => s + f(cv), 0) / runs.length;
+    const plan: ExpertPlan = {
+      router: DEFAULT_ROUTER,
+      experts: [{ kinds: TEXT_KINDS, config, trainOn: { rows: TEXT_KINDS }, calibrate: false }],
+    };
+    const runs = seeds.map((seed) => crossValidateExperts(samples, features, data.truth, plan, 5, seed).cv);
+    const mean = (f: (cv: KindsCrossValidation) => number) => runs.reduce((s, cv) => s + f(cv), 0) / runs.length;
     process.stdout.write(
-      `${name.padEnd(48)} ${mean((cv) => cv.at_0_5.weighted.f1).toFixed(4)}   ${mean((cv) => cv.cross_fitted.weighted.f1).toFixed(4)}            ${mean((cv) => cv.cross_fitted.micro.f1).toFixed(4)}    ${((performance.now() - started) / 1000).toFixed(0)}\n`,
+      `${name.padEnd(48)} ${mean((cv) => cv.raw_at_0_5.all!.weighted_f1).toFixed(4)}   ${mean((cv) => cv.calibrated_tuned.all!.weighted_f1).toFixed(4)}            ${mean((cv) => cv.calibrated_tuned.all!.micro_f1).toFixed(4)}    ${((performance.now() - started) / 1000).toFixed(0)}\n`,
     );
   }
 }
@@ -97,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
   // Several fold seeds average out the luck of one split (differences below ~0.003 are within that noise).
   const seeds = (values.seeds ?? (values.grid ? '0' : '0,1,2')).split(',').map(Number);
   if (values.grid) {
-    await singleGrid(data.texts, data.truth, values.only, seeds);
+    await singleGrid(data, values.only, seeds);
     return EXIT.ok;
   }
   const names = values.plans ? values.plans.split(',') : Object.keys(PLANS);
@@ -110,10 +111,10 @@ async function main(argv: string[]): Promise<number> {
   for (const name of names) {
     const base = PLANS[name];
     if (!base) throw new UsageError(`unknown plan ${JSON.stringify(name)}; plans: ${Object.keys(PLANS).join(', ')}`);
-    const cutoffs = values.cutoffs ? values.cutoffs.split(',').map(Number) : [base.snippetMaxTokens];
+    const cutoffs = values.cutoffs ? values.cutoffs.split(',').map(Number) : [base.router.snippet.maxTokens];
     for (const cutoff of cutoffs) {
-      const plan = { ...base, snippetMaxTokens: cutoff };
-      const samples = buildSamples(data, cutoff);
+      const plan: ExpertPlan = { ...base, router: { ...base.router, snippet: { maxTokens: cutoff } } };
+      const samples = buildSamples(data, plan.router);
       const features = new SampleFeatures(samples);
       const started = performance.now();
       const runs: KindsCrossValidation[] = seeds.map(

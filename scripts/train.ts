@@ -1,6 +1,6 @@
 /**
  * `npm run train -- --data <csv> --out <dir> [--seeds 0,1,2]`
- * Trains the embedded default model: one linear expert per kind of text (layers/core/kinds.ts), cross-validated by kind
+ * Trains the embedded default model: one linear expert per kind of text (layers/model/router.ts), cross-validated by kind
  * on the given fold seeds, calibrated, then fitted on every row (layers/training/linearModel.ts does the work).
  * Deterministic: the same data and seeds give a byte-identical model folder.
  */

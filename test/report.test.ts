@@ -300,6 +300,7 @@ describe('renderHtmlReport: errors to look at', () => {
     predicted: [0],
     proba: [0.91, 0.02, 0.03, 0.2],
     error: 0.91,
+    kind: 'real' as const,
     evidence: [
       { label: 0, terms: [{ text: 'troponin', weight: 1.5, spans: [troponin] }] },
       { label: 3, terms: [{ text: 'troponin', weight: -0.25, spans: [troponin] }] },

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Router, type TextKind } from '#model/router.ts';
 import { decide } from './decision.ts';
 import { ModelLoadError } from './errors.ts';
 import { ExplanationUnsupportedError, type TextExplanation } from './explanation.ts';
-import { kindOf, type TextKind } from './kinds.ts';
 import { LABELS, type LabelName, SHORT_NAMES, type ShortName } from './labels.ts';
-import { type ModelManifest, readManifest } from './manifest.ts';
-import type { BackendLoader, LoadOptions, Model } from './model.ts';
+import { type ModelManifest, readManifest, routerSettingsOf } from './manifest.ts';
+import type { Backend, BackendLoader, LoadOptions, Model, ScoreOptions } from './model.ts';
 
 /** The embedded default model, shipped in the repository and in the container image. */
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/default', import.meta.url));
@@ -16,27 +16,50 @@ export interface Prediction {
   proba: number[];
   /** Indices into `LABELS` of the predicted labels, ascending. */
   labels: number[];
-  /** The kind of text (layers/core/kinds.ts): which expert answered, for models that have experts by kind. */
+  /** The kind of text (layers/model/router.ts): which expert answered. */
   kind: TextKind;
+  /** With `explain`: the evidence for these very probabilities. */
+  explanation?: TextExplanation;
 }
 
 export interface Classifier {
   readonly model: Model;
   readonly manifest: ModelManifest;
   readonly thresholds: Readonly<Record<LabelName, number>>;
-  classify(texts: readonly string[]): Promise<Prediction[]>;
-  /** Whether `explain` works with this model's backend. */
+  /** One scoring call per batch: kinds, probabilities, the decision rule, and evidence on request. */
+  classify(texts: readonly string[], options?: ScoreOptions): Promise<Prediction[]>;
+  /** Whether `classify(texts, { explain: true })` works with this model's backend. */
   readonly canExplain: boolean;
-  /** Evidence for `classify`'s probabilities, per text; throws `ExplanationUnsupportedError` when `!canExplain`. */
-  explain(texts: readonly string[]): Promise<TextExplanation[]>;
   dispose(): Promise<void>;
 }
 
 // Backends are imported lazily so that a linear model never loads onnxruntime.
 const BACKENDS: Record<ModelManifest['backend'], () => Promise<BackendLoader>> = {
-  linear: async () => (await import('./backends/linear.ts')).loadLinearModel,
+  linear: async () => (await import('#model/linearModel.ts')).loadLinearModel,
   'bert-onnx': async () => (await import('./backends/bertOnnx.ts')).loadBertOnnxModel,
 };
+
+/**
+ * A model from its manifest and backend: the one place texts are routed. `score` asks the router once per text
+ * (unless the caller hands the kinds it already has) and gives the backend texts with their kinds.
+ */
+export function modelOf(manifest: ModelManifest, dir: string, backend: Backend): Model {
+  const router = new Router(routerSettingsOf(manifest));
+  return {
+    manifest,
+    dir,
+    router,
+    canExplain: backend.canExplain,
+    async score(texts, options = {}) {
+      if (options.explain && !backend.canExplain) throw new ExplanationUnsupportedError(manifest.backend);
+      if (options.kinds && options.kinds.length !== texts.length)
+        throw new RangeError(`${options.kinds.length} kinds for ${texts.length} texts`);
+      const kinds = options.kinds ? [...options.kinds] : texts.map((t) => router.kindOf(t));
+      return { kinds, ...(await backend.score(texts, kinds, options.explain === true)) };
+    },
+    dispose: () => backend.dispose(),
+  };
+}
 
 export async function loadModel(dir: string = DEFAULT_MODEL_DIR, options: LoadOptions = {}): Promise<Model> {
   const absolute = resolve(dir);
@@ -44,25 +67,29 @@ export async function loadModel(dir: string = DEFAULT_MODEL_DIR, options: LoadOp
   const backend = BACKENDS[manifest.backend];
   if (!backend)
     throw new ModelLoadError(`unknown backend ${JSON.stringify(manifest.backend)} in ${absolute}/model.json`);
-  return (await backend())(absolute, manifest, options);
+  return modelOf(manifest, absolute, await (await backend())(absolute, manifest, options));
 }
 
 export function classifierFor(model: Model): Classifier {
   const thresholds = model.manifest.thresholds;
+  const L = LABELS.length;
   return {
     model,
     manifest: model.manifest,
     thresholds,
-    async classify(texts) {
-      const probas = await model.predictProba(texts);
-      const kind = model.kindOf ? (t: string) => model.kindOf!(t) : (t: string) => kindOf(t);
-      return probas.map((p, i) => ({ proba: Array.from(p), labels: decide(p, thresholds), kind: kind(texts[i]!) }));
+    async classify(texts, options) {
+      const scores = await model.score(texts, options);
+      return texts.map((_, i) => {
+        const proba = scores.proba.subarray(i * L, (i + 1) * L);
+        return {
+          proba: Array.from(proba),
+          labels: decide(proba, thresholds),
+          kind: scores.kinds[i]!,
+          ...(scores.explanations ? { explanation: scores.explanations[i]! } : {}),
+        };
+      });
     },
-    canExplain: model.explain !== undefined,
-    async explain(texts) {
-      if (!model.explain) throw new ExplanationUnsupportedError(model.manifest.backend);
-      return model.explain(texts);
-    },
+    canExplain: model.canExplain,
     dispose: () => model.dispose(),
   };
 }

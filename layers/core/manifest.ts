@@ -1,53 +1,69 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { DEFAULT_ROUTER, type RouterSettings, TEXT_KINDS, type TextKind } from '#model/router.ts';
 import { ModelLoadError } from './errors.ts';
-import { TEXT_KINDS } from './kinds.ts';
 import { LABELS } from './labels.ts';
 
-const thresholdsSchema = z
-  .object({
-    cardiovascular: z.number().min(0).max(1),
-    hepatorenal: z.number().min(0).max(1),
-    neurological: z.number().min(0).max(1),
-    oncological: z.number().min(0).max(1),
-  })
-  .strict();
-
 /**
- * The fields every `model.json` has, whatever the backend. Backend-specific fields live under `backendConfig`
- * and are validated by the backend itself.
+ * `model.json`: the fields every model has, whatever the backend; backend-specific fields live under `backendConfig`
+ * and are validated by the backend itself. Parsed with zod's mini build: this runs on every cold start.
  */
-export const manifestSchema = z
-  .object({
-    name: z.string().min(1),
-    version: z.string().min(1),
-    backend: z.enum(['linear', 'bert-onnx']),
-    labels: z
-      .array(z.enum(LABELS))
-      .refine((labels) => labels.length === LABELS.length && labels.every((l, i) => l === LABELS[i]), {
-        message: `labels must be exactly ${LABELS.join(', ')} in this order`,
-      }),
-    thresholds: thresholdsSchema,
-    text: z
-      .object({ recipe: z.string(), lowercase: z.boolean().optional(), normalization: z.string().optional() })
-      .passthrough(),
-    /** Models with one expert per kind of text (layers/core/kinds.ts) name the kinds and the router's cut-off. */
-    kinds: z
-      .object({
-        kinds: z.array(z.enum(TEXT_KINDS)).min(1),
-        snippetMaxTokens: z.number().int().positive(),
-        rule: z.string(),
-      })
-      .passthrough()
-      .optional(),
-    backendConfig: z.record(z.string(), z.unknown()).default({}),
-    metrics: z.record(z.string(), z.unknown()).optional(),
-    provenance: z.record(z.string(), z.unknown()).optional(),
-  })
-  .passthrough();
+
+const probability = z.number().check(z.minimum(0), z.maximum(1));
+const thresholdsSchema = z.strictObject({
+  cardiovascular: probability,
+  hepatorenal: probability,
+  neurological: probability,
+  oncological: probability,
+});
+
+const phrases = z.array(z.string().check(z.minLength(1))).check(z.minLength(1));
+const positiveInt = z.number().check(z.int(), z.positive());
+
+/** The router's settings (layers/model/router.ts): a model folder carries the routing it was trained with. */
+export const routerSettingsSchema = z.strictObject({
+  template: z.strictObject({
+    openings: phrases,
+    closing: z.strictObject({ leads: phrases, phrases }),
+    maxChars: positiveInt,
+  }),
+  snippet: z.strictObject({ maxTokens: positiveInt }),
+});
+
+export const manifestSchema = z.looseObject({
+  name: z.string().check(z.minLength(1)),
+  version: z.string().check(z.minLength(1)),
+  backend: z.enum(['linear', 'bert-onnx']),
+  labels: z.array(z.enum(LABELS)).check(
+    z.refine((labels) => labels.length === LABELS.length && labels.every((l, i) => l === LABELS[i]), {
+      message: `labels must be exactly ${LABELS.join(', ')} in this order`,
+    }),
+  ),
+  thresholds: thresholdsSchema,
+  text: z.looseObject({
+    recipe: z.string(),
+    lowercase: z.optional(z.boolean()),
+    normalization: z.optional(z.string()),
+  }),
+  /** How texts are routed to kinds; absent in folders written before routing became data (the defaults then). */
+  router: z.optional(routerSettingsSchema),
+  /** Folders written before routing became data named the kinds and the snippet cut-off here. */
+  kinds: z.optional(z.looseObject({ snippetMaxTokens: z.optional(positiveInt) })),
+  backendConfig: z._default(z.record(z.string(), z.unknown()), {}),
+  metrics: z.optional(z.record(z.string(), z.unknown())),
+  provenance: z.optional(z.record(z.string(), z.unknown())),
+});
 
 export type ModelManifest = z.infer<typeof manifestSchema>;
+
+/** Parses a manifest object; throws `ModelLoadError` naming every invalid field with its path. */
+export function parseManifest(json: unknown, path: string): ModelManifest {
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success)
+    throw new ModelLoadError(`${path} is not a valid model manifest:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
 
 export async function readManifest(dir: string): Promise<ModelManifest> {
   const path = join(dir, 'model.json');
@@ -63,9 +79,23 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   } catch (cause) {
     throw new ModelLoadError(`${path} is not valid JSON`, { cause });
   }
-  const parsed = manifestSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new ModelLoadError(`${path} is not a valid model manifest:\n${z.prettifyError(parsed.error)}`);
-  }
-  return parsed.data;
+  return parseManifest(json, path);
+}
+
+/**
+ * The routing a model folder was trained with: `router` when the folder has it; otherwise the defaults with the
+ * snippet cut-off that older folders recorded (`kinds.snippetMaxTokens`), so old folders route as they always did.
+ */
+export function routerSettingsOf(manifest: ModelManifest): RouterSettings {
+  if (manifest.router) return manifest.router;
+  const maxTokens = manifest.kinds?.snippetMaxTokens;
+  return maxTokens === undefined ? DEFAULT_ROUTER : { ...DEFAULT_ROUTER, snippet: { maxTokens } };
+}
+
+/** The kinds of text the model has an expert of its own for (models with experts by kind; none for one network). */
+export function expertKinds(manifest: ModelManifest): TextKind[] | undefined {
+  const experts = manifest.backendConfig.experts;
+  if (!Array.isArray(experts)) return undefined;
+  const kinds = new Set(experts.flatMap((e: { kinds?: unknown }) => (Array.isArray(e.kinds) ? e.kinds : [])));
+  return TEXT_KINDS.filter((k) => kinds.has(k));
 }

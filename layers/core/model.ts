@@ -1,23 +1,48 @@
+import type { Router, TextKind } from '#model/router.ts';
 import type { TextExplanation } from './explanation.ts';
-import type { TextKind } from './kinds.ts';
 import type { ModelManifest } from './manifest.ts';
 
 /**
- * What every backend provides. Probabilities come back one row per input text, one column per label
- * in `LABELS` order, in the order the texts were given (backends may reorder internally, e.g. by length).
+ * A loaded model: one scoring call per batch of texts gives each text's kind (decided once, by the model's router),
+ * logits, probabilities and, on request, evidence. Backends only score texts whose kinds are already decided.
  */
+
+export interface ScoreOptions {
+  /** Also give each text's evidence (`logit = bias + Σ word contributions`); backends that cannot explain refuse. */
+  explain?: boolean;
+  /**
+   * The texts' kinds when they were decided before (a second look at rows already classified, e.g. the report's
+   * misclassified rows): the router is then not asked again.
+   */
+  kinds?: readonly TextKind[];
+}
+
+export interface Scores {
+  /** Per text: the kind the router gave it (which expert answered). */
+  kinds: TextKind[];
+  /** `texts × LABELS.length`, row-major: the logits whose sigmoid is `proba` (after calibration, when calibrated). */
+  logits: Float64Array;
+  /** `texts × LABELS.length`, row-major. */
+  proba: Float64Array;
+  /** With `explain`: per text, evidence for exactly these logits. */
+  explanations?: TextExplanation[];
+}
+
 export interface Model {
   readonly manifest: ModelManifest;
   /** The folder the model was loaded from. */
   readonly dir: string;
-  predictProba(texts: readonly string[]): Promise<Float64Array[]>;
-  /** The kind the model routes a text to, when it has experts by kind (otherwise the core's `kindOf` decides). */
-  kindOf?(text: string): TextKind;
-  /**
-   * Evidence per text, in input order, for the very scores `predictProba` turns into probabilities. Absent when the
-   * backend cannot explain (callers answer `ExplanationUnsupportedError`).
-   */
-  explain?(texts: readonly string[]): Promise<TextExplanation[]>;
+  readonly router: Router;
+  /** Whether `score(..., { explain: true })` works with this backend. */
+  readonly canExplain: boolean;
+  score(texts: readonly string[], options?: ScoreOptions): Promise<Scores>;
+  dispose(): Promise<void>;
+}
+
+/** What a backend module provides: scores for texts routed already, in input order. */
+export interface Backend {
+  readonly canExplain: boolean;
+  score(texts: readonly string[], kinds: readonly TextKind[], explain: boolean): Promise<Omit<Scores, 'kinds'>>;
   dispose(): Promise<void>;
 }
 
@@ -30,5 +55,5 @@ export interface LoadOptions {
   threads?: number;
 }
 
-/** A backend module: turns a validated manifest and its folder into a ready model. */
-export type BackendLoader = (dir: string, manifest: ModelManifest, options: LoadOptions) => Promise<Model>;
+/** A backend module: turns a validated manifest and its folder into a ready backend. */
+export type BackendLoader = (dir: string, manifest: ModelManifest, options: LoadOptions) => Promise<Backend>;

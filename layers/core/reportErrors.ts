@@ -1,5 +1,5 @@
+import { TEXT_KINDS } from '#model/router.ts';
 import { formatEvidence } from './explanation.ts';
-import { TEXT_KINDS } from './kinds.ts';
 import { LABELS, SHORT_NAMES } from './labels.ts';
 import type { MisclassifiedRow } from './pipeline/misclassified.ts';
 

@@ -1,6 +1,8 @@
-import type { DocCounts } from './corpus.ts';
+import { FeatureIndex } from '#model/featureIndex.ts';
+import { type Block, newRow, type VectorizerSettings, weighRow } from '#model/vectorizer.ts';
+import type { DocCounts, SparseCounts } from './corpus.ts';
 
-/** A row-compressed sparse matrix over compact feature ids. */
+/** A row-compressed sparse matrix over feature ids. */
 export interface CsrMatrix {
   rows: number;
   cols: number;
@@ -11,19 +13,15 @@ export interface CsrMatrix {
 
 /** The features a fold keeps: hash buckets with enough document frequency, and their smoothed IDF. */
 export interface Vocabulary {
-  /** Hash buckets kept, ascending; position = compact id. */
+  /** Hash buckets kept, ascending; position = feature id (the design matrix's column). */
   buckets: Int32Array;
   idf: Float64Array;
-  /** bucket -> compact id, or -1. */
-  compactOf: Int32Array;
+  /** bucket → feature id: the lookup serving uses. */
+  index: FeatureIndex;
 }
 
-export interface DesignOptions {
-  hashBits: number;
+export interface DesignOptions extends VectorizerSettings {
   minDf: number;
-  sublinearTf: boolean;
-  weighting?: 'tfidf' | 'binary';
-  rowScalePower?: number;
 }
 
 /**
@@ -46,17 +44,15 @@ export function buildVocabulary(
   for (let b = 0; b < size; b++) if (df[b]! >= options.minDf) kept++;
   const buckets = new Int32Array(kept);
   const idf = new Float64Array(kept);
-  const compactOf = new Int32Array(size).fill(-1);
   const n = trainRows.length;
   let k = 0;
   for (let b = 0; b < size; b++) {
     if (df[b]! >= options.minDf) {
       buckets[k] = b;
-      idf[k] = Math.log((1 + n) / (1 + df[b]!)) + 1;
-      compactOf[b] = k++;
+      idf[k++] = Math.log((1 + n) / (1 + df[b]!)) + 1;
     }
   }
-  return { buckets, idf, compactOf };
+  return { buckets, idf, index: FeatureIndex.build(buckets, options.hashBits) };
 }
 
 function mergeDistinct(a: Int32Array, b: Int32Array, visit: (bucket: number) => void): void {
@@ -75,90 +71,58 @@ function mergeDistinct(a: Int32Array, b: Int32Array, visit: (bucket: number) => 
 }
 
 /**
- * TF-IDF rows, each block L2-normalised separately (a FeatureUnion of two TfidfVectorizers); or, with binary
- * weighting, 1 per feature present and the whole row scaled by nnz^-rowScalePower.
+ * The design matrix of the given documents: each row weighted by the vectorizer's own `weighRow` (the one definition
+ * of a feature's value, shared with serving and evidence), stored as raw value × block scale.
  */
 export function buildDesign(
   docs: readonly DocCounts[],
   rows: ArrayLike<number>,
-  vocab: Vocabulary,
-  options: DesignOptions,
+  vocab: { index: FeatureIndex; idf: ArrayLike<number> | undefined },
+  options: VectorizerSettings,
 ): CsrMatrix {
-  if (options.weighting === 'binary') return buildBinaryDesign(docs, rows, vocab, options.rowScalePower ?? 0);
-  const { indptr, indices, values } = allocate(docs, rows);
-  let k = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const doc = docs[rows[r]!]!;
-    for (const block of [doc.word, doc.char]) {
-      const start = k;
-      let norm = 0;
-      for (let t = 0; t < block.index.length; t++) {
-        const id = vocab.compactOf[block.index[t]!]!;
-        if (id < 0) continue;
-        const tf = options.sublinearTf ? 1 + Math.log(block.count[t]!) : block.count[t]!;
-        const v = tf * vocab.idf[id]!;
-        indices[k] = id;
-        values[k] = v;
-        norm += v * v;
-        k++;
-      }
-      if (norm > 0) {
-        const inv = 1 / Math.sqrt(norm);
-        for (let t = start; t < k; t++) values[t]! *= inv;
-      }
-    }
-    indptr[r + 1] = k;
-  }
-  return {
-    rows: rows.length,
-    cols: vocab.buckets.length,
-    indptr,
-    indices: indices.subarray(0, k),
-    values: values.subarray(0, k),
-  };
-}
-
-function buildBinaryDesign(
-  docs: readonly DocCounts[],
-  rows: ArrayLike<number>,
-  vocab: Vocabulary,
-  power: number,
-): CsrMatrix {
-  const { indptr, indices, values } = allocate(docs, rows);
-  let k = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const doc = docs[rows[r]!]!;
-    const start = k;
-    for (const block of [doc.word, doc.char]) {
-      for (let t = 0; t < block.index.length; t++) {
-        const id = vocab.compactOf[block.index[t]!]!;
-        if (id < 0) continue;
-        indices[k++] = id;
-      }
-    }
-    const present = k - start;
-    const scale = present > 0 ? present ** -power : 0;
-    for (let t = start; t < k; t++) values[t] = scale;
-    indptr[r + 1] = k;
-  }
-  return {
-    rows: rows.length,
-    cols: vocab.buckets.length,
-    indptr,
-    indices: indices.subarray(0, k),
-    values: values.subarray(0, k),
-  };
-}
-
-/** CSR arrays big enough for every occurrence of the rows' features (unused tail trimmed by the caller). */
-function allocate(
-  docs: readonly DocCounts[],
-  rows: ArrayLike<number>,
-): { indptr: Int32Array; indices: Int32Array; values: Float64Array } {
   let nnz = 0;
   for (let r = 0; r < rows.length; r++) {
     const doc = docs[rows[r]!]!;
     nnz += doc.word.index.length + doc.char.index.length;
   }
-  return { indptr: new Int32Array(rows.length + 1), indices: new Int32Array(nnz), values: new Float64Array(nnz) };
+  const indptr = new Int32Array(rows.length + 1);
+  const indices = new Int32Array(nnz);
+  const values = new Float64Array(nnz);
+  const row = newRow();
+  let k = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const doc = docs[rows[r]!]!;
+    inVocabulary(doc.word, vocab, row.blocks[0]);
+    inVocabulary(doc.char, vocab, row.blocks[1]);
+    weighRow(row, vocab.idf, options);
+    for (let b = 0; b < 2; b++) {
+      const block = row.blocks[b]!;
+      const scale = row.scales[b]!;
+      for (let t = 0; t < block.length; t++) {
+        indices[k] = block.ids[t]!;
+        values[k++] = block.raw[t]! * scale;
+      }
+    }
+    indptr[r + 1] = k;
+  }
+  return {
+    rows: rows.length,
+    cols: vocab.index.features,
+    indptr,
+    indices: indices.subarray(0, k),
+    values: values.subarray(0, k),
+  };
+}
+
+/** A block's counts restricted to the vocabulary, in bucket order. */
+function inVocabulary(counts: SparseCounts, vocab: { index: FeatureIndex }, block: Block): void {
+  block.reserve(counts.index.length);
+  let length = 0;
+  for (let t = 0; t < counts.index.length; t++) {
+    const id = vocab.index.lookup(counts.index[t]!);
+    if (id < 0) continue;
+    block.ids[length] = id;
+    block.counts[length++] = counts.count[t]!;
+  }
+  block.length = length;
 }

@@ -1,22 +1,23 @@
-import type { FeatureConfig } from '#core/backends/linear/features.ts';
 import { decide } from '#core/decision.ts';
-import { kindOf, TEXT_KINDS, type TextKind } from '#core/kinds.ts';
 import { LABELS } from '#core/labels.ts';
 import { type Metrics, MetricsAccumulator } from '#core/metrics.ts';
-import { expectedCalibrationError, fitPlatt, IDENTITY_PLATT, type Platt, sigmoid } from './calibration.ts';
+import { fitPlatt, IDENTITY_PLATT, type Platt, sigmoid } from '#model/calibrator.ts';
+import { Expert } from '#model/expert.ts';
+import { Router, type RouterSettings, type TextKind } from '#model/router.ts';
+import { Vectorizer, type VectorizerSettings } from '#model/vectorizer.ts';
+import { expectedCalibrationError } from './calibration.ts';
 import { type DocCounts, featurizeCorpus } from './corpus.ts';
-import { buildDesign } from './design.ts';
-import { logitsNbLogistic } from './nbLogistic.ts';
+import { type FittedLinear, fit, kFoldAssignment, type TrainConfig } from './fit.ts';
 import { type Thresholds, tuneThresholds, uniformThresholds } from './thresholds.ts';
-import { type FittedLinear, fit, kFoldAssignment, type TrainConfig } from './trainLinear.ts';
 
 /**
- * One linear expert per kind of text (see layers/core/kinds.ts), each trained on the samples that suit it with its
+ * One linear expert per kind of text (see layers/model/router.ts), each trained on the samples that suit it with its
  * own vocabulary, features and C, then calibrated per label with Platt scaling on out-of-fold logits.
  *
  * Cross-validation works on *samples*: every labelled row, plus snippets derived from it (its title alone, the first
  * sentence of its abstract alone). A row and its snippets always share a fold, so no expert is scored on a title
- * whose abstract it was trained on. Every held-out sample is routed by `kindOf` exactly as in production.
+ * whose abstract it was trained on. Every held-out sample is routed by the plan's router and scored by an `Expert`
+ * built from the fold's fit: the very code that serves the shipped model (layers/model/).
  */
 
 export type SnippetSource = 'title' | 'firstSentence';
@@ -34,7 +35,8 @@ export interface ExpertSpec {
 
 export interface ExpertPlan {
   experts: readonly ExpertSpec[];
-  snippetMaxTokens: number;
+  /** The router's settings; the shipped model carries them in model.json. */
+  router: RouterSettings;
 }
 
 export interface LabelledRows {
@@ -61,9 +63,10 @@ export function firstSentence(abstract: string): string {
   return (match ? match[0] : abstract).trim();
 }
 
-export function buildSamples(data: LabelledRows, snippetMaxTokens: number): Sample[] {
+export function buildSamples(data: LabelledRows, settings: RouterSettings): Sample[] {
+  const router = new Router(settings);
   const samples: Sample[] = [];
-  const rowKinds = data.texts.map((t) => kindOf(t, snippetMaxTokens));
+  const rowKinds = data.texts.map((t) => router.kindOf(t));
   data.texts.forEach((text, row) => {
     samples.push({ text, row, source: 'row', rowKind: rowKinds[row]!, kind: rowKinds[row]! });
   });
@@ -73,8 +76,7 @@ export function buildSamples(data: LabelledRows, snippetMaxTokens: number): Samp
   ] as const) {
     data.texts.forEach((_, row) => {
       const text = pick(row);
-      if (text !== '')
-        samples.push({ text, row, source, rowKind: rowKinds[row]!, kind: kindOf(text, snippetMaxTokens) });
+      if (text !== '') samples.push({ text, row, source, rowKind: rowKinds[row]!, kind: router.kindOf(text) });
     });
   }
   return samples;
@@ -87,21 +89,19 @@ export function trainsOn(spec: ExpertSpec, s: Sample): boolean {
   return !!snippets?.from.includes(s.rowKind) && snippets.sources.includes(s.source);
 }
 
-export type FittedExpert = FittedLinear;
-
-/** One expert's fit: the same vocabulary, design and NB-LR as the single-model trainer. */
-export const fitExpert = (
-  docs: readonly DocCounts[],
-  truth: readonly number[][],
-  ids: number[],
-  config: TrainConfig,
-): FittedExpert => fit(docs, truth, ids, config);
+/** A fitted expert as serving runs it (in double precision, uncalibrated: calibration is fitted on what this gives). */
+export function servingExpert(spec: ExpertSpec, fitted: FittedLinear): Expert {
+  const settings = spec.config.features;
+  const idf = settings.weighting === 'binary' ? undefined : fitted.vocab.idf;
+  const identity = { a: LABELS.map(() => IDENTITY_PLATT.a), b: LABELS.map(() => IDENTITY_PLATT.b) };
+  return new Expert(spec.kinds, new Vectorizer(settings, fitted.vocab.index, idf), fitted.model, identity);
+}
 
 /** Featurises every sample once per distinct feature configuration. */
 export class SampleFeatures {
   private readonly cache = new Map<string, DocCounts[]>();
   constructor(private readonly samples: readonly Sample[]) {}
-  docs(features: FeatureConfig): DocCounts[] {
+  docs(features: VectorizerSettings): DocCounts[] {
     const key = JSON.stringify(features);
     let docs = this.cache.get(key);
     if (!docs) {
@@ -203,12 +203,10 @@ export function crossValidateExperts(
         if (foldOf[i] !== f && trainsOn(spec, s)) train.push(i);
         else if (foldOf[i] === f && expertOf[i] === e) held.push(i);
       });
-      const fitted = fitExpert(docs, truth, train, spec.config);
+      const fitted = fit(docs, truth, train, spec.config);
       foldIterations[e]!.push(fitted.model.iterations);
-      const z = logitsNbLogistic(fitted.model, buildDesign(docs, held, fitted.vocab, fitted.design));
-      held.forEach((sample, i) => {
-        logits.set(z.subarray(i * L, i * L + L), sample * L);
-      });
+      const expert = servingExpert(spec, fitted);
+      for (const sample of held) expert.score(samples[sample]!.text, logits, sample * L);
     }
   });
 
@@ -298,7 +296,7 @@ export function crossValidateExperts(
 
 export interface TrainedExpert {
   spec: ExpertSpec;
-  fitted: FittedExpert;
+  fitted: FittedLinear;
   calibration: Platt[];
 }
 
@@ -315,7 +313,7 @@ export function fitExperts(
     const ids = samples.map((s, i) => (trainsOn(spec, s) ? i : -1)).filter((i) => i >= 0);
     return {
       spec,
-      fitted: fitExpert(features.docs(spec.config.features), truth, ids, spec.config),
+      fitted: fit(features.docs(spec.config.features), truth, ids, spec.config),
       calibration: calibration[e]!,
     };
   });
@@ -331,5 +329,3 @@ export function chooseThresholds(
   const gain = mean((cv) => cv.calibrated_tuned.all!.weighted_f1) - mean((cv) => cv.calibrated_at_0_5.all!.weighted_f1);
   return gain > noise ? { thresholds: tuned, tuned: true } : { thresholds: uniformThresholds(0.5), tuned: false };
 }
-
-export { TEXT_KINDS };

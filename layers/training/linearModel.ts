@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeWeights, type RoutedConfig } from '#core/backends/linear.ts';
 import { ConfigError } from '#core/errors.ts';
-import { TEMPLATE_MAX_CHARS, TEXT_KINDS, type TextKind } from '#core/kinds.ts';
 import { LABELS } from '#core/labels.ts';
 import { type ModelManifest, manifestSchema } from '#core/manifest.ts';
+import type { LinearConfig } from '#model/linearModel.ts';
+import type { TextKind } from '#model/router.ts';
+import { encodeWeights, WEIGHTS_LAYOUT } from '#model/weightsFile.ts';
 import {
   buildSamples,
   chooseThresholds,
@@ -123,7 +124,7 @@ const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).di
 export function buildLinearModel(data: LabelledRows, provenance: Provenance, options: BuildOptions): BuiltModel {
   const started = performance.now();
   const { folds, seeds, onProgress } = options;
-  const samples = buildSamples(data, options.plan.snippetMaxTokens);
+  const samples = buildSamples(data, options.plan.router);
   const { plan, merged } = adaptPlan(options.plan, samples);
   onProgress?.('featurize', `${samples.length} samples`);
   const features = new SampleFeatures(samples);
@@ -138,14 +139,21 @@ export function buildLinearModel(data: LabelledRows, provenance: Provenance, opt
   const trained = fitExperts(samples, features, data.truth, plan, runs[0]!.calibration);
 
   const files = new Map<string, Buffer>();
-  const experts: RoutedConfig['experts'] = trained.map((t) => {
+  const experts: LinearConfig['experts'] = trained.map((t) => {
     const name = `weights-${t.spec.kinds[0]}.bin`;
-    const weights = encodeWeights(Int32Array.from(t.fitted.vocab.buckets), t.fitted.vocab.idf, t.fitted.model.weights);
+    const features = t.spec.config.features;
+    const weights = encodeWeights(
+      t.fitted.vocab.buckets,
+      features.hashBits,
+      features.weighting === 'binary' ? undefined : t.fitted.vocab.idf,
+      t.fitted.model.weights,
+    );
     files.set(name, weights);
     return {
       kinds: [...t.spec.kinds],
-      features: t.spec.config.features,
+      features,
       weightsFile: name,
+      weightsLayout: WEIGHTS_LAYOUT,
       buckets: t.fitted.vocab.buckets.length,
       bias: Array.from(t.fitted.model.bias),
       weightsSha256: sha256(weights),
@@ -167,20 +175,6 @@ export function buildLinearModel(data: LabelledRows, provenance: Provenance, opt
       },
     };
   });
-  const router: RoutedConfig['router'] = {
-    rule: 'layers/core/kinds.ts: template = fixed opening + fixed closing + ≤ templateMaxChars characters; snippet = ≤ snippetMaxTokens word tokens; real = the rest',
-    kinds: [...TEXT_KINDS],
-    snippetMaxTokens: plan.snippetMaxTokens,
-    templateMaxChars: TEMPLATE_MAX_CHARS,
-    ...(merged.length > 0
-      ? {
-          mergedIntoReal: merged.map((m) => ({
-            kind: m.kind,
-            reason: `only ${m.samples} training samples (< ${MIN_EXPERT_SAMPLES})`,
-          })),
-        }
-      : {}),
-  };
   const byKind = summary(cvs, (cv) => cv.calibrated_at_0_5);
   const weightsDigest = sha256(Buffer.concat([...files.values()]));
   const manifest = manifestSchema.parse({
@@ -190,8 +184,18 @@ export function buildLinearModel(data: LabelledRows, provenance: Provenance, opt
     labels: [...LABELS],
     thresholds,
     text: { recipe: 'title + " " + abstract', normalization: 'NFKC', lowercase: true },
-    kinds: { kinds: [...TEXT_KINDS], snippetMaxTokens: plan.snippetMaxTokens, rule: 'layers/core/kinds.ts' },
-    backendConfig: { router, experts },
+    router: plan.router,
+    backendConfig: {
+      experts,
+      ...(merged.length > 0
+        ? {
+            mergedIntoReal: merged.map((m) => ({
+              kind: m.kind,
+              reason: `only ${m.samples} training samples (< ${MIN_EXPERT_SAMPLES})`,
+            })),
+          }
+        : {}),
+    },
     metrics: {
       headline: `weighted F1 on all rows, ${folds}-fold cross-validation by kind, mean of fold seeds ${seeds.join(', ')}, calibrated, ${tuned ? 'thresholds tuned (cross-fitted)' : 'threshold 0.5'}`,
       weighted_f1: (tuned ? summary(cvs, (cv) => cv.calibrated_tuned) : byKind).all?.weighted_f1,

@@ -166,25 +166,3 @@ export function fitNbLogistic(
     converged: result.converged,
   };
 }
-
-/** Sigmoid probabilities, row-major [rows × labels]. */
-export function predictNbLogistic(model: NbLogisticModel, X: CsrMatrix): Float64Array {
-  const out = logitsNbLogistic(model, X);
-  for (let i = 0; i < out.length; i++) out[i] = 1 / (1 + Math.exp(-out[i]!));
-  return out;
-}
-
-/** Logits (before the sigmoid), row-major [rows × labels]: what calibration and explanations work on. */
-export function logitsNbLogistic(model: NbLogisticModel, X: CsrMatrix): Float64Array {
-  const L = model.labels;
-  const out = new Float64Array(X.rows * L);
-  for (let i = 0; i < X.rows; i++) {
-    for (let l = 0; l < L; l++) out[i * L + l] = model.bias[l]!;
-    for (let k = X.indptr[i]!; k < X.indptr[i + 1]!; k++) {
-      const base = X.indices[k]! * L;
-      const v = X.values[k]!;
-      for (let l = 0; l < L; l++) out[i * L + l]! += v * model.weights[base + l]!;
-    }
-  }
-  return out;
-}

@@ -1,14 +1,11 @@
-import type { TextKind } from '#core/kinds.ts';
-import { SNIPPET_MAX_TOKENS } from '#core/kinds.ts';
+import { DEFAULT_ROUTER, TEXT_KINDS } from '#model/router.ts';
 import type { ExpertPlan, ExpertSpec } from './experts.ts';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './trainLinear.ts';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './fit.ts';
 
 /**
  * The expert plans model selection compares (scripts/select-model.ts --kinds) and the one training ships
  * (`SHIPPED_PLAN`). Every figure quoted in the README comes from running these through the same cross-validation.
  */
-
-const ALL_KINDS: readonly TextKind[] = ['real', 'template', 'snippet'];
 
 const tfidf = (patch: Partial<TrainConfig> = {}, features: Partial<TrainConfig['features']> = {}): TrainConfig => ({
   ...DEFAULT_TRAIN_CONFIG,
@@ -45,22 +42,22 @@ const SNIPPETS_OF_REAL = { from: ['real', 'snippet'], sources: ['title', 'firstS
 export const PLANS: Record<string, ExpertPlan> = {
   /** Today's model: one NB-LR on every row, thresholds tuned (the baseline every kind must beat). */
   single: {
-    snippetMaxTokens: SNIPPET_MAX_TOKENS,
-    experts: [{ kinds: ALL_KINDS, config: tfidf(), trainOn: { rows: ALL_KINDS }, calibrate: false }],
+    router: DEFAULT_ROUTER,
+    experts: [{ kinds: TEXT_KINDS, config: tfidf(), trainOn: { rows: TEXT_KINDS }, calibrate: false }],
   },
   /** A router, each expert on its own rows with the same features as today. */
   'router-same-features': {
-    snippetMaxTokens: SNIPPET_MAX_TOKENS,
+    router: DEFAULT_ROUTER,
     experts: [realExpert(tfidf()), templateExpert(tfidf()), snippetExpert(tfidf(), { rows: ['real', 'template'] })],
   },
   /** Real expert binary, template expert C 1; snippets answered by today's single model. */
   'binary-real+single-snippet': {
-    snippetMaxTokens: SNIPPET_MAX_TOKENS,
+    router: DEFAULT_ROUTER,
     experts: [realExpert(), templateExpert(), snippetExpert(tfidf(), { rows: ['real', 'template'] })],
   },
   /** Snippet expert trained on snippets derived from real rows plus the real rows themselves. */
   'snippet-from-real': {
-    snippetMaxTokens: SNIPPET_MAX_TOKENS,
+    router: DEFAULT_ROUTER,
     experts: [
       realExpert(),
       templateExpert(),
@@ -68,7 +65,7 @@ export const PLANS: Record<string, ExpertPlan> = {
     ],
   },
   'snippet-from-real-c10': {
-    snippetMaxTokens: SNIPPET_MAX_TOKENS,
+    router: DEFAULT_ROUTER,
     experts: [
       realExpert(),
       templateExpert(),
@@ -76,7 +73,7 @@ export const PLANS: Record<string, ExpertPlan> = {
     ],
   },
   'snippet-from-all': {
-    snippetMaxTokens: SNIPPET_MAX_TOKENS,
+    router: DEFAULT_ROUTER,
     experts: [
       realExpert(),
       templateExpert(),
@@ -87,7 +84,7 @@ export const PLANS: Record<string, ExpertPlan> = {
     ],
   },
   'snippet-binary': {
-    snippetMaxTokens: SNIPPET_MAX_TOKENS,
+    router: DEFAULT_ROUTER,
     experts: [
       realExpert(),
       templateExpert(),

@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABELS } from '#core/labels.ts';
 import { randomBertConfig, TINY_SHAPE, writeRandomCheckpoint } from '#export/randomCheckpoint.ts';
+import { main as evaluate } from '../../scripts/evaluate.ts';
+import { main as exportModel } from '../../scripts/export-model.ts';
 import { longAbstract } from '../../scripts/fixtures/bertTexts.ts';
 import { ReferenceBert, type ReferenceConfig } from './referenceBert.ts';
 import { ReferenceWordPiece } from './referenceTokenizer.ts';
@@ -16,11 +15,12 @@ import { hasSharedBert, REAL_THRESHOLDS, SHARED_BERT_DIR, SHARED_TOKENIZER_MISSI
 /**
  * The issue's acceptance, end to end through both command lines: `npm run export-model -- --from <tiny checkpoint>
  * --out <dir> --quantize none [--head pooler]` then `npm run evaluate -- <csv> --model <dir>` gives probabilities
- * within 1e-4 of the independent TypeScript BERT on the same weights and the real tokenizer.
+ * within 1e-4 of the independent TypeScript BERT on the same weights and the real tokenizer. Both commands' `main`
+ * run in this process (argument parsing included), which spares a Node start and a TypeScript load per command.
  */
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const tsx = (script: string, args: string[]) =>
-  promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO, script), ...args], { cwd: REPO });
+const cli = async (main: (argv: string[]) => Promise<number>, args: string[]) => {
+  expect(await main(args)).toBe(0);
+};
 
 const ROWS = [
   { title: 'Myocardial infarction', abstract: 'Outcomes after primary PCI in 1,024 patients; p<0.001.' },
@@ -54,16 +54,7 @@ describe.skipIf(!hasSharedBert)(
           thresholds: REAL_THRESHOLDS,
         });
         const model = join(root, `model-${head}`);
-        await tsx('scripts/export-model.ts', [
-          '--from',
-          checkpoint,
-          '--out',
-          model,
-          '--quantize',
-          'none',
-          '--head',
-          head,
-        ]);
+        await cli(exportModel, ['--from', checkpoint, '--out', model, '--quantize', 'none', '--head', head]);
         const csv = join(root, `abstracts-${head}.csv`);
         const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
         await writeFile(
@@ -71,7 +62,7 @@ describe.skipIf(!hasSharedBert)(
           ['title,abstract', ...ROWS.map((r) => `${quote(r.title)},${quote(r.abstract)}`)].join('\n'),
         );
         const out = join(root, `results-${head}`);
-        await tsx('scripts/evaluate.ts', [csv, '--model', model, '--out', out, '--quiet']);
+        await cli(evaluate, [csv, '--model', model, '--out', out, '--quiet']);
 
         const predictions = parse(await readFile(join(out, 'predictions.csv'), 'utf8'), { columns: true }) as Record<
           string,

@@ -6,6 +6,7 @@ import { loadClassifier, loadModel } from '#core/classifier.ts';
 import { ModelLoadError } from '#core/errors.ts';
 import { OnnxGraphBuilder } from '#export/onnxGraph.ts';
 import { longAbstract, syntheticAbstracts, TOKENIZER_SENTENCES } from '../../scripts/fixtures/bertTexts.ts';
+import { probaRows } from '../support/probaRows.ts';
 import { buildTinyBertModel, hasSharedBert, SHARED_TOKENIZER_MISSING } from './tinyModel.ts';
 
 let root = '';
@@ -45,10 +46,10 @@ describe.skipIf(!hasSharedBert)(
         const batched = await loadModel(modelDir, { batchSize: 4, precision });
         const single = await loadModel(modelDir, { batchSize: 1, precision });
         try {
-          const all = await batched.predictProba(texts);
+          const all = await probaRows(batched, texts);
           expect(all).toHaveLength(texts.length);
           for (const [i, text] of texts.entries()) {
-            const [alone] = await single.predictProba([text]);
+            const [alone] = await probaRows(single, [text]);
             for (let j = 0; j < 4; j++) expect(Math.abs(all[i]![j]! - alone![j]!)).toBeLessThan(tolerance);
           }
         } finally {
@@ -68,9 +69,9 @@ describe.skipIf(!hasSharedBert)(
         const batched = await loadModel(dir, { batchSize: 4, precision: 'int8' });
         const single = await loadModel(dir, { batchSize: 1, precision: 'int8' });
         try {
-          const all = await batched.predictProba(texts);
+          const all = await probaRows(batched, texts);
           for (const [i, text] of texts.entries()) {
-            const [alone] = await single.predictProba([text]);
+            const [alone] = await probaRows(single, [text]);
             for (let j = 0; j < 4; j++) expect(Math.abs(all[i]![j]! - alone![j]!)).toBeLessThan(1e-5);
           }
         } finally {
@@ -83,7 +84,7 @@ describe.skipIf(!hasSharedBert)(
     it('answers an empty list with an empty list', async () => {
       const model = await loadModel(modelDir);
       try {
-        expect(await model.predictProba([])).toEqual([]);
+        expect(await probaRows(model, [])).toEqual([]);
       } finally {
         await model.dispose();
       }
@@ -93,7 +94,7 @@ describe.skipIf(!hasSharedBert)(
       const model = await loadModel(modelDir);
       try {
         const texts = syntheticAbstracts(6, 8);
-        const [a, b] = await Promise.all([model.predictProba(texts), model.predictProba([...texts].reverse())]);
+        const [a, b] = await Promise.all([probaRows(model, texts), probaRows(model, [...texts].reverse())]);
         for (const [i, row] of a.entries()) expect(Array.from(row)).toEqual(Array.from(b[texts.length - 1 - i]!));
       } finally {
         await model.dispose();
@@ -121,8 +122,8 @@ describe.skipIf(!hasSharedBert)(
       const int8 = await loadModel(modelDir);
       const fp32 = await loadModel(modelDir, { precision: 'fp32' });
       try {
-        const [a] = await int8.predictProba(['Renal failure.']);
-        const [b] = await fp32.predictProba(['Renal failure.']);
+        const [a] = await probaRows(int8, ['Renal failure.']);
+        const [b] = await probaRows(fp32, ['Renal failure.']);
         expect(Array.from(a!)).not.toEqual(Array.from(b!));
         for (let j = 0; j < 4; j++) expect(Math.abs(a![j]! - b![j]!)).toBeLessThan(0.05);
       } finally {
@@ -164,7 +165,7 @@ describe.skipIf(!hasSharedBert)(
     it('refuses to predict after dispose', async () => {
       const model = await loadModel(modelDir);
       await model.dispose();
-      await expect(model.predictProba(['x'])).rejects.toThrow(/disposed/);
+      await expect(probaRows(model, ['x'])).rejects.toThrow(/disposed/);
     });
   },
 );

@@ -12,6 +12,7 @@ import { LABELS } from '#core/labels.ts';
 import { exportModel } from '#export/exportModel.ts';
 import { randomBertConfig, TINY_SHAPE, writeRandomCheckpoint } from '#export/randomCheckpoint.ts';
 import { longAbstract, syntheticAbstracts, TOKENIZER_SENTENCES } from '../../scripts/fixtures/bertTexts.ts';
+import { probaRows } from '../support/probaRows.ts';
 import { ReferenceBert, type ReferenceConfig } from './referenceBert.ts';
 import { ReferenceWordPiece } from './referenceTokenizer.ts';
 import { hasSharedBert, REAL_THRESHOLDS, SHARED_BERT_DIR, SHARED_TOKENIZER_MISSING, TINY_STD } from './tinyModel.ts';
@@ -72,7 +73,7 @@ describe.skipIf(!hasSharedBert)(
         await exportModel({ from: dir, out, head, graph, quantize: 'none' });
         const model = await loadModel(out, { precision: 'fp32', batchSize: 3 });
         try {
-          const probas = await model.predictProba(texts);
+          const probas = await probaRows(model, texts);
           const reference = new ReferenceBert(randomBertConfig(TINY_SHAPE) as unknown as ReferenceConfig, tensors);
           let worst = 0;
           texts.forEach((text, i) => {
@@ -96,7 +97,7 @@ describe.skipIf(!hasSharedBert)(
       await exportModel({ from: dir, out, quantize: 'none' });
       const model = await loadModel(out);
       try {
-        const [p] = await model.predictProba([texts[0]!]);
+        const [p] = await probaRows(model, [texts[0]!]);
         const expected = new ReferenceBert(
           randomBertConfig(TINY_SHAPE, id2label) as unknown as ReferenceConfig,
           tensors,

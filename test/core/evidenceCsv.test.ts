@@ -148,6 +148,7 @@ describe('errors to look at', () => {
             title: '',
             abstract: '',
             text: '',
+            kind: 'real' as const,
             predicted: r.proba.flatMap((p, l) => (p >= 0.5 ? [l] : [])),
           }));
           const whole = new MisclassifiedCollector();

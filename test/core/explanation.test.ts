@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FeatureExtractor, normalizeText } from '#core/backends/linear/features.ts';
 import { loadModel } from '#core/classifier.ts';
 import { decompositionError, explanationByLabel, labelEvidence, type TextExplanation } from '#core/explanation.ts';
 import { LABELS } from '#core/labels.ts';
 import type { Model } from '#core/model.ts';
+import { NgramExtractor, normalizeText } from '#model/ngrams.ts';
+import { explanationsOf, probaRows } from '../support/probaRows.ts';
 
 // Random texts that stress what explanations depend on: words the model knows, case, punctuation inside and around
 // words, whitespace of every kind, characters whose normalisation changes length or composes, astral characters.
@@ -69,7 +70,7 @@ describe('linear backend explanations', () => {
   it("decompose every label's logit exactly: bias + Σ word contributions = logit (1e-9), and that logit gives the probability", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(textArbitrary, { minLength: 1, maxLength: 4 }), async (texts) => {
-        const [probas, explanations] = await Promise.all([model.predictProba(texts), model.explain!(texts)]);
+        const [probas, explanations] = await Promise.all([probaRows(model, texts), explanationsOf(model, texts)]);
         explanations.forEach((explanation, i) => {
           expect(decompositionError(explanation)).toBeLessThanOrEqual(1e-9);
           expect(Array.from(explanation.logit, sigmoid)).toEqual(Array.from(probas[i]!));
@@ -96,8 +97,8 @@ describe('linear backend explanations', () => {
           // A suffix keeps the kind (templates must end with their closing, so it goes in front of them).
           const text =
             kind === 'template' ? `${suffix.replace(/\s/g, '')} ${texts.template}` : `${texts[kind]} ${suffix}`;
-          expect(model.kindOf!(text)).toBe(kind);
-          const [[proba], [explanation]] = await Promise.all([model.predictProba([text]), model.explain!([text])]);
+          expect(model.router.kindOf(text)).toBe(kind);
+          const [[proba], [explanation]] = await Promise.all([probaRows(model, [text]), explanationsOf(model, [text])]);
           expect(decompositionError(explanation!)).toBeLessThanOrEqual(1e-9);
           Array.from(explanation!.logit, sigmoid).forEach((p, l) => {
             expect(p).toBeCloseTo(proba![l]!, 14);
@@ -111,7 +112,7 @@ describe('linear backend explanations', () => {
   it('give spans in the original text that cover each word as the model read it', async () => {
     await fc.assert(
       fc.asyncProperty(textArbitrary, async (text) => {
-        const [explanation] = await model.explain!([text]);
+        const [explanation] = await explanationsOf(model, [text]);
         for (const word of explanation!.words) {
           for (const [start, end] of word.spans) {
             expect(0 <= start && start < end && end <= text.length).toBe(true);
@@ -125,7 +126,7 @@ describe('linear backend explanations', () => {
 
   it('map words whose normalisation changes length back to the characters the user typed', async () => {
     const text = 'ﬁbrosis in İstanbul: ＣＨＥＳＴ pain, cafe\u0301 😀 troponin';
-    const [explanation] = await model.explain!([text]);
+    const [explanation] = await explanationsOf(model, [text]);
     const seen = Object.fromEntries(explanation!.words.map((w) => [w.text, w.spans.map(([s, e]) => text.slice(s, e))]));
     expect(seen).toMatchObject({
       fibrosis: ['ﬁbrosis'],
@@ -139,7 +140,7 @@ describe('linear backend explanations', () => {
 
   it("report one word per distinct text, with every occurrence's span", async () => {
     const text = 'Chest pain; chest X-ray. CHEST';
-    const [explanation] = await model.explain!([text]);
+    const [explanation] = await explanationsOf(model, [text]);
     const chest = explanation!.words.find((w) => w.text === 'chest')!;
     expect(chest.spans).toEqual([
       [0, 5],
@@ -149,7 +150,7 @@ describe('linear backend explanations', () => {
   });
 
   it('treat a whitespace chunk without a word token as a word of its own', async () => {
-    const [explanation] = await model.explain!(['stroke ( 5 % —']);
+    const [explanation] = await explanationsOf(model, ['stroke ( 5 % —']);
     expect(explanation!.words.map((w) => w.text)).toEqual(['stroke', '(', '5', '%', '—']);
   });
 });
@@ -165,10 +166,10 @@ describe("the feature extractor's origins", () => {
   it('leave the extracted occurrences unchanged and name one origin per occurrence', () => {
     fc.assert(
       fc.property(textArbitrary, (text) => {
-        const normalized = normalizeText(text);
-        const plain = new FeatureExtractor(config).extract(normalized);
-        const tracer = new FeatureExtractor(config, { origins: true });
-        const traced = tracer.extract(normalized);
+        // The prediction path reads the raw text (NFKC skipped when ASCII); the explanation path its normalised form.
+        const plain = new NgramExtractor(config).extract(text);
+        const tracer = new NgramExtractor(config, { origins: true });
+        const traced = tracer.extractNormalized(normalizeText(text));
         expect(Array.from(traced.word)).toEqual(Array.from(plain.word));
         expect(Array.from(traced.char)).toEqual(Array.from(plain.char));
         const origins = tracer.origins();
@@ -181,14 +182,14 @@ describe("the feature extractor's origins", () => {
 
   it('follow other n-gram ranges too (words 1–3, characters 2–4, a chunk shorter than every n)', () => {
     const other = { ...config, wordNgrams: [1, 3] as [number, number], charNgrams: [4, 6] as [number, number] };
-    const tracer = new FeatureExtractor(other, { origins: true });
+    const tracer = new NgramExtractor(other, { origins: true });
     const raw = tracer.extract('a bc chest pain troponin');
     expect(tracer.origins().word.length).toBe(2 * raw.word.length);
     expect(tracer.origins().char.length).toBe(2 * raw.char.length);
   });
 
   it('are only available when asked for', () => {
-    const extractor = new FeatureExtractor(config);
+    const extractor = new NgramExtractor(config);
     extractor.extract('chest pain');
     expect(() => extractor.origins()).toThrow(/origins: true/);
   });
@@ -238,7 +239,7 @@ describe("label evidence (the API's terms and rest)", () => {
   });
 
   it('keeps bias + Σ terms + rest = logit for every label and any n, on the real model', async () => {
-    const [real] = await model.explain!([
+    const [real] = await explanationsOf(model, [
       'Acute kidney injury after cardiac surgery in a patient with glioma; troponin and creatinine rose.',
     ]);
     for (const n of [1, 3, 10, 100]) {
@@ -257,7 +258,7 @@ describe("label evidence (the API's terms and rest)", () => {
 
 describe('attribution to words', () => {
   it('splits a word pair evenly between its words, an n-gram across a hyphen between the words it covers, and gives punctuation to the word before it', async () => {
-    const { attribute } = await import('#core/backends/linear/explain.ts');
+    const { attribute } = await import('#model/attribution.ts');
     const { normalizeWithOffsets } = await import('#core/textOffsets.ts');
     // "ab-cd x": tokens ab [0,2) and cd [3,5); chunks "ab-cd" and "x" (no token: a word of its own).
     const map = normalizeWithOffsets('ab-cd x', normalizeText);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeText } from '#core/backends/linear/features.ts';
 import { normalizeWithOffsets, originalSpan } from '#core/textOffsets.ts';
+import { normalizeText } from '#model/ngrams.ts';
 
 const originalOf = (text: string, from: number, to: number): string => {
   const map = normalizeWithOffsets(text, normalizeText);

@@ -1,7 +1,7 @@
-import { type Classifier, classifierFor } from '#core/classifier.ts';
+import { type Classifier, classifierFor, modelOf } from '#core/classifier.ts';
 import { LABELS } from '#core/labels.ts';
 import { manifestSchema } from '#core/manifest.ts';
-import type { Model } from '#core/model.ts';
+import type { Backend } from '#core/model.ts';
 
 /**
  * A deterministic stand-in model for pipeline tests: a label's probability is 0.9 when the text mentions
@@ -18,15 +18,15 @@ export function fakeClassifier(): Classifier {
     thresholds: { cardiovascular: 0.5, hepatorenal: 0.5, neurological: 0.5, oncological: 0.5 },
     text: { recipe: 'title + " " + abstract' },
   });
-  const model: Model = {
-    manifest,
-    dir: '(fake)',
-    async predictProba(texts) {
-      return texts.map((t) =>
-        Float64Array.from(KEYWORDS, (k, i) => (t.toLowerCase().includes(k) ? 0.9 : 0.1 + i * 0.01)),
+  const backend: Backend = {
+    canExplain: false,
+    async score(texts) {
+      const proba = Float64Array.from(
+        texts.flatMap((t) => KEYWORDS.map((k, i) => (t.toLowerCase().includes(k) ? 0.9 : 0.1 + i * 0.01))),
       );
+      return { proba, logits: proba.map((p) => Math.log(p / (1 - p))) };
     },
     async dispose() {},
   };
-  return classifierFor(model);
+  return classifierFor(modelOf(manifest, '(fake)', backend));
 }

@@ -1,14 +1,15 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countOccurrences, FeatureExtractor } from '#core/backends/linear/features.ts';
 import { loadClassifier } from '#core/classifier.ts';
 import { ModelLoadError } from '#core/errors.ts';
+import { NgramExtractor } from '#model/ngrams.ts';
+import { countOccurrences } from '#training/corpus.ts';
 import type { ExpertPlan } from '#training/experts.ts';
+import { kFoldAssignment } from '#training/fit.ts';
 import { minimizeLbfgs } from '#training/lbfgs.ts';
 import { SHIPPED_PLAN } from '#training/plans.ts';
-import { kFoldAssignment } from '#training/trainLinear.ts';
 import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { train } from '../../scripts/train.ts';
 
@@ -22,13 +23,13 @@ describe('features', () => {
 
   it('emits scikit-learn char_wb n-gram counts: every 2..5-gram of each space-padded word', () => {
     // " ab " has 3 bigrams, 2 trigrams, 1 four-gram; " abc " has 4 + 3 + 2 + 1.
-    const raw = new FeatureExtractor(config).extract('ab abc');
+    const raw = new NgramExtractor(config).extract('ab abc');
     expect(raw.char.length).toBe(3 + 2 + 1 + (4 + 3 + 2 + 1));
   });
 
   it('emits word unigrams and bigrams of tokens with at least two word characters', () => {
     // tokens: "heart", "failure", "nyha" ("a" and "2" are too short) → 3 unigrams + 2 bigrams.
-    const raw = new FeatureExtractor(config).extract('heart failure (a) nyha 2');
+    const raw = new NgramExtractor(config).extract('heart failure (a) nyha 2');
     expect(raw.word.length).toBe(5);
   });
 
@@ -81,32 +82,46 @@ describe('training', () => {
     })),
   };
   const fast = { plan, seeds: [0] };
+  // One model every test may read; a test that needs another folder trains or copies its own.
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cac-train-'));
     await writeFile(join(dir, 'train.csv'), syntheticCsv({ rows: 200, seed: 9, delimiter: ';' }));
+    await train(join(dir, 'train.csv'), join(dir, 'a'), fast);
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('is deterministic: the same data and seed give byte-identical artifacts', async () => {
-    await train(join(dir, 'train.csv'), join(dir, 'a'), fast);
-    await train(join(dir, 'train.csv'), join(dir, 'b'), fast);
+    await train(join(dir, 'train.csv'), join(dir, 'again'), fast);
     const files = (await readdir(join(dir, 'a'))).sort();
-    expect(files).toEqual((await readdir(join(dir, 'b'))).sort());
+    expect(files).toEqual((await readdir(join(dir, 'again'))).sort());
     expect(files).toContain('model.json');
     expect(files.filter((f) => f.endsWith('.bin')).length).toBeGreaterThan(0);
     for (const file of files) {
-      expect(Buffer.compare(await readFile(join(dir, 'a', file)), await readFile(join(dir, 'b', file)))).toBe(0);
+      expect(Buffer.compare(await readFile(join(dir, 'a', file)), await readFile(join(dir, 'again', file)))).toBe(0);
     }
   });
 
-  it('records cross-validated metrics, thresholds and provenance in model.json, and the model loads and predicts', async () => {
+  it('records cross-validated metrics by kind, the routing and provenance in model.json, and the model loads and predicts', async () => {
     const manifest = JSON.parse(await readFile(join(dir, 'a', 'model.json'), 'utf8')) as {
-      metrics: { weighted_f1: number; cv: { folds: number }; by_kind: Record<string, { weighted_f1: number }> };
+      router: unknown;
+      metrics: {
+        weighted_f1: number;
+        cv: { folds: number };
+        by_kind: Record<string, { n: number; weighted_f1: number }>;
+      };
       provenance: { data: { rows: number; sha256: string }; code_version: string };
     };
     expect(manifest.metrics.cv.folds).toBe(5);
     expect(manifest.metrics.weighted_f1).toBeGreaterThan(0.8);
-    expect(manifest.metrics.by_kind.all!.weighted_f1).toBe(manifest.metrics.weighted_f1);
+    expect(manifest.metrics.weighted_f1).toBeLessThanOrEqual(1);
+    // Every row is scored once under the kind the router gives it; the snippet group adds titles and first sentences.
+    const { all, real, template, snippet } = manifest.metrics.by_kind;
+    expect(all!.n).toBe(200);
+    const longRows = (real?.n ?? 0) + (template?.n ?? 0);
+    expect(longRows).toBeGreaterThan(0);
+    expect(longRows).toBeLessThanOrEqual(200);
+    expect(snippet!.n).toBeGreaterThanOrEqual(200 - longRows);
+    expect(manifest.router).toEqual(plan.router);
     expect(manifest.provenance.data).toMatchObject({ rows: 200, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const classifier = await loadClassifier(join(dir, 'a'));
     const [p] = await classifier.classify(['Coronary artery disease and heart failure with troponin rise']);
@@ -121,11 +136,12 @@ describe('training', () => {
   });
 
   it("refuses weights that do not match the manifest's sha256", async () => {
-    const file = (await readdir(join(dir, 'b'))).find((f) => f.endsWith('.bin'))!;
-    const weights = await readFile(join(dir, 'b', file));
+    await cp(join(dir, 'a'), join(dir, 'tampered'), { recursive: true });
+    const file = (await readdir(join(dir, 'tampered'))).find((f) => f.endsWith('.bin'))!;
+    const weights = await readFile(join(dir, 'tampered', file));
     weights.writeUInt8(weights.readUInt8(weights.length - 1) ^ 0xff, weights.length - 1);
-    await writeFile(join(dir, 'b', file), weights);
-    await expect(loadClassifier(join(dir, 'b'))).rejects.toBeInstanceOf(ModelLoadError);
+    await writeFile(join(dir, 'tampered', file), weights);
+    await expect(loadClassifier(join(dir, 'tampered'))).rejects.toBeInstanceOf(ModelLoadError);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { ModelManifest } from '#core/manifest.ts';
+import { expertKinds, type ModelManifest } from '#core/manifest.ts';
 import type { ApiLimits } from '../config.ts';
 import { errorResponse, HttpError, header, jsonResponse, requestIdOf } from '../http.ts';
 import { prefersHtml } from './contentNegotiation.ts';
@@ -79,6 +79,7 @@ export function createInfoHandler({
       }
       const manifest = await getManifest();
       if (path === '/health') {
+        const kinds = expertKinds(manifest);
         const data = manifest.provenance?.data as { sha256?: unknown; rows?: unknown } | undefined;
         return jsonResponse(200, {
           status: 'ok',
@@ -88,7 +89,7 @@ export function createInfoHandler({
             backend: manifest.backend,
             labels: manifest.labels,
             thresholds: manifest.thresholds,
-            ...(manifest.kinds ? { kinds: manifest.kinds.kinds } : {}),
+            ...(kinds ? { kinds } : {}),
             ...(typeof data?.sha256 === 'string'
               ? {
                   training_data: { sha256: data.sha256, ...(typeof data.rows === 'number' ? { rows: data.rows } : {}) },

@@ -49,15 +49,14 @@ export function createPredictHandler({ getClassifier, limits, logger }: PredictD
           `the model ${name} runs on the ${backend} backend, which does not explain its predictions; send the request without "explain"`,
         );
       }
-      const predictions = await classifier.classify(texts);
-      const explanations = explain ? await classifier.explain(texts) : undefined;
+      const predictions = await classifier.classify(texts, { explain: explain === true });
       const body = predictions.map((p, i) => ({
         input: texts[i]!,
         proba: toShortProba(p.proba),
         labels_short: shortNames(p.labels),
         labels: labelNames(p.labels),
         kind: p.kind,
-        ...(explanations ? { explanation: explanationByLabel(explanations[i]!, top) } : {}),
+        ...(p.explanation ? { explanation: explanationByLabel(p.explanation, top) } : {}),
       }));
       logger.info('predicted', {
         texts: texts.length,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
-import { TEXT_KINDS } from '#core/kinds.ts';
 import { LABELS, SHORT_NAMES } from '#core/labels.ts';
+import { TEXT_KINDS } from '#model/router.ts';
 import type { ApiLimits } from '../config.ts';
 
 /**

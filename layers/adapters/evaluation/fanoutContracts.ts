@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DELIMITERS } from '#core/csv/csvReader.ts';
-import { TEXT_KINDS, type TextKind } from '#core/kinds.ts';
 import { LABELS } from '#core/labels.ts';
 import { misclassifiedRowSchema } from '#core/pipeline/misclassified.ts';
+import { TEXT_KINDS, type TextKind } from '#model/router.ts';
 
 /**
  * Fan-out of large CSVs on Step Functions' Distributed Map. The evaluate function scans the file once and

@@ -6,8 +6,7 @@ import { parseBertBackendConfig } from '../bert/bertManifest.ts';
 import { type BertTokenizer, loadBertTokenizer } from '../bert/tokenizer.ts';
 import { ModelLoadError } from '../errors.ts';
 import { LABELS } from '../labels.ts';
-import type { ModelManifest } from '../manifest.ts';
-import type { BackendLoader, Model } from '../model.ts';
+import type { Backend, BackendLoader } from '../model.ts';
 
 /**
  * The `bert-onnx` backend: BERT exported to ONNX (layers/export), run with onnxruntime-node. This is the only module
@@ -58,7 +57,7 @@ export const loadBertOnnxModel: BackendLoader = async (dir, manifest, options) =
     throw new ModelLoadError(`onnxruntime cannot load ${modelPath}: ${(cause as Error).message}`, { cause });
   }
   const inputs = checkSession(session, modelPath);
-  return new BertOnnxModel(manifest, dir, tokenizer, session, inputs, textsPerRun);
+  return new BertOnnxModel(dir, tokenizer, session, inputs, textsPerRun);
 };
 
 function checkSession(session: ort.InferenceSession, modelPath: string): Set<string> {
@@ -78,13 +77,13 @@ function checkSession(session: ort.InferenceSession, modelPath: string): Set<str
   return names;
 }
 
-class BertOnnxModel implements Model {
+class BertOnnxModel implements Backend {
+  readonly canExplain = false;
   // onnxruntime parallelises inside each run; overlapping runs would only fight over the same cores.
   private running: Promise<unknown> = Promise.resolve();
   private disposed = false;
 
   constructor(
-    readonly manifest: ModelManifest,
     readonly dir: string,
     private readonly tokenizer: BertTokenizer,
     private readonly session: ort.InferenceSession,
@@ -92,7 +91,18 @@ class BertOnnxModel implements Model {
     private readonly batchSize: number,
   ) {}
 
-  async predictProba(texts: readonly string[]): Promise<Float64Array[]> {
+  /** Logits and probabilities in input order; BERT has one network for every kind of text. */
+  async score(texts: readonly string[]): Promise<{ logits: Float64Array; proba: Float64Array }> {
+    const L = LABELS.length;
+    const logits = new Float64Array(texts.length * L);
+    const batches = await this.logitsOf(texts);
+    batches.forEach((row, i) => {
+      logits.set(row, i * L);
+    });
+    return { logits, proba: logits.map(sigmoid) };
+  }
+
+  private async logitsOf(texts: readonly string[]): Promise<Float64Array[]> {
     if (this.disposed) throw new ModelLoadError(`the model in ${this.dir} has been disposed`);
     const encoded = texts.map((t) => this.tokenizer.encode(t));
     // Longest first, ties by input position, so batching is deterministic.
@@ -144,7 +154,7 @@ class BertOnnxModel implements Model {
       );
     }
     const logits = output.data as Float32Array;
-    return batch.map((_, r) => Float64Array.from(logits.subarray(r * LABELS.length, (r + 1) * LABELS.length), sigmoid));
+    return batch.map((_, r) => Float64Array.from(logits.subarray(r * LABELS.length, (r + 1) * LABELS.length)));
   }
 
   async dispose(): Promise<void> {

@@ -1,3 +1,4 @@
+import { TEXT_KINDS, type TextKind } from '#model/router.ts';
 import type { Classifier } from '../classifier.ts';
 import { type CsvHeader, type CsvReadOptions, openCsv } from '../csv/csvReader.ts';
 import { predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
@@ -5,7 +6,6 @@ import { checkRecord, MAX_LISTED_PROBLEMS } from '../csv/records.ts';
 import { InvalidRowsError, type ProblemDetail } from '../errors.ts';
 import { ExplanationUnsupportedError, formatEvidence, rowEvidence } from '../explanation.ts';
 import type { OverlapCounter } from '../inSample.ts';
-import { TEXT_KINDS, type TextKind } from '../kinds.ts';
 import { LabelSetCounts } from '../labelSets.ts';
 import { LABELS } from '../labels.ts';
 import { MetricsAccumulator } from '../metrics.ts';
@@ -56,7 +56,7 @@ export interface EvaluationSummary {
   /** Present when the file has a `group` column. */
   metrics?: MetricsAccumulator;
   predictedCounts: number[];
-  /** Rows per kind of text (layers/core/kinds.ts). */
+  /** Rows per kind of text (layers/model/router.ts). */
   kindCounts: Record<TextKind, number>;
   /** Present when the file has a `group` column: the metrics of each kind's rows. */
   metricsByKind?: Record<TextKind, MetricsAccumulator>;
@@ -105,8 +105,7 @@ export async function evaluateCsv(
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const texts = batch.map((r) => r.text);
-    const predictions = await classifier.classify(texts);
-    const explanations = evidence?.column ? await classifier.explain(texts) : undefined;
+    const predictions = await classifier.classify(texts, { explain: evidence?.column === true });
     const out = batch.map((row, i) => {
       const p = predictions[i]!;
       for (const l of p.labels) predictedCounts[l]!++;
@@ -132,7 +131,7 @@ export async function evaluateCsv(
         labels: p.labels,
         proba: p.proba,
         kind: p.kind,
-        ...(explanations ? { evidence: formatEvidence(rowEvidence(explanations[i]!, p.labels, evidence!.top)) } : {}),
+        ...(p.explanation ? { evidence: formatEvidence(rowEvidence(p.explanation, p.labels, evidence!.top)) } : {}),
       };
     });
     await sink.write(predictionRows(out, header.columns.length));
@@ -179,6 +178,7 @@ export async function evaluateCsv(
   };
 }
 
-export const emptyKindCounts = (): Record<TextKind, number> => ({ real: 0, template: 0, snippet: 0 });
+export const emptyKindCounts = (): Record<TextKind, number> =>
+  Object.fromEntries(TEXT_KINDS.map((k) => [k, 0])) as Record<TextKind, number>;
 export const emptyKindMetrics = (): Record<TextKind, MetricsAccumulator> =>
   Object.fromEntries(TEXT_KINDS.map((k) => [k, new MetricsAccumulator()])) as Record<TextKind, MetricsAccumulator>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { TEXT_KINDS, type TextKind } from '#model/router.ts';
 import type { Classifier } from '../classifier.ts';
 import { type RowLabelEvidence, rowEvidence } from '../explanation.ts';
-import { TEXT_KINDS, type TextKind } from '../kinds.ts';
 import { LABELS } from '../labels.ts';
 
 /**
@@ -28,8 +28,8 @@ export const misclassifiedRowSchema = z.object({
   predicted: z.array(z.number().int()),
   proba: z.array(z.number()).length(LABELS.length),
   error: z.number(),
-  /** The kind of text (which expert answered); absent in parts written before it was recorded. */
-  kind: z.enum(TEXT_KINDS).optional(),
+  /** The kind the router gave the row when it was classified (explaining it later does not route it again). */
+  kind: z.enum(TEXT_KINDS),
   /** Per label that is true or predicted (ascending); absent when the backend cannot explain. */
   evidence: z.array(z.object({ label: z.number().int(), terms: z.array(termSchema) })).optional(),
 });
@@ -70,7 +70,7 @@ export class MisclassifiedCollector {
     truth: readonly number[];
     predicted: readonly number[];
     proba: readonly number[];
-    kind?: TextKind;
+    kind: TextKind;
   }): void {
     if (sameSet(row.truth, row.predicted)) return;
     this.rows.push({
@@ -87,10 +87,13 @@ export class MisclassifiedCollector {
   async finish(classifier: Classifier, top: number): Promise<MisclassifiedRow[]> {
     const rows = keepWorst(this.rows, this.limit);
     if (!classifier.canExplain || rows.length === 0) return rows;
-    const explanations = await classifier.explain(rows.map((r) => r.text));
+    const explained = await classifier.classify(
+      rows.map((r) => r.text),
+      { explain: true, kinds: rows.map((r) => r.kind) },
+    );
     return rows.map((row, i) => {
       const labels = LABELS.map((_, l) => l).filter((l) => row.truth.includes(l) || row.predicted.includes(l));
-      return { ...row, evidence: rowEvidence(explanations[i]!, labels, top) };
+      return { ...row, evidence: rowEvidence(explained[i]!.explanation!, labels, top) };
     });
   }
 }

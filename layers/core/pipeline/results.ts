@@ -1,6 +1,6 @@
+import { TEXT_KINDS, type TextKind } from '#model/router.ts';
 import { ClassifierError, InputError } from '../errors.ts';
 import type { InSampleCheck } from '../inSample.ts';
-import { TEXT_KINDS, type TextKind } from '../kinds.ts';
 import type { LabelSetCounts } from '../labelSets.ts';
 import type { ModelManifest } from '../manifest.ts';
 import type { MetricsAccumulator } from '../metrics.ts';

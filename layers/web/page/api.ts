@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
-import type { TextKind } from '#core/kinds.ts';
+
 import type { ShortName } from '#core/labels.ts';
+import type { TextKind } from '#model/router.ts';
 
 /** The shapes the page reads from the API (documented in /openapi.json). */
 export interface Term {

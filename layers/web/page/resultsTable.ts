@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { TEXT_KINDS } from '#core/kinds.ts';
+import { TEXT_KINDS } from '#model/router.ts';
 import { CONFIDENCES, type Confidence } from './api.ts';
 import { confidenceText } from './confidence.ts';
 import type { RowResult } from './csvBatch.ts';

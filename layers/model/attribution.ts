@@ -1,6 +1,6 @@
-import type { TextExplanation, WordEvidence } from '../../explanation.ts';
-import { type NormalizedText, originalSpan } from '../../textOffsets.ts';
-import type { FeatureOrigins } from './features.ts';
+import type { TextExplanation, WordEvidence } from '#core/explanation.ts';
+import { type NormalizedText, originalSpan } from '#core/textOffsets.ts';
+import type { NgramOrigins } from './ngrams.ts';
 
 /**
  * Exact attribution for linear scores over n-gram features: `logit = bias + Σ_features value × weight`, and every
@@ -39,7 +39,7 @@ interface Units {
   ofChar: Int32Array;
 }
 
-function wordUnits(length: number, origins: FeatureOrigins): Units {
+function wordUnits(length: number, origins: NgramOrigins): Units {
   const { tokens, chunks } = origins;
   const tokenCount = tokens.length / 2;
   const units: Units = {
@@ -79,7 +79,7 @@ function wordUnits(length: number, origins: FeatureOrigins): Units {
  */
 export function attribute(
   map: NormalizedText,
-  origins: FeatureOrigins,
+  origins: NgramOrigins,
   blocks: readonly ScoredBlock[],
   bias: Float64Array,
   logit: Float64Array,

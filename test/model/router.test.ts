@@ -3,7 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openCsv } from '#core/csv/csvReader.ts';
 import { readLabelledRecords } from '#core/csv/records.ts';
-import { countTokens, isTemplateText, kindOf, SNIPPET_MAX_TOKENS } from '#core/kinds.ts';
+import { countTokens, DEFAULT_ROUTER, Router } from '#model/router.ts';
+
+const router = new Router(DEFAULT_ROUTER);
+const kindOf = (text: string) => router.kindOf(text);
+const isTemplateText = (text: string) => router.isTemplate(text);
+const SNIPPET_MAX_TOKENS = DEFAULT_ROUTER.snippet.maxTokens;
 
 const TRAINING_DATA = fileURLToPath(new URL('../../../shared/data/challenge_train.csv', import.meta.url));
 const TEMPLATE =

@@ -1,0 +1,101 @@
+import { Readable } from 'node:stream';
+import { loadClassifier } from '#core/classifier.ts';
+import { openCsv } from '#core/csv/csvReader.ts';
+import { checkRecord } from '#core/csv/records.ts';
+import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
+import { benchCsv, repeatRows } from './data.ts';
+import { checkoutPrevious, PREVIOUS_RELEASE } from './previous.ts';
+import { line, round } from './stats.ts';
+
+/** What both implementations offer, structurally (the previous one is imported from a git checkout). */
+interface AnyClassifier {
+  classify(texts: readonly string[]): Promise<{ kind: string }[]>;
+  dispose(): Promise<void>;
+}
+type Evaluate = (
+  source: AsyncIterable<Uint8Array>,
+  classifier: never,
+  sink: { write(text: string | Uint8Array): void },
+) => Promise<unknown>;
+interface Implementation {
+  name: string;
+  classifier: AnyClassifier;
+  evaluate: Evaluate;
+}
+
+const ROUNDS = 7;
+
+/** Best of `ROUNDS` interleaved rounds per implementation: the other core's load hurts both alike. */
+async function interleaved(impls: readonly Implementation[], run: (impl: Implementation) => Promise<void>) {
+  const best = impls.map(() => Number.POSITIVE_INFINITY);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, impl] of impls.entries()) {
+      const started = performance.now();
+      await run(impl);
+      best[i] = Math.min(best[i]!, performance.now() - started);
+    }
+  }
+  return best;
+}
+
+/**
+ * The model, in process, next to the previous release: µs per text for real abstracts and for templates (one text per
+ * call, one core), then rows/s end to end (parse, classify, write predictions, metrics) on the CSV three times over.
+ */
+export async function benchModel(): Promise<Record<string, number | string>> {
+  const out: Record<string, number | string> = {};
+  const { csv, source } = await benchCsv();
+  process.stdout.write(`\nModel, current vs previous release (${PREVIOUS_RELEASE}), data: ${source}\n`);
+  const previous = await checkoutPrevious();
+  const impls: Implementation[] = [];
+  if (previous) {
+    const core = await previous.load<{ loadClassifier: () => Promise<AnyClassifier> }>('layers/core/classifier.ts');
+    const pipeline = await previous.load<{ evaluateCsv: Evaluate }>('layers/core/pipeline/evaluateCsv.ts');
+    impls.push({ name: 'previous', classifier: await core.loadClassifier(), evaluate: pipeline.evaluateCsv });
+  } else {
+    process.stdout.write(`  (no git history with ${PREVIOUS_RELEASE}: current implementation only)\n`);
+  }
+  const current = await loadClassifier();
+  impls.push({ name: 'current', classifier: current, evaluate: evaluateCsv as unknown as Evaluate });
+
+  const texts: string[] = [];
+  const parsed = await openCsv(Readable.from([Buffer.from(csv)]));
+  for await (const record of parsed.records) texts.push(checkRecord(record.fields, record.line, parsed.header).text);
+  const kinds = (await current.classify(texts)).map((p) => p.kind);
+  for (const impl of impls) await impl.classifier.classify(texts); // warm up the JIT
+
+  for (const kind of ['real', 'template'] as const) {
+    const group = texts.filter((_, i) => kinds[i] === kind);
+    const best = await interleaved(impls, async (impl) => {
+      for (const text of group) await impl.classifier.classify([text]);
+    });
+    impls.forEach((impl, i) => {
+      out[`${impl.name}_${kind}_us`] = round((best[i]! * 1000) / group.length, 1);
+    });
+    line(
+      `µs per ${kind === 'real' ? 'real abstract' : 'template'} (${group.length}, one per call)`,
+      impls.map((impl) => `${impl.name} ${out[`${impl.name}_${kind}_us`]}`).join(' · '),
+      'µs',
+    );
+  }
+
+  const tripled = Buffer.from(repeatRows(csv, 3 * texts.length));
+  const best = await interleaved(impls, async (impl) => {
+    await impl.evaluate(Readable.from([tripled]), impl.classifier as never, { write: () => {} });
+  });
+  impls.forEach((impl, i) => {
+    out[`${impl.name}_csv_rows_per_s`] = Math.round((3 * texts.length) / (best[i]! / 1000));
+  });
+  line(
+    `end to end, ${3 * texts.length} rows (parse+classify+write)`,
+    impls.map((impl) => `${impl.name} ${out[`${impl.name}_csv_rows_per_s`]}`).join(' · '),
+    'rows/s',
+  );
+  if (previous) {
+    out.csv_speedup = round(Number(out.current_csv_rows_per_s) / Number(out.previous_csv_rows_per_s), 2);
+    line('end to end, current / previous', out.csv_speedup, '×');
+  }
+  for (const impl of impls) await impl.classifier.dispose();
+  await previous?.cleanup();
+  return out;
+}

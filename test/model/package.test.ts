@@ -1,0 +1,234 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL_DIR, loadModel } from '#core/classifier.ts';
+import { openCsv } from '#core/csv/csvReader.ts';
+import { readLabelledRecords } from '#core/csv/records.ts';
+import { LABELS } from '#core/labels.ts';
+import { readManifest } from '#core/manifest.ts';
+import type { Model } from '#core/model.ts';
+import { calibrateLogits } from '#model/calibrator.ts';
+import type { LinearConfig } from '#model/linearModel.ts';
+import { DEFAULT_ROUTER, Router } from '#model/router.ts';
+import { decodeWeights } from '#model/weightsFile.ts';
+import { featurizeCorpus } from '#training/corpus.ts';
+import { buildDesign } from '#training/design.ts';
+import { probaRows } from '../support/probaRows.ts';
+
+const TRAINING_DATA = fileURLToPath(new URL('../../../shared/data/challenge_train.csv', import.meta.url));
+const L = LABELS.length;
+
+let root: string;
+let model: Model;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'cac-model-package-'));
+  model = await loadModel();
+});
+afterAll(async () => {
+  await model?.dispose();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** The committed model's experts as model.json describes them, with their weights files decoded. */
+async function committedExperts() {
+  const manifest = await readManifest(DEFAULT_MODEL_DIR);
+  const config = manifest.backendConfig as unknown as LinearConfig;
+  return Promise.all(
+    config.experts.map(async (expert) => ({
+      expert,
+      weights: decodeWeights(await readFile(join(DEFAULT_MODEL_DIR, expert.weightsFile)), {
+        name: expert.weightsFile,
+        features: expert.buckets,
+        hashBits: expert.features.hashBits,
+        layout: expert.weightsLayout ?? 1,
+        idf: expert.features.weighting !== 'binary',
+      }),
+    })),
+  );
+}
+
+describe('one vectorizer for training and serving', () => {
+  it.skipIf(!existsSync(TRAINING_DATA))(
+    "gives every training row the same logits through the trainer's design matrix as through the served model (1e-9)",
+    async () => {
+      const csv = await openCsv(createReadStream(TRAINING_DATA));
+      const { texts } = await readLabelledRecords(csv.records, csv.header);
+      const scores = await model.score(texts);
+      let worst = 0;
+      let compared = 0;
+      for (const { expert, weights } of await committedExperts()) {
+        const rows = texts.map((_, i) => i).filter((i) => expert.kinds.includes(scores.kinds[i]!));
+        // The training path: n-gram counts per document, the design matrix's rows, then X · w + b and calibration.
+        const docs = featurizeCorpus(
+          rows.map((i) => texts[i]!),
+          expert.features,
+        );
+        const vocab = { index: weights.index, idf: weights.idf };
+        const X = buildDesign(
+          docs,
+          docs.map((_, r) => r),
+          vocab,
+          expert.features,
+        );
+        const z = new Float64Array(L);
+        rows.forEach((text, r) => {
+          for (let l = 0; l < L; l++) z[l] = expert.bias[l]!;
+          for (let k = X.indptr[r]!; k < X.indptr[r + 1]!; k++)
+            for (let l = 0; l < L; l++) z[l]! += X.values[k]! * weights.weights[X.indices[k]! * L + l]!;
+          calibrateLogits(expert.calibration!, z, 0);
+          for (let l = 0; l < L; l++) worst = Math.max(worst, Math.abs(z[l]! - scores.logits[text * L + l]!));
+          compared++;
+        });
+      }
+      expect(compared).toBe(texts.length);
+      expect(worst).toBeLessThanOrEqual(1e-9);
+    },
+  );
+});
+
+describe('the router is data', () => {
+  const TEN_WORDS = 'Acute kidney injury after cardiac surgery in older adults with diabetes';
+
+  it('routes with the settings of the model folder it was loaded from', async () => {
+    const manifest = JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8'));
+    expect(manifest.router).toEqual(DEFAULT_ROUTER);
+    const dir = join(root, 'short-snippets');
+    await cp(DEFAULT_MODEL_DIR, dir, { recursive: true });
+    await writeFile(
+      join(dir, 'model.json'),
+      JSON.stringify({ ...manifest, router: { ...manifest.router, snippet: { maxTokens: 5 } } }),
+    );
+    const other = await loadModel(dir);
+    try {
+      expect(model.router.kindOf(TEN_WORDS)).toBe('snippet');
+      expect(other.router.kindOf(TEN_WORDS)).toBe('real');
+      expect((await other.score([TEN_WORDS])).kinds).toEqual(['real']);
+    } finally {
+      await other.dispose();
+    }
+  });
+
+  it('routes a folder written before routing became data with the defaults and its recorded cut-off', async () => {
+    const manifest = JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8'));
+    const { router: _, ...legacy } = manifest;
+    const dir = join(root, 'legacy-router');
+    await cp(DEFAULT_MODEL_DIR, dir, { recursive: true });
+    await writeFile(join(dir, 'model.json'), JSON.stringify({ ...legacy, kinds: { snippetMaxTokens: 5 } }));
+    const old = await loadModel(dir);
+    try {
+      expect(old.router.settings).toEqual({ ...DEFAULT_ROUTER, snippet: { maxTokens: 5 } });
+    } finally {
+      await old.dispose();
+    }
+  });
+
+  it('refuses a router setting it does not know, naming it', async () => {
+    const manifest = JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8'));
+    const dir = join(root, 'bad-router');
+    await cp(DEFAULT_MODEL_DIR, dir, { recursive: true });
+    await writeFile(
+      join(dir, 'model.json'),
+      JSON.stringify({ ...manifest, router: { ...manifest.router, snippets: {} } }),
+    );
+    await expect(loadModel(dir)).rejects.toThrow(/router/);
+  });
+});
+
+describe('model folders written before weights layout 2', () => {
+  it('load and give the same probabilities as the committed model', async () => {
+    // The same experts, written the old way: ascending buckets, IDF, weights; no `weightsLayout`.
+    const manifest = JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8'));
+    const dir = join(root, 'layout-1');
+    await cp(DEFAULT_MODEL_DIR, dir, { recursive: true });
+    const { createHash } = await import('node:crypto');
+    const experts = [];
+    for (const { expert, weights } of await committedExperts()) {
+      const n = expert.buckets;
+      const bytes = Buffer.alloc(n * 4 * (2 + L));
+      weights.index.buckets().forEach((bucket, i) => {
+        bytes.writeUInt32LE(bucket, i * 4);
+      });
+      for (let i = 0; i < n; i++) bytes.writeFloatLE(weights.idf?.[i] ?? 1, n * 4 + i * 4);
+      for (let i = 0; i < n * L; i++) bytes.writeFloatLE(weights.weights[i]!, n * 8 + i * 4);
+      await writeFile(join(dir, expert.weightsFile), bytes);
+      const { weightsLayout: _, ...old } = expert;
+      experts.push({ ...old, weightsSha256: createHash('sha256').update(bytes).digest('hex') });
+    }
+    await writeFile(join(dir, 'model.json'), JSON.stringify({ ...manifest, backendConfig: { experts } }));
+    const old = await loadModel(dir);
+    try {
+      const texts = [
+        'Patient presents with chest pain and elevated troponin levels.',
+        `Renal outcomes after infarction. ${'Patients with acute myocardial infarction and renal failure received dialysis. '.repeat(5)}`,
+        'dementia and cholecystitis: organ interplay Purpose: This randomized controlled study examined statins for diabetes in adult population. Methods: 461 participants were included. Results: decreased mortality rates. Implications: patient care improvement.',
+      ];
+      expect(await probaRows(old, texts)).toEqual(await probaRows(model, texts));
+    } finally {
+      await old.dispose();
+    }
+  });
+});
+
+describe('one routing per text', () => {
+  it('asks the router once per text for scores with evidence, and not at all when the kinds are given', async () => {
+    const router = model.router as Router;
+    const calls: string[] = [];
+    const original = router.kindOf.bind(router);
+    router.kindOf = (text: string) => {
+      calls.push(text);
+      return original(text);
+    };
+    try {
+      const texts = ['Chest pain and troponin.', 'Glioma resection outcomes in 40 adults with seizures and headaches.'];
+      const scores = await model.score(texts, { explain: true });
+      expect(calls).toEqual(texts);
+      await model.score(texts, { explain: true, kinds: scores.kinds });
+      expect(calls).toEqual(texts);
+    } finally {
+      router.kindOf = original;
+    }
+  });
+});
+
+describe('one routing per row in the CSV pipeline', () => {
+  it("routes each row once, with the evidence column and the report's explained misclassified rows", async () => {
+    const { classifierFor } = await import('#core/classifier.ts');
+    const { evaluateCsv } = await import('#core/pipeline/evaluateCsv.ts');
+    const { syntheticCsv } = await import('../../scripts/fixtures/csvFixtures.ts');
+    const { Readable } = await import('node:stream');
+    const router = model.router as Router;
+    let calls = 0;
+    const original = router.kindOf.bind(router);
+    router.kindOf = (text: string) => {
+      calls++;
+      return original(text);
+    };
+    try {
+      const summary = await evaluateCsv(
+        Readable.from([Buffer.from(syntheticCsv({ rows: 120, seed: 4 }))]),
+        classifierFor(model),
+        { write: () => {} },
+        { batchSize: 32, evidence: { top: 3, column: true, misclassified: true } },
+      );
+      expect(summary.misclassified?.length).toBeGreaterThan(0);
+      expect(calls).toBe(120);
+    } finally {
+      router.kindOf = original;
+    }
+  });
+});
+
+describe('Router', () => {
+  it('is one implementation whatever the settings: a template rule with other phrases routes by them', () => {
+    const router = new Router({
+      template: { openings: ['Aim: '], closing: { leads: ['Result: '], phrases: ['done'] }, maxChars: 80 },
+      snippet: { maxTokens: 3 },
+    });
+    expect(router.kindOf('Title here Aim: test the router. Result: done.')).toBe('template');
+    expect(router.kindOf('Title here Hypothesis: test the router. Result: done.')).toBe('real');
+    expect(router.kindOf('three word title')).toBe('snippet');
+  });
+});
