@@ -127,11 +127,7 @@ export async function main(argv: string[]): Promise<number> {
         overlap,
       },
     );
-    const inSample = inSampleCheck(training, {
-      sha256: hash.digest('hex'),
-      rows: overlap.rows,
-      matchedRows: overlap.matched,
-    });
+    const inSample = inSampleCheck(training, { sha256: hash.digest('hex'), ...overlap.counts() });
     bar.stop();
     await file.close();
     await rename(partial, join(outDir, RESULT_FILES.predictions));

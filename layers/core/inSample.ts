@@ -152,6 +152,11 @@ export class OverlapCounter {
     this.rows++;
     if (this.fingerprints?.has(fingerprint(text))) this.matched++;
   }
+
+  /** What `inSampleCheck` takes: the rows, and the matched rows only when there were fingerprints to match. */
+  counts(): { rows: number; matchedRows?: number } {
+    return { rows: this.rows, ...(this.fingerprints ? { matchedRows: this.matched } : {}) };
+  }
 }
 
 export interface InSampleCheck {
@@ -176,7 +181,9 @@ export function inSampleCheck(
     training.sha256 !== undefined &&
     file.sha256 !== undefined &&
     training.sha256.toLowerCase() === file.sha256.toLowerCase();
-  const matched = training.fingerprints === undefined ? undefined : file.matchedRows;
+  // Rows are counted against the fingerprints only when the model folder has them (the caller says so by giving
+  // `matchedRows`): the fan-out's aggregate has the counts of its parts, not the fingerprints themselves.
+  const matched = file.matchedRows;
   const share = matched === undefined || file.rows === 0 ? 0 : matched / file.rows;
   const inSample = sameFile || share >= IN_SAMPLE_SHARE;
   const counted = matched === undefined ? '' : `${matched} of ${file.rows} rows (${percent(share)})`;

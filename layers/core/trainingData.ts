@@ -41,3 +41,22 @@ async function readFingerprints(modelDir: string): Promise<TrainingFingerprints 
     });
   }
 }
+
+const byModel = new WeakMap<object, Promise<TrainingData>>();
+
+/**
+ * The training data of a loaded model (its folder and manifest), read once per model object: the S3 functions
+ * check every file they evaluate against the model they serve. A failed read is not kept, so the next file retries.
+ */
+export function trainingDataOf(model: {
+  readonly dir: string;
+  readonly manifest: { provenance?: Record<string, unknown> | undefined };
+}): Promise<TrainingData> {
+  let pending = byModel.get(model);
+  if (!pending) {
+    pending = readTrainingData(model.dir, model.manifest);
+    byModel.set(model, pending);
+    pending.catch(() => byModel.delete(model));
+  }
+  return pending;
+}

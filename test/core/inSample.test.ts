@@ -79,7 +79,7 @@ describe('the in-sample verdict', () => {
   const counted = (texts: string[]) => {
     const counter = new OverlapCounter(training.fingerprints);
     for (const t of texts) counter.add(t);
-    return { rows: counter.rows, matchedRows: counter.matched };
+    return counter.counts();
   };
 
   it('is in-sample for the training file itself (same SHA-256, any case)', () => {
@@ -98,7 +98,9 @@ describe('the in-sample verdict', () => {
   });
 
   it('falls back to the SHA-256 check alone for a model folder without fingerprints', () => {
-    const check = inSampleCheck({ sha256: training.sha256 }, { sha256: 'cd'.repeat(32), rows: 4, matchedRows: 4 });
+    const counter = new OverlapCounter(undefined);
+    for (const text of ['a', 'b', 'c', 'd']) counter.add(text);
+    const check = inSampleCheck({ sha256: training.sha256 }, { sha256: 'cd'.repeat(32), ...counter.counts() });
     expect(check).toEqual({ sameFile: false, rows: 4, inSample: false, message: '' });
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Classifier } from '#core/classifier.ts';
 import { predictionsHeader } from '#core/csv/predictionsCsv.ts';
 import { InvalidRowsError, type ProblemDetail } from '#core/errors.ts';
+import { inSampleCheck } from '#core/inSample.ts';
 import { LabelSetCounts } from '#core/labelSets.ts';
 import { LABELS } from '#core/labels.ts';
 import { MetricsAccumulator } from '#core/metrics.ts';
@@ -78,6 +79,13 @@ async function mergeParts(
   const evidenceColumn = states.some((s) => s.evidenceColumn === true);
   if (states.some((s) => (s.evidenceColumn === true) !== evidenceColumn))
     throw new Error('parts disagree on the evidence column (chunk functions configured differently?)');
+  // Every part counted its training rows (the chunks' model has fingerprints), or the check is left out, as inline.
+  const overlap = states.every((s) => s.overlap !== undefined)
+    ? {
+        rows: states.reduce((n, s) => n + s.overlap!.rows, 0),
+        matchedRows: states.reduce((n, s) => n + s.overlap!.matched, 0),
+      }
+    : undefined;
   const collected = states.some((s) => s.misclassified !== undefined);
   const misclassified = collected ? keepWorst(states.flatMap((s) => s.misclassified ?? [])) : undefined;
 
@@ -124,6 +132,7 @@ async function mergeParts(
       ...(metrics ? { metrics } : {}),
       ...(metricsByKind ? { metricsByKind } : {}),
       ...(labelSets ? { labelSets } : {}),
+      ...(overlap ? { inSample: inSampleCheck({}, overlap) } : {}),
       ...(misclassified ? { misclassified } : {}),
       blankLines: event.blankLines ?? 0,
     }),

@@ -84,8 +84,7 @@ export function setupCsvPanel(server: () => { limits: Limits; health?: Health })
     for (const row of csv.rows) counter.add(row.text);
     const check = inSampleCheck(training, {
       ...(training.sha256 ? { sha256: await sha256Of(file) } : {}),
-      rows: counter.rows,
-      matchedRows: counter.matched,
+      ...counter.counts(),
     });
     if (!check.message) return;
     inSample.className = check.inSample ? 'notice warning' : 'notice';
