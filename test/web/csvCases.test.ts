@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InputError } from '#core/errors.ts';
 import { readPageCsv } from '#web/page/csvFile.ts';
 import { main as evaluateCli } from '../../scripts/evaluate.ts';
-import { startTestStack } from '../support/localStack.ts';
-import { type Browser, launchChromium, watchErrors } from './browser.ts';
+import { watchErrors } from './browser.ts';
+import { stackAndBrowser } from './harness.ts';
 
 /**
  * Issue 14 item 6: the page and the CLI read CSV with the same code, so the same bytes give the same rows or the
@@ -104,21 +104,12 @@ describe("the page's reading module in Node and npm run evaluate, on the same by
 });
 
 describe('the page in Chromium and npm run evaluate, on the same bytes', () => {
-  let stack: Awaited<ReturnType<typeof startTestStack>>;
-  let browser: Browser;
-  beforeAll(async () => {
-    stack = await startTestStack();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const h = stackAndBrowser();
 
   it.each(CASES)('%s: the same predictions.csv or the same error message', async (name, bytes) => {
-    const page = await browser.context.newPage();
+    const page = await h.browser.context.newPage();
     const errors = watchErrors(page);
-    await page.goto(`${stack.apiUrl}/`);
+    await page.goto(`${h.stack.apiUrl}/`);
     await page.getByTestId('csv-input').setInputFiles({ name: 'case.csv', mimeType: 'text/csv', buffer: bytes });
     await page.locator('#csv-errors p, #csv-done:not([hidden])').first().waitFor();
     const expected = cli.get(name)!;

@@ -11,25 +11,21 @@ import { REPO_ROOT } from '../../infra/config.ts';
 import { main as evaluateCli } from '../../scripts/evaluate.ts';
 import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { startTestStack } from '../support/localStack.ts';
-import { type Browser, cspViolations, launchChromium, recordCspViolations, watchErrors } from './browser.ts';
+import { cspViolations, launchChromium, recordCspViolations, watchErrors } from './browser.ts';
+import { stackAndBrowser } from './harness.ts';
 
 /** Screenshots for people to look at; git-ignored. */
 const OUTPUT_DIR = join(REPO_ROOT, 'test-output');
 /** The shared data set sits beside the repository in CI; without it the test writes its own labelled rows. */
 const SHARED_TRAIN = resolve(REPO_ROOT, '..', 'shared', 'data', 'challenge_train.csv');
 
-let stack: Awaited<ReturnType<typeof startTestStack>>;
-let browser: Browser;
+const h = stackAndBrowser();
 let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'cac-page-'));
   await mkdir(OUTPUT_DIR, { recursive: true });
-  stack = await startTestStack();
-  browser = await launchChromium();
 });
 afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -42,7 +38,7 @@ interface ApiPrediction {
 }
 
 async function apiPredict(item: { title: string; abstract: string }): Promise<ApiPrediction> {
-  const res = await fetch(`${stack.apiUrl}/predict`, {
+  const res = await fetch(`${h.stack.apiUrl}/predict`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ items: [item], explain: true }),
@@ -51,8 +47,8 @@ async function apiPredict(item: { title: string; abstract: string }): Promise<Ap
 }
 
 /** A page on the local stack that records console errors, exceptions and CSP violations. */
-async function openPage(url = stack.apiUrl): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.context.newPage();
+async function openPage(url = h.stack.apiUrl): Promise<{ page: Page; errors: string[] }> {
+  const page = await h.browser.context.newPage();
   const errors = watchErrors(page);
   await recordCspViolations(page);
   await page.goto(`${url}/`);

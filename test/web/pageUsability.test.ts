@@ -13,7 +13,8 @@ import { REPO_ROOT } from '../../infra/config.ts';
 import { main as evaluateCli } from '../../scripts/evaluate.ts';
 import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { startTestStack } from '../support/localStack.ts';
-import { type Browser, cspViolations, launchChromium, recordCspViolations, watchErrors } from './browser.ts';
+import { cspViolations, recordCspViolations, watchErrors } from './browser.ts';
+import { stackAndBrowser } from './harness.ts';
 
 /** Issue 17 as a person meets it, in Chromium with real clicks and keys, on a desktop and a phone viewport. */
 const OUTPUT_DIR = join(REPO_ROOT, 'test-output');
@@ -22,23 +23,18 @@ const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const run = promisify(execFile);
 
-let stack: Awaited<ReturnType<typeof startTestStack>>;
-let browser: Browser;
+const h = stackAndBrowser();
 let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'cac-usability-'));
   await mkdir(OUTPUT_DIR, { recursive: true });
-  stack = await startTestStack();
-  browser = await launchChromium();
 });
 afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-async function openPage(viewport = DESKTOP, url = stack.apiUrl): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.context.newPage();
+async function openPage(viewport = DESKTOP, url = h.stack.apiUrl): Promise<{ page: Page; errors: string[] }> {
+  const page = await h.browser.context.newPage();
   const errors = watchErrors(page);
   await recordCspViolations(page);
   await page.setViewportSize(viewport);
@@ -136,7 +132,7 @@ describe('the example buttons', () => {
 
 describe('"Call this from code"', () => {
   it('gives a curl command and a fetch call that send the same request and get the same labels', async () => {
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.apiUrl });
+    await h.browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: h.stack.apiUrl });
     const { page, errors } = await openPage();
     await page.locator('[data-example="hepato-abstract"]').click();
     await page.getByTestId('label-chip').first().waitFor();
@@ -271,7 +267,7 @@ describe('a CSV on the page', () => {
     const bytes = existsSync(SHARED_TRAIN)
       ? await readFile(SHARED_TRAIN)
       : Buffer.from(syntheticCsv({ rows: 2964, delimiter: ';', seed: 4 }));
-    const page = await browser.context.newPage();
+    const page = await h.browser.context.newPage();
     const errors = watchErrors(page);
     await page.addInitScript(() => {
       const seen: string[] = [];
@@ -287,7 +283,7 @@ describe('a CSV on the page', () => {
         });
       });
     });
-    await page.goto(`${stack.apiUrl}/`);
+    await page.goto(`${h.stack.apiUrl}/`);
     await page.getByTestId('csv-input').setInputFiles({ name: 'train.csv', mimeType: 'text/csv', buffer: bytes });
     await page.getByTestId('csv-download').waitFor({ timeout: 60_000 });
     const seen = await page.evaluate(() => (window as unknown as { __seen: string[] }).__seen);
@@ -380,7 +376,7 @@ describe('report.html in Chromium', () => {
       vi.restoreAllMocks();
     }
     const url = pathToFileURL(join(work, 'report', 'report.html')).href;
-    const page = await browser.context.newPage();
+    const page = await h.browser.context.newPage();
     const errors = watchErrors(page);
     await page.setViewportSize(DESKTOP);
     await page.goto(url);
