@@ -13,7 +13,16 @@ export class UsageError extends Error {
   }
 }
 
+/** `--help` or `-h`: not a failure; the usage goes to stdout and the exit code is 0. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string) {
+    super(usage);
+    this.name = 'HelpRequested';
+  }
+}
+
 export function exitCodeFor(error: unknown): number {
+  if (error instanceof HelpRequested) return EXIT.ok;
   if (error instanceof UsageError || error instanceof ConfigError) return EXIT.usage;
   if (error instanceof ModelLoadError) return EXIT.config;
   if (error instanceof InputError) return error.code === 'no_input' ? EXIT.noInput : EXIT.dataError;
@@ -23,6 +32,10 @@ export function exitCodeFor(error: unknown): number {
 /** Prints a failure the way a user can act on it: message and locations, a stack only with DEBUG set. */
 export function reportFailure(error: unknown): number {
   const code = exitCodeFor(error);
+  if (error instanceof HelpRequested) {
+    process.stdout.write(`${error.usage}\n`);
+    return code;
+  }
   if (error instanceof ClassifierError || error instanceof UsageError) {
     process.stderr.write(`error: ${error.message}\n`);
     if (error instanceof InputError) {
@@ -44,12 +57,17 @@ export function reportFailure(error: unknown): number {
   return code;
 }
 
-/** Parses flags strictly: an unknown flag or a missing value is a usage error, not a silent default. */
+/**
+ * Parses flags strictly: an unknown flag or a missing value is a usage error, not a silent default. `--help` or
+ * `-h` (before any `--`) asks for the usage: every CLI that parses its flags here answers it with exit code 0.
+ */
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[],
   options: T,
   usage: string,
 ) {
+  const end = argv.indexOf('--');
+  if ((end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h')) throw new HelpRequested(usage);
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {

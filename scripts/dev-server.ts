@@ -27,7 +27,7 @@ async function jwtAuth(jwt: DevServerConfig['jwt']) {
 }
 
 async function main(): Promise<number> {
-  const { runtime, port, s3Port, bucket, dataDir, fanoutRowThreshold, jwt } = loadDevServerConfig();
+  const { runtime, port, s3Port, bucket, dataDir, fanoutRowThreshold, jwt, logLevel } = loadDevServerConfig();
   const { authorizeJwt, devToken } = await jwtAuth(jwt);
   const stack = await startLocalStack({
     auth: runtime.auth,
@@ -40,7 +40,7 @@ async function main(): Promise<number> {
     limits: runtime.limits,
     evidence: runtime.evidence,
     ...(fanoutRowThreshold !== undefined ? { fanoutRowThreshold } : {}),
-    logLevel: runtime.logLevel,
+    logLevel,
   });
   // Load the model now (the handlers share it): a bad model folder fails here, before any endpoint is printed.
   let manifest: ModelManifest;
@@ -74,6 +74,7 @@ async function main(): Promise<number> {
       `  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER aws --endpoint-url ${s3} --region us-east-1 s3 ls s3://${bucket}/results/my/`,
       `  # s3rver keeps them on disk too, as ${dataDir}/${bucket}/results/my/<name>._S3rver_object`,
       '',
+      `Logs: warnings and errors${logLevel === 'WARN' ? '; LOG_LEVEL=DEBUG npm start shows a line per request' : ` (LOG_LEVEL=${logLevel})`}.`,
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),

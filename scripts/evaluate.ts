@@ -4,18 +4,35 @@
  * report.txt and report.html into the output folder (error.json instead when the file cannot be evaluated),
  * and prints the report.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { loadClassifier } from '#core/classifier.ts';
+import { DEFAULT_MODEL_DIR, loadClassifier } from '#core/classifier.ts';
 import { InputError } from '#core/errors.ts';
 import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
+import { inSampleCheck, OverlapCounter } from '#core/inSample.ts';
 import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
 import { errorDocument, RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
+import { readTrainingData } from '#core/trainingData.ts';
 import { EXIT, parseFlags, progressBar, reportFailure, runCli, UsageError } from './cli.ts';
 
-const USAGE =
-  'usage: npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]]';
+const USAGE = [
+  'usage: npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]] [--quiet]',
+  '',
+  'Classifies every row of a CSV (columns title, abstract, optional group) and writes predictions.csv,',
+  'metrics.json (when the file has a group column), report.txt and report.html; error.json when it cannot.',
+  '',
+  '  --out <dir>            results folder (default ./results/<input name>/)',
+  '  --model <dir>          model folder (default: the embedded model)',
+  '  --precision fp32|int8  bert-onnx models only',
+  '  --batch-size N         rows per model call',
+  '  --explain [n]          add an evidence column: the n strongest words per predicted label (1-100, default 10)',
+  '  --quiet                do not print report.txt',
+  '  -h, --help             this text',
+  '',
+  'Exit codes: 0 ok, 64 usage, 65 the file cannot be evaluated, 66 no input, 78 bad model folder, 1 internal error.',
+].join('\n');
 const MAX_EXPLAIN = 100;
 
 /** `--explain` takes an optional count, which parseArgs cannot express: give it its value explicitly. */
@@ -86,9 +103,15 @@ export async function main(argv: string[]): Promise<number> {
   // A run replaces the previous run's results: no stale file may survive next to new ones.
   await Promise.all(Object.values(RESULT_FILES).map((f) => rm(join(outDir, f), { force: true })));
 
+  // The in-sample check (layers/core/inSample.ts): the file's SHA-256 against the training file's, and its rows'
+  // fingerprints against the training rows', counted as the rows stream by.
+  const training = await readTrainingData(values.model ?? DEFAULT_MODEL_DIR, classifier.manifest);
+  const overlap = new OverlapCounter(training.fingerprints);
+  const hash = createHash('sha256');
   const partial = join(outDir, `.${RESULT_FILES.predictions}.partial`);
   const file = await open(partial, 'w');
   const stream = createReadStream(input);
+  stream.on('data', (chunk) => hash.update(chunk));
   const bar = progressBar(size);
   const started = performance.now();
   try {
@@ -101,17 +124,20 @@ export async function main(argv: string[]): Promise<number> {
         // The report's "Errors to look at" costs ~50 explanations whatever the file's size; the column costs one per row.
         evidence: { top: explain ?? DEFAULT_TOP_TERMS, column: explain !== undefined, misclassified: true },
         onProgress: (rows) => bar.update(stream.bytesRead, rows),
+        overlap,
       },
     );
+    const inSample = inSampleCheck(training, { sha256: hash.digest('hex'), ...overlap.counts() });
     bar.stop();
     await file.close();
     await rename(partial, join(outDir, RESULT_FILES.predictions));
-    const files = summaryFiles(basename(input), classifier.manifest, summary);
+    const files = summaryFiles(basename(input), classifier.manifest, { ...summary, inSample });
     for (const [name, content] of files) await writeFile(join(outDir, name), content);
     const seconds = (performance.now() - started) / 1000;
     if (!values.quiet) process.stdout.write(files.get(RESULT_FILES.reportText)!);
     process.stderr.write(
-      `${summary.rows} rows in ${seconds.toFixed(2)} s (${Math.round(summary.rows / seconds)} rows/s); results in ${outDir}\n`,
+      `${summary.rows} rows in ${seconds.toFixed(2)} s (${Math.round(summary.rows / seconds)} rows/s); results in ${outDir}\n` +
+        (inSample.inSample ? `warning: ${inSample.message}\n` : ''),
     );
     return EXIT.ok;
   } catch (error) {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { inSampleCheck } from '#core/inSample.ts';
+import { LabelSetCounts } from '#core/labelSets.ts';
 import { computeMetrics } from '#core/metrics.ts';
-import { type ReportInput, renderHtmlReport, renderTextReport } from '#core/report.ts';
+import { PALETTE } from '#core/palette.ts';
+import { type ReportInput, renderHtmlReport, renderTextReport, zoomedAxis } from '#core/report.ts';
 
 // The worked example of test/metrics.test.ts: weighted F1 = 74/105 = 0.70476… → "0.7048".
 const metrics = computeMetrics([[0], [0, 1], [2], [3], [1, 2]], [[0], [0], [2, 3], [0], [1, 2]]);
@@ -80,12 +83,24 @@ describe('renderTextReport', () => {
     expect(text).toContain('Source: a\\u000ab\\u001b[31m.csv\n');
   });
 
-  it('is byte-identical when the same input is rendered twice', () => {
+  it('is exactly this text for the worked example: no clock, no path, nothing that changes between runs', () => {
     // Act
-    const first = renderTextReport(labelledInput());
-    const second = renderTextReport(labelledInput());
-    // Assess
-    expect(second).toBe(first);
+    const text = renderTextReport(labelledInput());
+    // Assess: the whole per-label section, byte for byte (a timestamp or a reordering would change it).
+    expect(text).toContain(
+      [
+        'Per label         precision     recall         f1    support',
+        'cardiovascular       0.6667     1.0000     0.8000          2',
+        'hepatorenal          1.0000     0.5000     0.6667          2',
+        'neurological         1.0000     1.0000     1.0000          2',
+        'oncological          0.0000     0.0000     0.0000          1',
+      ].join('\n'),
+    );
+    expect(
+      text.endsWith(
+        'oncological       predicted yes   predicted no\n  actual yes                  0              1\n  actual no                   1              3\n',
+      ),
+    ).toBe(true);
   });
 });
 
@@ -99,13 +114,14 @@ describe('renderHtmlReport', () => {
     expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\(|\ssrc=|\shref=/i);
   });
 
-  it('draws the per-label bars with their values, a confusion matrix per label and the averages table', () => {
+  // Issue 17 changed the chart: dots on an axis zoomed to the scores (was bars on 0–1 with values on top).
+  it('draws precision, recall and F1 per label as dots, a confusion matrix per label and the averages table', () => {
     // Act
     const html = renderHtmlReport(labelledInput());
     // Assess
     expect(html).toContain('Weighted F1 <strong>0.7048</strong>');
-    expect(html).toContain('aria-label="Precision, recall and F1 per label"');
-    expect(html).toContain('>0.6667</text>');
+    expect(html).toContain('aria-label="Precision, recall and F1 per label, on an axis from 0.00 to 1"');
+    expect(html).toContain('<title>cardiovascular precision: 0.6667</title>');
     for (const label of ['cardiovascular', 'hepatorenal', 'neurological', 'oncological']) {
       expect(html).toContain(`aria-label="Confusion matrix for ${label}"`);
     }
@@ -139,12 +155,105 @@ describe('renderHtmlReport', () => {
     expect(html).not.toContain('<b>');
   });
 
-  it('is byte-identical when the same input is rendered twice', () => {
+  it('is exactly this page head for the worked example: nothing that changes between runs', () => {
     // Act
-    const first = renderHtmlReport(labelledInput());
-    const second = renderHtmlReport(labelledInput());
+    const html = renderHtmlReport(labelledInput());
     // Assess
-    expect(second).toBe(first);
+    expect(html.slice(0, html.indexOf('<style>'))).toBe(
+      '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +
+        '<title>Clinical abstract classifier report: trial.csv</title>\n',
+    );
+    expect(html).toContain(
+      '<dl>\n<dt>Source</dt><dd>trial.csv</dd>\n<dt>Model</dt><dd>default@1.2.0 (linear)</dd>\n<dt>Rows</dt><dd>5</dd>\n</dl>',
+    );
+  });
+
+  it("colours each label as the page does: the one palette's ink on chips, its tint under highlights", () => {
+    // Act
+    const html = renderHtmlReport(labelledInput());
+    // Assess
+    expect(html).toContain(`.l0{--b:${PALETTE.cardio.base};--c:${PALETTE.cardio.ink};`);
+    expect(html).toContain(`.l3{--b:${PALETTE.onco.base};--c:${PALETTE.onco.ink};`);
+    expect(html).toContain(
+      '.chip{display:inline-block;padding:0 .4rem;border-radius:.6rem;color:#fff;background:var(--c)',
+    );
+  });
+
+  it('lets tables scroll inside their box and shrinks the charts, so a phone never scrolls the page sideways', () => {
+    const html = renderHtmlReport(labelledInput());
+    expect(html).toContain('.scroll{max-width:100%;overflow-x:auto}');
+    expect(html).toContain('svg{font-size:12px;display:block;margin:1rem 0;max-width:100%;height:auto}');
+    expect(html).toMatch(/<div class="scroll"><table class="numbers">/);
+  });
+});
+
+describe('the zoomed axis of the scores chart', () => {
+  it.each([
+    [[0.96, 0.97, 1], 0.95, 0.01],
+    [[0.993, 1], 0.98, 0.01],
+    [[0.8, 0.9], 0.75, 0.05],
+    [[0.2, 0.9], 0.1, 0.1],
+    [[0, 0.5], 0, 0.1],
+  ])('starts below the lowest of %j, at %d, with ticks every %d', (values, from, step) => {
+    expect(zoomedAxis(values)).toEqual({ from, step });
+  });
+
+  it('prints the range it shows, so a zoomed axis is never read as 0 to 1', () => {
+    const high = computeMetrics([[0], [1], [2], [3], [0], [1], [2], [3]], [[0], [1], [2], [3], [0], [1], [2], [0, 3]]);
+    const html = renderHtmlReport(labelledInput({ metrics: high }));
+    expect(html).toMatch(/axis 0\.\d0 to 1\.00 \(zoomed: 0 is off the left edge\)/);
+  });
+});
+
+describe('the label-set table', () => {
+  const sets = new LabelSetCounts();
+  for (const [truth, predicted] of [
+    [[2, 3], [3]],
+    [[2, 3], [3]],
+    [
+      [2, 3],
+      [2, 3],
+    ],
+    [[0], [0]],
+    [[0], []],
+  ] as [number[], number[]][])
+    sets.add(truth, predicted);
+  const input = labelledInput({ labelSets: sets.rows() });
+
+  it('lists each true label set with its exact hits and what else it was predicted as, in report.txt', () => {
+    const text = renderTextReport(input);
+    expect(text).toContain('neurological|oncological       3        1  → oncological 2');
+    expect(text).toContain('cardiovascular                 2        1  → (none) 1');
+  });
+
+  it('shows the same in report.html, with label chips', () => {
+    const html = renderHtmlReport(input);
+    expect(html).toContain('<h2>Label sets</h2>');
+    expect(html).toContain(
+      '<tr><th><span class="chip l2">neuro</span><span class="chip l3">onco</span></th><td>3</td><td>1</td><td class="sets"><ul><li><span class="chip l3">onco</span> 2</li></ul></td></tr>',
+    );
+  });
+});
+
+describe('the in-sample warning', () => {
+  const sha = 'a'.repeat(64);
+
+  it('leads both reports when the file is the training file', () => {
+    const check = inSampleCheck({ sha256: sha }, { sha256: sha, rows: 5 });
+    const text = renderTextReport(labelledInput({ inSample: check }));
+    const html = renderHtmlReport(labelledInput({ inSample: check }));
+    expect(text.split('\n')[5]).toMatch(/^WARNING: In-sample: this file is the model's training file/);
+    expect(html).toContain(
+      '<p class="in-sample" role="note"><strong>In-sample scores.</strong> This file is the model',
+    );
+    expect(html.indexOf('in-sample')).toBeLessThan(html.indexOf('Weighted F1 <strong>'));
+  });
+
+  it('is absent for a file that shares no row with the training data', () => {
+    const check = inSampleCheck({ sha256: sha }, { sha256: 'b'.repeat(64), rows: 5 });
+    expect(renderTextReport(labelledInput({ inSample: check }))).not.toContain('In-sample');
+    expect(renderHtmlReport(labelledInput({ inSample: check }))).not.toContain('class="in-sample');
   });
 });
 
@@ -224,6 +333,18 @@ describe('renderHtmlReport: errors to look at', () => {
     expect(html).toContain('The 1 worst of 3 misclassified rows');
     expect(html).toContain('does not explain its predictions');
     expect(html).not.toContain('<mark');
+  });
+
+  it('offers filters by label and by kind that work without a script (radio buttons read by CSS :has)', () => {
+    const second = { ...row, line: 9, truth: [1], predicted: [1, 2], kind: 'snippet' as const };
+    const html = renderHtmlReport(labelledInput({ misclassified: [{ ...row, kind: 'real' }, second] }));
+    expect(html).toContain('<article class="error has-l0 has-l3 kind-real">');
+    expect(html).toContain('<article class="error has-l1 has-l2 kind-snippet">');
+    expect(html).toContain('<input type="radio" name="f-label" id="f-label-2">');
+    expect(html).toContain('<input type="radio" name="f-kind" id="f-kind-snippet">');
+    expect(html).toContain('body:has(#f-label-2:checked) .error:not(.has-l2){display:none}');
+    expect(html).toContain('body:has(#f-kind-snippet:checked) .error:not(.kind-snippet){display:none}');
+    expect(html).not.toMatch(/<script/i);
   });
 
   it('has no such section without labels or without collected rows', () => {

@@ -7,7 +7,7 @@ import { createInfoHandler } from '#adapters/api/infoHandler.ts';
 import { loadWebFiles, memoizedWebSite } from '#adapters/api/webSite.ts';
 import { loadConfig } from '#adapters/config.ts';
 import { createLogger, withLambdaContext } from '#adapters/logger.ts';
-import { memoizedManifest } from '#adapters/modelProvider.ts';
+import { memoizedManifest, memoizedTrainingFingerprints } from '#adapters/modelProvider.ts';
 
 const config = loadConfig();
 const logger = createLogger(config);
@@ -22,5 +22,6 @@ export const handler = withLambdaContext(
     logger,
     auth: config.auth,
     getWebSite: memoizedWebSite(() => loadWebFiles(webDir), { auth: config.auth }),
+    getTrainingFingerprints: memoizedTrainingFingerprints(config.modelDir),
   }),
 );

@@ -18,6 +18,11 @@ export interface DevServerConfig {
    * a token signed with it. Undefined unless `API_AUTH=jwt`.
    */
   jwt: { issuer: string; audience: string[]; jwksFile: string | undefined } | undefined;
+  /**
+   * `npm start` logs warnings and errors only, so its banner stays readable; `LOG_LEVEL=DEBUG` (or INFO) adds the
+   * handlers' line per request and per upload. The functions on AWS keep their own default (INFO).
+   */
+  logLevel: string;
 }
 
 /** Defaults for `API_AUTH=jwt npm start` with the generated key: any issuer and audience will do locally. */
@@ -68,5 +73,6 @@ export function loadDevServerConfig(env: Env = process.env): DevServerConfig {
     dataDir: resolve(env.DATA_DIR?.trim() || '.local/s3'),
     fanoutRowThreshold: env.FANOUT_ROW_THRESHOLD?.trim() ? runtime.fanout.rowThreshold : undefined,
     jwt: jwtSettings(env, runtime.auth),
+    logLevel: env.LOG_LEVEL?.trim() || env.POWERTOOLS_LOG_LEVEL?.trim() ? runtime.logLevel : 'WARN',
   };
 }

@@ -1,5 +1,8 @@
-import { LABELS } from './labels.ts';
+import { type InSampleCheck, messageBody } from './inSample.ts';
+import type { LabelSetRow } from './labelSets.ts';
+import { formatLabelSet, LABELS, SHORT_NAMES } from './labels.ts';
 import type { LabelScores, Metrics } from './metrics.ts';
+import { PALETTE, paletteCss } from './palette.ts';
 import type { MisclassifiedRow } from './pipeline/misclassified.ts';
 import { ERRORS_STYLE, esc, htmlErrorsToLookAt } from './reportErrors.ts';
 
@@ -24,6 +27,10 @@ export interface ReportInput {
   misclassified?: MisclassifiedRow[];
   /** Lines with nothing but whitespace that were skipped (not rows); shown when there are any. */
   blankLines?: number;
+  /** Whether the file is (mostly) the model's training data; its message leads both reports when there is one. */
+  inSample?: InSampleCheck;
+  /** Labelled files: which true label sets were predicted as which. */
+  labelSets?: LabelSetRow[];
 }
 
 export interface KindBreakdown {
@@ -130,6 +137,28 @@ function textKinds(input: ReportInput): string[] {
   return ['', 'By kind of text', tableRow(head, w), ...kindRows(input).map((r) => tableRow(r, w))];
 }
 
+const setName = (labels: readonly number[]): string => (labels.length === 0 ? '(none)' : formatLabelSet(labels));
+
+/** "cardiovascular|oncological → oncological 12, (none) 1": the true sets and what they were predicted as. */
+function textLabelSets(rows: readonly LabelSetRow[] | undefined): string[] {
+  if (!rows || rows.length === 0) return [];
+  const width = Math.max(14, ...rows.map((r) => setName(r.truth).length));
+  const w = [width, 6, 7];
+  return [
+    '',
+    'Label sets (rows: true set; exact: predicted exactly; then what the other rows were predicted as)',
+    tableRow(['True labels', 'rows', 'exact'], w),
+    ...rows.map((r) => {
+      const other = r.predicted.map((p) => `${setName(p.labels)} ${p.rows}`).join(', ');
+      return `${tableRow([setName(r.truth), String(r.rows), String(r.exact)], w)}${other ? `  → ${other}` : ''}`;
+    }),
+  ];
+}
+
+function textInSample(check: InSampleCheck | undefined): string[] {
+  return check?.message ? [`${check.inSample ? 'WARNING: ' : 'Note: '}${check.message}`, ''] : [];
+}
+
 export function renderTextReport(input: ReportInput): string {
   const lines = [
     TITLE,
@@ -138,7 +167,9 @@ export function renderTextReport(input: ReportInput): string {
     `Rows:   ${input.rows}`,
     ...(input.blankLines ? [`Blank lines skipped: ${input.blankLines}`] : []),
     '',
+    ...textInSample(input.inSample),
     ...(input.metrics ? textMetrics(input.metrics) : textCounts(input)),
+    ...textLabelSets(input.metrics ? input.labelSets : undefined),
     ...textKinds(input),
   ];
   return `${lines.join('\n')}\n`;
@@ -151,51 +182,79 @@ function px(x: number): string {
   return String(Math.round(x * 10) / 10);
 }
 
+/** Precision, recall and F1: one marker shape each, so the series read without colour. */
 const SERIES = [
-  { key: 'precision', colour: '#4e79a7' },
-  { key: 'recall', colour: '#f28e2b' },
-  { key: 'f1', colour: '#59a14f' },
+  { key: 'precision', shape: 'circle' },
+  { key: 'recall', shape: 'square' },
+  { key: 'f1', shape: 'diamond' },
 ] as const;
 
-/** Precision, recall and F1 bars grouped by label, each bar topped with its value. */
+function marker(shape: (typeof SERIES)[number]['shape'], x: number, y: number, fill: string, title: string): string {
+  const r = 6;
+  const body =
+    shape === 'circle'
+      ? `<circle cx="${px(x)}" cy="${px(y)}" r="${r}"`
+      : shape === 'square'
+        ? `<rect x="${px(x - r + 1)}" y="${px(y - r + 1)}" width="${2 * r - 2}" height="${2 * r - 2}"`
+        : `<path d="M${px(x)} ${px(y - r - 1)}L${px(x + r + 1)} ${px(y)}L${px(x)} ${px(y + r + 1)}L${px(x - r - 1)} ${px(y)}Z"`;
+  return `${body} fill="${fill}" stroke="#fff" stroke-width="1.5"><title>${esc(title)}</title>${shape === 'circle' ? '</circle>' : shape === 'square' ? '</rect>' : '</path>'}`;
+}
+
+/**
+ * The axis the dot plot uses: from a round value below the lowest score to 1, so that scores between 0.96 and 1.00
+ * spread over the plot instead of sharing its last 4 %. Step 0.01, 0.05 or 0.1 by the range to cover.
+ */
+export function zoomedAxis(values: readonly number[]): { from: number; step: number } {
+  const low = Math.min(1, ...values.filter(Number.isFinite));
+  const step = 1 - low <= 0.08 ? 0.01 : 1 - low <= 0.4 ? 0.05 : 0.1;
+  const from = Math.max(0, Math.floor((low - step / 2) / step) * step);
+  return { from: Math.round(from * 100) / 100, step };
+}
+
+/** Precision, recall and F1 per label as dots on a zoomed axis, the axis range printed above it. */
 function scoresChart(m: Metrics): string {
-  const width = 640;
-  const height = 290;
-  const left = 40;
-  const top = 44;
-  const plotW = width - left - 10;
-  const plotH = height - top - 40;
-  const groupW = plotW / LABELS.length;
-  const barW = 46;
+  const scores = LABELS.flatMap((l) => SERIES.map((s) => m.per_label[l][s.key]));
+  const { from, step } = zoomedAxis(scores);
+  const width = 520;
+  const left = 110;
+  const right = 24;
+  const top = 52;
+  const rowH = 34;
+  const plotW = width - left - right;
+  const height = top + rowH * LABELS.length + 30;
+  const x = (v: number) => left + (plotW * (Math.min(Math.max(v, from), 1) - from)) / (1 - from);
   const parts: string[] = [];
-  for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
-    const y = top + plotH * (1 - tick);
-    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${px(y)}" y2="${px(y)}" class="grid"/>`);
-    parts.push(`<text x="${left - 6}" y="${px(y + 4)}" text-anchor="end">${tick.toFixed(2)}</text>`);
+  const ticks = Math.round((1 - from) / step);
+  const every = Math.ceil(ticks / 10);
+  for (let t = 0; t <= ticks; t++) {
+    const v = from + t * step;
+    const tx = x(v);
+    parts.push(`<line x1="${px(tx)}" x2="${px(tx)}" y1="${top - 6}" y2="${top + rowH * LABELS.length}" class="grid"/>`);
+    if (t % every === 0 || t === ticks)
+      parts.push(`<text x="${px(tx)}" y="${height - 10}" text-anchor="middle">${v.toFixed(2)}</text>`);
   }
-  LABELS.forEach((label, g) => {
-    const scores: LabelScores = m.per_label[label];
-    const x0 = left + g * groupW + (groupW - barW * SERIES.length) / 2;
-    SERIES.forEach((series, b) => {
-      const v = scores[series.key];
-      const h = plotH * Math.min(Math.max(v, 0), 1);
-      const x = x0 + b * barW;
-      parts.push(
-        `<rect x="${px(x + 2)}" y="${px(top + plotH - h)}" width="${barW - 4}" height="${px(h)}" fill="${series.colour}">` +
-          `<title>${esc(label)} ${series.key}: ${fixed4(v)}</title></rect>`,
-        `<text x="${px(x + barW / 2)}" y="${px(top + plotH - h - 4)}" text-anchor="middle" class="value">${fixed4(v)}</text>`,
-      );
-    });
+  LABELS.forEach((label, i) => {
+    const y = top + rowH * i + rowH / 2;
+    const colour = PALETTE[SHORT_NAMES[i]!].base;
     parts.push(
-      `<text x="${px(left + g * groupW + groupW / 2)}" y="${height - 18}" text-anchor="middle">${esc(label)}</text>`,
+      `<line x1="${left}" x2="${left + plotW}" y1="${y}" y2="${y}" class="row"/>`,
+      `<text x="${left - 8}" y="${y + 4}" text-anchor="end">${esc(label)}</text>`,
     );
+    for (const series of SERIES) {
+      const v = m.per_label[label][series.key];
+      parts.push(marker(series.shape, x(v), y, colour, `${label} ${series.key}: ${fixed4(v)}`));
+    }
   });
   SERIES.forEach((series, i) => {
-    const x = left + i * 100;
-    parts.push(`<rect x="${x}" y="6" width="12" height="12" fill="${series.colour}"/>`);
-    parts.push(`<text x="${x + 16}" y="16">${series.key}</text>`);
+    parts.push(
+      marker(series.shape, left + i * 100 + 6, 14, '#444', series.key),
+      `<text x="${left + i * 100 + 18}" y="18">${series.key}</text>`,
+    );
   });
-  return `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Precision, recall and F1 per label">${parts.join('')}</svg>`;
+  parts.push(
+    `<text x="${left}" y="38" class="axis-note">axis ${from.toFixed(2)} to 1.00${from > 0 ? ' (zoomed: 0 is off the left edge)' : ''}</text>`,
+  );
+  return `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Precision, recall and F1 per label, on an axis from ${from.toFixed(2)} to 1">${parts.join('')}</svg>`;
 }
 
 /** A 2×2 matrix: rows actual yes/no, columns predicted yes/no; shade grows with the share of rows in the cell. */
@@ -245,7 +304,7 @@ function countsChart(counts: readonly number[]): string {
     const y = 10 + i * rowH;
     parts.push(
       `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${esc(label)}</text>`,
-      `<rect x="${left}" y="${y}" width="${px(w)}" height="20" fill="#4e79a7"><title>${esc(label)}: ${n}</title></rect>`,
+      `<rect x="${left}" y="${y}" width="${px(w)}" height="20" fill="${PALETTE[SHORT_NAMES[i]!].base}"><title>${esc(label)}: ${n}</title></rect>`,
       `<text x="${px(left + w + 6)}" y="${y + 15}" class="value">${n}</text>`,
     );
   });
@@ -259,7 +318,27 @@ function htmlTable(head: readonly string[], body: readonly (readonly string[])[]
   const trs = body.map(
     (r) => `<tr>${r.map((c, i) => (i === 0 ? `<th>${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`,
   );
-  return `<table class="${className}"><thead><tr>${th}</tr></thead><tbody>${trs.join('')}</tbody></table>`;
+  // A table wider than a phone scrolls inside its box; the page itself never scrolls sideways.
+  return `<div class="scroll"><table class="${className}"><thead><tr>${th}</tr></thead><tbody>${trs.join('')}</tbody></table></div>`;
+}
+
+const htmlSet = (labels: readonly number[]): string =>
+  labels.length === 0
+    ? '<em>none</em>'
+    : labels.map((l) => `<span class="chip l${l}">${esc(SHORT_NAMES[l]!)}</span>`).join('');
+
+/** Which true label sets were predicted as which (labelled files). */
+function htmlLabelSets(rows: readonly LabelSetRow[] | undefined): string[] {
+  if (!rows || rows.length === 0) return [];
+  const body = rows.map((r) => {
+    const other = r.predicted.map((p) => `<li>${htmlSet(p.labels)} ${p.rows}</li>`).join('');
+    return `<tr><th>${htmlSet(r.truth)}</th><td>${r.rows}</td><td>${r.exact}</td><td class="sets">${other ? `<ul>${other}</ul>` : '—'}</td></tr>`;
+  });
+  return [
+    '<h2>Label sets</h2>',
+    '<p>Each true label set, how many of its rows were predicted exactly, and what the others were predicted as.</p>',
+    `<div class="scroll"><table class="numbers label-sets"><thead><tr><th>true labels</th><th>rows</th><th>exact</th><th>predicted instead</th></tr></thead><tbody>${body.join('')}</tbody></table></div>`,
+  ];
 }
 
 function htmlMetrics(m: Metrics): string[] {
@@ -301,22 +380,38 @@ function htmlCounts(input: ReportInput): string[] {
 }
 
 const STYLE = [
-  'body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:60rem}',
+  'body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2433;max-width:60rem;line-height:1.45}',
   'table{border-collapse:collapse;margin:1rem 0}',
   'th,td{padding:.25rem .75rem;border-bottom:1px solid #ddd;text-align:left}',
-  '.numbers td,.numbers thead th+th{text-align:right}',
+  '.numbers td,.numbers thead th+th{text-align:right;font-variant-numeric:tabular-nums}',
+  '.scroll{max-width:100%;overflow-x:auto}',
   '.headline{font-size:1.5rem}',
   '.matrices{display:flex;flex-wrap:wrap;gap:1rem}',
-  'svg{font-size:12px;display:block;margin:1rem 0}',
-  'svg .grid{stroke:#ddd}',
+  'svg{font-size:12px;display:block;margin:1rem 0;max-width:100%;height:auto}',
+  'svg .grid{stroke:#e3e6ec}',
+  'svg .row{stroke:#c9ced8;stroke-dasharray:2 3}',
   'svg .value{font-size:9px}',
+  'svg .axis-note{fill:#5b6577}',
   'svg .caption{font-weight:bold}',
   'svg .count{font-size:16px}',
-  'dl{display:grid;grid-template-columns:max-content auto;gap:.25rem 1rem}',
+  'dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.25rem 1rem}',
   'dt{font-weight:bold}',
-  'dd{margin:0}',
+  'dd{margin:0;overflow-wrap:anywhere}',
+  '.in-sample{border:2px solid #a84a00;background:#fdf1e8;padding:.6rem .9rem;border-radius:.4rem}',
+  '.in-sample.note{border-color:#c9ced8;background:#f4f6f9}',
+  '.label-sets ul{list-style:none;margin:0;padding:0;text-align:left}',
+  '.label-sets td.sets{text-align:left}',
+  '@media (max-width:600px){body{margin:1rem}th,td{padding:.2rem .4rem}}',
+  paletteCss((_, l) => `.l${l}`),
   ERRORS_STYLE,
 ].join('');
+
+function htmlInSample(check: InSampleCheck | undefined): string[] {
+  if (!check?.message) return [];
+  return [
+    `<p class="in-sample${check.inSample ? '' : ' note'}" role="note"><strong>${check.inSample ? 'In-sample scores.' : 'Note.'}</strong> ${esc(messageBody(check))}</p>`,
+  ];
+}
 
 function errorsSection(m: Metrics, rows: readonly MisclassifiedRow[]): string[] {
   const total = Math.round(m.n_rows * (1 - m.subset_accuracy));
@@ -336,7 +431,9 @@ export function renderHtmlReport(input: ReportInput): string {
     `<dt>Rows</dt><dd>${input.rows}</dd>`,
     ...(input.blankLines ? [`<dt>Blank lines skipped</dt><dd>${input.blankLines}</dd>`] : []),
     '</dl>',
+    ...htmlInSample(input.inSample),
     ...(input.metrics ? htmlMetrics(input.metrics) : htmlCounts(input)),
+    ...(input.metrics ? htmlLabelSets(input.labelSets) : []),
     ...(input.kinds.length > 0
       ? ['<h2>By kind of text</h2>', htmlTable(input.metrics ? KIND_HEAD : KIND_HEAD.slice(0, 2), kindRows(input))]
       : []),

@@ -1,3 +1,4 @@
+import { TEXT_KINDS } from '#model/router.ts';
 import { formatEvidence } from './explanation.ts';
 import { LABELS, SHORT_NAMES } from './labels.ts';
 import type { MisclassifiedRow } from './pipeline/misclassified.ts';
@@ -11,21 +12,25 @@ export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** One colour per label, `LABELS` order (Tableau 10: distinct, readable on white). */
-export const LABEL_COLOURS = ['#e15759', '#59a14f', '#4e79a7', '#b07aa1'] as const;
-
+/**
+ * Label colours come from the one palette (palette.ts): report.ts sets its custom properties on `.l<index>`
+ * (`--c` ink, `--t2` tint), the same colours the page uses. The filters are radio buttons read by CSS `:has()`
+ * rules: no script, so they work offline, from a private bucket and under any Content-Security-Policy.
+ */
 export const ERRORS_STYLE = [
   '.error{border-top:1px solid #ddd;padding:.5rem 0}',
-  '.error h3{font-size:1rem;margin:.5rem 0}',
-  '.chip{display:inline-block;padding:0 .4rem;border-radius:.6rem;color:#fff;font-size:.85rem;margin-right:.25rem}',
-  '.evidence-text{line-height:1.6}',
-  '.evidence-line{font-family:ui-monospace,monospace;font-size:.8rem;color:#444}',
-  'mark{color:inherit;border-radius:.2rem;padding:0 .1rem}',
-  'mark.neg{background:transparent!important;text-decoration:underline wavy;text-decoration-thickness:1px}',
-  ...LABELS.map(
-    (_, l) =>
-      `.chip.l${l}{background:${LABEL_COLOURS[l]}}mark.l${l}{background:${LABEL_COLOURS[l]}33;text-decoration-color:${LABEL_COLOURS[l]}}`,
-  ),
+  '.error h3{font-size:1rem;margin:.5rem 0;overflow-wrap:anywhere}',
+  '.chip{display:inline-block;padding:0 .4rem;border-radius:.6rem;color:#fff;background:var(--c);font-size:.85rem;margin-right:.25rem}',
+  '.evidence-text{line-height:1.6;overflow-wrap:anywhere}',
+  '.evidence-line{font-family:ui-monospace,monospace;font-size:.8rem;color:#444;overflow-wrap:anywhere}',
+  'mark{color:inherit;border-radius:.2rem;padding:0 .1rem;background:var(--t2)}',
+  'mark.neg{background:transparent;text-decoration:underline wavy;text-decoration-thickness:1px;text-decoration-color:var(--c)}',
+  '.filters{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;margin:.5rem 0 1rem}',
+  '.filters fieldset{border:0;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem .75rem;align-items:center}',
+  '.filters legend{float:left;font-weight:bold;margin-right:.25rem}',
+  '.filters label{white-space:nowrap}',
+  ...LABELS.map((_, l) => `body:has(#f-label-${l}:checked) .error:not(.has-l${l}){display:none}`),
+  ...TEXT_KINDS.map((k) => `body:has(#f-kind-${k}:checked) .error:not(.kind-${k}){display:none}`),
 ].join('');
 
 const fixed3 = (x: number): string => x.toFixed(3);
@@ -86,10 +91,12 @@ function errorRow(row: MisclassifiedRow): string {
     row.abstract.trim() === '' ? row.text.length : Math.max(0, row.text.length - row.abstract.trimEnd().length);
   const title = abstractStart > 0 ? highlighted(row.text, 0, abstractStart, marks) : '<em>(no title)</em>';
   const proba = LABELS.map((_, l) => `${SHORT_NAMES[l]} ${fixed3(row.proba[l]!)}`).join(' · ');
+  const involved = LABELS.map((_, l) => l).filter((l) => row.truth.includes(l) || row.predicted.includes(l));
+  const classes = ['error', ...involved.map((l) => `has-l${l}`), ...(row.kind ? [`kind-${row.kind}`] : [])];
   return [
-    '<article class="error">',
+    `<article class="${classes.join(' ')}">`,
     `<h3>Line ${row.line}: ${title}</h3>`,
-    `<p>True: ${chips(row.truth)} Predicted: ${chips(row.predicted)} <span class="proba">(${proba}; largest error ${fixed3(row.error)})</span></p>`,
+    `<p>True: ${chips(row.truth)} Predicted: ${chips(row.predicted)}${row.kind ? ` <span class="kind">(${row.kind})</span>` : ''} <span class="proba">(${proba}; largest error ${fixed3(row.error)})</span></p>`,
     `<p class="evidence-text">${highlighted(row.text, abstractStart, row.text.length, marks)}</p>`,
     ...(row.evidence ? [`<p class="evidence-line">${esc(formatEvidence(row.evidence))}</p>`] : []),
     '</article>',
@@ -111,5 +118,21 @@ export function htmlErrorsToLookAt(
           ? `Highlighted: the strongest words for each true or predicted label, in the label's colour (${LABELS.map((l, i) => `<span class="chip l${i}">${l}</span>`).join('')}); ` +
             'underlined words push the label down; hover a word for its weights.</p>'
           : "This model's backend does not explain its predictions, so no words are highlighted.</p>");
-  return ['<h2>Errors to look at</h2>', intro, ...rows.map(errorRow)];
+  return ['<h2>Errors to look at</h2>', intro, ...(rows.length > 1 ? [filters(rows)] : []), ...rows.map(errorRow)];
+}
+
+/** Radio buttons that show only the rows involving one label, or of one kind of text (CSS rules above). */
+function filters(rows: readonly MisclassifiedRow[]): string {
+  const group = (name: string, legend: string, options: readonly [string, string][]): string =>
+    `<fieldset><legend>${legend}</legend>${options
+      .map(
+        ([value, text], i) =>
+          `<label><input type="radio" name="f-${name}" id="f-${name}-${value}"${i === 0 ? ' checked' : ''}> ${esc(text)}</label>`,
+      )
+      .join('')}</fieldset>`;
+  const kinds = TEXT_KINDS.filter((k) => rows.some((r) => r.kind === k));
+  return `<div class="filters" role="group" aria-label="Show only some of these rows">${group('label', 'Label', [
+    ['all', 'all'],
+    ...LABELS.map((l, i): [string, string] => [String(i), l]),
+  ])}${kinds.length > 1 ? group('kind', 'Kind', [['all', 'all'], ...kinds.map((k): [string, string] => [k, k])]) : ''}</div>`;
 }

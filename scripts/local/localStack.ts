@@ -22,7 +22,7 @@ import { encodeEventKey, matchesUploadFilters } from '#adapters/evaluation/keys.
 import { runLocalFanout } from '#adapters/evaluation/localFanout.ts';
 import { quotedEtag } from '#adapters/evaluation/uploadedObject.ts';
 import { createLogger } from '#adapters/logger.ts';
-import { memoizedClassifier, memoizedManifest } from '#adapters/modelProvider.ts';
+import { memoizedClassifier, memoizedManifest, memoizedTrainingFingerprints } from '#adapters/modelProvider.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
@@ -125,7 +125,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const predict = createPredictHandler({ getClassifier, limits, logger });
   // Built from layers/web on first use, in memory: `npm start` always serves the current sources.
   const getWebSite = memoizedWebSite(buildWebAssets, { auth });
-  const info = createInfoHandler({ getManifest: memoizedManifest(options.modelDir), limits, logger, getWebSite, auth });
+  const info = createInfoHandler({
+    getManifest: memoizedManifest(options.modelDir),
+    limits,
+    logger,
+    getWebSite,
+    auth,
+    getTrainingFingerprints: memoizedTrainingFingerprints(options.modelDir),
+  });
   const gateway: Gateway = { handlers: { predict, health: info }, limits, auth, authorizeJwt: options.authorizeJwt };
   const fanoutStore = store;
   let fanouts = 0;

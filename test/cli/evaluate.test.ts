@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EXIT, exitCodeFor, UsageError } from '../../scripts/cli.ts';
 import { main } from '../../scripts/evaluate.ts';
@@ -74,5 +75,31 @@ describe('npm run evaluate', () => {
     await expect(main(['x.csv', '--frobnicate'])).rejects.toBeInstanceOf(UsageError);
     await writeFile(join(dir, 'ok.csv'), syntheticCsv({ rows: 2 }));
     await expect(main([join(dir, 'ok.csv'), '--model', dir])).rejects.toSatisfy((e) => exitCodeFor(e) === EXIT.config);
+  });
+});
+
+/** The embedded model's training file, beside the repository (skipped with a message when absent). */
+const SHARED_TRAIN = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'challenge_train.csv');
+
+describe('npm run evaluate on the training data (in-sample warning)', () => {
+  it.skipIf(!existsSync(SHARED_TRAIN))(
+    'warns in report.txt and report.html when most rows are training rows (the first 40 rows of challenge_train.csv)',
+    async () => {
+      const text = await readFile(SHARED_TRAIN, 'utf8');
+      const lines = text.split('\n');
+      // The first 40 records: the file's own bytes, up to the 41st line that starts a record (no quoted newlines here).
+      await writeFile(join(dir, 'head.csv'), `${lines.slice(0, 41).join('\n')}\n`);
+      expect(await main([join(dir, 'head.csv'), '--out', join(dir, 'head'), '--quiet'])).toBe(EXIT.ok);
+      const report = await readFile(join(dir, 'head', 'report.txt'), 'utf8');
+      const html = await readFile(join(dir, 'head', 'report.html'), 'utf8');
+      expect(report).toContain('WARNING: In-sample: 40 of 40 rows (100 %) are training rows of the model');
+      expect(html).toContain('<strong>In-sample scores.</strong> 40 of 40 rows (100 %)');
+    },
+  );
+
+  it('says nothing of the kind for rows the model never saw', async () => {
+    await writeFile(join(dir, 'new.csv'), syntheticCsv({ rows: 30, seed: 99 }));
+    expect(await main([join(dir, 'new.csv'), '--out', join(dir, 'new'), '--quiet'])).toBe(EXIT.ok);
+    expect(await readFile(join(dir, 'new', 'report.txt'), 'utf8')).not.toMatch(/in-sample|training rows/i);
   });
 });

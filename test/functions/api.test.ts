@@ -1,8 +1,11 @@
+import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { validate } from '@readme/openapi-parser';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labelNames, loadClassifier, shortNames, toShortProba } from '#core/classifier.ts';
+import { DEFAULT_MODEL_DIR, labelNames, loadClassifier, shortNames, toShortProba } from '#core/classifier.ts';
+import { FINGERPRINTS_FILE } from '#core/inSample.ts';
 import { startTestStack } from '../support/localStack.ts';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -264,6 +267,35 @@ describe('GET routes', () => {
         kinds: ['real', 'template', 'snippet'],
       },
     });
+  });
+
+  it('GET /health gives the request limits /predict applies (from the same config) and the training file it was trained on', async () => {
+    const limited = await startTestStack({ limits: { maxTexts: 3, maxTextChars: 500, maxBodyBytes: 10_000 } });
+    try {
+      const res = await fetch(`${limited.apiUrl}/health`);
+      const body = (await res.json()) as {
+        limits: unknown;
+        model: { training_data?: { sha256: string; rows: number } };
+      };
+      expect(body.limits).toEqual({ max_texts: 3, max_text_chars: 500, max_body_bytes: 10_000 });
+      expect(body.model.training_data).toEqual({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), rows: 2964 });
+      const tooMany = await fetch(`${limited.apiUrl}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ texts: ['a', 'b', 'c', 'd'] }),
+      });
+      expect(tooMany.status).toBe(400);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it("GET /training-fingerprints gives the model folder's fingerprints file as stored", async () => {
+    const res = await fetch(`${stack.apiUrl}/training-fingerprints`);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(bytes.equals(await readFile(join(DEFAULT_MODEL_DIR, FINGERPRINTS_FILE)))).toBe(true);
   });
 
   it('GET / welcomes and lists the endpoints', async () => {

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { afterAll, assert, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +47,9 @@ async function evaluate(stack: Stack, key: string, body: string): Promise<Map<st
   }
   return out;
 }
+
+/** The embedded model's training file, beside the repository (the in-sample test skips, saying so, without it). */
+const SHARED_TRAIN = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'challenge_train.csv');
 
 describe('fan-out of large CSVs', () => {
   it('gives byte-identical predictions.csv, metrics.json and reports to the inline path for a 30,000-row file', async () => {
@@ -238,4 +244,22 @@ describe('fan-out of large CSVs', () => {
     expect(error.error.code).toBe('invalid_rows');
     expect(error.error.details.map((d) => d.line)).toEqual([11, 2_501]);
   }, 60_000);
+
+  // Last: it leaves results/train/ behind, and the first test lists every result key.
+  it.skipIf(!existsSync(SHARED_TRAIN))(
+    'warns of in-sample scores for the training file in both reports, inline and fanned out alike',
+    async () => {
+      const csv = await readFile(SHARED_TRAIN, 'utf8');
+      const a = await evaluate(inline, 'incoming/train.csv', csv);
+      const b = await evaluate(fanned, 'incoming/train.csv', csv);
+      expect(fanned.fanouts).toBeGreaterThan(0);
+      expect(a.get('results/train/report.txt')).toContain(
+        'WARNING: In-sample: 2964 of 2964 rows (100 %) are training rows of the model',
+      );
+      expect(a.get('results/train/report.html')).toContain('<strong>In-sample scores.</strong> 2964 of 2964 rows');
+      for (const name of ['predictions.csv', 'metrics.json', 'report.txt', 'report.html'])
+        expect(b.get(`results/train/${name}`) === a.get(`results/train/${name}`), name).toBe(true);
+    },
+    120_000,
+  );
 });

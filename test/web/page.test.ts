@@ -6,29 +6,26 @@ import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openCsv } from '#core/csv/csvReader.ts';
+import { strengthOf } from '#web/page/evidenceScale.ts';
 import { REPO_ROOT } from '../../infra/config.ts';
 import { main as evaluateCli } from '../../scripts/evaluate.ts';
 import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { startTestStack } from '../support/localStack.ts';
-import { type Browser, cspViolations, launchChromium, recordCspViolations, watchErrors } from './browser.ts';
+import { cspViolations, launchChromium, recordCspViolations, watchErrors } from './browser.ts';
+import { stackAndBrowser } from './harness.ts';
 
 /** Screenshots for people to look at; git-ignored. */
 const OUTPUT_DIR = join(REPO_ROOT, 'test-output');
 /** The shared data set sits beside the repository in CI; without it the test writes its own labelled rows. */
 const SHARED_TRAIN = resolve(REPO_ROOT, '..', 'shared', 'data', 'challenge_train.csv');
 
-let stack: Awaited<ReturnType<typeof startTestStack>>;
-let browser: Browser;
+const h = stackAndBrowser();
 let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'cac-page-'));
   await mkdir(OUTPUT_DIR, { recursive: true });
-  stack = await startTestStack();
-  browser = await launchChromium();
 });
 afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -41,7 +38,7 @@ interface ApiPrediction {
 }
 
 async function apiPredict(item: { title: string; abstract: string }): Promise<ApiPrediction> {
-  const res = await fetch(`${stack.apiUrl}/predict`, {
+  const res = await fetch(`${h.stack.apiUrl}/predict`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ items: [item], explain: true }),
@@ -50,8 +47,8 @@ async function apiPredict(item: { title: string; abstract: string }): Promise<Ap
 }
 
 /** A page on the local stack that records console errors, exceptions and CSP violations. */
-async function openPage(url = stack.apiUrl): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.context.newPage();
+async function openPage(url = h.stack.apiUrl): Promise<{ page: Page; errors: string[] }> {
+  const page = await h.browser.context.newPage();
   const errors = watchErrors(page);
   await recordCspViolations(page);
   await page.goto(`${url}/`);
@@ -64,10 +61,10 @@ async function expectNoErrors(page: Page, errors: string[]): Promise<void> {
 }
 
 describe('the web page in Chromium', () => {
-  it('classifies the Example: chips for the predicted labels, each probability, and the evidence words highlighted', async () => {
+  it('classifies an example: chips for the predicted labels, each probability, and the evidence words highlighted', async () => {
     const { page, errors } = await openPage();
 
-    await page.getByTestId('example-button').click();
+    await page.locator('[data-example="cardio-abstract"]').click();
     await page.getByTestId('label-chip').first().waitFor();
     const source = {
       title: await page.getByTestId('title-input').inputValue(),
@@ -79,11 +76,19 @@ describe('the web page in Chromium', () => {
     expect(await page.getByTestId('label-chip').allTextContents()).toEqual(expected.labels);
     for (const [short, p] of Object.entries(expected.proba))
       expect(await page.getByTestId(`proba-${short}`).textContent()).toBe(p.toFixed(3));
-    // Every span of the predicted labels' terms is marked, with the text at that span, in a predicted label's colour.
-    const spans = new Map<string, string>();
+    // Every span of the predicted labels' terms that reaches the evidence scale (issue 17: an absolute scale, noise
+    // left out) is marked, with the text at that span, in a predicted label's colour.
+    const strongest = new Map<string, number>();
     for (const label of expected.labels_short)
       for (const term of expected.explanation[label]!.terms)
-        for (const [s, e] of term.spans) spans.set(`${s}:${e}`, expected.input.slice(s, e));
+        for (const [s, e] of term.spans)
+          strongest.set(`${s}:${e}`, Math.max(strongest.get(`${s}:${e}`) ?? 0, Math.abs(term.weight)));
+    const spans = new Map<string, string>();
+    for (const [key, weight] of strongest) {
+      const [s, e] = key.split(':').map(Number) as [number, number];
+      if (strengthOf(expected.input.slice(s, e).trim(), weight) > 0) spans.set(key, expected.input.slice(s, e));
+    }
+    expect(spans.size).toBeGreaterThan(5);
     const marks = page.getByTestId('evidence').locator('mark');
     expect((await marks.allTextContents()).sort()).toEqual([...spans.values()].sort());
     const classes = await marks.evaluateAll((nodes) => nodes.map((n) => n.className));
@@ -141,7 +146,10 @@ describe('the web page in Chromium', () => {
     expect(focused).toBe('classify-button');
     expect(outline).not.toBe('none');
     expect(await page.getByTestId('label-chip').allTextContents()).toEqual(expected.labels);
-    await tabTo('example-button');
+    // The result took focus (issue 17); the example buttons are just before it.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('result');
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('example-button');
     await page.keyboard.press('Space');
     await page.getByTestId('label-chip').first().waitFor();
     await expect.poll(() => page.getByTestId('title-input').inputValue()).not.toBe('Glioblastoma resection');
@@ -151,7 +159,7 @@ describe('the web page in Chromium', () => {
 
   it('labels every control, and keeps chip and label text readable (contrast at least 4.5:1)', async () => {
     const { page, errors } = await openPage();
-    await page.getByTestId('example-button').click();
+    await page.locator('[data-example="hepato-abstract"]').click();
     await page.getByTestId('label-chip').first().waitFor();
 
     expect(await page.getByLabel('Title', { exact: true }).getAttribute('data-testid')).toBe('title-input');
@@ -174,7 +182,7 @@ describe('the web page in Chromium', () => {
         return 'rgb(255, 255, 255)';
       };
       const selector =
-        '[data-testid="label-chip"], .proba-name, .proba-value, .proba-threshold, .hint, mark.ev, .status, button, .masthead a, .tagline';
+        '[data-testid="label-chip"], .proba-name, .proba-value, .proba-threshold, .hint, mark.ev, .status, button, .masthead a, .tagline, .result-summary, .legend span, .hint-inline, .example-kind, .top-terms li span';
       return Array.from(document.querySelectorAll(selector)).map((el) => {
         const [a, b] = [luminance(getComputedStyle(el).color), luminance(background(el))];
         return { text: el.textContent?.slice(0, 30), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) };
@@ -225,6 +233,11 @@ describe('the web page in Chromium', () => {
     expect(labels(pagePredictions)).toEqual(labels(cliPredictions));
     expect(pagePredictions).toBe(cliPredictions);
     expect(JSON.parse(pageMetrics)).toEqual(JSON.parse(cliMetrics));
+    expect(await page.getByTestId('results-table').locator('tbody tr').count()).toBe(25);
+    if (existsSync(SHARED_TRAIN))
+      expect(await page.getByTestId('in-sample').textContent()).toMatch(
+        /^In-sample scores\. 300 of 300 rows \(100 %\) are training rows of the model/,
+      );
     const metrics = JSON.parse(cliMetrics) as { weighted: { f1: number } };
     expect(await page.getByTestId('csv-metrics').locator('[data-metric="weighted-f1"]').textContent()).toBe(
       metrics.weighted.f1.toFixed(3),

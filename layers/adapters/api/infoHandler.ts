@@ -17,6 +17,8 @@ export interface InfoDeps {
   getWebSite: () => Promise<WebSite>;
   /** How /predict is protected: the OpenAPI document declares the bearer scheme under `jwt`. */
   auth: ApiAuth;
+  /** The model folder's training-fingerprints.bin (the page's in-sample check); undefined when it has none. */
+  getTrainingFingerprints?: () => Promise<Uint8Array | undefined>;
 }
 
 /**
@@ -24,7 +26,14 @@ export interface InfoDeps {
  * `GET /assets/*`, and the API's `$default` route: unknown paths answer 404 and wrong methods 405 with the same
  * JSON error body as every other error.
  */
-export function createInfoHandler({ getManifest, limits, logger, getWebSite, auth }: InfoDeps): ApiHandler {
+export function createInfoHandler({
+  getManifest,
+  limits,
+  logger,
+  getWebSite,
+  auth,
+  getTrainingFingerprints,
+}: InfoDeps): ApiHandler {
   let document: unknown;
   return async (event, context) => {
     const requestId = requestIdOf(event, context?.awsRequestId ?? 'local');
@@ -53,9 +62,20 @@ export function createInfoHandler({ getManifest, limits, logger, getWebSite, aut
       if (route.path === ASSETS_ROUTE) return (await getWebSite()).asset(path, event);
       if (path === '/docs') return (await getWebSite()).docs(event);
       if (path === '/' && prefersHtml(header(event, 'accept'))) return (await getWebSite()).page(event);
+      if (path === '/training-fingerprints') {
+        const bytes = await getTrainingFingerprints?.();
+        if (!bytes) throw new HttpError(404, 'not_found', "this model's folder has no training-fingerprints.bin");
+        return {
+          statusCode: 200,
+          headers: { 'content-type': 'application/octet-stream', 'cache-control': 'public, max-age=300' },
+          body: Buffer.from(bytes).toString('base64'),
+          isBase64Encoded: true,
+        };
+      }
       const manifest = await getManifest();
       if (path === '/health') {
         const kinds = expertKinds(manifest);
+        const data = manifest.provenance?.data as { sha256?: unknown; rows?: unknown } | undefined;
         return jsonResponse(200, {
           status: 'ok',
           model: {
@@ -65,6 +85,17 @@ export function createInfoHandler({ getManifest, limits, logger, getWebSite, aut
             labels: manifest.labels,
             thresholds: manifest.thresholds,
             ...(kinds ? { kinds } : {}),
+            ...(typeof data?.sha256 === 'string'
+              ? {
+                  training_data: { sha256: data.sha256, ...(typeof data.rows === 'number' ? { rows: data.rows } : {}) },
+                }
+              : {}),
+          },
+          // What /predict accepts here (the same config the predict function reads): the page sizes its batches by it.
+          limits: {
+            max_texts: limits.maxTexts,
+            max_text_chars: limits.maxTextChars,
+            max_body_bytes: limits.maxBodyBytes,
           },
         });
       }

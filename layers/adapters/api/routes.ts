@@ -43,7 +43,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/health', methods: ['GET'], function: 'health', protected: false, welcome: 'status and model' },
   { path: '/openapi.json', methods: ['GET'], function: 'health', protected: false, welcome: 'OpenAPI 3.1 document' },
   { path: '/', methods: ['GET'], function: 'health', protected: false },
-  { path: '/docs', methods: ['GET'], function: 'health', protected: false },
+  { path: '/docs', methods: ['GET'], function: 'health', protected: false, welcome: 'interactive API documentation' },
+  /** The model's training-row fingerprints (the page's in-sample warning); no user data. */
+  { path: '/training-fingerprints', methods: ['GET'], function: 'health', protected: false },
   { path: ASSETS_ROUTE, methods: ['GET'], function: 'health', protected: false },
 ];
 

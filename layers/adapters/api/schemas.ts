@@ -143,10 +143,26 @@ export const modelIdentitySchema = z
       .array(z.enum(TEXT_KINDS))
       .optional()
       .describe('Kinds of text the model has an expert for (layers/core/kinds.ts)'),
+    training_data: z
+      .object({ sha256: z.string(), rows: z.number().int().optional() })
+      .optional()
+      .describe(
+        "The training file's SHA-256 and rows (model.json provenance): an evaluated file with this SHA-256 gets in-sample scores. GET /training-fingerprints gives the training rows' fingerprints.",
+      ),
   })
   .meta({ id: 'ModelIdentity' });
 
-export const healthSchema = z.object({ status: z.literal('ok'), model: modelIdentitySchema }).meta({ id: 'Health' });
+export const limitsSchema = z
+  .object({
+    max_texts: z.number().int().describe('Most texts (or items) in one POST /predict.'),
+    max_text_chars: z.number().int().describe('Most characters in one text (title + " " + abstract).'),
+    max_body_bytes: z.number().int().describe('Largest request body, in bytes.'),
+  })
+  .meta({ id: 'Limits', description: 'What POST /predict accepts in this deployment.' });
+
+export const healthSchema = z
+  .object({ status: z.literal('ok'), model: modelIdentitySchema, limits: limitsSchema })
+  .meta({ id: 'Health' });
 export const welcomeSchema = z
   .object({ message: z.string(), endpoints: z.record(z.string(), z.string()) })
   .meta({ id: 'Welcome' });

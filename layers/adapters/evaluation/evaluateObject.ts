@@ -1,8 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Classifier } from '#core/classifier.ts';
 import { InputError } from '#core/errors.ts';
+import { inSampleCheck, OverlapCounter } from '#core/inSample.ts';
 import { type EvidenceOptions, evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
 import { RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
+import { trainingDataOf } from '#core/trainingData.ts';
 import { ObjectNotFound, ObjectReplaced, type ObjectStore } from '../s3/objectStore.ts';
 import type { FanoutInput } from './fanoutContracts.ts';
 import { planEvaluation } from './fanoutPlan.ts';
@@ -72,14 +74,23 @@ export async function evaluateObject(
       logger.info('superseded by a newer upload', { bucket, key });
       return 'superseded';
     }
+    // In-sample check by the rows' fingerprints only: the fan-out (which must write the same reports) never sees the
+    // whole object, so neither path compares the file's SHA-256.
+    const overlap = new OverlapCounter((await trainingDataOf(classifier.model)).fingerprints);
     const summary = await withUpload(store, bucket, `${resultPrefix}${RESULT_FILES.predictions}`, (sink) =>
       evaluateCsv(checkedBody(bucket, key, object, announced), classifier, sink, {
         ...evidenceFor(classifier, deps.evidence, logger),
+        overlap,
       }),
     );
-    await writeSummary(store, bucket, resultPrefix, summaryFiles(source, classifier.manifest, summary), [
-      RESULT_FILES.error,
-    ]);
+    const inSample = inSampleCheck({}, overlap.counts());
+    await writeSummary(
+      store,
+      bucket,
+      resultPrefix,
+      summaryFiles(source, classifier.manifest, { ...summary, inSample }),
+      [RESULT_FILES.error],
+    );
     logger.info('evaluated', {
       bucket,
       key,

@@ -3,6 +3,8 @@ import type { Classifier } from '#core/classifier.ts';
 import { CONFIDENCE_LEVELS, emptyConfidenceCounts } from '#core/confidence.ts';
 import { predictionsHeader } from '#core/csv/predictionsCsv.ts';
 import { InvalidRowsError, type ProblemDetail } from '#core/errors.ts';
+import { inSampleCheck } from '#core/inSample.ts';
+import { LabelSetCounts } from '#core/labelSets.ts';
 import { LABELS } from '#core/labels.ts';
 import { MetricsAccumulator } from '#core/metrics.ts';
 import { emptyKindCounts, emptyKindMetrics } from '#core/pipeline/evaluateCsv.ts';
@@ -78,11 +80,19 @@ async function mergeParts(
   const evidenceColumn = states.some((s) => s.evidenceColumn === true);
   if (states.some((s) => (s.evidenceColumn === true) !== evidenceColumn))
     throw new Error('parts disagree on the evidence column (chunk functions configured differently?)');
+  // Every part counted its training rows (the chunks' model has fingerprints), or the check is left out, as inline.
+  const overlap = states.every((s) => s.overlap !== undefined)
+    ? {
+        rows: states.reduce((n, s) => n + s.overlap!.rows, 0),
+        matchedRows: states.reduce((n, s) => n + s.overlap!.matched, 0),
+      }
+    : undefined;
   const collected = states.some((s) => s.misclassified !== undefined);
   const misclassified = collected ? keepWorst(states.flatMap((s) => s.misclassified ?? [])) : undefined;
 
   let metrics: MetricsAccumulator | undefined;
   let metricsByKind: Record<TextKind, MetricsAccumulator> | undefined;
+  let labelSets: LabelSetCounts | undefined;
   const predictedCounts = LABELS.map(() => 0);
   const kindCounts = emptyKindCounts();
   const confidenceCounts = emptyConfidenceCounts();
@@ -108,6 +118,10 @@ async function mergeParts(
         for (const kind of TEXT_KINDS)
           metricsByKind[kind].merge(MetricsAccumulator.fromJSON(state.metricsByKind[kind]));
       }
+      if (state.labelSets !== undefined) {
+        labelSets ??= new LabelSetCounts();
+        labelSets.merge(LabelSetCounts.fromJSON(state.labelSets));
+      }
     }
   });
   await writeSummary(
@@ -121,6 +135,8 @@ async function mergeParts(
       confidenceCounts,
       ...(metrics ? { metrics } : {}),
       ...(metricsByKind ? { metricsByKind } : {}),
+      ...(labelSets ? { labelSets } : {}),
+      ...(overlap ? { inSample: inSampleCheck({}, overlap) } : {}),
       ...(misclassified ? { misclassified } : {}),
       blankLines: event.blankLines ?? 0,
     }),

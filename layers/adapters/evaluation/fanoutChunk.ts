@@ -2,8 +2,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Classifier } from '#core/classifier.ts';
 import { type CsvHeader, headerFrom } from '#core/csv/csvReader.ts';
 import { InputError, InvalidRowsError } from '#core/errors.ts';
+import { OverlapCounter } from '#core/inSample.ts';
 import { LABELS } from '#core/labels.ts';
 import { type EvidenceOptions, evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
+import { trainingDataOf } from '#core/trainingData.ts';
 import { ObjectReplaced, type ObjectStore } from '../s3/objectStore.ts';
 import { type ChunkEvent, mapKinds, ObjectChangedError, type PartState, partName } from './fanoutContracts.ts';
 import { evidenceFor, withUpload } from './resultObjects.ts';
@@ -20,10 +22,12 @@ export async function processChunk(
     ? evidenceFor(classifier, options.evidence, options.logger)
     : { evidence: options.evidence };
   const header: CsvHeader = headerFrom(columns, delimiter);
+  const { fingerprints } = await trainingDataOf(classifier.model);
   let rows = 0;
   let problems = 0;
   for (const item of event.Items) {
     let state: PartState;
+    const overlap = new OverlapCounter(fingerprints);
     try {
       const summary = await withUpload(store, bucket, `${partsPrefix}${partName(item.index, 'csv')}`, async (sink) => {
         const object = await store
@@ -39,6 +43,7 @@ export async function processChunk(
           firstByte: item.start,
           writeHeader: false,
           ...(evidence ? { evidence } : {}),
+          overlap,
         });
       });
       if (summary.rows !== item.rows)
@@ -53,6 +58,8 @@ export async function processChunk(
         confidenceCounts: summary.confidenceCounts,
         ...(summary.metrics ? { metrics: summary.metrics.toJSON() } : {}),
         ...(summary.metricsByKind ? { metricsByKind: mapKinds(summary.metricsByKind, (m) => m.toJSON()) } : {}),
+        ...(summary.labelSets ? { labelSets: summary.labelSets.toJSON() } : {}),
+        ...(fingerprints ? { overlap: { rows: overlap.rows, matched: overlap.matched } } : {}),
         ...(evidence?.column ? { evidenceColumn: true } : {}),
         ...(summary.misclassified ? { misclassified: summary.misclassified } : {}),
       };

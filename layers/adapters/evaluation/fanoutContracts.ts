@@ -104,6 +104,10 @@ export const partStateSchema = z.object({
   confidenceCounts: z.record(z.enum(CONFIDENCE_LEVELS), z.number().int().nonnegative()).optional(),
   metrics: z.unknown().optional(),
   metricsByKind: z.record(z.enum(TEXT_KINDS), z.unknown()).optional(),
+  /** `[trueMask, predictedMask, rows]` (layers/core/labelSets.ts): summed exactly by the aggregate. */
+  labelSets: z.array(z.tuple([z.number().int(), z.number().int(), z.number().int().nonnegative()])).optional(),
+  /** The part's rows and how many are training rows of the model (layers/core/inSample.ts): summed by the aggregate. */
+  overlap: z.object({ rows: z.number().int().nonnegative(), matched: z.number().int().nonnegative() }).optional(),
   problems: z
     .array(
       z.object({

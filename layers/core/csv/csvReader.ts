@@ -1,5 +1,4 @@
-import { pipeline, Readable } from 'node:stream';
-import { CsvError, parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse/stream';
 import { InputError } from '../errors.ts';
 import {
   type CsvHeader,
@@ -10,7 +9,7 @@ import {
   MAX_RECORD_CHARS,
   RECORD_PARSE_OPTIONS,
 } from './csvHeader.ts';
-import { checkedUtf8, unsupportedEncoding } from './encoding.ts';
+import { checkedUtf8, concatBytes, unsupportedEncoding } from './encoding.ts';
 
 /**
  * Streaming reader for the CSV files users send: UTF-8 with or without BOM, `,` `;` or tab (detected from the
@@ -18,6 +17,11 @@ import { checkedUtf8, unsupportedEncoding } from './encoding.ts';
  * Parsing is csv-parse's; this module adds delimiter detection, the header contract, the encoding check, the
  * count of skipped blank lines and exact line numbers (of a record's first line, for records spanning several
  * lines). Every error of the source reaches the reader as a rejection, never as an unhandled stream 'error'.
+ *
+ * One reader for every caller: the CLI, the S3 function and the fan-out read files with it in Node, and the web
+ * page runs this very module on the bytes of the file it is given (esbuild bundles it; layers/web/build.ts), so
+ * the same bytes give the same header and records, or the same error, everywhere. Hence web streams
+ * (`csv-parse/stream`'s TransformStream) and Uint8Array rather than Node streams and Buffer.
  */
 
 export { type CsvHeader, DELIMITERS, type Delimiter, detectDelimiter, headerFrom } from './csvHeader.ts';
@@ -47,28 +51,31 @@ function firstContentLine(text: string, complete: boolean): string | undefined {
  * Reads chunks until the first non-blank line is complete (any line break: CRLF, LF or CR), so the delimiter can
  * be detected; returns the chunks for replay.
  */
-async function peekFirstLine(iterator: AsyncIterator<Uint8Array>): Promise<{ head: Buffer[]; firstLine: string }> {
-  const head: Buffer[] = [];
+async function peekFirstLine(iterator: AsyncIterator<Uint8Array>): Promise<{ head: Uint8Array[]; firstLine: string }> {
+  const head: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const next = await iterator.next();
     const done = next.done === true;
     if (!done) {
-      const chunk = asBuffer(next.value);
+      const chunk = next.value;
       head.push(chunk);
       size += chunk.length;
       if (chunk.indexOf(10) < 0 && chunk.indexOf(13) < 0 && size < MAX_HEADER_BYTES) continue;
     }
-    const text = Buffer.concat(head)
-      .toString('utf8')
-      .replace(/^\ufeff/, '');
+    // Decoded only to find the line: invalid bytes become U+FFFD here and fail in the UTF-8 check that follows.
+    const text = new TextDecoder().decode(concatBytes(head)).replace(/^\ufeff/, '');
     const line = firstContentLine(text, done || size >= MAX_HEADER_BYTES);
     if (line !== undefined) return { head, firstLine: line };
   }
 }
 
-const asBuffer = (bytes: Uint8Array): Buffer =>
-  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** What csv-parse gives per record with `raw` and `info` on. */
+interface ParsedRecord {
+  record: string[];
+  raw: string;
+  info: { bytes: number };
+}
 
 /** Excel writes `sep=;` as the first line of a CSV to name its delimiter. */
 const EXCEL_SEPARATOR = /^\s*sep=(.)\s*$/i;
@@ -107,7 +114,7 @@ const TRAILING_BREAK = /(\r\n|\n|\r)$/;
 /** Opens a CSV byte stream: reads and validates the header (unless given), then yields data records lazily. */
 export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvReadOptions = {}): Promise<CsvStream> {
   const iterator = source[Symbol.asyncIterator]();
-  let replay: Buffer[] = [];
+  let replay: Uint8Array[] = [];
   let delimiter: Delimiter;
   let separatorLine = false;
   if (options.header) {
@@ -116,7 +123,7 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
     let peeked: Awaited<ReturnType<typeof peekFirstLine>>;
     try {
       peeked = await peekFirstLine(iterator);
-      const encoding = unsupportedEncoding(Buffer.concat(peeked.head).subarray(0, 4));
+      const encoding = unsupportedEncoding(concatBytes(peeked.head).subarray(0, 4));
       if (encoding) {
         throw new InputError(
           'unsupported_encoding',
@@ -154,12 +161,12 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
     }
   }
 
-  async function* bytes(): AsyncGenerator<Buffer> {
+  async function* bytes(): AsyncGenerator<Uint8Array> {
     yield* replay;
     for (;;) {
       const next = await iterator.next();
       if (next.done) return;
-      yield asBuffer(next.value);
+      yield next.value;
     }
   }
 
@@ -168,32 +175,36 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
     ...RECORD_PARSE_OPTIONS,
     bom: !options.header,
   });
-  // pipeline(), unlike pipe(), hands an error of the source (a reset connection, an invalid byte) to the parser, so
-  // it rejects the reader's next read instead of surfacing as an 'error' event nobody listens to.
-  pipeline(Readable.from(checkedUtf8(bytes(), options.firstLine ?? 1)), parser, () => undefined);
+  const writer = parser.writable.getWriter();
+  const rows = parser.readable.getReader() as ReadableStreamDefaultReader<ParsedRecord>;
+  // An error of the source (a reset connection, an invalid byte) aborts the parser with that error, so it rejects
+  // the reader's next read instead of being lost; a parser that fails or is cancelled makes the write reject.
+  void (async () => {
+    try {
+      for await (const chunk of checkedUtf8(bytes(), options.firstLine ?? 1)) await writer.write(chunk);
+      await writer.close();
+    } catch (error) {
+      await writer.abort(error).catch(() => undefined);
+    }
+  })();
   // Whatever ends reading early (a bad header, a syntax error, a consumer that stops) releases the source too,
   // so a rejected S3 object does not leave its HTTP body half-read in a warm container.
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    parser.destroy();
+    await rows.cancel().catch(() => undefined);
     await iterator.return?.().catch(() => undefined);
   };
-  const rows = parser[Symbol.asyncIterator]() as AsyncIterator<{
-    record: string[];
-    raw: string;
-    info: { bytes: number };
-  }>;
   let nextLine = options.firstLine ?? 1;
   const firstByte = options.firstByte ?? 0;
   let blankLines = 0;
 
   const read = async (): Promise<CsvRecord | undefined> => {
     for (;;) {
-      let next: IteratorResult<{ record: string[]; raw: string; info: { bytes: number } }>;
+      let next: ReadableStreamReadResult<ParsedRecord>;
       try {
-        next = await rows.next();
+        next = await rows.read();
       } catch (error) {
         throw csvSyntaxError(error, nextLine, (options.firstLine ?? 1) - 1);
       }

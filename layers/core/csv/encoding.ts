@@ -6,6 +6,9 @@ import { InputError } from '../errors.ts';
  * message that names the encoding or the first byte that is not UTF-8 (and its line), never with U+FFFD in place of
  * the user's characters. Decoding is not attempted: the fan-out reads byte ranges of the original object, so the
  * bytes the parser sees must be the file's own.
+ *
+ * Plain Uint8Array code, so the page runs it too: its bundle maps `node:buffer` to a `TextDecoder`-based `isUtf8`
+ * (layers/web/shims/), the same WHATWG definition of valid UTF-8 that Node's `isUtf8` checks.
  */
 
 /** UTF-16/32 by their byte-order mark, or without one by the NUL bytes that ASCII header names get in them. */
@@ -22,8 +25,20 @@ export function unsupportedEncoding(start: Uint8Array): string | undefined {
   return undefined;
 }
 
+/** The bytes of `parts` in one array (no copy for a single part). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 /** Length of a character cut off at the end of `bytes` (its lead byte says how long it should be), else 0. */
-function incompleteTail(bytes: Buffer): number {
+function incompleteTail(bytes: Uint8Array): number {
   for (let back = 1; back <= Math.min(4, bytes.length); back++) {
     const byte = bytes[bytes.length - back]!;
     if ((byte & 0xc0) === 0x80) continue;
@@ -33,7 +48,7 @@ function incompleteTail(bytes: Buffer): number {
   return 0;
 }
 
-function validPrefix(bytes: Buffer): boolean {
+function validPrefix(bytes: Uint8Array): boolean {
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
     return true;
@@ -43,7 +58,7 @@ function validPrefix(bytes: Buffer): boolean {
 }
 
 /** Offset of the first byte of the first invalid sequence in bytes known to be invalid (only on the failure path). */
-function firstInvalidByte(bytes: Buffer): number {
+function firstInvalidByte(bytes: Uint8Array): number {
   let valid = 0;
   let invalid = bytes.length;
   while (invalid - valid > 1) {
@@ -55,14 +70,14 @@ function firstInvalidByte(bytes: Buffer): number {
 }
 
 /** Line breaks as the reader counts lines (CRLF, LF, CR); `afterCR` when the previous bytes ended with a CR. */
-function lineBreaks(bytes: Buffer, afterCR: boolean): number {
+function lineBreaks(bytes: Uint8Array, afterCR: boolean): number {
   let count = 0;
   for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) count++;
   for (let i = bytes.indexOf(13); i !== -1; i = bytes.indexOf(13, i + 1)) if (bytes[i + 1] !== 10) count++;
   return afterCR && bytes[0] === 10 ? count - 1 : count;
 }
 
-function notUtf8(bytes: Buffer, line: number, afterCR: boolean): InputError {
+function notUtf8(bytes: Uint8Array, line: number, afterCR: boolean): InputError {
   const at = firstInvalidByte(bytes);
   const where = line + lineBreaks(bytes.subarray(0, at), afterCR);
   const hex = `0x${bytes[at]!.toString(16).toUpperCase().padStart(2, '0')}`;
@@ -77,12 +92,15 @@ function notUtf8(bytes: Buffer, line: number, afterCR: boolean): InputError {
  * Passes the bytes through unchanged, failing at the first byte that is not UTF-8. A character split between two
  * chunks is held back until it is complete; `firstLine` is the line the bytes start on.
  */
-export async function* checkedUtf8(chunks: AsyncIterable<Buffer>, firstLine = 1): AsyncGenerator<Buffer> {
-  let held: Buffer = Buffer.alloc(0);
+export async function* checkedUtf8<T extends Uint8Array>(
+  chunks: AsyncIterable<T>,
+  firstLine = 1,
+): AsyncGenerator<Uint8Array> {
+  let held: Uint8Array = new Uint8Array(0);
   let line = firstLine;
   let afterCR = false;
   for await (const chunk of chunks) {
-    const bytes = held.length > 0 ? Buffer.concat([held, chunk]) : chunk;
+    const bytes = held.length > 0 ? concatBytes([held, chunk]) : chunk;
     const complete = bytes.subarray(0, bytes.length - incompleteTail(bytes));
     if (!isUtf8(complete)) throw notUtf8(complete, line, afterCR);
     line += lineBreaks(complete, afterCR);

@@ -4,6 +4,9 @@ import { recordText } from '../text.ts';
 import type { CsvHeader } from './csvHeader.ts';
 import type { CsvRecord } from './csvReader.ts';
 
+/** How many row problems an error lists (the total is always given): the CLI, the functions and the page alike. */
+export const MAX_LISTED_PROBLEMS = 100;
+
 export interface CheckedRecord {
   problems: ProblemDetail[];
   /** The model's input: `title + " " + abstract`. */
@@ -73,7 +76,7 @@ export interface LabelledRecords {
 export async function readLabelledRecords(
   records: AsyncIterable<CsvRecord>,
   header: CsvHeader,
-  maxProblems = 100,
+  maxProblems = MAX_LISTED_PROBLEMS,
 ): Promise<LabelledRecords> {
   if (header.groupIndex === undefined) {
     throw new InputError(

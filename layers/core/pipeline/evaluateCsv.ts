@@ -3,9 +3,11 @@ import type { Classifier } from '../classifier.ts';
 import { type Confidence, emptyConfidenceCounts } from '../confidence.ts';
 import { type CsvHeader, type CsvReadOptions, openCsv } from '../csv/csvReader.ts';
 import { predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
-import { checkRecord } from '../csv/records.ts';
+import { checkRecord, MAX_LISTED_PROBLEMS } from '../csv/records.ts';
 import { InvalidRowsError, type ProblemDetail } from '../errors.ts';
 import { ExplanationUnsupportedError, formatEvidence, rowEvidence } from '../explanation.ts';
+import type { OverlapCounter } from '../inSample.ts';
+import { LabelSetCounts } from '../labelSets.ts';
 import { LABELS } from '../labels.ts';
 import { MetricsAccumulator } from '../metrics.ts';
 import { MisclassifiedCollector, type MisclassifiedRow } from './misclassified.ts';
@@ -30,6 +32,8 @@ export interface EvaluateOptions extends CsvReadOptions {
   maxProblems?: number;
   /** Evidence for the results; absent: none (the plain prediction path, unchanged). */
   evidence?: EvidenceOptions;
+  /** Counts the rows that are training rows of the model (inSample.ts); the caller reads it afterwards. */
+  overlap?: OverlapCounter;
 }
 
 export interface EvidenceOptions {
@@ -63,6 +67,8 @@ export interface EvaluationSummary {
   misclassified?: MisclassifiedRow[];
   /** Whitespace-only lines skipped (before the header and between rows): not rows, but counted for the report. */
   blankLines: number;
+  /** Present when the file has a `group` column: which true label sets were predicted as which. */
+  labelSets?: LabelSetCounts;
 }
 
 interface PendingRow {
@@ -79,7 +85,7 @@ export async function evaluateCsv(
   options: EvaluateOptions = {},
 ): Promise<EvaluationSummary> {
   const batchSize = options.batchSize ?? 256;
-  const maxProblems = options.maxProblems ?? 100;
+  const maxProblems = options.maxProblems ?? MAX_LISTED_PROBLEMS;
   const csv = await openCsv(source, options);
   const { header } = csv;
   const labelled = header.groupIndex !== undefined;
@@ -91,6 +97,7 @@ export async function evaluateCsv(
   const kindCounts = emptyKindCounts();
   const confidenceCounts = emptyConfidenceCounts();
   const metricsByKind = labelled ? emptyKindMetrics() : undefined;
+  const labelSets = labelled ? new LabelSetCounts() : undefined;
   const problems: ProblemDetail[] = [];
   let problemCount = 0;
   let rows = 0;
@@ -110,6 +117,7 @@ export async function evaluateCsv(
       confidenceCounts[p.confidence]++;
       if (metrics) metrics.add(row.truth!, p.labels);
       if (metricsByKind) metricsByKind[p.kind].add(row.truth!, p.labels);
+      labelSets?.add(row.truth!, p.labels);
       if (collector) {
         const title = row.fields[header.titleIndex]!;
         collector.offer({
@@ -150,6 +158,7 @@ export async function evaluateCsv(
       continue;
     }
     if (problemCount > 0) continue;
+    options.overlap?.add(rowProblems.text);
     batch.push({
       fields: record.fields,
       text: rowProblems.text,
@@ -170,6 +179,7 @@ export async function evaluateCsv(
     kindCounts,
     confidenceCounts,
     ...(metricsByKind ? { metricsByKind } : {}),
+    ...(labelSets ? { labelSets } : {}),
     blankLines: csv.blankLines,
     ...(misclassified ? { misclassified } : {}),
   };

@@ -1,6 +1,8 @@
 import { TEXT_KINDS, type TextKind } from '#model/router.ts';
 import type { Confidence } from '../confidence.ts';
 import { ClassifierError, InputError } from '../errors.ts';
+import type { InSampleCheck } from '../inSample.ts';
+import type { LabelSetCounts } from '../labelSets.ts';
 import type { ModelManifest } from '../manifest.ts';
 import type { MetricsAccumulator } from '../metrics.ts';
 import { type ReportInput, renderHtmlReport, renderTextReport } from '../report.ts';
@@ -26,6 +28,9 @@ export interface SummaryForReport {
   misclassified?: MisclassifiedRow[];
   /** Whitespace-only lines skipped in the input: reported in report.txt/report.html (metrics.json keeps its shape). */
   blankLines?: number;
+  labelSets?: LabelSetCounts;
+  /** Whether the file is (mostly) the model's training data (inSample.ts). */
+  inSample?: InSampleCheck;
 }
 
 export function reportInput(source: string, manifest: ModelManifest, summary: SummaryForReport): ReportInput {
@@ -42,6 +47,8 @@ export function reportInput(source: string, manifest: ModelManifest, summary: Su
     })),
     ...(summary.misclassified ? { misclassified: summary.misclassified } : {}),
     ...(summary.blankLines ? { blankLines: summary.blankLines } : {}),
+    ...(summary.labelSets ? { labelSets: summary.labelSets.rows() } : {}),
+    ...(summary.inSample ? { inSample: summary.inSample } : {}),
   };
 }
 

@@ -29,9 +29,30 @@ export interface Prediction {
   explanation?: Partial<Record<ShortName, LabelEvidence>>;
 }
 
-export interface Health {
-  model: { name: string; version: string; backend: string; thresholds: Record<string, number> };
+/** What /predict accepts in this deployment (GET /health → limits). */
+export interface Limits {
+  max_texts: number;
+  max_text_chars: number;
+  max_body_bytes: number;
 }
+
+export interface Health {
+  model: {
+    name: string;
+    version: string;
+    backend: string;
+    thresholds: Record<string, number>;
+    training_data?: { sha256: string; rows?: number };
+  };
+  /** Absent from older deployments: the page then uses DEFAULT_LIMITS. */
+  limits?: Limits;
+}
+
+/** The API's own defaults (layers/adapters/config.ts), for a deployment whose /health predates `limits`. */
+export const DEFAULT_LIMITS: Limits = { max_texts: 64, max_text_chars: 20_000, max_body_bytes: 1_048_576 };
+
+/** Absolute URL of POST /predict as this page reaches it (for the "call this from code" snippets). */
+export const predictUrl = (): string => endpoint('predict');
 
 /** An answer of the API that is not a success: its status, code and message, as the API wrote them. */
 export class ApiError extends Error {
@@ -79,4 +100,12 @@ export async function health(): Promise<Health> {
   const response = await fetch(endpoint('health'), { headers: { accept: 'application/json' } });
   if (!response.ok) throw await failure(response);
   return (await response.json()) as Health;
+}
+
+/** The model's training fingerprints (GET /training-fingerprints), or undefined when the model folder has none. */
+export async function trainingFingerprintsFile(): Promise<Uint8Array | undefined> {
+  const response = await fetch(endpoint('training-fingerprints'));
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw await failure(response);
+  return new Uint8Array(await response.arrayBuffer());
 }

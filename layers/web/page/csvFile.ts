@@ -1,12 +1,12 @@
-import { CsvError, parse } from 'csv-parse/sync';
-import { type CsvHeader, detectDelimiter, headerFrom, RECORD_PARSE_OPTIONS } from '#core/csv/csvHeader.ts';
-import { checkRecord } from '#core/csv/records.ts';
-import { InputError, type ProblemDetail } from '#core/errors.ts';
+import { type CsvHeader, openCsv } from '#core/csv/csvReader.ts';
+import { checkRecord, MAX_LISTED_PROBLEMS } from '#core/csv/records.ts';
+import { InputError, InvalidRowsError, type ProblemDetail } from '#core/errors.ts';
 
 /**
- * Reads a whole CSV file in the browser with the rules the CLI and the S3 path apply (same parser library,
- * the core's header contract and row checks): a file with any bad row is refused as a whole, listing every
- * problem with its line and column, so the page never classifies a file the CLI would reject.
+ * Reads a CSV file in the browser with the reader the CLI and the S3 path run (layers/core/csv/csvReader.ts,
+ * bundled into the page) and the same row checks: the same bytes give the same header and rows, or the same
+ * error with the same lines and columns. A file with any bad row is refused as a whole, as the CLI refuses it.
+ * On top, the page's own limits: at most `maxRows` rows, and no text longer than the API takes.
  */
 export interface PageRow {
   line: number;
@@ -19,84 +19,89 @@ export interface PageRow {
 export interface PageCsv {
   header: CsvHeader;
   rows: PageRow[];
+  /** Whitespace-only lines skipped, as the CLI's report counts them. */
+  blankLines: number;
 }
 
 export const MAX_PAGE_ROWS = 5000;
-const LINE_BREAK = /\r\n|\n|\r/g;
-const TRAILING_BREAK = /(\r\n|\n|\r)$/;
 
-interface ParsedRecord {
-  record: string[];
-  raw: string;
+export interface PageCsvLimits {
+  maxRows?: number;
+  /** The API's `max_text_chars`: a longer text would be refused by /predict, so the row is refused here. */
+  maxTextChars?: number;
 }
 
-export function readCsvText(text: string, maxRows = MAX_PAGE_ROWS): PageCsv {
-  const body = text.replace(/^\ufeff/, '');
-  const firstLine = body.split(/\r\n|\n|\r/, 1)[0] ?? '';
-  if (firstLine.trim() === '')
-    throw new InputError(
-      'empty_file',
-      'the file is empty or its first line is blank: expected a header with "title" and "abstract"',
-      [{ line: 1, message: 'no header' }],
-    );
-  const delimiter = detectDelimiter(firstLine);
-  let parsed: ParsedRecord[];
-  try {
-    parsed = parse(body, {
-      delimiter,
-      ...RECORD_PARSE_OPTIONS,
-    }) as unknown as ParsedRecord[];
-  } catch (error) {
-    if (error instanceof CsvError) {
-      const line = (error as CsvError & { lines?: number }).lines ?? 1;
-      throw new InputError('malformed_csv', `the file is not valid CSV near line ${line}: ${error.message}`, [
-        { line, message: error.message },
-      ]);
-    }
-    throw error;
-  }
-  // Line numbers of each record's first line, as the streaming reader counts them (a quoted field may span lines).
-  let nextLine = 1;
-  const records: { line: number; fields: string[] }[] = [];
-  for (const { record, raw } of parsed) {
-    const line = nextLine;
-    const content = raw.replace(TRAILING_BREAK, '');
-    nextLine = line + 1 + (content.match(LINE_BREAK)?.length ?? 0);
-    if (record.length === 1 && record[0] === '' && content.trim() === '') continue;
-    records.push({ line, fields: record });
-  }
-  const [first, ...data] = records;
-  if (!first) throw new InputError('empty_file', 'the file has no header', [{ line: 1, message: 'no header' }]);
-  const header = headerFrom(first.fields, delimiter, first.line);
-  if (data.length === 0)
-    throw new InputError('no_rows', 'the file has a header but no rows', [
-      { line: first.line + 1, message: 'no data rows' },
-    ]);
-  if (data.length > maxRows) {
-    throw new InputError(
-      'too_many_rows',
-      `the page takes up to ${maxRows.toLocaleString('en')} rows and this file has ${data.length.toLocaleString('en')}; use the CLI (npm run evaluate) or the S3 bucket for larger files`,
-      [{ line: data[maxRows]!.line, message: `row ${maxRows + 1} is past the page's limit` }],
-    );
-  }
+export async function readPageCsv(source: AsyncIterable<Uint8Array>, limits: PageCsvLimits = {}): Promise<PageCsv> {
+  const maxRows = limits.maxRows ?? MAX_PAGE_ROWS;
+  const csv = await openCsv(source);
+  const { header } = csv;
   const rows: PageRow[] = [];
   const problems: ProblemDetail[] = [];
-  for (const record of data) {
+  let problemCount = 0;
+  let count = 0;
+  const report = (detail: ProblemDetail): void => {
+    problemCount++;
+    if (problems.length < MAX_LISTED_PROBLEMS) problems.push(detail);
+  };
+  for await (const record of csv.records) {
+    if (++count > maxRows) {
+      throw new InputError(
+        'too_many_rows',
+        `the page takes up to ${maxRows.toLocaleString('en')} rows and this file has more; use the CLI (npm run evaluate) or the S3 bucket for larger files`,
+        [{ line: record.line, message: `row ${maxRows + 1} is past the page's limit` }],
+      );
+    }
     const checked = checkRecord(record.fields, record.line, header);
-    if (checked.problems.length > 0) problems.push(...checked.problems);
-    else
-      rows.push({
+    checked.problems.forEach(report);
+    if (checked.problems.length > 0) continue;
+    if (limits.maxTextChars !== undefined && checked.text.length > limits.maxTextChars) {
+      report({
         line: record.line,
-        fields: record.fields,
-        text: checked.text,
-        ...(checked.truth ? { truth: checked.truth } : {}),
+        column: header.abstractIndex + 1,
+        field: 'abstract',
+        message: `title + " " + abstract has ${checked.text.length.toLocaleString('en')} characters; the API takes at most ${limits.maxTextChars.toLocaleString('en')} per text`,
       });
+      continue;
+    }
+    rows.push({
+      line: record.line,
+      fields: record.fields,
+      text: checked.text,
+      ...(checked.truth ? { truth: checked.truth } : {}),
+    });
   }
-  if (problems.length > 0)
-    throw new InputError(
-      'invalid_rows',
-      `${problems.length} row problem${problems.length > 1 ? 's' : ''}: the file was not classified`,
-      problems,
-    );
-  return { header, rows };
+  if (problemCount > 0) throw new InvalidRowsError(problemCount, problems);
+  return { header, rows, blankLines: csv.blankLines };
+}
+
+/** Largest piece handed to the parser at once: small enough that parsing it never holds the page up for long. */
+export const READ_SLICE_BYTES = 64 * 1024;
+
+/**
+ * The bytes of a file, in slices of at most READ_SLICE_BYTES, reporting how far reading got. Between slices it
+ * gives the browser a turn (a task boundary), so the page paints its progress and answers clicks while a large
+ * file is read (a file the browser hands over in one chunk is still cut into slices).
+ */
+export async function* fileChunks(
+  file: Blob,
+  onProgress: (bytesRead: number, totalBytes: number) => void = () => {},
+): AsyncGenerator<Uint8Array> {
+  const reader = file.stream().getReader();
+  let read = 0;
+  try {
+    onProgress(0, file.size);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      for (let at = 0; at < value.length; at += READ_SLICE_BYTES) {
+        const slice = value.subarray(at, at + READ_SLICE_BYTES);
+        read += slice.length;
+        yield slice;
+        onProgress(read, file.size);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }

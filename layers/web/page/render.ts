@@ -1,6 +1,8 @@
 /// <reference lib="dom" />
 import type { Metrics } from '#core/metrics.ts';
 import type { LabelEvidence, Prediction } from './api.ts';
+import { confidenceView } from './confidence.ts';
+import { SCALE, shownTerms, strengthOf } from './evidenceScale.ts';
 import { dominantLabel, segments, titleAndAbstractRanges } from './highlight.ts';
 import { fullName, LABELS, labelClass, SHORT_NAMES, type ShortName } from './labelStyle.ts';
 
@@ -24,16 +26,30 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 const percent = (p: number): string => `${(p * 100).toFixed(1)}%`;
 const signed = (w: number): string => `${w >= 0 ? '+' : '−'}${Math.abs(w).toFixed(3)}`;
 
+/**
+ * The predicted labels as chips, and beside them the answer's confidence in words when the API gives it (chips
+ * outlined and grey-toned when uncertain), and a note for short texts.
+ */
 export function renderChips(container: HTMLElement, prediction: Prediction): void {
-  container.replaceChildren(
-    ...prediction.labels_short.map((short) =>
-      el('span', {
-        className: `chip ${labelClass(short)}`,
-        text: fullName(short),
-        attrs: { 'data-testid': 'label-chip' },
-      }),
-    ),
+  const view = confidenceView(prediction);
+  const chips = prediction.labels_short.map((short) =>
+    el('span', {
+      className: `chip ${labelClass(short)}${view.uncertain ? ' uncertain' : ''}`,
+      text: fullName(short),
+      attrs: { 'data-testid': 'label-chip' },
+    }),
   );
+  const notes: Node[] = [];
+  if (view.text !== undefined)
+    notes.push(
+      el('span', { className: `confidence ${prediction.confidence}`, attrs: { 'data-testid': 'confidence' } }, [
+        el('strong', { text: view.text }),
+        ...(view.detail ? [document.createTextNode(` — ${view.detail}`)] : []),
+      ]),
+    );
+  if (view.note)
+    notes.push(el('span', { className: 'kind-note', text: view.note, attrs: { 'data-testid': 'kind-note' } }));
+  container.replaceChildren(...chips, ...notes);
 }
 
 /** One row per label: name, a bar of the probability with the threshold marked, the probability as text. */
@@ -87,24 +103,65 @@ function markedText(
   explanation: Partial<Record<ShortName, LabelEvidence>>,
   shown: readonly ShortName[],
 ): Node[] {
-  const maxWeight = Math.max(
-    1e-12,
-    ...shown.flatMap((l) => explanation[l]?.terms.map((t) => Math.abs(t.weight)) ?? []),
-  );
   return segments(text, explanation, from, to).map((segment) => {
     const label = dominantLabel(segment.weights, shown);
-    if (label === undefined) return document.createTextNode(segment.text);
-    const weight = segment.weights[label]!;
-    const strength = Math.abs(weight) / maxWeight > 0.5 ? 3 : Math.abs(weight) / maxWeight > 0.2 ? 2 : 1;
-    const tip = shown
-      .filter((l) => segment.weights[l] !== undefined)
-      .map((l) => `${fullName(l)} ${signed(segment.weights[l]!)}`)
-      .join('\n');
+    const weight = label === undefined ? 0 : segment.weights[label]!;
+    const strength = label === undefined ? 0 : strengthOf(segment.text.trim(), weight);
+    if (label === undefined || strength === 0) return document.createTextNode(segment.text);
+    const detail = weightsText(segment.text, segment.weights, shown);
     return el('mark', {
       className: `ev ${labelClass(label)} ${weight >= 0 ? 'up' : 'down'} s${strength}`,
       text: segment.text,
-      attrs: { title: tip },
+      // Hover shows the weights; focus and tap show them in the detail line (renderEvidence).
+      attrs: { title: detail, 'data-detail': detail, tabindex: '-1' },
     });
+  });
+}
+
+/** "troponin: Cardiovascular +2.056, Hepatorenal −0.110" */
+function weightsText(word: string, weights: Partial<Record<ShortName, number>>, shown: readonly ShortName[]): string {
+  const parts = shown.filter((l) => weights[l] !== undefined).map((l) => `${fullName(l)} ${signed(weights[l]!)}`);
+  return `${word.trim()}: ${parts.join(', ')}`;
+}
+
+/**
+ * The evidence words as one keyboard stop (a roving tab index, like a toolbar): Tab reaches the first word, the
+ * arrow keys, Home and End move between words, and the focused or tapped word's weights appear in `detail`
+ * (a live region, so screen readers announce them) as well as on hover.
+ */
+export function wireEvidenceKeys(container: HTMLElement, detail: HTMLElement): void {
+  const marks = () => Array.from(container.querySelectorAll<HTMLElement>('mark.ev'));
+  const show = (mark: HTMLElement) => {
+    for (const m of marks()) {
+      m.tabIndex = m === mark ? 0 : -1;
+      m.classList.toggle('current', m === mark);
+    }
+    detail.textContent = mark.dataset.detail ?? '';
+  };
+  container.addEventListener('focusin', (event) => {
+    if (event.target instanceof HTMLElement && event.target.matches('mark.ev')) show(event.target);
+  });
+  container.addEventListener('click', (event) => {
+    const mark = event.target instanceof Element ? event.target.closest<HTMLElement>('mark.ev') : null;
+    if (mark) mark.focus();
+  });
+  container.addEventListener('keydown', (event) => {
+    const all = marks();
+    const at = all.indexOf(document.activeElement as HTMLElement);
+    if (at < 0) return;
+    const next =
+      event.key === 'ArrowRight' || event.key === 'ArrowDown'
+        ? Math.min(at + 1, all.length - 1)
+        : event.key === 'ArrowLeft' || event.key === 'ArrowUp'
+          ? Math.max(at - 1, 0)
+          : event.key === 'Home'
+            ? 0
+            : event.key === 'End'
+              ? all.length - 1
+              : -1;
+    if (next < 0) return;
+    event.preventDefault();
+    all[next]!.focus();
   });
 }
 
@@ -132,6 +189,26 @@ export function renderEvidence(
       ),
     );
   container.replaceChildren(...parts);
+  // The first word is the one Tab reaches; the others by the arrow keys.
+  const first = container.querySelector<HTMLElement>('mark.ev');
+  if (first) first.tabIndex = 0;
+}
+
+/** The legend of the highlight scale, the same in every text (evidenceScale.ts). */
+export function renderLegend(container: HTMLElement): void {
+  container.replaceChildren(
+    el('span', { className: 'legend-title', text: 'Highlight strength (what a word adds to a label’s score):' }),
+    ...SCALE.map((step, i) =>
+      el('span', { className: 'legend-item' }, [
+        el('mark', { className: `ev label-neutral up s${step.level}`, text: step.name }),
+        document.createTextNode(` ${step.from}${SCALE[i + 1] ? `–${SCALE[i + 1]!.from}` : ' or more'}`),
+      ]),
+    ),
+    el('span', {
+      className: 'legend-item',
+      text: 'Below 0.5 not highlighted; function words and numbers only from 1.5. Dashed: pushes the label down.',
+    }),
+  );
 }
 
 /** The strongest words per shown label, as a readable list (the same evidence without hovering). */
@@ -147,14 +224,13 @@ export function renderTopTerms(
       .filter((l) => explanation[l])
       .map((label) => {
         const evidence = explanation[label]!;
-        const items = evidence.terms
-          .slice(0, count)
-          .map((t) =>
-            el('li', { className: t.weight >= 0 ? 'up' : 'down' }, [
-              el('span', { className: 'term', text: t.text }),
-              el('span', { className: 'weight', text: signed(t.weight) }),
-            ]),
-          );
+        const { terms, hidden } = shownTerms(evidence, count);
+        const items = terms.map((t) =>
+          el('li', { className: t.weight >= 0 ? 'up' : 'down' }, [
+            el('span', { className: 'term', text: t.text }),
+            el('span', { className: 'weight', text: signed(t.weight) }),
+          ]),
+        );
         return el('div', { className: `top-terms ${labelClass(label)}` }, [
           el('h4', {}, [
             el('span', { className: `swatch ${labelClass(label)}` }),
@@ -165,6 +241,14 @@ export function renderTopTerms(
             text: `score ${signed(evidence.logit)} = bias ${signed(evidence.bias)} + the words' weights${evidence.rest !== 0 ? ` (${signed(evidence.rest)} from words not listed)` : ''}`,
           }),
           el('ol', {}, items),
+          ...(hidden > 0
+            ? [
+                el('p', {
+                  className: 'hidden-terms',
+                  text: `${hidden} word${hidden > 1 ? 's' : ''} below the scale not listed`,
+                }),
+              ]
+            : []),
         ]);
       }),
   );
@@ -226,10 +310,14 @@ export function renderMetrics(container: HTMLElement, metrics: Metrics): void {
         el('span', { className: 'figure-name', text: 'rows' }),
       ]),
     ]),
-    el('table', { className: 'metrics' }, [
-      el('caption', { text: "Metrics against the file's group column (scikit-learn definitions, zero_division = 0)" }),
-      head,
-      el('tbody', {}, [...rows, ...averages]),
+    el('div', { className: 'table-scroll' }, [
+      el('table', { className: 'metrics' }, [
+        el('caption', {
+          text: "Metrics against the file's group column (scikit-learn definitions, zero_division = 0)",
+        }),
+        head,
+        el('tbody', {}, [...rows, ...averages]),
+      ]),
     ]),
   );
 }
