@@ -47,6 +47,12 @@ export class Api extends Construct {
     super(scope, id);
     const { config } = props.image;
 
+    // /health, /openapi.json and the page tell clients the request limits: the same values the predict function enforces.
+    const limits = {
+      MAX_TEXTS: String(config.limits.maxTexts),
+      MAX_TEXT_CHARS: String(config.limits.maxTextChars),
+      MAX_BODY_BYTES: String(config.limits.maxBodyBytes),
+    };
     this.health = new ImageFunction(this, 'Health', {
       image: props.image,
       handler: 'health',
@@ -55,7 +61,7 @@ export class Api extends Construct {
       timeoutSeconds: config.timeoutSeconds.health,
       reservedConcurrency: 0,
       // The page and the OpenAPI document follow the access mode: a notice for iam, a token field for jwt.
-      environment: { API_AUTH: config.auth },
+      environment: { API_AUTH: config.auth, ...limits },
     });
     this.predict = new ImageFunction(this, 'Predict', {
       image: props.image,
@@ -64,11 +70,7 @@ export class Api extends Construct {
       memoryMb: config.memoryMb.predict,
       timeoutSeconds: config.timeoutSeconds.predict,
       reservedConcurrency: config.reservedConcurrency.predict,
-      environment: {
-        MAX_TEXTS: String(config.limits.maxTexts),
-        MAX_TEXT_CHARS: String(config.limits.maxTextChars),
-        MAX_BODY_BYTES: String(config.limits.maxBodyBytes),
-      },
+      environment: limits,
     });
     const integrations: Record<RouteFunction, HttpLambdaIntegration> = {
       health: new HttpLambdaIntegration('HealthIntegration', this.health.function),

@@ -24,10 +24,20 @@ export class Expert {
    * per label to `matches` at the same offset.
    */
   score(text: string, out: Float64Array, offset: number, matches?: Float64Array): void {
+    this.raw(text, out, offset, matches);
+    this.calibrate(out, offset);
+  }
+
+  /** The uncalibrated logits of one text (and its lexicon matches): `score` before `calibrate`. */
+  raw(text: string, out: Float64Array, offset: number, matches?: Float64Array): void {
     const row = this.vectorizer.transform(text);
     rowLogits(row, this.estimator, out, offset);
-    calibrateLogits(this.calibration, out, offset);
     matches?.set(row.matches, offset);
+  }
+
+  /** Applies this expert's calibration to raw logits in place. */
+  calibrate(out: Float64Array, offset: number): void {
+    calibrateLogits(this.calibration, out, offset);
   }
 
   /**

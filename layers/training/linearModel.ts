@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '#core/errors.ts';
+import { FINGERPRINTS_FILE, trainingFingerprints } from '#core/inSample.ts';
 import { LABELS, type LabelName } from '#core/labels.ts';
 import { type ModelManifest, manifestSchema } from '#core/manifest.ts';
 import { Lexicon, type LexiconFile } from '#model/lexicon.ts';
@@ -151,6 +152,8 @@ export function buildLinearModel(data: TrainingData, provenance: Provenance, opt
   const trained = fitExperts(samples, features, truth, plan, runs[0]!.calibration);
 
   const files = new Map<string, Buffer>();
+  // The page, the CLI and the reports warn when a file evaluated is (mostly) this model's training data.
+  files.set(FINGERPRINTS_FILE, Buffer.from(trainingFingerprints(data.texts)));
   let lexiconEntry: LinearConfig['lexicon'];
   if (lexicon) {
     const bytes = Buffer.from(`${JSON.stringify(lexicon.file, null, 1)}\n`);

@@ -15,12 +15,15 @@ afterAll(async () => stack?.stop());
 const BROWSER_ACCEPT =
   'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8';
 
-/** The welcome exactly as it was before the page existed (commit e7f1be6), rebuilt from the model's identity. */
+/**
+ * The welcome as it was before the page existed (commit e7f1be6), rebuilt from the model's identity, plus one line
+ * that points to the interactive docs (issue 17: `GET /` did not list `/docs`).
+ */
 async function originalWelcome(): Promise<string> {
   const { name, version } = await readManifest(DEFAULT_MODEL_DIR);
   return (
     `{"message":"Clinical abstract classifier: tags abstracts as cardiovascular, hepatorenal, neurological and/or oncological (model ${name} ${version}).",` +
-    '"endpoints":{"POST /predict":"{\\"texts\\": [\\"...\\"]} or {\\"items\\": [{\\"title\\": \\"...\\", \\"abstract\\": \\"...\\"}]}","GET /health":"status and model","GET /openapi.json":"OpenAPI 3.1 document"}}'
+    '"endpoints":{"POST /predict":"{\\"texts\\": [\\"...\\"]} or {\\"items\\": [{\\"title\\": \\"...\\", \\"abstract\\": \\"...\\"}]}","GET /health":"status and model","GET /openapi.json":"OpenAPI 3.1 document","GET /docs":"interactive API documentation"}}'
   );
 }
 

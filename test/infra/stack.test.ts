@@ -399,7 +399,7 @@ describe('the stack with default context', () => {
     });
   });
 
-  it('routes GET /, /health, /openapi.json, /docs, /assets/* and POST /predict, and everything else to the 404/405 catch-all', () => {
+  it('routes GET /, /health, /openapi.json, /docs, /assets/*, /training-fingerprints and POST /predict, and everything else to the 404/405 catch-all', () => {
     const routes = resourcesOf(synth, 'AWS::ApiGatewayV2::Route');
     const integrationOf = (key: string) =>
       JSON.stringify(routes.find(([, route]) => route.RouteKey === key)?.[1].Target);
@@ -410,6 +410,7 @@ describe('the stack with default context', () => {
       'GET /docs',
       'GET /health',
       'GET /openapi.json',
+      'GET /training-fingerprints',
       'POST /predict',
     ]);
     // Exactly the routes of the one list the local server and the welcome read too.
@@ -418,13 +419,23 @@ describe('the stack with default context', () => {
     );
     expect(routes).toHaveLength(API_ROUTES.flatMap(routeKeysOf).length + 1);
     expect(integrationOf('$default')).toBe(integrationOf('GET /health'));
-    for (const key of ['GET /', 'GET /docs', 'GET /assets/{file+}'])
+    for (const key of ['GET /', 'GET /docs', 'GET /assets/{file+}', 'GET /training-fingerprints'])
       expect(integrationOf(key)).toBe(integrationOf('GET /health'));
     expect(integrationOf('POST /predict')).not.toBe(integrationOf('GET /health'));
     synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
       RouteKey: 'POST /predict',
       AuthorizationType: 'NONE',
     });
+  });
+
+  it('gives the health function the request limits the predict function enforces (for /health, the page and the docs)', () => {
+    for (const handler of ['health.handler', 'predict.handler'])
+      synth.template.hasResourceProperties(FUNCTION, {
+        ImageConfig: { Command: [handler] },
+        Environment: {
+          Variables: Match.objectLike({ MAX_TEXTS: '64', MAX_TEXT_CHARS: '20000', MAX_BODY_BYTES: '1048576' }),
+        },
+      });
   });
 
   it('lets the web page call /predict unsigned by default', () => {

@@ -137,7 +137,7 @@ describe('training', () => {
 
   it("refuses weights that do not match the manifest's sha256", async () => {
     await cp(join(dir, 'a'), join(dir, 'tampered'), { recursive: true });
-    const file = (await readdir(join(dir, 'tampered'))).find((f) => f.endsWith('.bin'))!;
+    const file = (await readdir(join(dir, 'tampered'))).find((f) => f.startsWith('weights-'))!;
     const weights = await readFile(join(dir, 'tampered', file));
     weights.writeUInt8(weights.readUInt8(weights.length - 1) ^ 0xff, weights.length - 1);
     await writeFile(join(dir, 'tampered', file), weights);

@@ -44,7 +44,7 @@ describe('the web page when the deployment needs a JWT (auth=jwt)', () => {
     const { page, errors } = await openPage();
     await page.getByTestId('token-input').waitFor();
 
-    await page.getByTestId('example-button').click();
+    await page.locator('[data-example="cardio-line"]').click();
     const status = page.locator('#classify-status');
     await expect.poll(() => status.textContent()).toMatch(/needs an access token/);
     await page.screenshot({ path: join(OUTPUT_DIR, 'page-jwt-refused.png') });
@@ -65,7 +65,7 @@ describe('the web page when the deployment needs a JWT (auth=jwt)', () => {
     });
 
     await page.getByTestId('token-input').fill(token);
-    await page.getByTestId('example-button').click();
+    await page.locator('[data-example="cardio-line"]').click();
     await page.getByTestId('label-chip').first().waitFor();
     await page.screenshot({ path: join(OUTPUT_DIR, 'page-jwt.png'), fullPage: true });
 
@@ -86,7 +86,7 @@ describe('the web page when the deployment needs a JWT (auth=jwt)', () => {
     const { page, errors } = await openPage();
     await page.getByTestId('token-input').fill(await issuer.token({ exp: Math.floor(Date.now() / 1000) - 60 }));
 
-    await page.getByTestId('example-button').click();
+    await page.locator('[data-example="cardio-line"]').click();
     const status = page.locator('#classify-status');
     await expect.poll(() => status.textContent()).toMatch(/refused the access token/);
     await page.getByTestId('token-forget').click();
@@ -102,7 +102,7 @@ describe('the web page when the deployment needs a JWT (auth=jwt)', () => {
     try {
       const page = await browser.context.newPage();
       await page.goto(`${open.apiUrl}/`);
-      await page.getByTestId('example-button').waitFor();
+      await page.locator('[data-example="cardio-line"]').waitFor();
       expect(await page.locator('#access').isHidden()).toBe(true);
       await page.close();
     } finally {

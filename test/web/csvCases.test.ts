@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PREDICTION_COLUMNS } from '#core/csv/predictionsCsv.ts';
 import { InputError } from '#core/errors.ts';
 import { readPageCsv } from '#web/page/csvFile.ts';
 import { main as evaluateCli } from '../../scripts/evaluate.ts';
@@ -53,7 +54,7 @@ beforeAll(async () => {
       if (code === 0) {
         const predictions = await readFile(join(out, 'predictions.csv'), 'utf8');
         const records = parse(predictions) as string[][];
-        const width = records[0]!.length - 6; // group_predicted, four probabilities, kind
+        const width = records[0]!.length - PREDICTION_COLUMNS.length;
         cli.set(name, { outcome: { rows: records.slice(1).map((r) => r.slice(0, width)) }, predictions });
       } else {
         const { error } = JSON.parse(await readFile(join(out, 'error.json'), 'utf8')) as {

@@ -69,8 +69,10 @@ describe('after Classify', () => {
       .poll(() => page.locator('#result').evaluate((el) => Math.round(el.getBoundingClientRect().top)))
       .toBeLessThan(viewport.height / 4);
     expect(await page.locator('#result').getAttribute('aria-describedby')).toBe('result-summary');
-    expect(await page.locator('#result-summary').textContent()).toBe(
-      `Predicted: ${(await chipTexts(page)).join(', ')}.`,
+    // The labels, then the confidence in words (issue 15: the API gives it with every answer).
+    const confidence = (await page.getByTestId('confidence').locator('strong').textContent())!;
+    expect(await page.locator('#result-summary').textContent()).toMatch(
+      new RegExp(`^Predicted: ${(await chipTexts(page)).join(', ')}\\. ${confidence}`),
     );
     expect(await sideways(page)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(OUTPUT_DIR, `page-result-${name}.png`) });
@@ -225,6 +227,7 @@ describe('a CSV on the page', () => {
       'Predicted',
       'Top probability',
       'Kind',
+      'Confidence',
     ]);
     await page.getByRole('button', { name: 'Show 5 more rows' }).click();
     expect(await page.getByTestId('results-table').locator('tbody tr').count()).toBe(30);
