@@ -2,3 +2,12 @@
 export function recordText(title: string | undefined, abstract: string | undefined): string {
   return `${title ?? ''} ${abstract ?? ''}`.trim();
 }
+
+/**
+ * How long a text is as the model reads it: after NFKC, in UTF-16 code units (JavaScript string length). Limits
+ * count this, not the characters sent: NFKC expands some characters many times (U+FDFA becomes 18), and the work
+ * and the evidence of a request grow with what the model reads.
+ */
+export function modelTextLength(text: string): number {
+  return text.normalize('NFKC').length;
+}

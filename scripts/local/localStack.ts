@@ -3,6 +3,7 @@
  * object-created events invoke the evaluate handler with the event S3 would send. This is `npm start`'s
  * composition root, and the integration tests start it on random ports.
  */
+import { isUtf8 } from 'node:buffer';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -179,7 +180,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         logger.info('request aborted by the client', { error: error instanceof Error ? error.message : String(error) });
         if (!res.headersSent && !res.destroyed)
           res
-            .writeHead(400, { 'content-type': 'application/json' })
+            .writeHead(400, { 'content-type': 'application/json', 'x-content-type-options': 'nosniff' })
             .end('{"error":{"code":"aborted","message":"the request was aborted"}}');
         else res.destroy();
       },
@@ -231,7 +232,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 }
 
 /** Reads a request body, giving up past a cap well above the API's limit (the handler answers 413). */
-async function readBody(req: IncomingMessage, cap: number): Promise<{ body: string; truncated: boolean }> {
+async function readBody(req: IncomingMessage, cap: number): Promise<{ body: Buffer; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -239,9 +240,7 @@ async function readBody(req: IncomingMessage, cap: number): Promise<{ body: stri
     // Past the cap, keep draining (the client is still sending) but stop keeping bytes.
     if (size <= cap) chunks.push(chunk as Buffer);
   }
-  return size > cap
-    ? { body: '', truncated: true }
-    : { body: Buffer.concat(chunks).toString('utf8'), truncated: false };
+  return size > cap ? { body: Buffer.alloc(0), truncated: true } : { body: Buffer.concat(chunks), truncated: false };
 }
 
 /** HTTP request → API Gateway HTTP API (payload 2.0) event → handler → HTTP response. */
@@ -274,9 +273,15 @@ async function serve(req: IncomingMessage, predict: ApiHandler, info: ApiHandler
       time: new Date().toUTCString(),
       timeEpoch: Date.now(),
     },
-    // Past the cap the body is replaced by one just over the limit, so the handler answers 413 itself.
-    ...(truncated ? { body: ' '.repeat(limits.maxBodyBytes + 1) } : body ? { body } : {}),
-    isBase64Encoded: false,
+    // Past the cap the body is replaced by one just over the limit, so the handler answers 413 itself. Bytes that
+    // are not UTF-8 arrive base64-encoded, as API Gateway hands them over, so the handler can name the bad byte.
+    ...(truncated
+      ? { body: ' '.repeat(limits.maxBodyBytes + 1), isBase64Encoded: false }
+      : body.length === 0
+        ? { isBase64Encoded: false }
+        : isUtf8(body)
+          ? { body: body.toString('utf8'), isBase64Encoded: false }
+          : { body: body.toString('base64'), isBase64Encoded: true }),
   };
   const handler = route === 'POST /predict' ? predict : info;
   return handler(event, { awsRequestId: requestId });
