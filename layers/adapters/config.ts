@@ -37,6 +37,19 @@ export interface ApiLimits {
 
 export const DEFAULT_LIMITS: ApiLimits = { maxTexts: 64, maxTextChars: 20_000, maxBodyBytes: 1_048_576 };
 
+/**
+ * The one source of every default a deployment and `npm start` share: the functions' environment (below), the CDK
+ * context (infra/config.ts) and the local stack read these, so a default changes in one place.
+ */
+export const DEFAULTS = {
+  limits: DEFAULT_LIMITS,
+  evidence: DEFAULT_EVIDENCE,
+  /** A CSV with more data rows goes through the fan-out. */
+  fanoutRowThreshold: 20_000,
+  logLevel: 'INFO',
+  predictRequiresIam: false,
+} as const;
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 function positiveInteger(env: Env, name: string, fallback: number): number {
@@ -75,7 +88,7 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'];
 
 export function loadConfig(env: Env = process.env): RuntimeConfig {
-  const logLevel = (env.LOG_LEVEL ?? env.POWERTOOLS_LOG_LEVEL ?? 'INFO').toUpperCase();
+  const logLevel = (env.LOG_LEVEL ?? env.POWERTOOLS_LOG_LEVEL ?? DEFAULTS.logLevel).toUpperCase();
   if (!LOG_LEVELS.includes(logLevel))
     throw new ConfigError(
       'LOG_LEVEL',
@@ -89,7 +102,10 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       maxTextChars: positiveInteger(env, 'MAX_TEXT_CHARS', DEFAULT_LIMITS.maxTextChars),
       maxBodyBytes: positiveInteger(env, 'MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes),
     },
-    fanout: { rowThreshold: positiveInteger(env, 'FANOUT_ROW_THRESHOLD', 20_000), stateMachineArn: arn || undefined },
+    fanout: {
+      rowThreshold: positiveInteger(env, 'FANOUT_ROW_THRESHOLD', DEFAULTS.fanoutRowThreshold),
+      stateMachineArn: arn || undefined,
+    },
     serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'clinical-abstract-classifier',
     logLevel,
     s3Endpoint: endpoint(env, 'AWS_ENDPOINT_URL_S3'),
@@ -99,6 +115,6 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       misclassified: flag(env, 'REPORT_EVIDENCE', DEFAULT_EVIDENCE.misclassified),
     },
     webDir: env.WEB_DIR?.trim() || undefined,
-    predictRequiresIam: flag(env, 'PREDICT_REQUIRES_IAM', false),
+    predictRequiresIam: flag(env, 'PREDICT_REQUIRES_IAM', DEFAULTS.predictRequiresIam),
   };
 }

@@ -13,6 +13,7 @@ import { createInfoHandler } from '#adapters/api/infoHandler.ts';
 import { type ApiHandler, createPredictHandler } from '#adapters/api/predictHandler.ts';
 import { memoizedWebSite } from '#adapters/api/webSite.ts';
 import { type ApiLimits, DEFAULT_EVIDENCE, DEFAULT_LIMITS } from '#adapters/config.ts';
+import { DEV_SERVER_DEFAULTS } from '#adapters/devServerConfig.ts';
 import { createEvaluateHandler, type EvaluateLambda } from '#adapters/evaluation/evaluateHandler.ts';
 import { aggregate } from '#adapters/evaluation/fanoutAggregate.ts';
 import { processChunk } from '#adapters/evaluation/fanoutChunk.ts';
@@ -80,7 +81,7 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
-  const bucket = options.bucket ?? 'abstracts';
+  const bucket = options.bucket ?? DEV_SERVER_DEFAULTS.bucket;
   const logger = createLogger({
     serviceName: 'clinical-abstract-classifier-local',
     logLevel: options.logLevel ?? 'WARN',
@@ -89,7 +90,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const s3rver = new S3rver({
     address: host,
-    port: options.s3Port ?? 4568,
+    port: options.s3Port ?? DEV_SERVER_DEFAULTS.s3Port,
     silent: true,
     directory: options.dataDir,
     configureBuckets: [{ name: bucket }],
@@ -186,7 +187,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
     );
   });
-  const port = await listen(server, options.port ?? 8000, host);
+  const port = await listen(server, options.port ?? DEV_SERVER_DEFAULTS.port, host);
   const apiUrl = `http://${host}:${port}`;
 
   return {
