@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
-import { modelTextLength, recordText } from '#core/text.ts';
+import { modelLengthOver, recordText } from '#core/text.ts';
 import type { ApiLimits } from '../config.ts';
 
 /**
@@ -26,8 +26,8 @@ z.config(en());
 
 const tooLongAfterNfkc = (max: number, text: string): string | undefined => {
   if (text.length > max) return undefined; // already reported, in characters sent
-  const read = modelTextLength(text);
-  return read > max ? `${read}` : undefined;
+  const read = modelLengthOver(text, max);
+  return read === undefined ? undefined : `${read}`;
 };
 
 export function predictRequestSchema(limits: ApiLimits) {
