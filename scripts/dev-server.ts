@@ -19,6 +19,7 @@ async function main(): Promise<number> {
     ...(runtime.modelDir ? { modelDir: runtime.modelDir } : {}),
     limits: runtime.limits,
     evidence: runtime.evidence,
+    formulas: runtime.formulas,
     ...(fanoutRowThreshold !== undefined ? { fanoutRowThreshold } : {}),
     logLevel: runtime.logLevel,
   });

@@ -1,5 +1,5 @@
 /**
- * `npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]]`
+ * `npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]] [--csv-formulas neutralise|keep]`
  * The successor of the prototype's evaluate.py: writes predictions.csv, metrics.json (labelled input),
  * report.txt and report.html into the output folder (error.json instead when the file cannot be evaluated),
  * and prints the report.
@@ -7,7 +7,9 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { DEFAULTS } from '#adapters/config.ts';
 import { loadClassifier } from '#core/classifier.ts';
+import { FORMULA_CELLS, isFormulaCells } from '#core/csv/predictionsCsv.ts';
 import { InputError } from '#core/errors.ts';
 import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
 import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
@@ -15,7 +17,7 @@ import { errorDocument, RESULT_FILES, summaryFiles } from '#core/pipeline/result
 import { EXIT, parseFlags, progressBar, reportFailure, runCli, UsageError } from './cli.ts';
 
 const USAGE =
-  'usage: npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]]';
+  'usage: npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]] [--csv-formulas neutralise|keep]';
 const MAX_EXPLAIN = 100;
 
 /** `--explain` takes an optional count, which parseArgs cannot express: give it its value explicitly. */
@@ -43,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       model: { type: 'string' },
       precision: { type: 'string' },
       'batch-size': { type: 'string' },
+      'csv-formulas': { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
     USAGE,
@@ -62,6 +65,9 @@ export async function main(argv: string[]): Promise<number> {
       `--explain takes a number of words per label from 1 to ${MAX_EXPLAIN}, got ${JSON.stringify(values.explain)}`,
     );
   }
+  const formulas = values['csv-formulas'] ?? DEFAULTS.formulas;
+  if (!isFormulaCells(formulas))
+    throw new UsageError(`--csv-formulas must be ${FORMULA_CELLS.join(' or ')}, got ${JSON.stringify(formulas)}`);
   const outDir = resolve(values.out ?? join('results', basename(input).replace(/\.csv$/i, '')));
 
   let size: number;
@@ -100,6 +106,7 @@ export async function main(argv: string[]): Promise<number> {
         ...(batchSize ? { batchSize } : {}),
         // The report's "Errors to look at" costs ~50 explanations whatever the file's size; the column costs one per row.
         evidence: { top: explain ?? DEFAULT_TOP_TERMS, column: explain !== undefined, misclassified: true },
+        formulas,
         onProgress: (rows) => bar.update(stream.bytesRead, rows),
       },
     );

@@ -1,3 +1,4 @@
+import { DEFAULT_FORMULA_CELLS, FORMULA_CELLS, type FormulaCells } from '#core/csv/predictionsCsv.ts';
 import { ConfigError } from '#core/errors.ts';
 import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
 import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
@@ -21,6 +22,8 @@ export interface RuntimeConfig {
   webDir: string | undefined;
   /** POST /predict is behind IAM authorization in this deployment (the page then says it needs signed requests). */
   predictRequiresIam: boolean;
+  /** Input cells a spreadsheet would run as formulas, in predictions.csv (`CSV_FORMULAS`: neutralise or keep). */
+  formulas: FormulaCells;
 }
 
 /**
@@ -48,6 +51,7 @@ export const DEFAULTS = {
   fanoutRowThreshold: 20_000,
   logLevel: 'INFO',
   predictRequiresIam: false,
+  formulas: DEFAULT_FORMULA_CELLS,
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -85,6 +89,15 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `expected true or false, got ${JSON.stringify(env[name])}`);
 }
 
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  const match = allowed.find((value) => value === raw);
+  if (match === undefined)
+    throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(env[name])}`);
+  return match;
+}
+
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'];
 
 export function loadConfig(env: Env = process.env): RuntimeConfig {
@@ -116,5 +129,6 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     },
     webDir: env.WEB_DIR?.trim() || undefined,
     predictRequiresIam: flag(env, 'PREDICT_REQUIRES_IAM', DEFAULTS.predictRequiresIam),
+    formulas: oneOf(env, 'CSV_FORMULAS', FORMULA_CELLS, DEFAULTS.formulas),
   };
 }

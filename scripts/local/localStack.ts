@@ -23,6 +23,7 @@ import { quotedEtag } from '#adapters/evaluation/uploadedObject.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { memoizedClassifier, memoizedManifest } from '#adapters/modelProvider.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
+import type { FormulaCells } from '#core/csv/predictionsCsv.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
 import { buildWebAssets } from '#web/build.ts';
@@ -43,6 +44,8 @@ export interface LocalStackOptions {
   logLevel?: string;
   /** Evidence in the S3 results (default: the deployed functions' default). */
   evidence?: EvidenceOptions;
+  /** Formula-like input cells in predictions.csv (default: neutralised, as deployed). */
+  formulas?: FormulaCells;
   /**
    * Replace the S3 client the evaluate, chunk and aggregate handlers use (tests inject failures or S3's answers
    * this way); a function gets the local server's endpoint.
@@ -126,6 +129,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     logger,
     getClassifier,
     evidence,
+    ...(options.formulas ? { formulas: options.formulas } : {}),
     ...(options.fanoutRowThreshold !== undefined
       ? {
           fanout: {
@@ -135,7 +139,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
               fanouts++;
               return runLocalFanout(input, {
                 store: fanoutStore,
-                chunk: async (event) => processChunk(event, fanoutStore, await getClassifier(), { evidence, logger }),
+                chunk: async (event) =>
+                  processChunk(event, fanoutStore, await getClassifier(), {
+                    evidence,
+                    logger,
+                    ...(options.formulas ? { formulas: options.formulas } : {}),
+                  }),
                 aggregate: async (event) => aggregate(event, fanoutStore, (await getClassifier()).manifest),
               });
             },

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Classifier } from '#core/classifier.ts';
+import type { FormulaCells } from '#core/csv/predictionsCsv.ts';
 import { InputError } from '#core/errors.ts';
 import { type EvidenceOptions, evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
 import { RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
@@ -16,6 +17,8 @@ export interface EvaluateDeps {
   logger: Logger;
   /** Evidence in the results (the config's `evidence`); absent: none. */
   evidence?: EvidenceOptions;
+  /** Formula-like input cells in predictions.csv (the config's `formulas`); absent: neutralised. */
+  formulas?: FormulaCells;
   /** When set, files with more rows than the threshold are handed to the fan-out instead of evaluated inline. */
   fanout?: { rowThreshold: number; rowsPerItem?: number; start(input: FanoutInput): Promise<void> };
 }
@@ -75,6 +78,7 @@ export async function evaluateObject(
     const summary = await withUpload(store, bucket, `${resultPrefix}${RESULT_FILES.predictions}`, (sink) =>
       evaluateCsv(checkedBody(bucket, key, object, announced), classifier, sink, {
         ...evidenceFor(classifier, deps.evidence, logger),
+        ...(deps.formulas ? { formulas: deps.formulas } : {}),
       }),
     );
     await writeSummary(store, bucket, resultPrefix, summaryFiles(source, classifier.manifest, summary), [

@@ -77,6 +77,9 @@ async function mergeParts(
   const evidenceColumn = states.some((s) => s.evidenceColumn === true);
   if (states.some((s) => (s.evidenceColumn === true) !== evidenceColumn))
     throw new Error('parts disagree on the evidence column (chunk functions configured differently?)');
+  const formulasKept = states.some((s) => s.formulasKept === true);
+  if (states.some((s) => (s.formulasKept === true) !== formulasKept))
+    throw new Error('parts disagree on formula cells (chunk functions configured differently?)');
   const collected = states.some((s) => s.misclassified !== undefined);
   const misclassified = collected ? keepWorst(states.flatMap((s) => s.misclassified ?? [])) : undefined;
 
@@ -86,7 +89,9 @@ async function mergeParts(
   const kindCounts = emptyKindCounts();
   let rows = 0;
   await withUpload(store, bucket, `${resultPrefix}${RESULT_FILES.predictions}`, async (sink) => {
-    await sink.write(predictionsHeader(event.columns, { evidence: evidenceColumn }));
+    await sink.write(
+      predictionsHeader(event.columns, { evidence: evidenceColumn, formulas: formulasKept ? 'keep' : 'neutralise' }),
+    );
     for (const [i, item] of items.entries()) {
       for await (const chunk of await store.read(bucket, `${partsPrefix}${partName(item.index, 'csv')}`))
         await sink.write(chunk);

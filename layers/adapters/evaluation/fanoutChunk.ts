@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Classifier } from '#core/classifier.ts';
 import { type CsvHeader, headerFrom } from '#core/csv/csvReader.ts';
+import type { FormulaCells } from '#core/csv/predictionsCsv.ts';
 import { InputError, InvalidRowsError } from '#core/errors.ts';
 import { LABELS } from '#core/labels.ts';
 import { type EvidenceOptions, evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
@@ -13,7 +14,7 @@ export async function processChunk(
   event: ChunkEvent,
   store: ObjectStore,
   classifier: Classifier,
-  options: { evidence?: EvidenceOptions; logger?: Logger } = {},
+  options: { evidence?: EvidenceOptions; logger?: Logger; formulas?: FormulaCells } = {},
 ): Promise<{ items: number; rows: number; problems: number }> {
   const { bucket, key, partsPrefix, columns, delimiter, etag } = event.BatchInput;
   const { evidence } = options.logger
@@ -39,6 +40,7 @@ export async function processChunk(
           firstByte: item.start,
           writeHeader: false,
           ...(evidence ? { evidence } : {}),
+          ...(options.formulas ? { formulas: options.formulas } : {}),
         });
       });
       if (summary.rows !== item.rows)
@@ -53,6 +55,7 @@ export async function processChunk(
         ...(summary.metrics ? { metrics: summary.metrics.toJSON() } : {}),
         ...(summary.metricsByKind ? { metricsByKind: mapKinds(summary.metricsByKind, (m) => m.toJSON()) } : {}),
         ...(evidence?.column ? { evidenceColumn: true } : {}),
+        ...(options.formulas === 'keep' ? { formulasKept: true } : {}),
         ...(summary.misclassified ? { misclassified: summary.misclassified } : {}),
       };
     } catch (error) {

@@ -1,6 +1,6 @@
 import type { Classifier } from '../classifier.ts';
 import { type CsvHeader, type CsvReadOptions, openCsv } from '../csv/csvReader.ts';
-import { predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
+import { type FormulaCells, predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
 import { checkRecord } from '../csv/records.ts';
 import { InvalidRowsError, type ProblemDetail } from '../errors.ts';
 import { ExplanationUnsupportedError, formatEvidence, rowEvidence } from '../explanation.ts';
@@ -29,6 +29,8 @@ export interface EvaluateOptions extends CsvReadOptions {
   maxProblems?: number;
   /** Evidence for the results; absent: none (the plain prediction path, unchanged). */
   evidence?: EvidenceOptions;
+  /** Input cells a spreadsheet would run as formulas, in predictions.csv (default `neutralise`). */
+  formulas?: FormulaCells;
 }
 
 export interface EvidenceOptions {
@@ -81,6 +83,7 @@ export async function evaluateCsv(
   const { header } = csv;
   const labelled = header.groupIndex !== undefined;
   const evidence = options.evidence;
+  const formulas = options.formulas;
   if (evidence?.column && !classifier.canExplain) throw new ExplanationUnsupportedError(classifier.manifest.backend);
   const collector = evidence?.misclassified && labelled ? new MisclassifiedCollector() : undefined;
   const metrics = labelled ? new MetricsAccumulator() : undefined;
@@ -93,7 +96,7 @@ export async function evaluateCsv(
   let batch: PendingRow[] = [];
 
   if (options.writeHeader !== false)
-    await sink.write(predictionsHeader(header.columns, { evidence: evidence?.column === true }));
+    await sink.write(predictionsHeader(header.columns, { evidence: evidence?.column === true, formulas }));
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
@@ -126,7 +129,7 @@ export async function evaluateCsv(
         ...(explanations ? { evidence: formatEvidence(rowEvidence(explanations[i]!, p.labels, evidence!.top)) } : {}),
       };
     });
-    await sink.write(predictionRows(out, header.columns.length));
+    await sink.write(predictionRows(out, header.columns.length, { formulas }));
     rows += batch.length;
     batch = [];
     options.onProgress?.(rows);
