@@ -4,10 +4,11 @@
  * MODEL_DIR selects another model folder; FANOUT_ROW_THRESHOLD makes large uploads go through the local
  * fan-out runner (the same chunk/aggregate code as the Step Functions path). Data lives in .local/s3 (DATA_DIR).
  */
+import { join } from 'node:path';
 import { loadDevServerConfig } from '#adapters/devServerConfig.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import { EXIT, reportFailure, runCli } from './cli.ts';
-import { startLocalStack } from './local/localStack.ts';
+import { EVENT_JOURNAL, startLocalStack } from './local/localStack.ts';
 
 async function main(): Promise<number> {
   const { runtime, port, s3Port, bucket, dataDir, fanoutRowThreshold } = loadDevServerConfig();
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
       `Web page      ${stack.apiUrl}/   (in a browser: classify an abstract and see the evidence, or a CSV)`,
       `API docs      ${stack.apiUrl}/docs`,
       `Local S3      ${s3}   bucket "${bucket}", data in ${dataDir}`,
+      `Upload events journalled in ${join(dataDir, EVENT_JOURNAL)} (undelivered ones run again after a restart)`,
       '',
       'Try:',
       `  curl -X POST ${stack.apiUrl}/predict -H 'Content-Type: application/json' \\`,
