@@ -136,29 +136,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const countFanout = () => {
     fanouts++;
   };
-  const evaluate = createLocalEvaluate({
-    store: new ObjectStore(handlerS3 ?? s3),
-    getClassifier,
-    logger,
-    evidence,
-    ...(options.formulas ? { formulas: options.formulas } : {}),
-    ...(options.fanoutRowThreshold !== undefined ? { fanoutRowThreshold: options.fanoutRowThreshold } : {}),
-    ...(options.rowsPerItem !== undefined ? { rowsPerItem: options.rowsPerItem } : {}),
-    onFanout: countFanout,
-  });
-
-  // POST /predict and the upload events each run in a worker thread with its own model, as they run in their own
-  // functions on AWS: a long request or a huge file never holds up this thread (/health, the page, the docs).
-  const setup = {
-    modelDir: options.modelDir,
-    logLevel,
-    limits,
-    s3Endpoint,
+  // The evaluation settings, the same on this thread and in the worker.
+  const evaluation = {
     evidence,
     ...(options.formulas ? { formulas: options.formulas } : {}),
     ...(options.fanoutRowThreshold !== undefined ? { fanoutRowThreshold: options.fanoutRowThreshold } : {}),
     ...(options.rowsPerItem !== undefined ? { rowsPerItem: options.rowsPerItem } : {}),
   };
+  const evaluate = createLocalEvaluate({
+    store: new ObjectStore(handlerS3 ?? s3),
+    getClassifier,
+    logger,
+    ...evaluation,
+    onFanout: countFanout,
+  });
+
+  // POST /predict and the upload events each run in a worker thread with its own model, as they run in their own
+  // functions on AWS: a long request or a huge file never holds up this thread (/health, the page, the docs).
+  const setup = { modelDir: options.modelDir, logLevel, limits, s3Endpoint, ...evaluation };
   const predictThread = new HandlerThread({ ...setup, role: 'predict' });
   const evaluateThread = handlerS3 ? undefined : new HandlerThread({ ...setup, role: 'evaluate' }, countFanout);
   const predict: ApiHandler = async (event, context) => {

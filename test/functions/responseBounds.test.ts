@@ -59,13 +59,14 @@ const twoLetterWords = (chars: number, seed: number): string =>
 /** Abstract-like text (medical words, numbers, punctuation, accents) of exactly `chars` characters. */
 const abstractText = (chars: number, seed: number): string => longAbstract(4_000, seed).slice(0, chars);
 
-/** A classifier that fails the test if it is asked to compute anything. */
-function untouchable(): Classifier {
+/** A predict handler whose model fails the test if it is asked to compute anything. */
+function refusingHandler(): ApiHandler {
   const real = fakeClassifier();
   const refuse = async (): Promise<never> => {
     throw new Error('the model was called for a request that should have been refused first');
   };
-  return { ...real, canExplain: true, classify: refuse, explain: refuse };
+  const untouchable: Classifier = { ...real, canExplain: true, classify: refuse, explain: refuse };
+  return createPredictHandler({ getClassifier: async () => untouchable, limits: DEFAULT_LIMITS, logger: silent });
 }
 
 describe("the issue's probes", () => {
@@ -73,11 +74,7 @@ describe("the issue's probes", () => {
     const texts = Array.from({ length: 49 }, (_, i) => twoLetterWords(20_000, i));
     const body = { texts, explain: true, explain_top: 100 };
     expect(JSON.stringify(body).length).toBeGreaterThan(960_000);
-    const guarded = createPredictHandler({
-      getClassifier: async () => untouchable(),
-      limits: DEFAULT_LIMITS,
-      logger: silent,
-    });
+    const guarded = refusingHandler();
 
     const res = await post(guarded, body);
 
@@ -116,11 +113,7 @@ describe("the issue's probes", () => {
 
   it('refuses 64 texts of 20,000 characters as a body over 1 MB (413), before any model work', async () => {
     const texts = Array.from({ length: 64 }, (_, i) => abstractText(20_000, i));
-    const guarded = createPredictHandler({
-      getClassifier: async () => untouchable(),
-      limits: DEFAULT_LIMITS,
-      logger: silent,
-    });
+    const guarded = refusingHandler();
 
     const res = await post(guarded, { texts, explain: true, explain_top: 25 });
 
@@ -144,11 +137,7 @@ describe("the issue's probes", () => {
   it('refuses with 413 response_too_large, before any model work, a request whose evidence could exceed the bound', async () => {
     // Each text is one 20,000-character "word" of control characters: listed under every label, escaped twice.
     const texts = Array.from({ length: 8 }, () => '\u0001'.repeat(20_000));
-    const guarded = createPredictHandler({
-      getClassifier: async () => untouchable(),
-      limits: DEFAULT_LIMITS,
-      logger: silent,
-    });
+    const guarded = refusingHandler();
 
     const res = await post(guarded, { texts, explain: true, explain_top: 100 });
 

@@ -13,12 +13,11 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_EVIDENCE } from '#adapters/config.ts';
 import { type Classifier, loadClassifier } from '#core/classifier.ts';
-import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
 import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { MAX_LAST_SEGMENT_BYTES } from '../../scripts/local/atomicStore.ts';
 import { EVENT_JOURNAL } from '../../scripts/local/localStack.ts';
+import { expectedPredictions as expectedResults } from '../support/expectedResults.ts';
 import { startTestStack } from '../support/localStack.ts';
 
 /**
@@ -49,21 +48,7 @@ afterAll(async () => {
 
 const md5 = (bytes: Uint8Array): string => `"${createHash('md5').update(bytes).digest('hex')}"`;
 
-/** What the stack must write as predictions.csv for `bytes` (the evaluation pipeline run here, in process). */
-async function expectedPredictions(bytes: Uint8Array): Promise<string> {
-  let out = '';
-  await evaluateCsv(
-    Readable.from([Buffer.from(bytes)]),
-    classifier,
-    {
-      write: (text) => {
-        out += typeof text === 'string' ? text : Buffer.from(text).toString('utf8');
-      },
-    },
-    { evidence: DEFAULT_EVIDENCE },
-  );
-  return out;
-}
+const expectedPredictions = (bytes: Uint8Array): Promise<string> => expectedResults(bytes, classifier);
 
 async function text(key: string): Promise<string | undefined> {
   try {
@@ -245,16 +230,21 @@ async function putInTwoHalves(key: string, body: Buffer, between: () => Promise<
   await put;
 }
 
+/** Uploads `slow` in two halves, `fast` in full between them (so `slow` completes last), and waits for the events. */
+async function overlapping(key: string, slow: Buffer, fast: Buffer): Promise<void> {
+  await putInTwoHalves(key, slow, async () => {
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: fast }));
+  });
+  await stack.idle();
+}
+
 describe('overlapping and repeated uploads of one key', () => {
   it('store exactly one upload (the one that completed last) and evaluate exactly it', async () => {
     const key = 'incoming/overlap.csv';
     const slow = Buffer.from(syntheticCsv({ rows: 3_000, seed: 43 }));
     const fast = Buffer.from(syntheticCsv({ rows: 7, seed: 44 }));
 
-    await putInTwoHalves(key, slow, async () => {
-      await stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: fast }));
-    });
-    await stack.idle();
+    await overlapping(key, slow, fast);
 
     const object = await stored(key);
     expect(object.bytes.equals(slow)).toBe(true);
@@ -266,15 +256,12 @@ describe('overlapping and repeated uploads of one key', () => {
   it("the issue's overwrite probe: a 20,000-row upload overwritten mid-upload by a 100-row file evaluates one whole upload, then the last one", async () => {
     // Before the fix the stored file held the 100 rows followed by the rest of the large upload, under the large
     // upload's ETag and size: its event read that mix (malformed_csv, or rows of both), the other event waited ~6 s
-    // for an ETag that never came, and nothing retried. See the README's "Upload events" for the whole story.
+    // for an ETag that never came, and nothing retried. See the README's "Uploads and their events, locally".
     const key = 'incoming/overwritten.csv';
     const large = Buffer.from(syntheticCsv({ rows: 20_000, seed: 60 }));
     const small = Buffer.from(syntheticCsv({ rows: 100, seed: 61 }));
 
-    await putInTwoHalves(key, large, async () => {
-      await stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: small }));
-    });
-    await stack.idle();
+    await overlapping(key, large, small);
 
     expect((await stored(key)).bytes.equals(large)).toBe(true);
     expect(await text('results/overwritten/predictions.csv')).toBe(await expectedPredictions(large));

@@ -3,16 +3,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_EVIDENCE } from '#adapters/config.ts';
 import { loadClassifier } from '#core/classifier.ts';
-import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
 import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
 import { EVENT_JOURNAL } from '../../scripts/local/localStack.ts';
+import { expectedPredictions as expectedResults } from '../support/expectedResults.ts';
 
 /**
  * `kill -9` of `npm start` in the middle of an evaluation loses nothing: the event is still in the journal under
@@ -75,22 +73,11 @@ const journal = async (): Promise<string> => readFile(join(dataDir, EVENT_JOURNA
 
 async function expectedPredictions(bytes: Buffer): Promise<string> {
   const classifier = await loadClassifier();
-  let out = '';
   try {
-    await evaluateCsv(
-      Readable.from([bytes]),
-      classifier,
-      {
-        write: (text) => {
-          out += typeof text === 'string' ? text : Buffer.from(text).toString('utf8');
-        },
-      },
-      { evidence: DEFAULT_EVIDENCE },
-    );
+    return await expectedResults(bytes, classifier);
   } finally {
     await classifier.dispose();
   }
-  return out;
 }
 
 describe('kill -9 during an evaluation', () => {

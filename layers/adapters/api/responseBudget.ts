@@ -23,44 +23,41 @@ export const MAX_RESPONSE_BYTES = 4_000_000;
 export const MAX_SPANS_PER_TERM = 20;
 
 /**
- * UTF-8 bytes of `text[from, to)` JSON-escaped once (as JSON.stringify writes a string's content): `"`, `\\` and
- * \b \f \n \r \t take 2, other control characters and lone surrogates 6 (`\u0001`), the rest their UTF-8 length.
+ * What each kind of UTF-16 code unit costs, in UTF-8 bytes, JSON-escaped once (as JSON.stringify writes a string's
+ * content) and twice (a string value of the body inside Lambda's result, where every backslash of the first escape
+ * is escaped again): `"` and `\\` take 2 then 4, \b \f \n \r \t 2 then 3, other control characters and lone
+ * surrogates 6 then 7 (`\u0001`, `\\u0001`); everything else its UTF-8 length, both times.
  */
-export function escapedBytes(text: string, from = 0, to = text.length): number {
+const COSTS = {
+  once: { quote: 2, shortEscape: 2, unicodeEscape: 6 },
+  twice: { quote: 4, shortEscape: 3, unicodeEscape: 7 },
+} as const;
+
+function escapedCost(costs: (typeof COSTS)[keyof typeof COSTS], text: string, from: number, to: number): number {
   let bytes = 0;
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x22 || c === 0x5c || c === 0x08 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d) bytes += 2;
-    else if (c < 0x20) bytes += 6;
+    if (c === 0x22 || c === 0x5c) bytes += costs.quote;
+    else if (c === 0x08 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d) bytes += costs.shortEscape;
+    else if (c < 0x20) bytes += costs.unicodeEscape;
     else if (c < 0x80) bytes += 1;
     else if (c < 0x800) bytes += 2;
     else if (c >= 0xd800 && c <= 0xdbff && i + 1 < to && isLowSurrogate(text.charCodeAt(i + 1))) {
       bytes += 4;
       i++;
-    } else if (c >= 0xd800 && c <= 0xdfff) bytes += 6;
+    } else if (c >= 0xd800 && c <= 0xdfff) bytes += costs.unicodeEscape;
     else bytes += 3;
   }
   return bytes;
 }
 
-/** The same text escaped twice (a string value of the body, inside the payload): each backslash of the first escape doubles. */
-export function doublyEscapedBytes(text: string, from = 0, to = text.length): number {
-  let bytes = 0;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22 || c === 0x5c) bytes += 4;
-    else if (c === 0x08 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d) bytes += 3;
-    else if (c < 0x20) bytes += 7;
-    else if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < to && isLowSurrogate(text.charCodeAt(i + 1))) {
-      bytes += 4;
-      i++;
-    } else if (c >= 0xd800 && c <= 0xdfff) bytes += 7;
-    else bytes += 3;
-  }
-  return bytes;
-}
+/** UTF-8 bytes of `text[from, to)` JSON-escaped once (the content of a string in a JSON document). */
+export const escapedBytes = (text: string, from = 0, to = text.length): number =>
+  escapedCost(COSTS.once, text, from, to);
+
+/** The same text escaped twice: a string value of the body, as it stands in Lambda's result. */
+export const doublyEscapedBytes = (text: string, from = 0, to = text.length): number =>
+  escapedCost(COSTS.twice, text, from, to);
 
 const isLowSurrogate = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
 
