@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { API_AUTH_MODES, type ApiAuth } from '#adapters/api/routes.ts';
+import { DEFAULTS } from '#adapters/config.ts';
 import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
 import { ConfigError } from '#core/errors.ts';
 import { closestKey, isCdkContextKey } from './contextKeys.ts';
@@ -159,7 +160,7 @@ export function readConfig(context: ContextSource): ClassifierConfig {
     },
     corsOrigins: read.stringList('corsOrigins', []),
     ...auth,
-    fanoutRowThreshold: read.integer('fanoutRowThreshold', 20_000, 1, Number.MAX_SAFE_INTEGER),
+    fanoutRowThreshold: read.integer('fanoutRowThreshold', DEFAULTS.fanoutRowThreshold, 1, Number.MAX_SAFE_INTEGER),
     fanoutMaxConcurrency,
     // Items are ~1,000 rows each: five per invocation amortize a cold start and cut state transitions.
     fanoutItemsPerBatch: read.integer('fanoutItemsPerBatch', 5, 1, 100_000),
@@ -177,12 +178,12 @@ export function readConfig(context: ContextSource): ClassifierConfig {
     logRetentionDays: read.oneOf('logRetentionDays', LOG_RETENTION_DAYS, 30),
     retainData: read.boolean('retainData', true),
     alarmTopicArn: read.optionalString('alarmTopicArn', /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/),
-    logLevel: read.oneOf('logLevel', LOG_LEVELS, 'INFO'),
+    logLevel: read.oneOf('logLevel', LOG_LEVELS, DEFAULTS.logLevel),
     limits: {
-      maxTexts: read.integer('maxTexts', 64, 1, 10_000),
-      maxTextChars: read.integer('maxTextChars', 20_000, 1, 1_000_000),
+      maxTexts: read.integer('maxTexts', DEFAULTS.limits.maxTexts, 1, 10_000),
+      maxTextChars: read.integer('maxTextChars', DEFAULTS.limits.maxTextChars, 1, 1_000_000),
       // A Lambda request payload is capped at 6 MB; API Gateway's at 10 MB.
-      maxBodyBytes: read.integer('maxBodyBytes', 1_048_576, 1, 6_000_000),
+      maxBodyBytes: read.integer('maxBodyBytes', DEFAULTS.limits.maxBodyBytes, 1, 6_000_000),
     },
   };
   for (const [prefix, throttle] of [

@@ -4,12 +4,13 @@
  * MODEL_DIR selects another model folder; FANOUT_ROW_THRESHOLD makes large uploads go through the local
  * fan-out runner (the same chunk/aggregate code as the Step Functions path). Data lives in .local/s3 (DATA_DIR).
  */
+import { join } from 'node:path';
 import { API_ROUTES, routeKeysOf } from '#adapters/api/routes.ts';
 import { type DevServerConfig, loadDevServerConfig } from '#adapters/devServerConfig.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import { EXIT, reportFailure, runCli } from './cli.ts';
 import { createDevIssuer, createJwtAuthorizer, expiryOf, readJwksFile } from './local/jwtAuthorizer.ts';
-import { startLocalStack } from './local/localStack.ts';
+import { EVENT_JOURNAL, startLocalStack } from './local/localStack.ts';
 
 /**
  * `API_AUTH=jwt`: the authorizer for the configured key set, or for a key pair made now, with a token signed by it
@@ -39,6 +40,7 @@ async function main(): Promise<number> {
     ...(runtime.modelDir ? { modelDir: runtime.modelDir } : {}),
     limits: runtime.limits,
     evidence: runtime.evidence,
+    formulas: runtime.formulas,
     ...(fanoutRowThreshold !== undefined ? { fanoutRowThreshold } : {}),
     logLevel,
   });
@@ -63,6 +65,7 @@ async function main(): Promise<number> {
       `API docs      ${stack.apiUrl}/docs`,
       `Local S3      ${s3}   bucket "${bucket}", data in ${dataDir}`,
       ...authLines(runtime.auth, jwt, devToken),
+      `Upload events journalled in ${join(dataDir, EVENT_JOURNAL)} (undelivered ones run again after a restart)`,
       '',
       'Try:',
       `  curl -X POST ${stack.apiUrl}/predict -H 'Content-Type: application/json'${bearer} \\`,

@@ -1,5 +1,5 @@
 /**
- * `npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]]`
+ * `npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]] [--csv-formulas neutralise|keep]`
  * The successor of the prototype's evaluate.py: writes predictions.csv, metrics.json (labelled input),
  * report.txt and report.html into the output folder (error.json instead when the file cannot be evaluated),
  * and prints the report.
@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { DEFAULTS } from '#adapters/config.ts';
 import { DEFAULT_MODEL_DIR, loadClassifier } from '#core/classifier.ts';
+import { FORMULA_CELLS, isFormulaCells } from '#core/csv/predictionsCsv.ts';
 import { InputError } from '#core/errors.ts';
 import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
 import { inSampleCheck, OverlapCounter } from '#core/inSample.ts';
@@ -18,7 +20,7 @@ import { readTrainingData } from '#core/trainingData.ts';
 import { EXIT, parseFlags, progressBar, reportFailure, runCli, UsageError } from './cli.ts';
 
 const USAGE = [
-  'usage: npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]] [--quiet]',
+  'usage: npm run evaluate -- <input.csv> [--out <dir>] [--model <dir>] [--precision fp32|int8] [--batch-size N] [--explain [n]] [--csv-formulas neutralise|keep] [--quiet]',
   '',
   'Classifies every row of a CSV (columns title, abstract, optional group) and writes predictions.csv,',
   'metrics.json (when the file has a group column), report.txt and report.html; error.json when it cannot.',
@@ -28,6 +30,8 @@ const USAGE = [
   '  --precision fp32|int8  bert-onnx models only',
   '  --batch-size N         rows per model call',
   '  --explain [n]          add an evidence column: the n strongest words per predicted label (1-100, default 10)',
+  '  --csv-formulas neutralise|keep',
+  "                         cells starting with = + - @ (spreadsheet formulas) get a leading ' (default) or are kept",
   '  --quiet                do not print report.txt',
   '  -h, --help             this text',
   '',
@@ -60,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       model: { type: 'string' },
       precision: { type: 'string' },
       'batch-size': { type: 'string' },
+      'csv-formulas': { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
     USAGE,
@@ -79,6 +84,9 @@ export async function main(argv: string[]): Promise<number> {
       `--explain takes a number of words per label from 1 to ${MAX_EXPLAIN}, got ${JSON.stringify(values.explain)}`,
     );
   }
+  const formulas = values['csv-formulas'] ?? DEFAULTS.formulas;
+  if (!isFormulaCells(formulas))
+    throw new UsageError(`--csv-formulas must be ${FORMULA_CELLS.join(' or ')}, got ${JSON.stringify(formulas)}`);
   const outDir = resolve(values.out ?? join('results', basename(input).replace(/\.csv$/i, '')));
 
   let size: number;
@@ -123,6 +131,7 @@ export async function main(argv: string[]): Promise<number> {
         ...(batchSize ? { batchSize } : {}),
         // The report's "Errors to look at" costs ~50 explanations whatever the file's size; the column costs one per row.
         evidence: { top: explain ?? DEFAULT_TOP_TERMS, column: explain !== undefined, misclassified: true },
+        formulas,
         onProgress: (rows) => bar.update(stream.bytesRead, rows),
         overlap,
       },

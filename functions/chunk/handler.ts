@@ -18,7 +18,11 @@ export const handler = withLambdaContext(
   async (event: unknown): Promise<{ items: number; rows: number; problems: number }> => {
     const batch = chunkEventSchema.parse(event);
     const started = performance.now();
-    const result = await processChunk(batch, store, await getClassifier(), { evidence: config.evidence, logger });
+    const result = await processChunk(batch, store, await getClassifier(), {
+      evidence: config.evidence,
+      formulas: config.formulas,
+      logger,
+    });
     logger.info('chunk done', {
       key: batch.BatchInput.key,
       ...result,

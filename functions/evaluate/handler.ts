@@ -20,6 +20,8 @@ export const handler = withLambdaContext(
     store,
     logger,
     getClassifier: memoizedClassifier(config.modelDir),
+    evidence: config.evidence,
+    formulas: config.formulas,
     ...(stateMachineArn
       ? { fanout: { rowThreshold, start: stateMachineStarter(new SFNClient({}), stateMachineArn) } }
       : {}),

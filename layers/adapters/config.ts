@@ -1,3 +1,4 @@
+import { DEFAULT_FORMULA_CELLS, FORMULA_CELLS, type FormulaCells } from '#core/csv/predictionsCsv.ts';
 import { ConfigError } from '#core/errors.ts';
 import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
 import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
@@ -25,6 +26,8 @@ export interface RuntimeConfig {
    * page and the OpenAPI document follow it: a notice for iam, a token field and a bearer scheme for jwt.
    */
   auth: ApiAuth;
+  /** Input cells a spreadsheet would run as formulas, in predictions.csv (`CSV_FORMULAS`: neutralise or keep). */
+  formulas: FormulaCells;
 }
 
 /**
@@ -40,6 +43,20 @@ export interface ApiLimits {
 }
 
 export const DEFAULT_LIMITS: ApiLimits = { maxTexts: 64, maxTextChars: 20_000, maxBodyBytes: 1_048_576 };
+
+/**
+ * The one source of every default a deployment and `npm start` share: the functions' environment (below), the CDK
+ * context (infra/config.ts) and the local stack read these, so a default changes in one place.
+ */
+export const DEFAULTS = {
+  limits: DEFAULT_LIMITS,
+  evidence: DEFAULT_EVIDENCE,
+  /** A CSV with more data rows goes through the fan-out. */
+  fanoutRowThreshold: 20_000,
+  logLevel: 'INFO',
+  auth: 'none' as ApiAuth,
+  formulas: DEFAULT_FORMULA_CELLS,
+} as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -77,9 +94,9 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[name]?.trim();
+  const raw = env[name]?.trim().toLowerCase();
   if (raw === undefined || raw === '') return fallback;
-  const match = allowed.find((value) => value === raw.toLowerCase());
+  const match = allowed.find((value) => value === raw);
   if (match === undefined)
     throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(env[name])}`);
   return match;
@@ -88,7 +105,7 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'];
 
 export function loadConfig(env: Env = process.env): RuntimeConfig {
-  const logLevel = (env.LOG_LEVEL ?? env.POWERTOOLS_LOG_LEVEL ?? 'INFO').toUpperCase();
+  const logLevel = (env.LOG_LEVEL ?? env.POWERTOOLS_LOG_LEVEL ?? DEFAULTS.logLevel).toUpperCase();
   if (!LOG_LEVELS.includes(logLevel))
     throw new ConfigError(
       'LOG_LEVEL',
@@ -102,7 +119,10 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       maxTextChars: positiveInteger(env, 'MAX_TEXT_CHARS', DEFAULT_LIMITS.maxTextChars),
       maxBodyBytes: positiveInteger(env, 'MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes),
     },
-    fanout: { rowThreshold: positiveInteger(env, 'FANOUT_ROW_THRESHOLD', 20_000), stateMachineArn: arn || undefined },
+    fanout: {
+      rowThreshold: positiveInteger(env, 'FANOUT_ROW_THRESHOLD', DEFAULTS.fanoutRowThreshold),
+      stateMachineArn: arn || undefined,
+    },
     serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'clinical-abstract-classifier',
     logLevel,
     s3Endpoint: endpoint(env, 'AWS_ENDPOINT_URL_S3'),
@@ -112,6 +132,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       misclassified: flag(env, 'REPORT_EVIDENCE', DEFAULT_EVIDENCE.misclassified),
     },
     webDir: env.WEB_DIR?.trim() || undefined,
-    auth: oneOf(env, 'API_AUTH', API_AUTH_MODES, 'none'),
+    auth: oneOf(env, 'API_AUTH', API_AUTH_MODES, DEFAULTS.auth),
+    formulas: oneOf(env, 'CSV_FORMULAS', FORMULA_CELLS, DEFAULTS.formulas),
   };
 }

@@ -31,6 +31,9 @@ export const DEV_JWT_AUDIENCE = 'clinical-abstract-classifier';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** `npm start`'s own defaults; the local stack's options default to these too. */
+export const DEV_SERVER_DEFAULTS = { port: 8000, s3Port: 4568, bucket: 'abstracts', dataDir: '.local/s3' } as const;
+
 function port(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
@@ -67,10 +70,10 @@ export function loadDevServerConfig(env: Env = process.env): DevServerConfig {
   const runtime = loadConfig(env);
   return {
     runtime,
-    port: port(env, 'PORT', 8000),
-    s3Port: port(env, 'S3_PORT', 4568),
-    bucket: env.BUCKET?.trim() || 'abstracts',
-    dataDir: resolve(env.DATA_DIR?.trim() || '.local/s3'),
+    port: port(env, 'PORT', DEV_SERVER_DEFAULTS.port),
+    s3Port: port(env, 'S3_PORT', DEV_SERVER_DEFAULTS.s3Port),
+    bucket: env.BUCKET?.trim() || DEV_SERVER_DEFAULTS.bucket,
+    dataDir: resolve(env.DATA_DIR?.trim() || DEV_SERVER_DEFAULTS.dataDir),
     fanoutRowThreshold: env.FANOUT_ROW_THRESHOLD?.trim() ? runtime.fanout.rowThreshold : undefined,
     jwt: jwtSettings(env, runtime.auth),
     logLevel: env.LOG_LEVEL?.trim() || env.POWERTOOLS_LOG_LEVEL?.trim() ? runtime.logLevel : 'WARN',

@@ -46,6 +46,13 @@ export interface Term {
   text: string;
   weight: number;
   spans: Span[];
+  /** Occurrences left out of `spans` by a `maxSpans` cap (absent when none were). */
+  spans_omitted?: number;
+}
+
+export interface EvidenceShape {
+  /** Most spans listed per word (its first occurrences); the rest are counted in `spans_omitted`. Default: all. */
+  maxSpans?: number;
 }
 
 export interface LabelEvidence {
@@ -64,6 +71,7 @@ export function labelEvidence(
   explanation: TextExplanation,
   label: number,
   top: number = DEFAULT_TOP_TERMS,
+  { maxSpans = Number.POSITIVE_INFINITY }: EvidenceShape = {},
 ): LabelEvidence {
   const ranked = explanation.words
     .map((word, order) => ({ word, order, weight: word.contributions[label]! }))
@@ -75,11 +83,16 @@ export function labelEvidence(
   return {
     logit: explanation.logit[label]!,
     bias: explanation.bias[label]!,
-    terms: kept.map(({ word, weight }) => ({
-      text: word.text,
-      weight,
-      spans: word.spans.map(([s, e]) => [s, e] as Span),
-    })),
+    terms: kept.map(({ word, weight }) => {
+      const listed = Math.min(word.spans.length, Math.max(0, maxSpans));
+      const omitted = word.spans.length - listed;
+      return {
+        text: word.text,
+        weight,
+        spans: word.spans.slice(0, listed).map(([s, e]) => [s, e] as Span),
+        ...(omitted > 0 ? { spans_omitted: omitted } : {}),
+      };
+    }),
     rest,
   };
 }
@@ -88,8 +101,9 @@ export function labelEvidence(
 export function explanationByLabel(
   explanation: TextExplanation,
   top: number = DEFAULT_TOP_TERMS,
+  shape: EvidenceShape = {},
 ): Record<ShortName, LabelEvidence> {
-  return Object.fromEntries(SHORT_NAMES.map((s, i) => [s, labelEvidence(explanation, i, top)])) as Record<
+  return Object.fromEntries(SHORT_NAMES.map((s, i) => [s, labelEvidence(explanation, i, top, shape)])) as Record<
     ShortName,
     LabelEvidence
   >;

@@ -23,25 +23,30 @@ export function labelIndex(name: string): number | undefined {
   return BY_ANY_NAME.get(name.trim().toLowerCase());
 }
 
-export type LabelParse = { ok: true; indices: number[] } | { ok: false; unknown: string[] };
+/** A cell that is not a label set: its unknown names, and how many of its `|`-separated labels are empty. */
+export type LabelParse = { ok: true; indices: number[] } | { ok: false; unknown: string[]; empty: number };
 
 /**
- * Parses a `group` cell: labels joined by `|`, full or short names, any case.
- * An empty cell is an empty label set; duplicates collapse; indices come back sorted.
+ * Parses a `group` cell: labels joined by `|`, full or short names, any case, spaces around each allowed.
+ * An empty cell is an empty label set; an empty label inside a set (`cardio|`, `neuro||onco`) makes the cell
+ * invalid, like an unknown one. Duplicates collapse; indices come back sorted.
  */
 export function parseLabelSet(cell: string): LabelParse {
-  const parts = cell
-    .split('|')
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0);
+  if (cell.trim() === '') return { ok: true, indices: [] };
+  const parts = cell.split('|').map((p) => p.trim());
   const unknown: string[] = [];
+  let empty = 0;
   const set = new Set<number>();
   for (const part of parts) {
+    if (part === '') {
+      empty++;
+      continue;
+    }
     const i = labelIndex(part);
     if (i === undefined) unknown.push(part);
     else set.add(i);
   }
-  if (unknown.length > 0) return { ok: false, unknown };
+  if (unknown.length > 0 || empty > 0) return { ok: false, unknown, empty };
   return { ok: true, indices: [...set].sort((a, b) => a - b) };
 }
 

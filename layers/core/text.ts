@@ -2,3 +2,22 @@
 export function recordText(title: string | undefined, abstract: string | undefined): string {
   return `${title ?? ''} ${abstract ?? ''}`.trim();
 }
+
+/**
+ * How long a text is as the model reads it: after NFKC, in UTF-16 code units (JavaScript string length). Limits
+ * count this, not the characters sent: NFKC expands some characters many times (U+FDFA becomes 18), and the work
+ * and the evidence of a request grow with what the model reads.
+ */
+export function modelTextLength(text: string): number {
+  return text.normalize('NFKC').length;
+}
+
+/** NFKC makes a UTF-16 string at most 18 times longer (Unicode UAX #15, "Maximum Expansion Factor"). */
+const NFKC_MAX_EXPANSION = 18;
+
+/** `modelTextLength(text)` when it exceeds `max`, else undefined; normalises only texts that could exceed it. */
+export function modelLengthOver(text: string, max: number): number | undefined {
+  if (text.length * NFKC_MAX_EXPANSION <= max) return undefined;
+  const length = modelTextLength(text);
+  return length > max ? length : undefined;
+}

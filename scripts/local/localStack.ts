@@ -3,32 +3,36 @@
  * object-created events invoke the evaluate handler with the event S3 would send. This is `npm start`'s
  * composition root, and the integration tests start it on random ports.
  */
+import { isUtf8 } from 'node:buffer';
+import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import S3rver from 's3rver';
 import { createInfoHandler } from '#adapters/api/infoHandler.ts';
-import { type ApiHandler, createPredictHandler } from '#adapters/api/predictHandler.ts';
+import type { ApiHandler } from '#adapters/api/predictHandler.ts';
 import { type ApiAuth, CATCH_ALL_FUNCTION, gatewayRouteFor, type RouteFunction } from '#adapters/api/routes.ts';
 import { memoizedWebSite } from '#adapters/api/webSite.ts';
 import { type ApiLimits, DEFAULT_EVIDENCE, DEFAULT_LIMITS } from '#adapters/config.ts';
-import { createEvaluateHandler, type EvaluateLambda } from '#adapters/evaluation/evaluateHandler.ts';
-import { aggregate } from '#adapters/evaluation/fanoutAggregate.ts';
-import { processChunk } from '#adapters/evaluation/fanoutChunk.ts';
-import { chunkEventSchema } from '#adapters/evaluation/fanoutContracts.ts';
-import { recordFanoutFailure } from '#adapters/evaluation/fanoutFailure.ts';
-import { encodeEventKey, matchesUploadFilters } from '#adapters/evaluation/keys.ts';
-import { runLocalFanout } from '#adapters/evaluation/localFanout.ts';
-import { quotedEtag } from '#adapters/evaluation/uploadedObject.ts';
+import { DEV_SERVER_DEFAULTS } from '#adapters/devServerConfig.ts';
+import type { EvaluateLambda } from '#adapters/evaluation/evaluateHandler.ts';
+import { decodeEventKey, encodeEventKey, FANOUT_PREFIX, matchesUploadFilters } from '#adapters/evaluation/keys.ts';
+import { errorResponse, type HttpResult } from '#adapters/http.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { memoizedClassifier, memoizedManifest, memoizedTrainingFingerprints } from '#adapters/modelProvider.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
+import type { FormulaCells } from '#core/csv/predictionsCsv.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
 import { buildWebAssets } from '#web/build.ts';
+import { AtomicFilesystemStore } from './atomicStore.ts';
+import { EventBridge } from './eventBridge.ts';
+import { EventJournal } from './eventJournal.ts';
 import type { JwtAuthorizer } from './jwtAuthorizer.ts';
-import { type AnnouncedUpload, headObjectWith, untilComplete } from './settledObject.ts';
+import { createLocalEvaluate } from './localEvaluate.ts';
+import { HandlerThread, LOCAL_CREDENTIALS } from './workerProtocol.ts';
 
 export interface LocalStackOptions {
   host?: string;
@@ -45,6 +49,8 @@ export interface LocalStackOptions {
   logLevel?: string;
   /** Evidence in the S3 results (default: the deployed functions' default). */
   evidence?: EvidenceOptions;
+  /** Formula-like input cells in predictions.csv (default: neutralised, as deployed). */
+  formulas?: FormulaCells;
   /**
    * Replace the S3 client the evaluate, chunk and aggregate handlers use (tests inject failures or S3's answers
    * this way); a function gets the local server's endpoint.
@@ -61,6 +67,8 @@ export interface LocalStackOptions {
    * longer body than it sends gets 408 and a closed connection instead of a socket held open for Node's 5 minutes.
    */
   requestTimeoutMs?: number;
+  /** Delay before a failed upload event is delivered again (default 1 s; doubled for each further retry). */
+  eventRetryDelayMs?: number;
 }
 
 export interface LocalStack {
@@ -70,40 +78,50 @@ export interface LocalStack {
   s3: S3Client;
   /** The evaluate handler as wired to the local bucket (tests deliver events to it directly). */
   evaluate: EvaluateLambda;
-  /** Resolves when every upload event received so far has been evaluated. */
+  /** Resolves when every upload event received so far has an outcome (evaluated, superseded, dead-lettered). */
   idle(): Promise<void>;
-  /** Errors thrown by the evaluate handler for upload events (retryable failures). */
+  /** Errors of failed deliveries of upload events, each attempt (they are retried, then dead-lettered). */
   failures: unknown[];
   /** Files handed to the local fan-out runner so far. */
   readonly fanouts: number;
-  /** Loads the model (once, shared with the handlers) and returns its manifest; throws if it cannot be loaded. */
+  /** Waits until the handlers' workers have loaded the model and returns its manifest; throws if it cannot be loaded. */
   ready(): Promise<ModelManifest>;
   /** Builds the web page and docs (esbuild, once; otherwise on the first request for them); throws on a build error. */
   webReady(): Promise<void>;
   stop(): Promise<void>;
 }
 
-const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/** The journal of upload events and the dead-letter file, beside the buckets in DATA_DIR (files: never buckets). */
+export const EVENT_JOURNAL = '.upload-events.jsonl';
+export const DEAD_LETTERS = '.upload-events.dead-letter.jsonl';
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
-  const bucket = options.bucket ?? 'abstracts';
-  const logger = createLogger({
-    serviceName: 'clinical-abstract-classifier-local',
-    logLevel: options.logLevel ?? 'WARN',
-  });
+  const bucket = options.bucket ?? DEV_SERVER_DEFAULTS.bucket;
+  const logLevel = options.logLevel ?? 'WARN';
+  const logger = createLogger({ serviceName: 'clinical-abstract-classifier-local', logLevel });
   const limits = options.limits ?? DEFAULT_LIMITS;
+  const evidence = options.evidence ?? DEFAULT_EVIDENCE;
+  const { dataDir } = options;
   const auth = options.auth ?? 'none';
   if (auth === 'jwt' && !options.authorizeJwt) throw new Error('auth jwt needs a JWT authorizer (authorizeJwt)');
 
+  // What a killed run left half-done: temporary upload files, multipart uploads no client can resume, fan-out
+  // work (the journal delivers the unfinished events again, and their runs start over).
+  await mkdir(dataDir, { recursive: true });
+  const objects = new AtomicFilesystemStore(dataDir);
+  await objects.removeLeftovers(bucket);
+  await rm(join(objects.getBucketPath(bucket), FANOUT_PREFIX), { recursive: true, force: true });
+
   const s3rver = new S3rver({
     address: host,
-    port: options.s3Port ?? 4568,
+    port: options.s3Port ?? DEV_SERVER_DEFAULTS.s3Port,
     silent: true,
-    directory: options.dataDir,
+    directory: dataDir,
     configureBuckets: [{ name: bucket }],
     vhostBuckets: false,
   });
+  s3rver.store = s3rver.context.store = objects;
   const s3Address = await s3rver.run();
   const s3Endpoint = `http://${host}:${s3Address.port}`;
   const s3 = new S3Client({
@@ -114,15 +132,47 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   const handlerS3 =
     typeof options.evaluateS3Client === 'function' ? options.evaluateS3Client(s3Endpoint) : options.evaluateS3Client;
-  const store = new ObjectStore(handlerS3 ?? s3);
 
+  // Handlers that tests call directly (and the events, when a test injects S3 answers) run on this thread.
   const loadOnce = memoizedClassifier(options.modelDir);
   let loaded = false;
   const getClassifier = () => {
     loaded = true;
     return loadOnce();
   };
-  const predict = createPredictHandler({ getClassifier, limits, logger });
+  let fanouts = 0;
+  const countFanout = () => {
+    fanouts++;
+  };
+  // The evaluation settings, the same on this thread and in the worker.
+  const evaluation = {
+    evidence,
+    ...(options.formulas ? { formulas: options.formulas } : {}),
+    ...(options.fanoutRowThreshold !== undefined ? { fanoutRowThreshold: options.fanoutRowThreshold } : {}),
+    ...(options.rowsPerItem !== undefined ? { rowsPerItem: options.rowsPerItem } : {}),
+  };
+  const evaluate = createLocalEvaluate({
+    store: new ObjectStore(handlerS3 ?? s3),
+    getClassifier,
+    logger,
+    ...evaluation,
+    onFanout: countFanout,
+  });
+
+  // POST /predict and the upload events each run in a worker thread with its own model, as they run in their own
+  // functions on AWS: a long request or a huge file never holds up this thread (/health, the page, the docs).
+  const setup = { modelDir: options.modelDir, logLevel, limits, s3Endpoint, ...evaluation };
+  const predictThread = new HandlerThread({ ...setup, role: 'predict' });
+  const evaluateThread = handlerS3 ? undefined : new HandlerThread({ ...setup, role: 'evaluate' }, countFanout);
+  const predict: ApiHandler = async (event, context) => {
+    const requestId = context?.awsRequestId ?? 'local';
+    try {
+      return (await predictThread.call(event, requestId)) as HttpResult;
+    } catch (error) {
+      return errorResponse(error, requestId, logger);
+    }
+  };
+
   // Built from layers/web on first use, in memory: `npm start` always serves the current sources.
   const getWebSite = memoizedWebSite(buildWebAssets, { auth });
   const info = createInfoHandler({
@@ -134,56 +184,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     getTrainingFingerprints: memoizedTrainingFingerprints(options.modelDir),
   });
   const gateway: Gateway = { handlers: { predict, health: info }, limits, auth, authorizeJwt: options.authorizeJwt };
-  const fanoutStore = store;
-  let fanouts = 0;
-  const evidence = options.evidence ?? DEFAULT_EVIDENCE;
-  const evaluate = createEvaluateHandler({
-    store,
-    logger,
-    getClassifier,
-    evidence,
-    ...(options.fanoutRowThreshold !== undefined
-      ? {
-          fanout: {
-            rowThreshold: options.fanoutRowThreshold,
-            ...(options.rowsPerItem ? { rowsPerItem: options.rowsPerItem } : {}),
-            start: async (input) => {
-              fanouts++;
-              const outcome = await runLocalFanout(input, {
-                store: fanoutStore,
-                chunk: async (event) =>
-                  processChunk(chunkEventSchema.parse(event), fanoutStore, await getClassifier(), { evidence, logger }),
-                aggregate: async (event) => aggregate(event, fanoutStore, (await getClassifier()).manifest),
-                recordFailure: (event) => recordFanoutFailure(event, fanoutStore),
-                onRetry: (step, failure, attempt) => logger.warn('fan-out step retried', { step, attempt, ...failure }),
-              });
-              // On AWS the execution fails (FanoutFailed alarm) after its Catch wrote error.json.
-              if (outcome.status === 'FAILED') logger.error('fan-out failed', { key: input.key, ...outcome.failure });
-            },
-          },
-        }
-      : {}),
-  });
 
-  // Upload events are evaluated one at a time, in arrival order, like a queue with one consumer.
-  let queue: Promise<void> = Promise.resolve();
-  const failures: unknown[] = [];
-  const head = headObjectWith(s3);
-  s3rver.on('event', (event: unknown) => {
-    const lambdaEvent = asLambdaS3Event(event);
-    if (!lambdaEvent) return;
-    const uploads = announcedUploads(event);
-    queue = queue.then(async () => {
-      for (const upload of uploads) await untilComplete(head, upload).catch(() => false);
-      return evaluate(lambdaEvent).then(
-        () => undefined,
-        (error: unknown) => {
-          failures.push(error);
-          logger.error('evaluate failed (on AWS the event would be retried)', { error: error as Error });
-        },
-      );
-    });
+  const bridge = new EventBridge({
+    journal: EventJournal.open(join(dataDir, EVENT_JOURNAL)),
+    deadLetterFile: join(dataDir, DEAD_LETTERS),
+    logger,
+    ...(options.eventRetryDelayMs !== undefined ? { retryDelayMs: options.eventRetryDelayMs } : {}),
+    deliver: async (event) => {
+      if (evaluateThread) await evaluateThread.call(event, 'local-event');
+      else await evaluate(event);
+    },
   });
+  s3rver.on('event', (event: unknown) => {
+    for (const record of uploadRecords(event))
+      bridge.announce(record.s3.bucket.name, decodeEventKey(record.s3.object.key), { Records: [record] });
+  });
+  bridge.start();
 
   const requestTimeout = options.requestTimeoutMs ?? 10_000;
   const timeouts = {
@@ -202,13 +218,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         logger.info('request aborted by the client', { error: error instanceof Error ? error.message : String(error) });
         if (!res.headersSent && !res.destroyed)
           res
-            .writeHead(400, { 'content-type': 'application/json' })
+            .writeHead(400, { 'content-type': 'application/json', 'x-content-type-options': 'nosniff' })
             .end('{"error":{"code":"aborted","message":"the request was aborted"}}');
         else res.destroy();
       },
     );
   });
-  const port = await listen(server, options.port ?? 8000, host);
+  const port = await listen(server, options.port ?? DEV_SERVER_DEFAULTS.port, host);
   const apiUrl = `http://${host}:${port}`;
 
   return {
@@ -217,28 +233,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     bucket,
     s3,
     evaluate,
-    failures,
+    failures: bridge.failures,
     get fanouts() {
       return fanouts;
     },
-    ready: async () => (await getClassifier()).manifest,
+    ready: async () => {
+      const [manifest] = await Promise.all([predictThread.ready(), evaluateThread?.ready()]);
+      return manifest;
+    },
     webReady: async () => {
       await getWebSite();
     },
-    idle: async () => {
-      let seen: Promise<void>;
-      do {
-        seen = queue;
-        await seen;
-      } while (seen !== queue);
-    },
+    idle: () => bridge.idle(),
     async stop() {
       // close() only ends idle connections and then waits for the rest; a browser's connection with a request
       // still arriving would hold stop() for as long as the browser keeps it, so every connection is ended now.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
-      await queue;
+      // An evaluation in a worker is ended with it: its event stays in the journal for the next start.
+      const bridgeStopped = bridge.stop();
+      await Promise.all([predictThread.stop(), evaluateThread?.stop()]);
+      await bridgeStopped;
       await s3rver.close();
       s3.destroy();
       if (loaded) await (await loadOnce().catch(() => undefined))?.dispose();
@@ -254,7 +270,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 }
 
 /** Reads a request body, giving up past a cap well above the API's limit (the handler answers 413). */
-async function readBody(req: IncomingMessage, cap: number): Promise<{ body: string; truncated: boolean }> {
+async function readBody(req: IncomingMessage, cap: number): Promise<{ body: Buffer; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -262,9 +278,7 @@ async function readBody(req: IncomingMessage, cap: number): Promise<{ body: stri
     // Past the cap, keep draining (the client is still sending) but stop keeping bytes.
     if (size <= cap) chunks.push(chunk as Buffer);
   }
-  return size > cap
-    ? { body: '', truncated: true }
-    : { body: Buffer.concat(chunks).toString('utf8'), truncated: false };
+  return size > cap ? { body: Buffer.alloc(0), truncated: true } : { body: Buffer.concat(chunks), truncated: false };
 }
 
 /** What stands in for API Gateway: the routes' functions, the authorizer and the request limits. */
@@ -278,7 +292,7 @@ interface Gateway {
 /** API Gateway's own answer when an authorizer refuses a request; no function runs. */
 const UNAUTHORIZED = {
   statusCode: 401,
-  headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' },
+  headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer', 'x-content-type-options': 'nosniff' },
   body: '{"message":"Unauthorized"}',
   isBase64Encoded: false,
 };
@@ -316,41 +330,26 @@ async function serve(req: IncomingMessage, { handlers, limits, auth, authorizeJw
       time: new Date().toUTCString(),
       timeEpoch: Date.now(),
     },
-    // Past the cap the body is replaced by one just over the limit, so the handler answers 413 itself.
-    ...(truncated ? { body: ' '.repeat(limits.maxBodyBytes + 1) } : body ? { body } : {}),
-    isBase64Encoded: false,
+    // Past the cap the body is replaced by one just over the limit, so the handler answers 413 itself. Bytes that
+    // are not UTF-8 arrive base64-encoded, as API Gateway hands them over, so the handler can name the bad byte.
+    ...(truncated
+      ? { body: ' '.repeat(limits.maxBodyBytes + 1), isBase64Encoded: false }
+      : body.length === 0
+        ? { isBase64Encoded: false }
+        : isUtf8(body)
+          ? { body: body.toString('utf8'), isBase64Encoded: false }
+          : { body: body.toString('base64'), isBase64Encoded: true }),
   };
   return handlers[matched?.function ?? CATCH_ALL_FUNCTION](event, { awsRequestId: requestId });
-}
-
-/** The objects an s3rver notification announces, as a HEAD will show them once they are complete. */
-function announcedUploads(event: unknown): AnnouncedUpload[] {
-  const records =
-    (
-      event as {
-        Records?: {
-          eventName?: string;
-          s3?: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } };
-        }[];
-      }
-    ).Records ?? [];
-  return records
-    .filter((r) => r.eventName?.startsWith('ObjectCreated:') && r.s3)
-    .map(({ s3 }) => ({
-      bucket: s3!.bucket.name,
-      key: s3!.object.key,
-      ...(typeof s3!.object.size === 'number' ? { size: s3!.object.size } : {}),
-      ...(s3!.object.eTag ? { etag: quotedEtag(s3!.object.eTag) } : {}),
-    }));
 }
 
 /**
  * s3rver's notification → the event S3 sends to Lambda: keys URL-encoded as S3 encodes them (s3rver does not),
  * a well-formed bucket ARN, and S3's name for a completed multipart upload.
  */
-function asLambdaS3Event(event: unknown): unknown {
+function uploadRecords(event: unknown): LambdaS3Record[] {
   const records = (event as { Records?: Record<string, unknown>[] }).Records;
-  if (!Array.isArray(records)) return undefined;
+  if (!Array.isArray(records)) return [];
   // Exactly the notification filters the stack deploys: S3 sends nothing for `incoming/x.Csv` or `x.txt`.
   const created = records.filter(
     (r) =>
@@ -358,26 +357,26 @@ function asLambdaS3Event(event: unknown): unknown {
       r.eventName.startsWith('ObjectCreated:') &&
       matchesUploadFilters((r.s3 as { object: { key: string } }).object.key),
   );
-  if (created.length === 0) return undefined;
-  return {
-    Records: created.map((record) => {
-      const s3 = record.s3 as {
-        bucket: { name: string };
-        object: { key: string; size?: number; eTag?: string; sequencer?: string };
-      };
-      const source =
-        (record.requestParameters as { sourceIPAddress?: string } | undefined)?.sourceIPAddress ?? '127.0.0.1';
-      return {
-        ...record,
-        eventName:
-          record.eventName === 'ObjectCreated:Post' ? 'ObjectCreated:CompleteMultipartUpload' : record.eventName,
-        requestParameters: { sourceIPAddress: source.replace(/^::ffff:/, '').replace(/^::1$/, '127.0.0.1') },
-        s3: {
-          ...s3,
-          bucket: { ...s3.bucket, arn: `arn:aws:s3:::${s3.bucket.name}` },
-          object: { ...s3.object, key: encodeEventKey(s3.object.key) },
-        },
-      };
-    }),
-  };
+  return created.map((record) => {
+    const s3 = record.s3 as {
+      bucket: { name: string };
+      object: { key: string; size?: number; eTag?: string; sequencer?: string };
+    };
+    const source =
+      (record.requestParameters as { sourceIPAddress?: string } | undefined)?.sourceIPAddress ?? '127.0.0.1';
+    return {
+      ...record,
+      eventName: record.eventName === 'ObjectCreated:Post' ? 'ObjectCreated:CompleteMultipartUpload' : record.eventName,
+      requestParameters: { sourceIPAddress: source.replace(/^::ffff:/, '').replace(/^::1$/, '127.0.0.1') },
+      s3: {
+        ...s3,
+        bucket: { ...s3.bucket, arn: `arn:aws:s3:::${s3.bucket.name}` },
+        object: { ...s3.object, key: encodeEventKey(s3.object.key) },
+      },
+    };
+  });
 }
+
+type LambdaS3Record = Record<string, unknown> & {
+  s3: { bucket: { name: string; arn: string }; object: { key: string; size?: number; eTag?: string } };
+};

@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { MAX_FIELD_CHARS } from '#core/csv/csvHeader.ts';
 import { InputError } from '#core/errors.ts';
 import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
 import { RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
@@ -96,6 +98,78 @@ describe('rows that cannot be evaluated fail the file, each one named', () => {
     expect(error.details[0]!.message).toContain('expected 2 fields');
   });
 
+  it('names an empty label inside a label set (`cardio|`, `neuro||onco`), as the README documents', async () => {
+    const error = await failure('title;abstract;group\nt;a;cardio|\nt;a;neuro||onco\nt;a;| cardio\nt;a;neuro|lungs|\n');
+    expect(error.details).toEqual([
+      expect.objectContaining({
+        line: 2,
+        column: 3,
+        field: 'group',
+        message: expect.stringMatching(/^an empty label in "cardio\|"; expected/),
+      }),
+      expect.objectContaining({
+        line: 3,
+        column: 3,
+        message: expect.stringMatching(/^an empty label in "neuro\|\|onco"/),
+      }),
+      expect.objectContaining({ line: 4, column: 3, message: expect.stringMatching(/^an empty label in "\| cardio"/) }),
+      expect.objectContaining({
+        line: 5,
+        message: expect.stringMatching(/^unknown label "lungs" and an empty label in "neuro\|lungs\|"/),
+      }),
+    ]);
+  });
+
+  it('still reads labels with spaces around them, and an empty cell as "group is empty"', async () => {
+    const { summary } = await run('title;abstract;group\nheart;x; cardio | neuro \n');
+    expect(summary.rows).toBe(1);
+    const error = await failure('title;abstract;group\nheart;x;  \n');
+    expect(error.details[0]!.message).toBe('group is empty; every labelled row needs at least one label');
+  });
+
+  it('names a field longer than MAX_FIELD_CHARS by line and column, without giving the row to the model', async () => {
+    const long = 'a'.repeat(MAX_FIELD_CHARS + 1);
+    const classifier = fakeClassifier();
+    const asked: string[][] = [];
+    const watched = {
+      ...classifier,
+      classify: async (texts: readonly string[]) => {
+        asked.push([...texts]);
+        return classifier.classify(texts);
+      },
+    };
+    const error = await evaluateCsv(
+      Readable.from([Buffer.from(`id,title,abstract\n1,ok,heart\n2,t,${long}\n3,${long},${long}\n`)]),
+      watched,
+      { write: () => undefined },
+      { batchSize: 1 },
+    ).catch((e: unknown) => e as InputError);
+    expect((error as InputError).details).toEqual([
+      {
+        line: 3,
+        column: 3,
+        field: 'abstract',
+        message: `field of ${MAX_FIELD_CHARS + 1} characters; a field may hold at most ${MAX_FIELD_CHARS}`,
+      },
+      expect.objectContaining({ line: 4, column: 2, field: 'title' }),
+      expect.objectContaining({ line: 4, column: 3, field: 'abstract' }),
+    ]);
+    expect(asked.flat()).toEqual(['ok heart']);
+  });
+
+  it('counts title + " " + abstract after NFKC, as the model reads it', async () => {
+    // 5,600 × U+FDFA is 5,600 characters in the file and 100,800 for the model.
+    const error = await failure(`title,abstract\nx,${'\uFDFA'.repeat(5_600)}\n`);
+    expect(error.details).toEqual([
+      {
+        line: 2,
+        column: 2,
+        field: 'abstract',
+        message: `title + " " + abstract is 100802 characters as the model reads it (after NFKC normalisation); at most ${MAX_FIELD_CHARS}`,
+      },
+    ]);
+  });
+
   it('reports every bad row at once, with the total', async () => {
     const error = await failure('title,abstract,group\n,,cardio\nt,a,x\nt,a,\n');
     expect(error.details.map((d) => d.line)).toEqual([2, 3, 4]);
@@ -119,5 +193,44 @@ describe('blank lines', () => {
     expect(summaryFiles('clean.csv', fakeClassifier().manifest, summary).get(RESULT_FILES.reportText)).not.toContain(
       'Blank lines',
     );
+  });
+});
+
+describe('cells a spreadsheet would run as formulas', () => {
+  const FORMULAS =
+    'id,title,abstract\n=1+2,"=HYPERLINK(""http://x"",""y"")",heart\n+cmd,@SUM(A1),-2+3\n-5,"\tx","\rheart"\n+1.5e3,ok,kidney\n';
+
+  it('are written with a leading quote by default (OWASP); plain numbers such as -5 and +1.5e3 are left alone', async () => {
+    const { out } = await run(FORMULAS);
+    const cells = (parse(out, { relax_column_count: true }) as string[][]).map((row) => row.slice(0, 3));
+    expect(cells).toEqual([
+      ['id', 'title', 'abstract'],
+      ["'=1+2", `'=HYPERLINK("http://x","y")`, 'heart'],
+      ["'+cmd", "'@SUM(A1)", "'-2+3"],
+      ['-5', "'\tx", "'\rheart"],
+      ['+1.5e3', 'ok', 'kidney'],
+    ]);
+  });
+
+  it('are written exactly as read with formulas: "keep"', async () => {
+    let out = '';
+    await evaluateCsv(
+      Readable.from([Buffer.from(FORMULAS)]),
+      fakeClassifier(),
+      {
+        write: (t) => {
+          out += t;
+        },
+      },
+      {
+        formulas: 'keep',
+      },
+    );
+    expect(out.split('\n')[1]).toMatch(/^=1\+2,"=HYPERLINK\(""http:\/\/x"",""y""\)",heart,/);
+  });
+
+  it('neutralise header names too', async () => {
+    const { out } = await run('title,abstract,=cmd\nheart,x,1\n');
+    expect(out.split('\n')[0]).toMatch(/^title,abstract,'=cmd,group_predicted/);
   });
 });

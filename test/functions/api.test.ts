@@ -17,7 +17,8 @@ afterAll(async () => stack?.stop());
 async function call(path: string, init: RequestInit = {}) {
   const res = await fetch(`${stack.apiUrl}${path}`, init);
   const text = await res.text();
-  return { status: res.status, headers: res.headers, text, json: text ? (JSON.parse(text) as unknown) : undefined };
+  const json = text && res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : undefined;
+  return { status: res.status, headers: res.headers, text, json: json as unknown };
 }
 
 const postJson = (body: unknown, contentType = 'application/json') =>
@@ -231,6 +232,99 @@ describe('POST /predict with "explain"', () => {
   });
 });
 
+describe('POST /predict counts what the model reads', () => {
+  it('rejects a text whose NFKC form is over 20,000 characters, naming the length the model would read', async () => {
+    // U+FDFA is one character sent and 18 after NFKC: 1,112 of them make 20,016.
+    const res = await postJson({ texts: ['\uFDFA'.repeat(1_112)] });
+    expect(res.status).toBe(400);
+    expect((res.json as ErrorBody).error.details).toEqual([
+      {
+        path: '$.texts[0]',
+        message: 'must be at most 20000 characters as the model reads it (after NFKC normalisation it is 20016)',
+      },
+    ]);
+  });
+
+  it('accepts a text whose NFKC form is exactly 20,000 characters', async () => {
+    const res = await postJson({ texts: [`${'\uFDFA'.repeat(1_111)}ab`] });
+    expect(res.status).toBe(200);
+  });
+
+  it("refuses the issue's 16 × 20,000 × U+FDFA request (960 KB, 360,000 characters each after NFKC) with 400", async () => {
+    const res = await postJson({ texts: Array.from({ length: 16 }, () => '\uFDFA'.repeat(20_000)), explain: true });
+    expect(res.status).toBe(400);
+    expect((res.json as ErrorBody).error.details!.map((d) => d.path)).toEqual(
+      Array.from({ length: 16 }, (_, i) => `$.texts[${i}]`),
+    );
+  });
+
+  it('counts title + " " + abstract after NFKC for items', async () => {
+    const res = await postJson({ items: [{ title: 'Stroke', abstract: '\uFDFA'.repeat(1_111) }] });
+    expect(res.status).toBe(400);
+    expect((res.json as ErrorBody).error.details).toEqual([
+      {
+        path: '$.items[0]',
+        message:
+          'title + " " + abstract must be at most 20000 characters as the model reads it (after NFKC normalisation it is 20005)',
+      },
+    ]);
+  });
+});
+
+describe('POST /predict reads UTF-8 only', () => {
+  const postBytes = (bytes: Buffer, contentType: string) =>
+    call('/predict', { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(bytes) });
+
+  it('answers 400 invalid_utf8 naming the byte offset of a Windows-1252 byte sent without a charset', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"texts": ["caf'), Buffer.from([0xe9]), Buffer.from(' au lait"]}')]);
+    const res = await postBytes(bytes, 'application/json');
+    expect(res.status).toBe(400);
+    expect((res.json as ErrorBody).error).toMatchObject({
+      code: 'invalid_utf8',
+      details: [{ path: '$', message: 'byte 15 (0xE9) is not UTF-8' }],
+    });
+  });
+
+  it('refuses a declared non-UTF-8 charset with 415 unsupported_charset', async () => {
+    const bytes = Buffer.from('{"texts": ["caf\u00e9"]}', 'latin1');
+    const res = await postBytes(bytes, 'application/json; charset=windows-1252');
+    expect(res.status).toBe(415);
+    expect((res.json as ErrorBody).error.code).toBe('unsupported_charset');
+    expect((res.json as ErrorBody).error.message).toContain('charset=windows-1252');
+  });
+
+  it('reads UTF-8 whether the charset is declared (in any case, quoted) or not', async () => {
+    const bytes = Buffer.from(JSON.stringify({ texts: ['Café: chest pain, troponin'] }), 'utf8');
+    for (const contentType of [
+      'application/json',
+      'application/json; charset=UTF-8',
+      'application/json;charset="utf-8"',
+    ]) {
+      const res = await postBytes(bytes, contentType);
+      expect(res.status, contentType).toBe(200);
+      expect((res.json as { input: string }[])[0]!.input).toBe('Café: chest pain, troponin');
+    }
+  });
+});
+
+describe('every answer says nosniff', () => {
+  it('on JSON answers of every status, and on the page', async () => {
+    const answers = [
+      await postJson({ texts: ['chest pain'] }),
+      await postJson({ texts: [] }),
+      await postJson('texts=a', 'text/plain'),
+      await postJson({ texts: ['x'.repeat(1_100_000)] }),
+      await call('/health'),
+      await call('/openapi.json'),
+      await call('/nothing-here'),
+      await call('/health', { method: 'DELETE' }),
+      await call('/', { headers: { accept: 'text/html' } }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 400, 415, 413, 200, 200, 404, 405, 200]);
+    for (const answer of answers) expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+});
+
 describe('the local server', () => {
   it('keeps serving after a client aborts in the middle of a request body', async () => {
     const { port, hostname } = new URL(stack.apiUrl);
@@ -323,7 +417,8 @@ describe('GET routes', () => {
     expect(PredictRequest!.properties!.explain_top!.maximum).toBe(100);
     expect(Prediction!.properties).toHaveProperty('explanation');
     expect(Object.keys(LabelEvidence!.properties!)).toEqual(['logit', 'bias', 'terms', 'rest']);
-    expect(Object.keys(Term!.properties!)).toEqual(['text', 'weight', 'spans']);
+    // spans_omitted (issue 16): a word's occurrences beyond the spans cap, only where there are any.
+    expect(Object.keys(Term!.properties!)).toEqual(['text', 'weight', 'spans', 'spans_omitted']);
   });
 
   it('answers unknown routes with 404 and the JSON error body', async () => {

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregate } from '#adapters/evaluation/fanoutAggregate.ts';
@@ -8,6 +10,7 @@ import { planEvaluation } from '#adapters/evaluation/fanoutPlan.ts';
 import { ObjectStore } from '#adapters/s3/objectStore.ts';
 import { type Classifier, loadClassifier } from '#core/classifier.ts';
 import { syntheticCsv } from '../../scripts/fixtures/csvFixtures.ts';
+import { DEAD_LETTERS } from '../../scripts/local/localStack.ts';
 import { s3ObjectCreated, sqsBatchOf } from '../support/events.ts';
 import { failBodiesMidStream } from '../support/failingSource.ts';
 import { startTestStack } from '../support/localStack.ts';
@@ -76,11 +79,15 @@ const batchOf = (input: FanoutInput, items: ChunkEvent['Items']): ChunkEvent => 
 });
 
 describe('an S3 body that fails mid-stream', () => {
-  it('fails the upload event in the local stack as a retryable error, writes no result, and the API keeps answering', async () => {
+  it('fails the upload event in the local stack as a retryable error (delivered 3 times, then dead-lettered), writes no result, and the API keeps answering', async () => {
     const before = stack.failures.length;
     await put('incoming/reset.csv', syntheticCsv({ rows: 400, seed: 31 }));
-    expect(stack.failures.slice(before)).toEqual([expect.objectContaining({ code: 'ECONNRESET' })]);
+    // Issue 16: the local bridge retries a failed event as SQS does (3 receives), then dead-letters it.
+    expect(stack.failures.slice(before)).toEqual(
+      Array.from({ length: 3 }, () => expect.objectContaining({ code: 'ECONNRESET' })),
+    );
     expect(await list('results/reset/')).toEqual([]);
+    expect(await readFile(join(stack.dataDir, DEAD_LETTERS), 'utf8')).toContain('incoming/reset.csv');
     expect((await fetch(`${stack.apiUrl}/health`)).status).toBe(200);
   });
 

@@ -1,7 +1,10 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import * as z from 'zod/mini';
 import type { ApiLimits } from '../config.ts';
+import { predictRequestSchema } from './predictRequest.ts';
+import { MAX_RESPONSE_BYTES } from './responseBudget.ts';
 import { type ApiAuth, gatewayRouteFor } from './routes.ts';
-import { errorSchema, healthSchema, predictRequestSchema, predictResponseSchema, welcomeSchema } from './schemas.ts';
+import { errorSchema, healthSchema, predictResponseSchema, welcomeSchema } from './schemas.ts';
 
 const json = <T>(schema: T) => ({ 'application/json': { schema } });
 
@@ -47,6 +50,34 @@ export const PREDICT_EXAMPLES = {
   },
 } as const;
 const errorResponse = (description: string) => ({ description, content: json(errorSchema) });
+
+type JsonSchema = { [key: string]: unknown };
+
+/** `#/$defs/X` → `#/components/schemas/X`, everywhere in a JSON Schema. */
+function componentRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(componentRefs);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key,
+      key === '$ref' && typeof inner === 'string'
+        ? inner.replace(/^#\/\$defs\//, '#/components/schemas/')
+        : componentRefs(inner),
+    ]),
+  );
+}
+
+/**
+ * The request schema (zod/mini, the one the predict function validates with) as OpenAPI components: zod's own
+ * JSON Schema conversion (zod-to-openapi reads only full-zod schemas), every schema with an `id` a component.
+ */
+function requestComponents(limits: ApiLimits): Record<string, JsonSchema> {
+  const { $defs } = z.toJSONSchema(predictRequestSchema(limits), { target: 'draft-2020-12', io: 'input' }) as {
+    $defs?: Record<string, JsonSchema>;
+  };
+  if (!$defs?.PredictRequest) throw new Error('the request schema lost its id "PredictRequest"');
+  return componentRefs($defs) as Record<string, JsonSchema>;
+}
 
 /** The name of the bearer-token scheme under `auth=jwt` (Swagger UI's "Authorize" button). */
 export const BEARER_SCHEME = 'bearerAuth';
@@ -95,6 +126,8 @@ function protection(
  */
 export function openApiDocument(limits: ApiLimits, version: string, auth: ApiAuth = 'none') {
   const registry = new OpenAPIRegistry();
+  for (const [name, schema] of Object.entries(requestComponents(limits)))
+    registry.registerComponent('schemas', name, schema);
   if (auth === 'jwt') {
     registry.registerComponent('securitySchemes', BEARER_SCHEME, {
       type: 'http',
@@ -112,17 +145,24 @@ export function openApiDocument(limits: ApiLimits, version: string, auth: ApiAut
     request: {
       body: {
         required: true,
-        content: { 'application/json': { schema: predictRequestSchema(limits), examples: PREDICT_EXAMPLES } },
+        content: {
+          'application/json': { schema: { $ref: '#/components/schemas/PredictRequest' }, examples: PREDICT_EXAMPLES },
+        },
       },
     },
     responses: {
       ...predict.refusals,
-      200: { description: 'One prediction per input, in order.', content: json(predictResponseSchema) },
+      200: {
+        description: `One prediction per input, in order; at most ${MAX_RESPONSE_BYTES} bytes whatever the input.`,
+        content: json(predictResponseSchema),
+      },
       400: errorResponse(
-        'The body is not valid JSON or does not match the schema; details give the path of each problem.',
+        'The body is not valid JSON, not UTF-8 (`invalid_utf8`, naming the byte), or does not match the schema; details give the path of each problem.',
       ),
-      413: errorResponse(`The body is larger than ${limits.maxBodyBytes} bytes.`),
-      415: errorResponse('The body is not application/json.'),
+      413: errorResponse(
+        `The body is larger than ${limits.maxBodyBytes} bytes (\`payload_too_large\`), or the answer could weigh more than ${MAX_RESPONSE_BYTES} bytes as Lambda counts its 6 MB response limit (\`response_too_large\`, decided before any model work): send fewer texts or a lower explain_top.`,
+      ),
+      415: errorResponse('The body is not application/json, or declares a charset other than UTF-8.'),
       500: errorResponse('Internal error; carries the request id, never a stack trace.'),
     },
   });

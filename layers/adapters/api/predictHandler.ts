@@ -3,17 +3,28 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { type Classifier, labelNames, shortNames, toShortProba } from '#core/classifier.ts';
 import { DEFAULT_TOP_TERMS, explanationByLabel } from '#core/explanation.ts';
 import { recordText } from '#core/text.ts';
+import { normalizeText } from '#model/ngrams.ts';
 import type { ApiLimits } from '../config.ts';
 import {
   errorResponse,
   HttpError,
   type HttpResult,
-  jsonResponse,
+  jsonTextResponse,
   readJsonBody,
   requestIdOf,
   validationError,
 } from '../http.ts';
-import { predictRequestSchema } from './schemas.ts';
+import { predictRequestSchema } from './predictRequest.ts';
+import { bodyPayloadBytes, MAX_RESPONSE_BYTES, MAX_SPANS_PER_TERM, responseBound } from './responseBudget.ts';
+
+/** An answer that would not fit `MAX_RESPONSE_BYTES`: refused with what to change, never sent as a Lambda error. */
+function responseTooLarge(bytes: number, explain: boolean): HttpError {
+  return new HttpError(
+    413,
+    'response_too_large',
+    `the answer to this request could weigh ${bytes} bytes, more than the ${MAX_RESPONSE_BYTES} an answer may (Lambda's response limit is 6 MB); send fewer texts per request${explain ? ' or a lower explain_top' : ''}`,
+  );
+}
 
 export interface PredictDeps {
   getClassifier: () => Promise<Classifier>;
@@ -49,22 +60,37 @@ export function createPredictHandler({ getClassifier, limits, logger }: PredictD
           `the model ${name} runs on the ${backend} backend, which does not explain its predictions; send the request without "explain"`,
         );
       }
+      // Refused before any model work when the answer could exceed its bound (responseBudget.ts).
+      const shape = explain ? { top, maxSpans: MAX_SPANS_PER_TERM } : undefined;
+      const bound = responseBound(texts, shape, normalizeText);
+      if (bound > MAX_RESPONSE_BYTES) throw responseTooLarge(bound, explain === true);
       const predictions = await classifier.classify(texts, { explain: explain === true });
-      const body = predictions.map((p, i) => ({
-        input: texts[i]!,
-        proba: toShortProba(p.proba),
-        labels_short: shortNames(p.labels),
-        labels: labelNames(p.labels),
-        kind: p.kind,
-        confidence: p.confidence,
-        ...(p.explanation ? { explanation: explanationByLabel(p.explanation, top) } : {}),
-      }));
+      const body = JSON.stringify(
+        predictions.map((p, i) => ({
+          input: texts[i]!,
+          proba: toShortProba(p.proba),
+          labels_short: shortNames(p.labels),
+          labels: labelNames(p.labels),
+          kind: p.kind,
+          confidence: p.confidence,
+          ...(p.explanation
+            ? { explanation: explanationByLabel(p.explanation, top, { maxSpans: MAX_SPANS_PER_TERM }) }
+            : {}),
+        })),
+      );
+      // The bound above holds by construction; this check keeps the promise even if an explanation broke it.
+      const weight = bodyPayloadBytes(body);
+      if (weight > MAX_RESPONSE_BYTES) {
+        logger.error('answer over its computed bound; refused', { bound, weight });
+        throw responseTooLarge(weight, explain === true);
+      }
       logger.info('predicted', {
         texts: texts.length,
         explain: explain === true,
+        responseBytes: weight,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
       });
-      return jsonResponse(200, body, {
+      return jsonTextResponse(200, body, {
         'x-model-name': classifier.manifest.name,
         'x-model-version': classifier.manifest.version,
         'x-request-id': requestId,

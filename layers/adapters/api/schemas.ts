@@ -1,72 +1,14 @@
 import { z } from 'zod';
 import { CONFIDENCE_LEVELS } from '#core/confidence.ts';
-import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
 import { LABELS, SHORT_NAMES } from '#core/labels.ts';
 import { TEXT_KINDS } from '#model/router.ts';
-import type { ApiLimits } from '../config.ts';
+import { MAX_RESPONSE_BYTES, MAX_SPANS_PER_TERM } from './responseBudget.ts';
 
 /**
- * The API's schemas: the same objects validate requests and generate `/openapi.json`, so the document cannot
- * drift from what the handler accepts.
+ * The API's response and info schemas, for `/openapi.json` only (the health function builds the document). The
+ * request schema, which the predict function validates with, lives in predictRequest.ts (zod/mini) and is
+ * converted into the same document.
  */
-export function predictRequestSchema(limits: ApiLimits) {
-  const text = z
-    .string()
-    .max(limits.maxTextChars, `must be at most ${limits.maxTextChars} characters`)
-    .refine((t) => t.trim().length > 0, 'must not be empty or only whitespace');
-  const item = z
-    .object({
-      title: z.string().default(''),
-      abstract: z.string().default(''),
-    })
-    .strict()
-    .refine((i) => `${i.title} ${i.abstract}`.trim().length > 0, 'title and abstract must not both be empty')
-    .refine(
-      (i) => `${i.title} ${i.abstract}`.trim().length <= limits.maxTextChars,
-      `title + " " + abstract must be at most ${limits.maxTextChars} characters`,
-    )
-    .meta({ id: 'Item', description: 'One abstract; the model reads `title + " " + abstract`.' });
-  const list = <T extends z.ZodType>(element: T) =>
-    z
-      .array(element)
-      .min(1, 'must contain at least one element')
-      .max(limits.maxTexts, `must contain at most ${limits.maxTexts} elements`);
-  return z
-    .object({
-      texts: list(text).optional().meta({ description: "Texts to classify (the original project's form)." }),
-      items: list(item).optional().meta({ description: 'Title/abstract pairs to classify.' }),
-      explain: z.boolean().optional().meta({
-        description:
-          "Add each result's `explanation`: per label, the words that moved its logit. Models whose backend cannot explain answer 400 `explanation_unsupported`.",
-      }),
-      explain_top: z
-        .number()
-        .int('must be an integer')
-        .min(1, 'must be at least 1')
-        .max(MAX_TOP_TERMS, `must be at most ${MAX_TOP_TERMS}`)
-        .optional()
-        .meta({
-          description: `How many words per label \`explanation\` lists (default ${DEFAULT_TOP_TERMS}); only with \`"explain": true\`.`,
-        }),
-    })
-    .strict()
-    .superRefine((body, ctx) => {
-      const forms = Number(body.texts !== undefined) + Number(body.items !== undefined);
-      if (forms !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of "texts" or "items"', path: [] });
-      // A count without the switch is most likely a forgotten `explain`: say so instead of ignoring it.
-      if (body.explain_top !== undefined && body.explain !== true)
-        ctx.addIssue({ code: 'custom', message: 'explain_top needs "explain": true', path: ['explain_top'] });
-    })
-    .meta({
-      id: 'PredictRequest',
-      description: `Either {"texts": [...]} or {"items": [{"title", "abstract"}]}, 1..${limits.maxTexts} entries; optionally "explain": true.`,
-    });
-}
-
-export const MAX_TOP_TERMS = 100;
-
-export type PredictRequest = z.infer<ReturnType<typeof predictRequestSchema>>;
-
 const probability = z.number().min(0).max(1);
 const byShortLabel = <T extends z.ZodType>(value: T) =>
   z.object(Object.fromEntries(SHORT_NAMES.map((s) => [s, value])) as Record<(typeof SHORT_NAMES)[number], T>);
@@ -79,9 +21,16 @@ export const termSchema = z
         "What the word adds to the label's logit: every feature that fires inside it (the word, half of each word pair it is in, its character n-grams), value × weight.",
     }),
     spans: z.array(z.tuple([z.number().int(), z.number().int()])).meta({
-      description:
-        'Every occurrence as [start, end) in `input`, in UTF-16 code units (JavaScript string indices), for highlighting.',
+      description: `The word's occurrences as [start, end) in \`input\`, in UTF-16 code units (JavaScript string indices), for highlighting: all of them, or the first ${MAX_SPANS_PER_TERM}.`,
     }),
+    spans_omitted: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .meta({
+        description: `Present when the word occurs more than ${MAX_SPANS_PER_TERM} times: how many occurrences \`spans\` leaves out (the answer stays under ${MAX_RESPONSE_BYTES} bytes whatever the input).`,
+      }),
   })
   .meta({ id: 'Term' });
 

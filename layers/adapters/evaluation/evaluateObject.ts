@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Classifier } from '#core/classifier.ts';
+import type { FormulaCells } from '#core/csv/predictionsCsv.ts';
 import { InputError } from '#core/errors.ts';
 import { inSampleCheck, OverlapCounter } from '#core/inSample.ts';
 import { type EvidenceOptions, evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
@@ -18,6 +19,8 @@ export interface EvaluateDeps {
   logger: Logger;
   /** Evidence in the results (the config's `evidence`); absent: none. */
   evidence?: EvidenceOptions;
+  /** Formula-like input cells in predictions.csv (the config's `formulas`); absent: neutralised. */
+  formulas?: FormulaCells;
   /** When set, files with more rows than the threshold are handed to the fan-out instead of evaluated inline. */
   fanout?: { rowThreshold: number; rowsPerItem?: number; start(input: FanoutInput): Promise<void> };
 }
@@ -81,6 +84,7 @@ export async function evaluateObject(
       evaluateCsv(checkedBody(bucket, key, object, announced), classifier, sink, {
         ...evidenceFor(classifier, deps.evidence, logger),
         overlap,
+        ...(deps.formulas ? { formulas: deps.formulas } : {}),
       }),
     );
     const inSample = inSampleCheck({}, overlap.counts());

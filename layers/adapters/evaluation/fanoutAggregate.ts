@@ -87,6 +87,9 @@ async function mergeParts(
         matchedRows: states.reduce((n, s) => n + s.overlap!.matched, 0),
       }
     : undefined;
+  const formulasKept = states.some((s) => s.formulasKept === true);
+  if (states.some((s) => (s.formulasKept === true) !== formulasKept))
+    throw new Error('parts disagree on formula cells (chunk functions configured differently?)');
   const collected = states.some((s) => s.misclassified !== undefined);
   const misclassified = collected ? keepWorst(states.flatMap((s) => s.misclassified ?? [])) : undefined;
 
@@ -98,7 +101,9 @@ async function mergeParts(
   const confidenceCounts = emptyConfidenceCounts();
   let rows = 0;
   await withUpload(store, bucket, `${resultPrefix}${RESULT_FILES.predictions}`, async (sink) => {
-    await sink.write(predictionsHeader(event.columns, { evidence: evidenceColumn }));
+    await sink.write(
+      predictionsHeader(event.columns, { evidence: evidenceColumn, formulas: formulasKept ? 'keep' : 'neutralise' }),
+    );
     for (const [i, item] of items.entries()) {
       for await (const chunk of await store.read(bucket, `${partsPrefix}${partName(item.index, 'csv')}`))
         await sink.write(chunk);

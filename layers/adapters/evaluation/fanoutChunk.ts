@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Classifier } from '#core/classifier.ts';
 import { type CsvHeader, headerFrom } from '#core/csv/csvReader.ts';
+import type { FormulaCells } from '#core/csv/predictionsCsv.ts';
 import { InputError, InvalidRowsError } from '#core/errors.ts';
 import { OverlapCounter } from '#core/inSample.ts';
 import { LABELS } from '#core/labels.ts';
@@ -15,7 +16,7 @@ export async function processChunk(
   event: ChunkEvent,
   store: ObjectStore,
   classifier: Classifier,
-  options: { evidence?: EvidenceOptions; logger?: Logger } = {},
+  options: { evidence?: EvidenceOptions; logger?: Logger; formulas?: FormulaCells } = {},
 ): Promise<{ items: number; rows: number; problems: number }> {
   const { bucket, key, partsPrefix, columns, delimiter, etag } = event.BatchInput;
   const { evidence } = options.logger
@@ -44,6 +45,7 @@ export async function processChunk(
           writeHeader: false,
           ...(evidence ? { evidence } : {}),
           overlap,
+          ...(options.formulas ? { formulas: options.formulas } : {}),
         });
       });
       if (summary.rows !== item.rows)
@@ -61,6 +63,7 @@ export async function processChunk(
         ...(summary.labelSets ? { labelSets: summary.labelSets.toJSON() } : {}),
         ...(fingerprints ? { overlap: { rows: overlap.rows, matched: overlap.matched } } : {}),
         ...(evidence?.column ? { evidenceColumn: true } : {}),
+        ...(options.formulas === 'keep' ? { formulasKept: true } : {}),
         ...(summary.misclassified ? { misclassified: summary.misclassified } : {}),
       };
     } catch (error) {

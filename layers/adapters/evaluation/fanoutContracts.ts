@@ -121,6 +121,8 @@ export const partStateSchema = z.object({
   problemCount: z.number().int().optional(),
   /** Whether the part's rows carry the `evidence` column (the aggregate writes the matching header). */
   evidenceColumn: z.boolean().optional(),
+  /** The chunk wrote formula-like input cells as read (CSV_FORMULAS=keep); the header must be written alike. */
+  formulasKept: z.boolean().optional(),
   /** The part's worst misclassified rows; the aggregate keeps the worst of all parts (the same as inline). */
   misclassified: z.array(misclassifiedRowSchema).optional(),
 });

@@ -86,6 +86,13 @@ export function detectDelimiter(headerLine: string): Delimiter {
   return best;
 }
 
+/**
+ * The longest field a row may have, in UTF-16 code units (JavaScript string length), and the longest text the model
+ * is given for a row (`title + " " + abstract`, counted after NFKC as the model reads it). A longer field fails its
+ * row with its line and column: a whole article pasted into one cell costs the model seconds and is not an abstract.
+ */
+export const MAX_FIELD_CHARS = 100_000;
+
 /** The longest record either reader accepts: one stray quote must not make a reader buffer the whole file. */
 export const MAX_RECORD_CHARS = 4 * 1024 * 1024;
 

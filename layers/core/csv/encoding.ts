@@ -57,6 +57,14 @@ function validPrefix(bytes: Uint8Array): boolean {
   }
 }
 
+/**
+ * Offset of the first byte that is not UTF-8 (of the first invalid sequence, or of a character cut off at the end);
+ * undefined when every byte is. The CSV reader and the API's JSON bodies share this rule.
+ */
+export function firstInvalidUtf8Byte(bytes: Buffer): number | undefined {
+  return isUtf8(bytes) ? undefined : firstInvalidByte(bytes);
+}
+
 /** Offset of the first byte of the first invalid sequence in bytes known to be invalid (only on the failure path). */
 function firstInvalidByte(bytes: Uint8Array): number {
   let valid = 0;

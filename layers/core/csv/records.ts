@@ -1,7 +1,7 @@
 import { InputError, type ProblemDetail } from '../errors.ts';
 import { LABELS, parseLabelSet } from '../labels.ts';
-import { recordText } from '../text.ts';
-import type { CsvHeader } from './csvHeader.ts';
+import { modelLengthOver, recordText } from '../text.ts';
+import { type CsvHeader, MAX_FIELD_CHARS } from './csvHeader.ts';
 import type { CsvRecord } from './csvReader.ts';
 
 /** How many row problems an error lists (the total is always given): the CLI, the functions and the page alike. */
@@ -29,9 +29,29 @@ export function checkRecord(fields: string[], line: number, header: CsvHeader): 
     });
     return { problems, text: '' };
   }
+  let tooLong = false;
+  fields.forEach((value, i) => {
+    if (value.length <= MAX_FIELD_CHARS) return;
+    tooLong = true;
+    problems.push({
+      line,
+      column: i + 1,
+      field: header.columns[i]!,
+      message: `field of ${value.length} characters; a field may hold at most ${MAX_FIELD_CHARS}`,
+    });
+  });
   const title = fields[header.titleIndex]!;
   const abstract = fields[header.abstractIndex]!;
   const text = recordText(title, abstract);
+  const read = tooLong ? undefined : modelLengthOver(text, MAX_FIELD_CHARS);
+  if (read !== undefined) {
+    problems.push({
+      line,
+      column: header.abstractIndex + 1,
+      field: 'abstract',
+      message: `title + " " + abstract is ${read} characters as the model reads it (after NFKC normalisation); at most ${MAX_FIELD_CHARS}`,
+    });
+  }
   if (text === '') {
     problems.push({
       line,
@@ -45,11 +65,21 @@ export function checkRecord(fields: string[], line: number, header: CsvHeader): 
     const cell = fields[header.groupIndex]!;
     const parsed = parseLabelSet(cell);
     if (!parsed.ok) {
+      const what = [
+        ...(parsed.unknown.length > 0
+          ? [
+              `unknown label${parsed.unknown.length > 1 ? 's' : ''} ${parsed.unknown.map((u) => JSON.stringify(u)).join(', ')}`,
+            ]
+          : []),
+        ...(parsed.empty > 0
+          ? [`${parsed.empty > 1 ? `${parsed.empty} empty labels` : 'an empty label'} in ${JSON.stringify(cell)}`]
+          : []),
+      ];
       problems.push({
         line,
         column: header.groupIndex + 1,
         field: 'group',
-        message: `unknown label${parsed.unknown.length > 1 ? 's' : ''} ${parsed.unknown.map((u) => JSON.stringify(u)).join(', ')}; expected ${LABELS.join(', ')} or their short names, joined by "|"`,
+        message: `${what.join(' and ')}; expected ${LABELS.join(', ')} or their short names, joined by "|"`,
       });
     } else if (parsed.indices.length === 0) {
       problems.push({

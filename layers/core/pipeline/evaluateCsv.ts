@@ -2,7 +2,7 @@ import { TEXT_KINDS, type TextKind } from '#model/router.ts';
 import type { Classifier } from '../classifier.ts';
 import { type Confidence, emptyConfidenceCounts } from '../confidence.ts';
 import { type CsvHeader, type CsvReadOptions, openCsv } from '../csv/csvReader.ts';
-import { predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
+import { type FormulaCells, predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
 import { checkRecord, MAX_LISTED_PROBLEMS } from '../csv/records.ts';
 import { InvalidRowsError, type ProblemDetail } from '../errors.ts';
 import { ExplanationUnsupportedError, formatEvidence, rowEvidence } from '../explanation.ts';
@@ -34,6 +34,8 @@ export interface EvaluateOptions extends CsvReadOptions {
   evidence?: EvidenceOptions;
   /** Counts the rows that are training rows of the model (inSample.ts); the caller reads it afterwards. */
   overlap?: OverlapCounter;
+  /** Input cells a spreadsheet would run as formulas, in predictions.csv (default `neutralise`). */
+  formulas?: FormulaCells;
 }
 
 export interface EvidenceOptions {
@@ -90,6 +92,7 @@ export async function evaluateCsv(
   const { header } = csv;
   const labelled = header.groupIndex !== undefined;
   const evidence = options.evidence;
+  const formulas = options.formulas;
   if (evidence?.column && !classifier.canExplain) throw new ExplanationUnsupportedError(classifier.manifest.backend);
   const collector = evidence?.misclassified && labelled ? new MisclassifiedCollector() : undefined;
   const metrics = labelled ? new MetricsAccumulator() : undefined;
@@ -104,7 +107,7 @@ export async function evaluateCsv(
   let batch: PendingRow[] = [];
 
   if (options.writeHeader !== false)
-    await sink.write(predictionsHeader(header.columns, { evidence: evidence?.column === true }));
+    await sink.write(predictionsHeader(header.columns, { evidence: evidence?.column === true, formulas }));
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
@@ -140,7 +143,7 @@ export async function evaluateCsv(
         ...(p.explanation ? { evidence: formatEvidence(rowEvidence(p.explanation, p.labels, evidence!.top)) } : {}),
       };
     });
-    await sink.write(predictionRows(out, header.columns.length));
+    await sink.write(predictionRows(out, header.columns.length, { formulas }));
     rows += batch.length;
     batch = [];
     options.onProgress?.(rows);
