@@ -10,6 +10,7 @@ import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { DEFAULTS } from '#adapters/config.ts';
 import { DEFAULT_MODEL_DIR, loadClassifier } from '#core/classifier.ts';
+import { CONFIDENCE_LEVELS } from '#core/confidence.ts';
 import { FORMULA_CELLS, isFormulaCells } from '#core/csv/predictionsCsv.ts';
 import { InputError } from '#core/errors.ts';
 import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
@@ -146,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!values.quiet) process.stdout.write(files.get(RESULT_FILES.reportText)!);
     process.stderr.write(
       `${summary.rows} rows in ${seconds.toFixed(2)} s (${Math.round(summary.rows / seconds)} rows/s); results in ${outDir}\n` +
+        `confidence: ${CONFIDENCE_LEVELS.map((level) => `${level.replace('_', ' ')} ${summary.confidenceCounts[level]}`).join(', ')}\n` +
         (inSample.inSample ? `warning: ${inSample.message}\n` : ''),
     );
     return EXIT.ok;

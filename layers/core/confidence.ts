@@ -56,3 +56,19 @@ export function confidenceOf(
 
 /** Counts per level, in `CONFIDENCE_LEVELS` order (reports, metrics.json). */
 export const emptyConfidenceCounts = (): Record<Confidence, number> => ({ high: 0, low: 0, out_of_scope: 0 });
+
+/** A row the model found no medical evidence in, as the reports list it. */
+export interface OutOfScopeRow {
+  line: number;
+  title: string;
+  /** The fallback's label (index into `LABELS`) and its probability. */
+  label: number;
+  proba: number;
+}
+
+/** Reports list the first rows out of scope, by line; the count says how many there are in all. */
+export const MAX_OUT_OF_SCOPE_ROWS = 50;
+
+/** The first `MAX_OUT_OF_SCOPE_ROWS` rows by line: mergeable across fan-out parts (line order is total). */
+export const firstOutOfScope = (rows: readonly OutOfScopeRow[]): OutOfScopeRow[] =>
+  [...rows].sort((a, b) => a.line - b.line).slice(0, MAX_OUT_OF_SCOPE_ROWS);

@@ -28,6 +28,14 @@ export interface Averages {
   f1: number;
 }
 
+/**
+ * `metrics.json`'s text: the metrics, then (an extra field, scikit-learn's keys untouched) the rows per confidence
+ * level. The CLI, the S3 results and the page write it through here, so their files are byte-identical.
+ */
+export function metricsDocument(metrics: Metrics, confidence?: Readonly<Record<string, number>>): string {
+  return `${JSON.stringify({ ...metrics, ...(confidence ? { confidence } : {}) }, null, 2)}\n`;
+}
+
 /** The `metrics.json` object; keys are declared (and built) in the order the contract prescribes. */
 export interface Metrics {
   n_rows: number;

@@ -1,3 +1,4 @@
+import { CONFIDENCE_LEVELS, type Confidence, type OutOfScopeRow } from './confidence.ts';
 import { type InSampleCheck, messageBody } from './inSample.ts';
 import type { LabelSetRow } from './labelSets.ts';
 import { formatLabelSet, LABELS, SHORT_NAMES } from './labels.ts';
@@ -31,6 +32,10 @@ export interface ReportInput {
   inSample?: InSampleCheck;
   /** Labelled files: which true label sets were predicted as which. */
   labelSets?: LabelSetRow[];
+  /** Rows per confidence level (layers/core/confidence.ts); absent for summaries that did not count them. */
+  confidence?: Record<Confidence, number>;
+  /** The first rows out of scope, by line. */
+  outOfScope?: OutOfScopeRow[];
 }
 
 export interface KindBreakdown {
@@ -130,6 +135,57 @@ function kindRows(input: ReportInput): string[][] {
 
 const KIND_HEAD = ['Kind of text', 'rows', 'weighted F1', 'micro F1', 'subset acc.'];
 
+const CONFIDENCE_NOTES: Record<Confidence, string> = {
+  high: 'a label passes its threshold with a high probability',
+  low: 'evidence, but an uncertain answer',
+  out_of_scope: 'no medical evidence: the label shown is only the fallback',
+};
+
+function confidenceRows(counts: Record<Confidence, number>, rows: number): string[][] {
+  return CONFIDENCE_LEVELS.map((level) => [
+    `${level} (${CONFIDENCE_NOTES[level]})`,
+    String(counts[level]),
+    fixed4(rows === 0 ? 0 : counts[level] / rows),
+  ]);
+}
+
+const outOfScopeNote = (input: ReportInput): string => {
+  const n = input.confidence?.out_of_scope ?? 0;
+  const listed = input.outOfScope?.length ?? 0;
+  return `${n} row${n === 1 ? '' : 's'} with no medical evidence${listed < n ? ` (the first ${listed} by line below)` : ''}`;
+};
+
+function textConfidence(input: ReportInput): string[] {
+  if (!input.confidence) return [];
+  const w = [70, 7, 9];
+  const lines = ['', 'Confidence', tableRow(['Level', 'rows', 'share'], w)];
+  lines.push(...confidenceRows(input.confidence, input.rows).map((r) => tableRow(r, w)));
+  if (input.confidence.out_of_scope > 0) {
+    lines.push('', `Out of scope: ${outOfScopeNote(input)}`);
+    for (const row of input.outOfScope ?? []) lines.push(`  line ${row.line}: ${plain(row.title) || '(no title)'}`);
+  }
+  return lines;
+}
+
+function htmlConfidence(input: ReportInput): string[] {
+  if (!input.confidence) return [];
+  const out = [
+    '<h2>Confidence</h2>',
+    htmlTable(['level', 'rows', 'share'], confidenceRows(input.confidence, input.rows)),
+  ];
+  if (input.confidence.out_of_scope > 0 && input.outOfScope) {
+    out.push(
+      `<h3>Out of scope</h3><p>${esc(outOfScopeNote(input))}. Their label is the fallback rule's (the most probable of four low probabilities): it means nothing.</p>`,
+      htmlTable(
+        ['line', 'title', 'fallback label'],
+        input.outOfScope.map((r) => [String(r.line), r.title, `${LABELS[r.label]} ${r.proba.toFixed(3)}`]),
+        'rows',
+      ),
+    );
+  }
+  return out;
+}
+
 function textKinds(input: ReportInput): string[] {
   if (input.kinds.length === 0) return [];
   const w = [34, 7, 11, 9, 11];
@@ -171,6 +227,7 @@ export function renderTextReport(input: ReportInput): string {
     ...(input.metrics ? textMetrics(input.metrics) : textCounts(input)),
     ...textLabelSets(input.metrics ? input.labelSets : undefined),
     ...textKinds(input),
+    ...textConfidence(input),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -437,6 +494,7 @@ export function renderHtmlReport(input: ReportInput): string {
     ...(input.kinds.length > 0
       ? ['<h2>By kind of text</h2>', htmlTable(input.metrics ? KIND_HEAD : KIND_HEAD.slice(0, 2), kindRows(input))]
       : []),
+    ...htmlConfidence(input),
     ...(input.metrics && input.misclassified ? errorsSection(input.metrics, input.misclassified) : []),
   ];
   return [

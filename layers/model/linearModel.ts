@@ -11,6 +11,7 @@ import { IDENTITY_PLATT } from './calibrator.ts';
 import { Expert } from './expert.ts';
 import { Lexicon, lexiconFileSchema } from './lexicon.ts';
 import { TEXT_KINDS, type TextKind } from './router.ts';
+import { type Answerer, answer, type ScopeRule } from './scope.ts';
 import { Vectorizer } from './vectorizer.ts';
 import { decodeWeights, WEIGHTS_LAYOUT } from './weightsFile.ts';
 
@@ -61,6 +62,14 @@ const expertSchema = z.looseObject({
 /** One expert per kind of text; the router (manifest `router`) picks it before any feature is extracted. */
 export const linearConfigSchema = z.looseObject({
   lexicon: z.optional(lexiconEntrySchema),
+  /** Which expert answers texts without medical evidence (layers/model/scope.ts). */
+  scope: z.optional(
+    z.strictObject({
+      honest: z.enum(TEXT_KINDS),
+      kinds: z.array(z.enum(TEXT_KINDS)),
+      below: z.number().check(z.minimum(0), z.maximum(1)),
+    }),
+  ),
   experts: z.array(z.extend(expertSchema, { kinds: z.array(z.enum(TEXT_KINDS)).check(z.minLength(1)) })).check(
     z.minLength(1),
     z.superRefine((experts, ctx) => {
@@ -155,7 +164,11 @@ async function loadExpert(
 function expertConfigs(
   raw: Record<string, unknown>,
   where: string,
-): { experts: { config: ExpertConfig; kinds: TextKind[] }[]; lexicon?: z.infer<typeof lexiconEntrySchema> } {
+): {
+  experts: { config: ExpertConfig; kinds: TextKind[] }[];
+  lexicon?: z.infer<typeof lexiconEntrySchema>;
+  scope?: ScopeRule;
+} {
   const invalid = (issues: string) =>
     new ModelLoadError(`${where}: invalid backendConfig for the linear backend: ${issues}`);
   if ('experts' in raw) {
@@ -164,6 +177,7 @@ function expertConfigs(
     return {
       experts: parsed.data.experts.map((e) => ({ config: e, kinds: [...e.kinds] })),
       ...(parsed.data.lexicon ? { lexicon: parsed.data.lexicon } : {}),
+      ...(parsed.data.scope ? { scope: parsed.data.scope } : {}),
     };
   }
   const parsed = expertSchema.safeParse(raw);
@@ -180,6 +194,8 @@ export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifes
     Expert
   >;
   const L = LABELS.length;
+  const answerer: Answerer = { expertOf: (kind) => byKind[kind], ...(config.scope ? { scope: config.scope } : {}) };
+  const scratch = new Float64Array(L);
   return {
     canExplain: true,
     // Synchronous and allocation-light: one text costs microseconds, so batching buys nothing here.
@@ -188,9 +204,9 @@ export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifes
       const matches = lexicon ? new Float64Array(texts.length * L) : undefined;
       const explanations: TextExplanation[] | undefined = explain ? [] : undefined;
       for (let i = 0; i < texts.length; i++) {
-        const expert = byKind[kinds[i]!];
-        if (explanations) explanations.push(expert.explain(texts[i]!, logits, i * L, matches));
-        else expert.score(texts[i]!, logits, i * L, matches);
+        const answeredBy = answer(answerer, texts[i]!, kinds[i]!, logits, i * L, matches, scratch);
+        // Evidence for the very logits given: the answering expert's (it computes the same logits again).
+        if (explanations) explanations.push(byKind[answeredBy].explain(texts[i]!, logits, i * L, matches));
       }
       const proba = logits.map((z) => 1 / (1 + Math.exp(-z)));
       return { logits, proba, ...(explanations ? { explanations } : {}), ...(matches ? { matches } : {}) };

@@ -8,13 +8,16 @@ import type { TextKind } from './router.ts';
  * long text with no medical word would still get a confident label. When a text routed to another kind matched no
  * term of the medical lexicon, the `honest` expert (trained with non-medical background texts, so that no evidence
  * means no label) scores it too, and answers instead when even its most probable label stays below `below` (raw,
- * before calibration): there is no medical evidence to speak of, and its low probabilities say so.
+ * before calibration): there is no medical evidence to speak of, and its low probabilities say so. The rule
+ * applies to the kinds it names (real abstracts: templates are recognised by their fixed phrasing anyway).
  * Serving and the cross-validation both call `answer`, so the figures are those of the shipped rule.
  */
 
 export interface ScopeRule {
   /** The kind whose expert has honest priors. */
   honest: TextKind;
+  /** The kinds the rule applies to (texts of other kinds are always answered by their own expert). */
+  kinds: TextKind[];
   /** The honest expert answers when its highest raw probability is below this (and no lexicon term matched). */
   below: number;
 }
@@ -42,7 +45,7 @@ export function answer(
 ): TextKind {
   const expert = model.expertOf(kind);
   const scope = model.scope;
-  if (!scope || kind === scope.honest || !matches) {
+  if (!scope || !scope.kinds.includes(kind) || !matches) {
     expert.score(text, out, offset, matches);
     return kind;
   }

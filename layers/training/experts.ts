@@ -5,6 +5,7 @@ import { fitPlatt, IDENTITY_PLATT, type Platt, sigmoid } from '#model/calibrator
 import { Expert } from '#model/expert.ts';
 import type { Lexicon } from '#model/lexicon.ts';
 import { Router, type RouterSettings, type TextKind } from '#model/router.ts';
+import { type Answerer, answer, type ScopeRule } from '#model/scope.ts';
 import { Vectorizer, type VectorizerSettings } from '#model/vectorizer.ts';
 import type { BackgroundOptions } from './background.ts';
 import { expectedCalibrationError } from './calibration.ts';
@@ -32,7 +33,7 @@ export interface ExpertSpec {
   config: TrainConfig;
   /**
    * Training (and calibration) samples: rows of these kinds, snippets derived from rows of these kinds, and (with
-   * `background`) the background texts the router gives this expert's kinds.
+   * `background`) every background text, glosses and paragraphs alike.
    */
   trainOn: {
     rows: readonly TextKind[];
@@ -49,6 +50,8 @@ export interface ExpertPlan {
   router: RouterSettings;
   /** Non-medical background texts to learn "no evidence, no label" from (layers/training/background.ts). */
   background?: BackgroundOptions;
+  /** Which expert answers texts without medical evidence (layers/model/scope.ts); the model carries it. */
+  scope?: ScopeRule;
 }
 
 export interface LabelledRows {
@@ -112,7 +115,7 @@ export function buildSamples(data: TrainingData, settings: RouterSettings): Samp
 /** Whether a sample trains (and calibrates) an expert. */
 export function trainsOn(spec: ExpertSpec, s: Sample): boolean {
   if (s.source === 'row') return spec.trainOn.rows.includes(s.rowKind);
-  if (s.source === 'background') return spec.trainOn.background === true && spec.kinds.includes(s.kind);
+  if (s.source === 'background') return spec.trainOn.background === true;
   const snippets = spec.trainOn.snippets;
   return !!snippets?.from.includes(s.rowKind) && snippets.sources.includes(s.source);
 }
@@ -141,6 +144,12 @@ export function servingExpert(
     a: platt.map((p) => p.a),
     b: platt.map((p) => p.b),
   });
+}
+
+/** Experts (in plan order) as the scope rule sees them: the expert of each kind, and the plan's rule. */
+export function answererOf(plan: ExpertPlan, experts: readonly Expert[]): Answerer {
+  const byKind = (kind: TextKind) => experts[plan.experts.findIndex((e) => e.kinds.includes(kind))]!;
+  return { expertOf: byKind, ...(plan.scope ? { scope: plan.scope } : {}) };
 }
 
 /** Featurises every sample once per distinct feature configuration. */
@@ -290,32 +299,35 @@ export function crossValidateExperts(
   const matches = features.lexicon ? new Float64Array(samples.length * L) : undefined;
   const foldIterations: number[][] = plan.experts.map(() => []);
 
-  plan.experts.forEach((spec, e) => {
-    const docs = features.docs(spec.config.features);
-    for (const f of evaluateFolds) {
+  // Each fold: every expert fitted on the other folds, then the held-out samples answered the way the shipped model
+  // answers them (the router's kind, and the scope rule: layers/model/scope.ts), so the figures are the rule's.
+  const answeredBy = expertOf.slice();
+  const scratch = new Float64Array(L);
+  for (const f of evaluateFolds) {
+    const experts = plan.experts.map((spec, e) => {
       options.onProgress?.(e, f, folds);
-      const train: number[] = [];
-      const held: number[] = [];
-      samples.forEach((s, i) => {
-        if (foldOf[i] !== f && trainsOn(spec, s)) train.push(i);
-        else if (foldOf[i] === f && expertOf[i] === e) held.push(i);
-      });
-      const fitted = fit(docs, truth, train, spec.config);
+      const train = samples.flatMap((s, i) => (foldOf[i] !== f && trainsOn(spec, s) ? [i] : []));
+      const fitted = fit(features.docs(spec.config.features), truth, train, spec.config);
       foldIterations[e]!.push(fitted.model.iterations);
-      const expert = servingExpert(spec, fitted, features.lexicon);
-      for (const sample of held) expert.score(samples[sample]!.text, logits, sample * L, matches);
-    }
-  });
+      return servingExpert(spec, fitted, features.lexicon);
+    });
+    const model = answererOf(plan, experts);
+    samples.forEach((s, i) => {
+      if (foldOf[i] !== f) return;
+      const kind = answer(model, s.text, s.kind, logits, i * L, matches, scratch);
+      answeredBy[i] = plan.experts.findIndex((e) => e.kinds.includes(kind));
+    });
+  }
 
   // Platt per expert and label: cross-fitted for the figures (fold f scaled by parameters fitted on the other folds'
   // out-of-fold logits), and on everything for the model.
-  const calibratedOn = samples.map((s, i) => evaluated[i]! && trainsOn(plan.experts[expertOf[i]!]!, s));
+  const calibratedOn = samples.map((s, i) => evaluated[i]! && trainsOn(plan.experts[answeredBy[i]!]!, s));
   const fitOn = (e: number, l: number, keep: (i: number) => boolean): Platt => {
     if (!plan.experts[e]!.calibrate) return { ...IDENTITY_PLATT };
     const z: number[] = [];
     const y: boolean[] = [];
     for (let i = 0; i < samples.length; i++) {
-      if (expertOf[i] !== e || !calibratedOn[i] || !keep(i)) continue;
+      if (answeredBy[i] !== e || !calibratedOn[i] || !keep(i)) continue;
       z.push(logits[i * L + l]!);
       y.push(truth[i]!.includes(l));
     }
@@ -331,7 +343,7 @@ export function crossValidateExperts(
     for (let i = 0; i < samples.length; i++) {
       if (foldOf[i] !== f) continue;
       for (let l = 0; l < L; l++) {
-        const p = params[expertOf[i]!]![l]!;
+        const p = params[answeredBy[i]!]![l]!;
         calibrated[i * L + l] = sigmoid(p.a * logits[i * L + l]! + p.b);
       }
     }

@@ -220,6 +220,7 @@ export function buildLinearModel(data: TrainingData, provenance: Provenance, opt
     backendConfig: {
       experts,
       ...(lexiconEntry ? { lexicon: lexiconEntry } : {}),
+      ...(plan.scope ? { scope: plan.scope } : {}),
       ...(merged.length > 0
         ? {
             mergedIntoReal: merged.map((m) => ({

@@ -121,5 +121,24 @@ PLANS.lexicon = {
   ),
 };
 
+/**
+ * Honest answers: the lexicon block in the real and snippet experts (vocabulary shift), the snippet expert trained
+ * with every background text as well (no evidence, no label), and the scope rule: a long text that matches no
+ * lexicon term is answered by that honest expert when even its best label stays below 0.5.
+ */
+const honestPlan = (below: number): ExpertPlan => {
+  const base = PLANS.lexicon!;
+  return {
+    ...base,
+    background: DEFAULT_BACKGROUND,
+    scope: { honest: 'snippet', kinds: ['real'], below },
+    experts: base.experts.map((e) =>
+      e.kinds.includes('snippet') ? { ...e, trainOn: { ...e.trainOn, background: true } } : e,
+    ),
+  };
+};
+PLANS.honest = honestPlan(0.5);
+PLANS['honest-0.3'] = honestPlan(0.3);
+
 export const SHIPPED_PLAN_NAME = 'snippet-from-real';
 export const SHIPPED_PLAN: ExpertPlan = PLANS[SHIPPED_PLAN_NAME]!;

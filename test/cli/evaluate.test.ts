@@ -39,8 +39,14 @@ describe('npm run evaluate', () => {
       'per_label',
       'subset_accuracy',
       'hamming_loss',
+      // An extra field after scikit-learn's (issue 15): rows per confidence level.
+      'confidence',
     ]);
-    expect(await readFile(join(dir, 'out', 'report.txt'), 'utf8')).toMatch(/Weighted F1: 0\.\d{4}/);
+    expect(Object.keys(metrics.confidence as object)).toEqual(['high', 'low', 'out_of_scope']);
+    expect(Object.values(metrics.confidence as object).reduce((a: number, b: number) => a + b, 0)).toBe(metrics.n_rows);
+    const report = await readFile(join(dir, 'out', 'report.txt'), 'utf8');
+    expect(report).toMatch(/Weighted F1: 0\.\d{4}/);
+    expect(report).toMatch(/Confidence\n/);
   });
 
   it("writes error.json instead, exits 65, and removes an earlier run's results", async () => {

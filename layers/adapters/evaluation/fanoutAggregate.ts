@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Classifier } from '#core/classifier.ts';
-import { CONFIDENCE_LEVELS, emptyConfidenceCounts } from '#core/confidence.ts';
+import { CONFIDENCE_LEVELS, emptyConfidenceCounts, firstOutOfScope, type OutOfScopeRow } from '#core/confidence.ts';
 import { predictionsHeader } from '#core/csv/predictionsCsv.ts';
 import { InvalidRowsError, type ProblemDetail } from '#core/errors.ts';
 import { inSampleCheck } from '#core/inSample.ts';
@@ -99,6 +99,7 @@ async function mergeParts(
   const predictedCounts = LABELS.map(() => 0);
   const kindCounts = emptyKindCounts();
   const confidenceCounts = emptyConfidenceCounts();
+  const outOfScope: OutOfScopeRow[] = [];
   let rows = 0;
   await withUpload(store, bucket, `${resultPrefix}${RESULT_FILES.predictions}`, async (sink) => {
     await sink.write(
@@ -114,6 +115,7 @@ async function mergeParts(
       });
       for (const kind of TEXT_KINDS) kindCounts[kind] += state.kindCounts?.[kind] ?? 0;
       for (const level of CONFIDENCE_LEVELS) confidenceCounts[level] += state.confidenceCounts?.[level] ?? 0;
+      outOfScope.push(...(state.outOfScope ?? []));
       if (state.metrics !== undefined) {
         metrics ??= new MetricsAccumulator();
         metrics.merge(MetricsAccumulator.fromJSON(state.metrics));
@@ -138,6 +140,7 @@ async function mergeParts(
       predictedCounts,
       kindCounts,
       confidenceCounts,
+      outOfScope: firstOutOfScope(outOfScope),
       ...(metrics ? { metrics } : {}),
       ...(metricsByKind ? { metricsByKind } : {}),
       ...(labelSets ? { labelSets } : {}),

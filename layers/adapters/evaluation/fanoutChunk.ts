@@ -58,6 +58,7 @@ export async function processChunk(
         predictedCounts: summary.predictedCounts,
         kindCounts: summary.kindCounts,
         confidenceCounts: summary.confidenceCounts,
+        outOfScope: summary.outOfScope,
         ...(summary.metrics ? { metrics: summary.metrics.toJSON() } : {}),
         ...(summary.metricsByKind ? { metricsByKind: mapKinds(summary.metricsByKind, (m) => m.toJSON()) } : {}),
         ...(summary.labelSets ? { labelSets: summary.labelSets.toJSON() } : {}),

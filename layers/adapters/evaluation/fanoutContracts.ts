@@ -102,6 +102,16 @@ export const partStateSchema = z.object({
   predictedCounts: z.array(z.number().int()).length(LABELS.length),
   kindCounts: z.record(z.enum(TEXT_KINDS), z.number().int().nonnegative()).optional(),
   confidenceCounts: z.record(z.enum(CONFIDENCE_LEVELS), z.number().int().nonnegative()).optional(),
+  outOfScope: z
+    .array(
+      z.object({
+        line: z.number().int().positive(),
+        title: z.string(),
+        label: z.number().int().min(0),
+        proba: z.number(),
+      }),
+    )
+    .optional(),
   metrics: z.unknown().optional(),
   metricsByKind: z.record(z.enum(TEXT_KINDS), z.unknown()).optional(),
   /** `[trueMask, predictedMask, rows]` (layers/core/labelSets.ts): summed exactly by the aggregate. */

@@ -1,6 +1,6 @@
 import { TEXT_KINDS, type TextKind } from '#model/router.ts';
 import type { Classifier } from '../classifier.ts';
-import { type Confidence, emptyConfidenceCounts } from '../confidence.ts';
+import { type Confidence, emptyConfidenceCounts, MAX_OUT_OF_SCOPE_ROWS, type OutOfScopeRow } from '../confidence.ts';
 import { type CsvHeader, type CsvReadOptions, openCsv } from '../csv/csvReader.ts';
 import { type FormulaCells, predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
 import { checkRecord, MAX_LISTED_PROBLEMS } from '../csv/records.ts';
@@ -63,6 +63,8 @@ export interface EvaluationSummary {
   kindCounts: Record<TextKind, number>;
   /** Rows per confidence level (layers/core/confidence.ts). */
   confidenceCounts: Record<Confidence, number>;
+  /** The first rows out of scope, by line (the count is `confidenceCounts.out_of_scope`). */
+  outOfScope: OutOfScopeRow[];
   /** Present when the file has a `group` column: the metrics of each kind's rows. */
   metricsByKind?: Record<TextKind, MetricsAccumulator>;
   /** With `evidence.misclassified` on a labelled file: the worst misclassified rows, worst first. */
@@ -99,6 +101,7 @@ export async function evaluateCsv(
   const predictedCounts = LABELS.map(() => 0);
   const kindCounts = emptyKindCounts();
   const confidenceCounts = emptyConfidenceCounts();
+  const outOfScope: OutOfScopeRow[] = [];
   const metricsByKind = labelled ? emptyKindMetrics() : undefined;
   const labelSets = labelled ? new LabelSetCounts() : undefined;
   const problems: ProblemDetail[] = [];
@@ -118,6 +121,10 @@ export async function evaluateCsv(
       for (const l of p.labels) predictedCounts[l]!++;
       kindCounts[p.kind]++;
       confidenceCounts[p.confidence]++;
+      if (p.confidence === 'out_of_scope' && outOfScope.length < MAX_OUT_OF_SCOPE_ROWS) {
+        const label = p.labels[0]!;
+        outOfScope.push({ line: row.line, title: row.fields[header.titleIndex]!, label, proba: p.proba[label]! });
+      }
       if (metrics) metrics.add(row.truth!, p.labels);
       if (metricsByKind) metricsByKind[p.kind].add(row.truth!, p.labels);
       labelSets?.add(row.truth!, p.labels);
@@ -181,6 +188,7 @@ export async function evaluateCsv(
     predictedCounts,
     kindCounts,
     confidenceCounts,
+    outOfScope,
     ...(metricsByKind ? { metricsByKind } : {}),
     ...(labelSets ? { labelSets } : {}),
     blankLines: csv.blankLines,

@@ -1,10 +1,10 @@
 import { TEXT_KINDS, type TextKind } from '#model/router.ts';
-import type { Confidence } from '../confidence.ts';
+import type { Confidence, OutOfScopeRow } from '../confidence.ts';
 import { ClassifierError, InputError } from '../errors.ts';
 import type { InSampleCheck } from '../inSample.ts';
 import type { LabelSetCounts } from '../labelSets.ts';
 import type { ModelManifest } from '../manifest.ts';
-import type { MetricsAccumulator } from '../metrics.ts';
+import { type MetricsAccumulator, metricsDocument } from '../metrics.ts';
 import { type ReportInput, renderHtmlReport, renderTextReport } from '../report.ts';
 import type { MisclassifiedRow } from './misclassified.ts';
 
@@ -24,6 +24,8 @@ export interface SummaryForReport {
   kindCounts: Record<TextKind, number>;
   /** Rows per confidence level; absent in summaries written before confidence existed. */
   confidenceCounts?: Record<Confidence, number>;
+  /** The first rows out of scope, by line. */
+  outOfScope?: OutOfScopeRow[];
   metricsByKind?: Record<TextKind, MetricsAccumulator>;
   misclassified?: MisclassifiedRow[];
   /** Whitespace-only lines skipped in the input: reported in report.txt/report.html (metrics.json keeps its shape). */
@@ -49,6 +51,8 @@ export function reportInput(source: string, manifest: ModelManifest, summary: Su
     ...(summary.blankLines ? { blankLines: summary.blankLines } : {}),
     ...(summary.labelSets ? { labelSets: summary.labelSets.rows() } : {}),
     ...(summary.inSample ? { inSample: summary.inSample } : {}),
+    ...(summary.confidenceCounts ? { confidence: summary.confidenceCounts } : {}),
+    ...(summary.outOfScope ? { outOfScope: summary.outOfScope } : {}),
   };
 }
 
@@ -56,7 +60,7 @@ export function reportInput(source: string, manifest: ModelManifest, summary: Su
 export function summaryFiles(source: string, manifest: ModelManifest, summary: SummaryForReport): Map<string, string> {
   const input = reportInput(source, manifest, summary);
   const files = new Map<string, string>();
-  if (input.metrics) files.set(RESULT_FILES.metrics, `${JSON.stringify(input.metrics, null, 2)}\n`);
+  if (input.metrics) files.set(RESULT_FILES.metrics, metricsDocument(input.metrics, input.confidence));
   files.set(RESULT_FILES.reportText, renderTextReport(input));
   files.set(RESULT_FILES.reportHtml, renderHtmlReport(input));
   return files;

@@ -1,8 +1,8 @@
-import type { Confidence } from '#core/confidence.ts';
+import { type Confidence, emptyConfidenceCounts } from '#core/confidence.ts';
 import { predictionRows, predictionsHeader } from '#core/csv/predictionsCsv.ts';
 import { InputError } from '#core/errors.ts';
 import { LABELS, SHORT_NAMES } from '#core/labels.ts';
-import { type Metrics, MetricsAccumulator } from '#core/metrics.ts';
+import { type Metrics, MetricsAccumulator, metricsDocument } from '#core/metrics.ts';
 import type { Limits, Prediction } from './api.ts';
 import type { PageCsv } from './csvFile.ts';
 
@@ -78,6 +78,7 @@ export async function classifyCsv(
   const { header, rows } = csv;
   const metrics = header.groupIndex === undefined ? undefined : new MetricsAccumulator();
   const predictedCounts = LABELS.map(() => 0);
+  const confidenceCounts = emptyConfidenceCounts();
   const out: string[] = [predictionsHeader(header.columns)];
   const results: RowResult[] = [];
   const texts = rows.map((r) => r.text);
@@ -101,6 +102,7 @@ export async function classifyCsv(
         .sort((a, b) => a - b);
       for (const l of labels) predictedCounts[l]!++;
       if (metrics && row.truth) metrics.add(row.truth, labels);
+      confidenceCounts[p.confidence]++;
       const proba = SHORT_NAMES.map((s) => p.proba[s]);
       results.push({
         line: row.line,
@@ -125,6 +127,6 @@ export async function classifyCsv(
     predictedCounts,
     rows: results,
     requests: ends.length,
-    ...(result ? { metrics: result, metricsJson: `${JSON.stringify(result, null, 2)}\n` } : {}),
+    ...(result ? { metrics: result, metricsJson: metricsDocument(result, confidenceCounts) } : {}),
   };
 }
