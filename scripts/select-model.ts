@@ -167,9 +167,9 @@ async function main(argv: string[]): Promise<number> {
           'everyday paragraphs': EVERYDAY_PARAGRAPHS,
           'everyday sentences': EVERYDAY_SENTENCES,
         };
-        for (const outOfScopeBelow of [0.1, 0.2, 0.3, 0.5]) {
-          for (const highFrom of [0.5, 0.7]) {
-            const rule = { outOfScopeBelow, highFrom };
+        for (const real of [0.2, 0.3, 0.5]) {
+          for (const snippet of [0.3, 0.4, 0.5]) {
+            const rule = { outOfScopeBelow: { real, template: real, snippet }, highFrom: 0.7 };
             const inScope = inScopeFigures(samples, truth, runs[0]!, rule);
             const parts = Object.entries(inScope).map(
               ([g, f]) =>

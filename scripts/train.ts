@@ -15,10 +15,11 @@ import type { ModelManifest } from '#core/manifest.ts';
 import type { ExpertPlan } from '#training/experts.ts';
 import { knowledgeFor } from '#training/knowledge.ts';
 import { buildLinearModel, refuseNonModelFolder, writeModelFolder } from '#training/linearModel.ts';
-import { SHIPPED_PLAN } from '#training/plans.ts';
+import { PLANS, SHIPPED_PLAN } from '#training/plans.ts';
 import { EXIT, parseFlags, runCli, UsageError } from './cli.ts';
 
-const USAGE = 'usage: npm run train -- --data <labelled.csv> --out <model dir> [--seeds 0[,1,2]]';
+const USAGE =
+  'usage: npm run train -- --data <labelled.csv> --out <model dir> [--seeds 0[,1,2]] [--plan <name> (default: the shipped plan)]';
 // One fold seed keeps training under five minutes; scripts/select-model.ts reports the three-seed means.
 export const DEFAULT_SEEDS = [0] as const;
 
@@ -85,14 +86,17 @@ export async function train(dataPath: string, outDir: string, options: TrainOpti
 async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(
     argv,
-    { data: { type: 'string' }, out: { type: 'string' }, seeds: { type: 'string' } },
+    { data: { type: 'string' }, out: { type: 'string' }, seeds: { type: 'string' }, plan: { type: 'string' } },
     USAGE,
   );
   if (!values.data || !values.out) throw new UsageError(`--data and --out are required\n${USAGE}`);
   const seeds = values.seeds === undefined ? DEFAULT_SEEDS : values.seeds.split(',').map(Number);
   if (seeds.length === 0 || !seeds.every(Number.isInteger))
     throw new UsageError(`--seeds must be a comma-separated list of integers\n${USAGE}`);
-  await train(resolve(values.data), resolve(values.out), { seeds });
+  const plan = values.plan === undefined ? SHIPPED_PLAN : PLANS[values.plan];
+  if (!plan)
+    throw new UsageError(`unknown plan ${JSON.stringify(values.plan)}; plans: ${Object.keys(PLANS).join(', ')}`);
+  await train(resolve(values.data), resolve(values.out), { seeds, plan });
   return EXIT.ok;
 }
 

@@ -89,15 +89,19 @@ export async function prepareImageContext(outDir: string, options: PrepareImageO
   await clearOutDir(out);
   await mkdir(join(out, 'tools'), { recursive: true });
 
-  await build({
-    ...bundleOptions(rootDir),
-    entryPoints: entries,
-    outdir: join(out, 'app'),
-    // Splitting keeps each dynamically imported module (the bert backend) in its own chunk, so its static
-    // imports of onnxruntime-node stay unevaluated unless a bert model is loaded: a linear image needs no node_modules.
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-  });
+  // One build per function: each bundle holds only what its handler reaches (chunks shared across functions made
+  // predict load the S3 SDK's and full zod's modules at every cold start). Splitting inside a build keeps each
+  // dynamically imported module (the bert backend) in its own chunk, so its static imports of onnxruntime-node stay
+  // unevaluated unless a bert model is loaded: a linear image needs no node_modules.
+  for (const [name, entry] of Object.entries(entries)) {
+    await build({
+      ...bundleOptions(rootDir),
+      entryPoints: { [name]: entry },
+      outdir: join(out, 'app'),
+      splitting: true,
+      chunkNames: `chunks/${name}/[name]-[hash]`,
+    });
+  }
 
   // Beside the bundles, where the health function looks for them (functions/health/handler.ts).
   await writeWebAssets(join(out, 'app', 'web'), await buildWebAssets());

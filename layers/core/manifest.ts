@@ -50,7 +50,12 @@ export const manifestSchema = z.looseObject({
   /** How texts are routed to kinds; absent in folders written before routing became data (the defaults then). */
   router: z.optional(routerSettingsSchema),
   /** The confidence rule's settings (layers/core/confidence.ts); absent: the defaults. */
-  confidence: z.optional(z.strictObject({ outOfScopeBelow: probability, highFrom: probability })),
+  confidence: z.optional(
+    z.strictObject({
+      outOfScopeBelow: z.strictObject({ real: probability, template: probability, snippet: probability }),
+      highFrom: probability,
+    }),
+  ),
   /** Folders written before routing became data named the kinds and the snippet cut-off here. */
   kinds: z.optional(z.looseObject({ snippetMaxTokens: z.optional(positiveInt) })),
   backendConfig: z._default(z.record(z.string(), z.unknown()), {}),

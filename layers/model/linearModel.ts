@@ -185,28 +185,51 @@ function expertConfigs(
   return { experts: [{ config: parsed.data, kinds: [...TEXT_KINDS] }] };
 }
 
+/**
+ * The linear backend. Each expert's weights are read and checked (sha256) the first time a text of its kind comes:
+ * a cold start pays for the expert its first request needs (a one-liner reads the snippet expert's 2.6 MB, not all
+ * 5 MB), and a damaged file fails the first request that needs it, with `ModelLoadError`, never a wrong answer.
+ */
 export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifest): Promise<Backend> => {
   const config = expertConfigs(manifest.backendConfig, join(dir, 'model.json'));
   const lexicon = config.lexicon ? await loadLexicon(dir, config.lexicon) : undefined;
-  const experts = await Promise.all(config.experts.map((e) => loadExpert(dir, e.config, e.kinds, lexicon)));
-  const byKind = Object.fromEntries(TEXT_KINDS.map((k) => [k, experts.find((e) => e.kinds.includes(k))!])) as Record<
-    TextKind,
-    Expert
-  >;
+  const loading = new Map<TextKind, Promise<Expert>>();
+  const loaded = new Map<TextKind, Expert>();
+  const ready = (kind: TextKind): Promise<Expert> => {
+    let expert = loading.get(kind);
+    if (!expert) {
+      const { config: expertConfig, kinds } = config.experts.find((e) => e.kinds.includes(kind))!;
+      const once = loadExpert(dir, expertConfig, kinds, lexicon).then((e) => {
+        for (const k of kinds) loaded.set(k, e);
+        return e;
+      });
+      for (const k of kinds) loading.set(k, once);
+      expert = once;
+      // A failed read is tried again by the next request, not remembered.
+      once.catch(() => {
+        for (const k of kinds) loading.delete(k);
+      });
+    }
+    return expert;
+  };
+  const scope = config.scope;
   const L = LABELS.length;
-  const answerer: Answerer = { expertOf: (kind) => byKind[kind], ...(config.scope ? { scope: config.scope } : {}) };
+  const answerer: Answerer = { expertOf: (kind) => loaded.get(kind)!, ...(scope ? { scope } : {}) };
   const scratch = new Float64Array(L);
   return {
     canExplain: true,
-    // Synchronous and allocation-light: one text costs microseconds, so batching buys nothing here.
     async score(texts, kinds, explain) {
+      const needed = new Set(kinds);
+      if (scope && kinds.some((k) => scope.kinds.includes(k))) needed.add(scope.honest);
+      await Promise.all([...needed].map(ready));
+      // Then synchronous and allocation-light: one text costs microseconds, so batching buys nothing here.
       const logits = new Float64Array(texts.length * L);
       const matches = lexicon ? new Float64Array(texts.length * L) : undefined;
       const explanations: TextExplanation[] | undefined = explain ? [] : undefined;
       for (let i = 0; i < texts.length; i++) {
         const answeredBy = answer(answerer, texts[i]!, kinds[i]!, logits, i * L, matches, scratch);
         // Evidence for the very logits given: the answering expert's (it computes the same logits again).
-        if (explanations) explanations.push(byKind[answeredBy].explain(texts[i]!, logits, i * L, matches));
+        if (explanations) explanations.push(loaded.get(answeredBy)!.explain(texts[i]!, logits, i * L, matches));
       }
       const proba = logits.map((z) => 1 / (1 + Math.exp(-z)));
       return { logits, proba, ...(explanations ? { explanations } : {}), ...(matches ? { matches } : {}) };

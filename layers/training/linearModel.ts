@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_CONFIDENCE_RULE } from '#core/confidence.ts';
 import { ConfigError } from '#core/errors.ts';
 import { FINGERPRINTS_FILE, trainingFingerprints } from '#core/inSample.ts';
 import { LABELS, type LabelName } from '#core/labels.ts';
@@ -27,6 +28,7 @@ import {
   trainsOn,
   truthOfRows,
 } from './experts.ts';
+import { inScopeFigures } from './scopeFigures.ts';
 
 /**
  * Builds the embedded model's folder (model.json + one weights file per expert) from labelled rows: cross-validation
@@ -127,6 +129,15 @@ function eceSummary(runs: readonly KindsCrossValidation[], which: 'before' | 'af
   return out;
 }
 
+/** Shares rounded as the other figures are (model.json stays readable and stable). */
+const roundedShares = (figures: Record<string, object>) =>
+  Object.fromEntries(
+    Object.entries(figures).map(([group, f]) => [
+      group,
+      Object.fromEntries(Object.entries(f).map(([k, v]) => [k, Number.isInteger(v) ? v : round(v)])),
+    ]),
+  );
+
 const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
 export function buildLinearModel(data: TrainingData, provenance: Provenance, options: BuildOptions): BuiltModel {
@@ -217,6 +228,7 @@ export function buildLinearModel(data: TrainingData, provenance: Provenance, opt
     thresholds,
     text: { recipe: 'title + " " + abstract', normalization: 'NFKC', lowercase: true },
     router: plan.router,
+    confidence: DEFAULT_CONFIDENCE_RULE,
     backendConfig: {
       experts,
       ...(lexiconEntry ? { lexicon: lexiconEntry } : {}),
@@ -237,6 +249,8 @@ export function buildLinearModel(data: TrainingData, provenance: Provenance, opt
       by_kind_tuned_thresholds: summary(cvs, (cv) => cv.calibrated_tuned),
       by_kind_uncalibrated: summary(cvs, (cv) => cv.raw_at_0_5),
       ece: { bins: 10, before: eceSummary(cvs, 'before'), after: eceSummary(cvs, 'after') },
+      // The confidence rule on the first seed's out-of-fold answers: shares per level, and how often `high` is right.
+      confidence: roundedShares(inScopeFigures(samples, truth, runs[0]!, DEFAULT_CONFIDENCE_RULE)),
       thresholds: tuned
         ? 'tuned on calibrated out-of-fold probabilities (beat 0.5 by more than noise)'
         : '0.5 (tuning did not beat it by more than noise)',

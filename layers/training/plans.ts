@@ -140,5 +140,5 @@ const honestPlan = (below: number): ExpertPlan => {
 PLANS.honest = honestPlan(0.5);
 PLANS['honest-0.3'] = honestPlan(0.3);
 
-export const SHIPPED_PLAN_NAME = 'snippet-from-real';
+export const SHIPPED_PLAN_NAME = 'honest';
 export const SHIPPED_PLAN: ExpertPlan = PLANS[SHIPPED_PLAN_NAME]!;

@@ -2,7 +2,7 @@ import { type ConfidenceRule, confidenceOf } from '#core/confidence.ts';
 import { LABELS } from '#core/labels.ts';
 import type { Expert } from '#model/expert.ts';
 import type { Lexicon } from '#model/lexicon.ts';
-import { Router, type RouterSettings } from '#model/router.ts';
+import { Router, type RouterSettings, type TextKind } from '#model/router.ts';
 import type { ExpertsCvRun, Sample, TrainedExpert } from './experts.ts';
 import { servingExpert } from './experts.ts';
 import { uniformThresholds } from './thresholds.ts';
@@ -25,10 +25,12 @@ export interface ScopeShares {
 const L = LABELS.length;
 const half = uniformThresholds(0.5);
 
-function shares(items: { proba: ArrayLike<number>; matches?: ArrayLike<number> }[], rule: ConfidenceRule): ScopeShares {
+type Scored = { proba: ArrayLike<number>; matches?: ArrayLike<number>; kind: TextKind };
+
+function shares(items: Scored[], rule: ConfidenceRule): ScopeShares {
   const out = { n: items.length, out_of_scope: 0, low: 0, high: 0, confident: 0 };
   for (const item of items) {
-    out[confidenceOf({ ...item, kind: 'real' }, half, rule)]++;
+    out[confidenceOf(item, half, rule)]++;
     if (Math.max(...Array.from(item.proba)) >= 0.9) out.confident++;
   }
   for (const k of ['out_of_scope', 'low', 'high', 'confident'] as const) out[k] /= Math.max(1, items.length);
@@ -53,7 +55,8 @@ export function inScopeFigures(
   for (const [name, keep] of Object.entries(groups)) {
     const ids = samples.map((s, i) => (keep(s) && run.evaluated[i] ? i : -1)).filter((i) => i >= 0);
     if (ids.length === 0) continue;
-    const items = ids.map((i) => ({
+    const items: Scored[] = ids.map((i) => ({
+      kind: samples[i]!.kind,
       proba: run.proba.subarray(i * L, i * L + L),
       ...(run.matches ? { matches: run.matches.subarray(i * L, i * L + L) } : {}),
     }));
@@ -62,7 +65,7 @@ export function inScopeFigures(
       let high = 0;
       let right = 0;
       ids.forEach((i, k) => {
-        if (confidenceOf({ ...items[k]!, kind: 'real' }, half, rule) !== 'high') return;
+        if (confidenceOf(items[k]!, half, rule) !== 'high') return;
         const p = items[k]!.proba;
         let best = 0;
         for (let l = 1; l < L; l++) if (p[l]! > p[best]!) best = l;

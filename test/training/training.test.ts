@@ -135,13 +135,20 @@ describe('training', () => {
     expect(await readFile(join(dir, 'precious', 'notes.txt'), 'utf8')).toBe('keep me');
   });
 
-  it("refuses weights that do not match the manifest's sha256", async () => {
+  it("refuses weights that do not match the manifest's sha256, at the first text that needs them", async () => {
     await cp(join(dir, 'a'), join(dir, 'tampered'), { recursive: true });
     const file = (await readdir(join(dir, 'tampered'))).find((f) => f.startsWith('weights-'))!;
     const weights = await readFile(join(dir, 'tampered', file));
     weights.writeUInt8(weights.readUInt8(weights.length - 1) ^ 0xff, weights.length - 1);
     await writeFile(join(dir, 'tampered', file), weights);
-    await expect(loadClassifier(join(dir, 'tampered'))).rejects.toBeInstanceOf(ModelLoadError);
+    const classifier = await loadClassifier(join(dir, 'tampered'));
+    const kind = file.slice('weights-'.length, -'.bin'.length);
+    const texts = {
+      real: `Coronary artery disease and heart failure. ${'Patients with renal failure received dialysis after stenting. '.repeat(6)}`,
+      snippet: 'Coronary artery disease',
+      template: 'x',
+    };
+    await expect(classifier.classify([texts[kind as 'real']])).rejects.toBeInstanceOf(ModelLoadError);
   });
 });
 
