@@ -45,7 +45,7 @@ export function answer(
 ): TextKind {
   const expert = model.expertOf(kind);
   const scope = model.scope;
-  if (!scope || !scope.kinds.includes(kind) || !matches) {
+  if (!scope?.kinds.includes(kind) || !matches) {
     expert.score(text, out, offset, matches);
     return kind;
   }
