@@ -147,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!values.quiet) process.stdout.write(files.get(RESULT_FILES.reportText)!);
     process.stderr.write(
       `${summary.rows} rows in ${seconds.toFixed(2)} s (${Math.round(summary.rows / seconds)} rows/s); results in ${outDir}\n` +
-        `confidence: ${CONFIDENCE_LEVELS.map((level) => `${level.replace('_', ' ')} ${summary.confidenceCounts[level]}`).join(', ')}\n` +
+        `confidence: ${CONFIDENCE_LEVELS.map((level) => `${level.replaceAll('_', ' ')} ${summary.confidenceCounts[level]}`).join(', ')}\n` +
         (inSample.inSample ? `warning: ${inSample.message}\n` : ''),
     );
     return EXIT.ok;

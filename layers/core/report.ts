@@ -157,7 +157,7 @@ const outOfScopeNote = (input: ReportInput): string => {
 
 function textConfidence(input: ReportInput): string[] {
   if (!input.confidence) return [];
-  const w = [70, 7, 9];
+  const w = [76, 7, 9];
   const lines = ['', 'Confidence', tableRow(['Level', 'rows', 'share'], w)];
   lines.push(...confidenceRows(input.confidence, input.rows).map((r) => tableRow(r, w)));
   if (input.confidence.out_of_scope > 0) {

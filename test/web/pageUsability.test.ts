@@ -411,22 +411,25 @@ describe('the confidence of an answer, from the API (issue 15)', () => {
   it.each([
     ['desktop', DESKTOP],
     ['phone', PHONE],
-  ])('says "Out of scope" in words, with grey outlined chips, for text that is not medical (%s)', async (name, viewport) => {
-    const { page, errors } = await openPage(viewport);
-    await page.getByTestId('abstract-input').fill('The quick brown fox jumps over the lazy dog.');
-    await page.getByTestId('classify-button').click();
-    await page.getByTestId('confidence').waitFor();
+  ])(
+    'says "Out of scope" in words, with grey outlined chips, for text that is not medical (%s)',
+    async (name, viewport) => {
+      const { page, errors } = await openPage(viewport);
+      await page.getByTestId('abstract-input').fill('The quick brown fox jumps over the lazy dog.');
+      await page.getByTestId('classify-button').click();
+      await page.getByTestId('confidence').waitFor();
 
-    expect(await page.getByTestId('confidence').textContent()).toContain('Out of scope');
-    expect(await page.getByText('No medical evidence found').count()).toBe(1);
-    expect(await page.getByTestId('kind-note').textContent()).toContain('Short text: less reliable');
-    for (const chip of await page.getByTestId('label-chip').all())
-      expect(await chip.getAttribute('class')).toContain('uncertain');
-    await page.screenshot({ path: join(OUTPUT_DIR, `page-out-of-scope-${name}.png`), fullPage: true });
-    await finish(page, errors);
-  });
+      expect(await page.getByTestId('confidence').textContent()).toContain('Out of scope');
+      expect(await page.getByText('No medical evidence found').count()).toBe(1);
+      expect(await page.getByTestId('kind-note').textContent()).toContain('Short text: less reliable');
+      for (const chip of await page.getByTestId('label-chip').all())
+        expect(await chip.getAttribute('class')).toContain('uncertain');
+      await page.screenshot({ path: join(OUTPUT_DIR, `page-out-of-scope-${name}.png`), fullPage: true });
+      await finish(page, errors);
+    },
+  );
 
-  it("says \"High confidence\" for the prototype's one-liner, with its one label as a solid chip", async () => {
+  it('says "High confidence" for the prototype\'s one-liner, with its one label as a solid chip', async () => {
     const { page, errors } = await openPage();
     await page.getByTestId('abstract-input').fill('Patient presents with chest pain and elevated troponin levels.');
     await page.getByTestId('classify-button').click();
