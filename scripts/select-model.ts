@@ -160,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
         const { inScopeFigures, outOfScopeFigures, servedScorer } = await import('#training/scopeFigures.ts');
         offTopic ??= offTopicTexts(REPO_ROOT);
         const trained = fitExperts(samples, features, truth, plan, runs[0]!.calibration);
-        const score = servedScorer(trained, plan.router, features.lexicon);
+        const score = servedScorer(trained, plan, features.lexicon);
         const sets: Record<string, readonly string[]> = {
           'off-topic paragraphs': offTopic.paragraphs,
           'off-topic sentences': offTopic.sentences,

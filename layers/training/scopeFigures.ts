@@ -2,9 +2,10 @@ import { type ConfidenceRule, confidenceOf } from '#core/confidence.ts';
 import { LABELS } from '#core/labels.ts';
 import type { Expert } from '#model/expert.ts';
 import type { Lexicon } from '#model/lexicon.ts';
-import { Router, type RouterSettings, type TextKind } from '#model/router.ts';
-import type { ExpertsCvRun, Sample, TrainedExpert } from './experts.ts';
-import { servingExpert } from './experts.ts';
+import { Router, type TextKind } from '#model/router.ts';
+import { answer } from '#model/scope.ts';
+import type { ExpertPlan, ExpertsCvRun, Sample, TrainedExpert } from './experts.ts';
+import { answererOf, servingExpert } from './experts.ts';
 import { uniformThresholds } from './thresholds.ts';
 
 /**
@@ -79,17 +80,22 @@ export function inScopeFigures(
   return out;
 }
 
-/** The final experts of a plan as a scorer of any text: route, score, calibrate (what the shipped model does). */
-export function servedScorer(trained: readonly TrainedExpert[], router: RouterSettings, lexicon?: Lexicon) {
+/**
+ * The final experts of a plan as a scorer of any text, answering exactly as the shipped model does: route, the
+ * scope rule (layers/model/scope.ts: a real-length text without a lexicon term may be answered by the honest
+ * expert), calibrate. The kind returned is the router's, as in a served prediction.
+ */
+export function servedScorer(trained: readonly TrainedExpert[], plan: ExpertPlan, lexicon?: Lexicon) {
   const experts: Expert[] = trained.map((t) => servingExpert(t.spec, t.fitted, lexicon, t.calibration));
-  const route = new Router(router);
+  const model = answererOf(plan, experts);
+  const route = new Router(plan.router);
+  const scratch = new Float64Array(L);
   return (text: string) => {
     const kind = route.kindOf(text);
-    const expert = experts.find((e) => e.kinds.includes(kind))!;
     const logits = new Float64Array(L);
-    const matches = new Float64Array(L);
-    expert.score(text, logits, 0, matches);
-    return { kind, proba: logits.map((z) => 1 / (1 + Math.exp(-z))), matches };
+    const matches = lexicon ? new Float64Array(L) : undefined;
+    answer(model, text, kind, logits, 0, matches, scratch);
+    return { kind, proba: logits.map((z) => 1 / (1 + Math.exp(-z))), ...(matches ? { matches } : {}) };
   };
 }
 
