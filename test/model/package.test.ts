@@ -61,7 +61,7 @@ describe('one vectorizer for training and serving', () => {
       const manifest = await readManifest(DEFAULT_MODEL_DIR);
       const config = manifest.backendConfig as unknown as LinearConfig;
       const lexiconFile = JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, config.lexicon!.file), 'utf8'));
-      const lexicon = new Lexicon(lexiconFile);
+      const lexicon = Lexicon.fromFile(lexiconFile);
       // The training path, per expert and row: n-gram counts and lexicon matches, the design matrix's row, X·w + b.
       const trainingLogits = new Map<string, Float64Array>();
       const matchesOf: Float64Array[] = [];
@@ -193,6 +193,36 @@ describe('model folders written before weights layout 2', () => {
         'dementia and cholecystitis: organ interplay Purpose: This randomized controlled study examined statins for diabetes in adult population. Methods: 461 participants were included. Results: decreased mortality rates. Implications: patient care improvement.',
       ];
       expect(await probaRows(old, texts)).toEqual(await probaRows(model, texts));
+    } finally {
+      await old.dispose();
+    }
+  });
+
+  it('without a lexicon index, build the matcher from lexicon.json and answer exactly as with it', async () => {
+    const manifest = JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8'));
+    expect(manifest.backendConfig.lexicon.index.file).toBe('lexicon-index.bin');
+    const dir = join(root, 'no-lexicon-index');
+    await cp(DEFAULT_MODEL_DIR, dir, { recursive: true });
+    await rm(join(dir, 'lexicon-index.bin'));
+    const { index: _, ...lexicon } = manifest.backendConfig.lexicon;
+    await writeFile(
+      join(dir, 'model.json'),
+      JSON.stringify({ ...manifest, backendConfig: { ...manifest.backendConfig, lexicon } }),
+    );
+    const old = await loadModel(dir);
+    try {
+      const csv = existsSync(TRAINING_DATA) ? await openCsv(createReadStream(TRAINING_DATA)) : undefined;
+      const texts = csv
+        ? (await readLabelledRecords(csv.records, csv.header)).texts
+        : [
+            'Acute renal failure after cardiac surgery.',
+            'Glioblastoma and seizures: tumor resection outcomes in adults.',
+            'The quick brown fox jumps over the lazy dog.',
+          ];
+      const [a, b] = [await old.score(texts), await model.score(texts)];
+      expect(Array.from(a.matches!)).toEqual(Array.from(b.matches!));
+      expect(Array.from(a.logits)).toEqual(Array.from(b.logits));
+      expect(a.matches!.some((m) => m > 0)).toBe(true);
     } finally {
       await old.dispose();
     }

@@ -150,6 +150,23 @@ describe('training', () => {
     };
     await expect(classifier.classify([texts[kind as 'real']])).rejects.toBeInstanceOf(ModelLoadError);
   });
+
+  it('refuses a lexicon index that does not match its sha256 at the first request, and answers once it is whole again', async () => {
+    await cp(join(dir, 'a'), join(dir, 'bad-lexicon'), { recursive: true });
+    const path = join(dir, 'bad-lexicon', 'lexicon-index.bin');
+    const good = await readFile(path);
+    const bad = Buffer.from(good);
+    bad.writeUInt8(bad.readUInt8(bad.length - 1) ^ 1, bad.length - 1);
+    await writeFile(path, bad);
+    const classifier = await loadClassifier(join(dir, 'bad-lexicon'));
+    await expect(classifier.classify(['Coronary artery disease'])).rejects.toThrow(
+      /lexicon-index\.bin does not match the sha256/,
+    );
+    // Not remembered: a failed read is tried again by the next request.
+    await writeFile(path, good);
+    const [p] = await classifier.classify(['Coronary artery disease and heart failure with troponin rise']);
+    expect(p!.labels).toEqual([0]);
+  });
 });
 
 describe('the committed embedded model', () => {
