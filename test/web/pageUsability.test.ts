@@ -256,6 +256,16 @@ describe('a CSV on the page', () => {
       );
     expect(predictedOrTrue).toBe(true);
     expect(await rowsShown()).toBeLessThan(25);
+    // The confidence filter, chosen by its words: only rows of that level stay.
+    await page.getByLabel('Label', { exact: true }).selectOption('all');
+    const levels = await table.locator('tbody tr td:last-child').allTextContents();
+    expect(new Set(levels).size).toBeGreaterThan(1);
+    await page.getByLabel('Confidence', { exact: true }).selectOption({ label: levels[0]! });
+    const kept = await table.locator('tbody tr td:last-child').allTextContents();
+    expect(kept.length).toBeGreaterThan(0);
+    expect(new Set(kept)).toEqual(new Set([levels[0]]));
+    await page.getByLabel('Confidence', { exact: true }).selectOption('all');
+    await page.getByLabel('Label', { exact: true }).selectOption('onco');
     await page.getByLabel('Wrong answers first').uncheck();
     await table.getByRole('button', { name: 'Line' }).click();
     const lines = await table.locator('tbody tr td:first-child').allTextContents();
