@@ -1,7 +1,7 @@
 import { mulberry32 } from '#core/random.ts';
 import type { Lexicon } from '#model/lexicon.ts';
 import { NgramExtractor, normalizeText } from '#model/ngrams.ts';
-import { senseId, type WordNet } from './wordnet.ts';
+import { closure, senseId, type WordNet } from './wordnet.ts';
 
 /**
  * Background: non-medical English without labels, so the experts learn that no medical evidence means no label (a
@@ -49,19 +49,6 @@ const MEDICAL_LEX_FILES = new Set([5, 8, 20, 29]);
 export const MEDICAL_WORDS =
   /\b(?:medic\w*|clinic\w*|disease\w*|patient\w*|illness\w*|treat\w*|therap\w*|symptom\w*|diagnos\w*|surg\w*|hospital\w*|physician\w*|doctor\w*|nurs\w*|drug\w*|dose\w*|infect\w*|virus\w*|bacteri\w*|pain\w*|blood|body|bodies|bodily|organ\w*|tissue\w*|cells?|gland\w*|muscle\w*|bone\w*|nerve\w*|brain\w*|heart\w*|liver\w*|kidney\w*|lung\w*|skin|tumou?r\w*|cancer\w*|health\w*|anatom\w*|physiolog\w*|patholog\w*|chemical\w*|protein\w*|gene\w*|genetic\w*|hormone\w*|enzyme\w*|vitamin\w*|acid\w*|pregnan\w*|birth|death|dying|die[sd]?|sick\w*|ill|injur\w*|wound\w*|fever\w*|poison\w*|toxic\w*|mental\w*|psych\w*|neur\w*|cardi\w*|hepat\w*|ren(?:al)|onco\w*|vein\w*|arter\w*|urin\w*)\b/i;
 
-function closure(wordnet: WordNet, roots: readonly string[]): Set<string> {
-  const seen = new Set<string>();
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    for (const p of wordnet.synsets.get(id)?.pointers ?? [])
-      if (p.symbol === '~' || p.symbol === '~i') stack.push(p.target);
-  }
-  return seen;
-}
-
 export interface BackgroundOptions {
   snippets: number;
   passages: number;
@@ -77,7 +64,7 @@ export function nonMedicalGlosses(wordnet: WordNet, lexicon: Lexicon): Map<numbe
     if (!id) throw new RangeError(`background: ${name} is not in WordNet ${wordnet.version}`);
     return id;
   });
-  const medical = closure(wordnet, roots);
+  const medical = closure(wordnet, roots, ['~', '~i']);
   const extractor = new NgramExtractor({ hashBits: 10, wordNgrams: [1, 1], charNgrams: [5, 5] });
   const matches = new Float64Array(4);
   const byFile = new Map<number, string[]>();

@@ -1,6 +1,6 @@
 import type { LabelName } from '#core/labels.ts';
 import type { LexiconFile } from '#model/lexicon.ts';
-import { type Synset, senseId, type WordNet } from './wordnet.ts';
+import { closure, type Synset, senseId, type WordNet } from './wordnet.ts';
 
 /**
  * The medical lexicon, built from WordNet at training time: per label, the words and phrases of the hyponym closure of
@@ -226,18 +226,6 @@ const GENERIC = new Set([
 
 const POINTERS_OF_KIND = ['~', '~i'];
 const POINTERS_OF_ORGAN = ['~', '~i', '%p'];
-
-function closure(wordnet: WordNet, roots: readonly string[], follow: readonly string[]): Set<string> {
-  const seen = new Set<string>();
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    for (const p of wordnet.synsets.get(id)?.pointers ?? []) if (follow.includes(p.symbol)) stack.push(p.target);
-  }
-  return seen;
-}
 
 const lemmaText = (word: string): string => word.replaceAll('_', ' ').toLowerCase();
 

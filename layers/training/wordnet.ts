@@ -103,3 +103,16 @@ export function senseId(wordnet: WordNet, name: string): string | undefined {
   const [, lemma, pos, n] = match;
   return wordnet.senses.get(`${pos}:${lemma!.replaceAll(' ', '_')}`)?.[Number(n) - 1];
 }
+
+/** The synsets reachable from `roots` (roots included) through pointers whose symbol is in `follow` (`~`: hyponyms). */
+export function closure(wordnet: WordNet, roots: readonly string[], follow: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (const p of wordnet.synsets.get(id)?.pointers ?? []) if (follow.includes(p.symbol)) stack.push(p.target);
+  }
+  return seen;
+}
