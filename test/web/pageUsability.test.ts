@@ -256,6 +256,8 @@ describe('a CSV on the page', () => {
       );
     expect(predictedOrTrue).toBe(true);
     expect(await rowsShown()).toBeLessThan(25);
+    // Every matching row is shown, so there is no "Show more rows" button (it once read "Show 0 more rows").
+    await expect.poll(() => page.getByRole('button', { name: /more rows/ }).isVisible()).toBe(false);
     // The confidence filter, chosen by its words: only rows of that level stay.
     await page.getByLabel('Label', { exact: true }).selectOption('all');
     const levels = await table.locator('tbody tr td:last-child').allTextContents();
