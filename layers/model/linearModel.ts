@@ -7,6 +7,7 @@ import type { TextExplanation } from '#core/explanation.ts';
 import { LABELS } from '#core/labels.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import type { Backend, BackendLoader } from '#core/model.ts';
+import { onceUntilFailure } from '#core/once.ts';
 import { IDENTITY_PLATT } from './calibrator.ts';
 import { Expert } from './expert.ts';
 import { Lexicon, lexiconFileSchema } from './lexicon.ts';
@@ -208,37 +209,20 @@ function expertConfigs(
 export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifest): Promise<Backend> => {
   const config = expertConfigs(manifest.backendConfig, join(dir, 'model.json'));
   const lexiconEntry = config.lexicon;
-  let lexiconLoading: Promise<Lexicon | undefined> | undefined;
-  const lexiconReady = (): Promise<Lexicon | undefined> => {
-    if (!lexiconLoading) {
-      const once = lexiconEntry ? loadLexicon(dir, lexiconEntry) : Promise.resolve(undefined);
-      lexiconLoading = once;
-      once.catch(() => {
-        if (lexiconLoading === once) lexiconLoading = undefined;
-      });
-    }
-    return lexiconLoading;
-  };
-  void lexiconReady();
-  const loading = new Map<TextKind, Promise<Expert>>();
+  const lexiconReady = onceUntilFailure(() =>
+    lexiconEntry ? loadLexicon(dir, lexiconEntry) : Promise.resolve(undefined),
+  );
+  void lexiconReady(); // started now; a failure reaches the first request that needs the lexicon
   const loaded = new Map<TextKind, Expert>();
-  const ready = (kind: TextKind): Promise<Expert> => {
-    let expert = loading.get(kind);
-    if (!expert) {
-      const { config: expertConfig, kinds } = config.experts.find((e) => e.kinds.includes(kind))!;
-      const once = loadExpert(dir, expertConfig, kinds, lexiconReady).then((e) => {
-        for (const k of kinds) loaded.set(k, e);
-        return e;
-      });
-      for (const k of kinds) loading.set(k, once);
-      expert = once;
-      // A failed read is tried again by the next request, not remembered.
-      once.catch(() => {
-        for (const k of kinds) loading.delete(k);
-      });
-    }
-    return expert;
-  };
+  const expertReady = config.experts.map(({ config: expertConfig, kinds }) =>
+    onceUntilFailure(async () => {
+      const expert = await loadExpert(dir, expertConfig, kinds, lexiconReady);
+      for (const k of kinds) loaded.set(k, expert);
+      return expert;
+    }),
+  );
+  const ready = (kind: TextKind): Promise<Expert> =>
+    expertReady[config.experts.findIndex((e) => e.kinds.includes(kind))]!();
   const scope = config.scope;
   const L = LABELS.length;
   const answerer: Answerer = { expertOf: (kind) => loaded.get(kind)!, ...(scope ? { scope } : {}) };

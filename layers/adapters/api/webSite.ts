@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { onceUntilFailure } from '#core/once.ts';
 import { HttpError, type HttpResult, header } from '../http.ts';
 import type { ApiAuth } from './routes.ts';
 
@@ -165,14 +166,5 @@ export async function loadWebFiles(dir: string): Promise<Map<string, Uint8Array>
 
 /** The site built once per container from `loadFiles`; a failed load is not cached, so the next request retries. */
 export function memoizedWebSite(loadFiles: () => Promise<WebFiles>, options: WebSiteOptions): () => Promise<WebSite> {
-  let pending: Promise<WebSite> | undefined;
-  return () => {
-    pending ??= loadFiles()
-      .then((files) => new WebSite(files, options))
-      .catch((error: unknown) => {
-        pending = undefined;
-        throw error;
-      });
-    return pending;
-  };
+  return onceUntilFailure(async () => new WebSite(await loadFiles(), options));
 }
