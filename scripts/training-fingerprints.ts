@@ -6,16 +6,16 @@
  * The trainer writes the same file with the same function; this script fills it in for an existing folder.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { DEFAULT_MODEL_DIR } from '#core/classifier.ts';
 import { openCsv } from '#core/csv/csvReader.ts';
 import { readLabelledRecords } from '#core/csv/records.ts';
 import { InputError } from '#core/errors.ts';
 import { FINGERPRINTS_FILE, trainingFingerprints } from '#core/inSample.ts';
 import { readManifest } from '#core/manifest.ts';
-import { readTrainingData } from '#core/trainingData.ts';
+import { trainingSha256 } from '#core/trainingData.ts';
 import { EXIT, parseFlags, runCli } from './cli.ts';
 
 const USAGE = 'usage: npx tsx scripts/training-fingerprints.ts [--data <labelled.csv>] [--out <model dir>]';
@@ -31,14 +31,15 @@ export async function main(argv: string[]): Promise<number> {
   } catch {
     throw new InputError('no_input', `cannot read training data ${data}`);
   }
-  const { sha256 } = await readTrainingData(out, await readManifest(out));
+  // Only model.json's record: the fingerprints file this script rewrites may be missing or damaged.
+  const sha256 = trainingSha256(await readManifest(out));
   const actual = createHash('sha256').update(raw).digest('hex');
   if (sha256 !== undefined && sha256 !== actual)
     throw new InputError(
       'not_training_data',
       `${data} (sha256 ${actual}) is not the file the model in ${out} was trained on (sha256 ${sha256})`,
     );
-  const csv = await openCsv(createReadStream(data));
+  const csv = await openCsv(Readable.from([raw]));
   const { texts } = await readLabelledRecords(csv.records, csv.header);
   const bytes = trainingFingerprints(texts);
   await writeFile(join(out, FINGERPRINTS_FILE), bytes);

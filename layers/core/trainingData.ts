@@ -14,10 +14,15 @@ export async function readTrainingData(
   modelDir: string,
   manifest: { provenance?: Record<string, unknown> | undefined },
 ): Promise<TrainingData> {
-  const data = manifest.provenance?.data as { sha256?: unknown } | undefined;
-  const sha256 = typeof data?.sha256 === 'string' && /^[0-9a-f]{64}$/i.test(data.sha256) ? data.sha256 : undefined;
+  const sha256 = trainingSha256(manifest);
   const fingerprints = await readFingerprints(modelDir);
   return { ...(sha256 ? { sha256 } : {}), ...(fingerprints ? { fingerprints } : {}) };
+}
+
+/** The training file's SHA-256 as `model.json` → `provenance.data.sha256` records it, when it records a valid one. */
+export function trainingSha256(manifest: { provenance?: Record<string, unknown> | undefined }): string | undefined {
+  const data = manifest.provenance?.data as { sha256?: unknown } | undefined;
+  return typeof data?.sha256 === 'string' && /^[0-9a-f]{64}$/i.test(data.sha256) ? data.sha256 : undefined;
 }
 
 /** The raw file (served to the page as it is), or undefined when the folder has none. */

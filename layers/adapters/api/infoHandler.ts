@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { expertKinds, type ModelManifest } from '#core/manifest.ts';
+import { trainingSha256 } from '#core/trainingData.ts';
 import type { ApiLimits } from '../config.ts';
 import { errorResponse, HttpError, header, jsonResponse, requestIdOf } from '../http.ts';
 import { prefersHtml } from './contentNegotiation.ts';
@@ -75,7 +76,8 @@ export function createInfoHandler({
       const manifest = await getManifest();
       if (path === '/health') {
         const kinds = expertKinds(manifest);
-        const data = manifest.provenance?.data as { sha256?: unknown; rows?: unknown } | undefined;
+        const sha256 = trainingSha256(manifest);
+        const rows = (manifest.provenance?.data as { rows?: unknown } | undefined)?.rows;
         return jsonResponse(200, {
           status: 'ok',
           model: {
@@ -85,11 +87,7 @@ export function createInfoHandler({
             labels: manifest.labels,
             thresholds: manifest.thresholds,
             ...(kinds ? { kinds } : {}),
-            ...(typeof data?.sha256 === 'string'
-              ? {
-                  training_data: { sha256: data.sha256, ...(typeof data.rows === 'number' ? { rows: data.rows } : {}) },
-                }
-              : {}),
+            ...(sha256 ? { training_data: { sha256, ...(typeof rows === 'number' ? { rows } : {}) } } : {}),
           },
           // What /predict accepts here (the same config the predict function reads): the page sizes its batches by it.
           limits: {
