@@ -1,3 +1,4 @@
+import { isAscii } from './text.ts';
 /**
  * Is an evaluated file the model's own training data? Metrics on rows the model was trained on are in-sample (a
  * weighted F1 of 0.99 there says little about new abstracts), so the page, the CLI and the reports say so when
@@ -27,12 +28,9 @@ const HEADER_BYTES = 8;
 
 const encoder = new TextEncoder();
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range, control characters included.
-const ASCII = /^[\u0000-\u007f]*$/;
-
 export function normalisedText(text: string): string {
   // NFKC leaves ASCII as it is: skip it for the common case (a third of the cost of a fingerprint otherwise).
-  return (ASCII.test(text) ? text : text.normalize('NFKC')).toLowerCase().replace(/\s+/g, ' ').trim();
+  return (isAscii(text) ? text : text.normalize('NFKC')).toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
 /** FNV-1a 64 state in four 16-bit limbs (exact in doubles, no BigInt per byte), least significant first. */
@@ -67,7 +65,7 @@ class Fnv1a64 {
 /** FNV-1a 64 of the UTF-8 bytes of `normalisedText(text)`. */
 export function fingerprint(text: string): bigint {
   const hash = new Fnv1a64();
-  if (!ASCII.test(text)) {
+  if (!isAscii(text)) {
     for (const b of encoder.encode(normalisedText(text))) hash.byte(b);
     return hash.value();
   }

@@ -9,7 +9,13 @@ export function recordText(title: string | undefined, abstract: string | undefin
  * and the evidence of a request grow with what the model reads.
  */
 export function modelTextLength(text: string): number {
-  return text.normalize('NFKC').length;
+  return isAscii(text) ? text.length : text.normalize('NFKC').length;
+}
+
+/** Whether every code unit is ASCII: NFKC leaves such a text as it is, so it need not be normalised. */
+export function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 127) return false;
+  return true;
 }
 
 /** NFKC makes a UTF-16 string at most 18 times longer (Unicode UAX #15, "Maximum Expansion Factor"). */

@@ -1,3 +1,4 @@
+import { isAscii } from '#core/text.ts';
 /**
  * Hashed n-grams of a text: word 1..2-grams and within-word character n-grams (scikit-learn's `char_wb`), the two
  * feature blocks of every expert. Features are hashed (FNV-1a over UTF-16 code units, then an avalanche) instead of
@@ -46,11 +47,6 @@ const isSpace = (c: number): boolean =>
   c === 0x2028 ||
   c === 0x2029 ||
   (c > 127 && SPACE_RE.test(String.fromCharCode(c)));
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 127) return false;
-  return true;
-}
 
 /**
  * Avalanche so that low bits (the ones the mask keeps) depend on every input bit and on the n-gram length. Kept in
