@@ -12,8 +12,14 @@ export function modelTextLength(text: string): number {
   return isAscii(text) ? text.length : text.normalize('NFKC').length;
 }
 
+// Node's native UTF-8 length (SIMD) answers in a fraction of a loop over charCodeAt: 0.1 µs instead of 2 µs for an
+// abstract. A text is ASCII exactly when its UTF-8 length is its length (anything else, a lone surrogate too, takes
+// more bytes). Browsers (the page bundles this module) have no Buffer and take the loop.
+const nodeBuffer = (globalThis as { Buffer?: { byteLength(text: string, encoding: 'utf8'): number } }).Buffer;
+
 /** Whether every code unit is ASCII: NFKC leaves such a text as it is, so it need not be normalised. */
 export function isAscii(text: string): boolean {
+  if (nodeBuffer) return nodeBuffer.byteLength(text, 'utf8') === text.length;
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 127) return false;
   return true;
 }

@@ -31,6 +31,9 @@ export function normalizeText(text: string): string {
   return text.normalize('NFKC').toLowerCase();
 }
 
+const NODE_BUFFER = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 const WORD_RE = /[\p{L}\p{M}\p{N}\p{Pc}]/u;
 const SPACE_RE = /\s/u;
 // Python's `\w` in Unicode mode: letters, marks, digits, connector punctuation.
@@ -183,6 +186,17 @@ export class NgramExtractor {
   /** Hashes of the last `wordMax` tokens, the newest last, and how many tokens the text has had. */
   private readonly recent: Int32Array;
   private tokenCount = 0;
+  /**
+   * The text being extracted, as UTF-16 code units (reading a typed array is cheaper than `charCodeAt`; in Node the
+   * copy is one native write), its length, and the position after the last chunk read.
+   */
+  private units: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+  private unitsBytes: Buffer | undefined;
+  private length = 0;
+  private at = 0;
+  /** Where the current chunk starts in the text, and the FNV-1a hash of its padded code units (cache keys). */
+  chunkStart = 0;
+  chunkHash = 0;
   // Null unless asked for: the prediction path pays one predictable branch per token or chunk, never per n-gram.
   private readonly trace: OriginLists | null;
 
@@ -205,33 +219,115 @@ export class NgramExtractor {
    * is lowered on the fly, so a raw pure-ASCII text may come here too: for it NFKC is the identity.
    */
   extractNormalized(text: string): Ngrams {
+    this.beginNormalized(text);
+    for (let len = this.nextChunk(); len > 0; len = this.nextChunk()) this.chunkNgrams(len);
+    return this.result();
+  }
+
+  /**
+   * Starts a raw text (normalised here) for chunk-at-a-time extraction: `nextChunk` until it returns 0, and for each
+   * chunk either `chunkNgrams` or (a chunk whose n-grams a cache already has) `replayToken` per token; then `result`.
+   * `extract` is exactly this with `chunkNgrams` for every chunk.
+   */
+  begin(text: string): void {
+    this.beginNormalized(isAscii(text) ? text : normalizeText(text));
+  }
+
+  /** `begin` for an already normalised text (or a raw pure-ASCII one). */
+  beginNormalized(text: string): void {
     this.reserve(text.length);
     this.wordLength = this.charLength = this.tokenCount = 0;
     this.trace?.reset();
-    const n = text.length;
+    this.length = text.length;
+    this.at = 0;
+    if (this.unitsBytes) this.unitsBytes.write(text, 0, 'utf16le');
+    else for (let i = 0; i < text.length; i++) this.units[i] = text.charCodeAt(i);
+  }
+
+  /**
+   * Copies the next whitespace-separated chunk into `chunk` (lower-cased, a space each side) and hashes it into
+   * `chunkHash`; returns its padded length, or 0 when the text has no more chunks.
+   */
+  nextChunk(): number {
+    const units = this.units;
+    const n = this.length;
     const padded = this.padded;
-    let i = 0;
-    while (i < n) {
-      let c = text.charCodeAt(i);
-      if (isSpace(c)) {
-        i++;
-        continue;
-      }
-      // One chunk: copied once, lower-cased (ASCII), padded with a space each side, while its end is found.
-      const start = i;
-      let len = 1;
-      padded[0] = 32;
-      for (;;) {
-        padded[len++] = c >= 65 && c <= 90 ? c + 32 : c;
-        if (++i >= n) break;
-        c = text.charCodeAt(i);
-        if (isSpace(c)) break;
-      }
-      padded[len++] = 32;
-      this.chars(len);
-      if (this.trace) this.charOrigins(start, i);
-      this.tokens(start, len);
+    let i = this.at;
+    let c = 0;
+    for (; i < n; i++) {
+      c = units[i]!;
+      if (!isSpace(c)) break;
     }
+    if (i >= n) {
+      this.at = n;
+      return 0;
+    }
+    const start = i;
+    let len = 1;
+    let h = FNV_OFFSET;
+    padded[0] = 32;
+    for (;;) {
+      const lower = c >= 65 && c <= 90 ? c + 32 : c;
+      padded[len++] = lower;
+      h = Math.imul(h ^ lower, FNV_PRIME);
+      if (++i >= n) break;
+      c = units[i]!;
+      if (isSpace(c)) break;
+    }
+    padded[len++] = 32;
+    this.at = i;
+    this.chunkStart = start;
+    this.chunkHash = h;
+    return len;
+  }
+
+  /** The current chunk's n-grams: its character n-grams, then its tokens and the word n-grams each token ends. */
+  chunkNgrams(len: number): void {
+    this.chars(len);
+    if (this.trace) this.charOrigins(this.chunkStart, this.chunkStart + len - 2);
+    this.tokens(this.chunkStart, len);
+  }
+
+  /**
+   * A token of a chunk whose n-grams are known (a cache): its hash joins the tokens and ends its word n-grams, as
+   * `chunkNgrams` would have done. Not for extractors that record origins.
+   */
+  replayToken(hash: number): void {
+    if (this.trace) throw new Error('replayToken cannot record origins');
+    this.token(hash, 0, 0);
+  }
+
+  /** Character occurrences so far in this text (`charBuffer[0 .. charCount)`). */
+  get charCount(): number {
+    return this.charLength;
+  }
+
+  /** Tokens so far in this text (`tokenBuffer[0 .. tokenCount)`). */
+  get tokensSoFar(): number {
+    return this.tokenCount;
+  }
+
+  /** The buffers `result` views; valid until the next text. */
+  get charBuffer(): Int32Array {
+    return this.charBuf;
+  }
+
+  get tokenBuffer(): Int32Array {
+    return this.tokenBuf;
+  }
+
+  /** Character occurrences a text of the current length can have at most (buffers are sized for them). */
+  get charCapacity(): number {
+    return this.charBuf.length;
+  }
+
+  /** The current chunk, padded: `chunk[0 .. len)` for the length `nextChunk` returned. */
+  get chunk(): Uint16Array {
+    return this.padded;
+  }
+
+  /** The occurrences of the text so far; views valid until the next text. */
+  result(): Ngrams {
     return {
       word: this.wordBuf.subarray(0, this.wordLength),
       char: this.charBuf.subarray(0, this.charLength),
@@ -256,6 +352,14 @@ export class NgramExtractor {
     if (this.tokenBuf.length < words) this.tokenBuf = new Int32Array(Math.max(words, 2 * this.tokenBuf.length));
     if (this.charBuf.length < chars) this.charBuf = new Int32Array(Math.max(chars, 2 * this.charBuf.length));
     if (this.padded.length < n + 2) this.padded = new Uint16Array(Math.max(n + 2, 2 * this.padded.length));
+    if (this.units.length < n) {
+      const size = Math.max(n, 2 * this.units.length);
+      // Buffer's UTF-16LE write is the code units themselves on a little-endian host (every Lambda architecture).
+      this.unitsBytes = NODE_BUFFER && LITTLE_ENDIAN ? NODE_BUFFER.allocUnsafeSlow(2 * size) : undefined;
+      this.units = this.unitsBytes
+        ? new Uint16Array(this.unitsBytes.buffer, this.unitsBytes.byteOffset, size)
+        : new Uint16Array(size);
+    }
   }
 
   /** Word tokens of the chunk in `padded` (runs of two or more word characters; white space is never one). */

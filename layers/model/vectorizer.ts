@@ -1,5 +1,6 @@
 import { LABELS } from '#core/labels.ts';
 import { type NormalizedText, normalizeWithOffsets } from '#core/textOffsets.ts';
+import { ChunkCache, type ChunkCacheLimits, DEFAULT_CHUNK_CACHE, FEATURES, STAMP, TOKENS } from './chunkCache.ts';
 import type { FeatureIndex } from './featureIndex.ts';
 import type { Lexicon, TermMatch } from './lexicon.ts';
 import { type NgramConfig, NgramExtractor, type NgramOrigins, normalizeText } from './ngrams.ts';
@@ -105,6 +106,15 @@ export interface TracedRow {
   terms: TermMatch[];
 }
 
+/**
+ * Clears the presence bits of `ids[0 .. length)`: word by word for a few ids, the whole set (a memset of a few KB)
+ * once that is fewer stores than the ids (a real abstract marks ~1,500 of the ~3,000 words of its expert).
+ */
+function clearSeen(seen: Uint32Array, ids: Int32Array, length: number): void {
+  if (length > seen.length >>> 3) seen.fill(0);
+  else for (let t = 0; t < length; t++) seen[ids[t]! >>> 5] = 0;
+}
+
 export class Vectorizer {
   readonly settings: VectorizerSettings;
   readonly index: FeatureIndex;
@@ -121,6 +131,13 @@ export class Vectorizer {
   private marks: Int32Array | undefined;
   private generation = 0;
   private readonly row = newRow();
+  /** Chunks seen before (layers/model/chunkCache.ts), and the stamp of the current text there. */
+  readonly cache: ChunkCache;
+  private textStamp = 0;
+  /** One chunk's features while it is looked up, and their dedup bits (cleared after each chunk). */
+  private chunkIds = new Int32Array(256);
+  private chunkCounts = new Int32Array(256);
+  private readonly chunkSeen: Uint32Array;
 
   /** The model's lexicon: its matches are counted for every row (evidence), its features added with `lexicon`. */
   readonly lexicon: Lexicon | undefined;
@@ -130,6 +147,7 @@ export class Vectorizer {
     index: FeatureIndex,
     idf: ArrayLike<number> | undefined,
     lexicon?: Lexicon,
+    cacheLimits: ChunkCacheLimits = DEFAULT_CHUNK_CACHE,
   ) {
     if (settings.lexicon && !lexicon) throw new Error("these vectorizer settings need the model's lexicon");
     this.settings = settings;
@@ -140,22 +158,152 @@ export class Vectorizer {
     this.extractor = new NgramExtractor(settings);
     this.seen = new Uint32Array(Math.ceil(index.features / 32));
     this.tally = new Int32Array(this.binary ? 0 : index.features);
+    this.chunkSeen = new Uint32Array(this.seen.length);
+    this.cache = new ChunkCache(!this.binary, cacheLimits);
   }
 
-  /** The row of a text. The returned row is reused by the next call. */
+  /**
+   * The row of a text. The returned row is reused by the next call.
+   *
+   * Chunk by chunk (layers/model/ngrams.ts): a chunk the cache holds gives its character features and tokens from
+   * there, any other is extracted and looked up, and kept. The character block is the same as looking up every
+   * occurrence in text order: a chunk's features are listed in order of first occurrence with their counts, so
+   * chunk after chunk they give the block's features in order of first occurrence, with their counts. Binary
+   * presence skips a chunk already used by this text: its features are all present.
+   */
   transform(text: string): Row {
-    const ngrams = this.extractor.extract(text);
+    const ex = this.extractor;
+    const cache = this.cache;
+    const binary = this.binary;
     const [word, char] = this.row.blocks;
-    if (this.binary) {
-      this.present(ngrams.word, word);
-      this.present(ngrams.char, char);
-    } else {
-      this.count(ngrams.word, word);
-      this.count(ngrams.char, char);
+    ex.begin(text);
+    char.reserve(Math.min(this.index.features, ex.charCapacity));
+    char.length = 0;
+    if (++this.textStamp === 0x7fffffff) {
+      cache.clear();
+      this.textStamp = 1;
     }
+    const stamp = this.textStamp;
+    for (let len = ex.nextChunk(); len > 0; len = ex.nextChunk()) {
+      let record = cache.find(ex.chunk, len, ex.chunkHash);
+      if (record >= 0) {
+        const records = cache.records;
+        const tokens = ChunkCache.tokensAt(records, record);
+        for (let t = tokens, end = t + records[record + TOKENS]!; t < end; t++) ex.replayToken(records[t]!);
+        if (binary && records[record + STAMP] === stamp) continue;
+        records[record + STAMP] = stamp;
+        const ids = ChunkCache.idsAt(records, record);
+        const features = records[record + FEATURES]!;
+        this.addChunk(records, records, ids, ids + features, features, char);
+        continue;
+      }
+      const charFrom = ex.charCount;
+      const tokenFrom = ex.tokensSoFar;
+      ex.chunkNgrams(len);
+      const features = this.chunkFeatures(ex.charBuffer, charFrom, ex.charCount);
+      const { chunkIds, chunkCounts } = this;
+      record = cache.add(
+        ex.chunk,
+        len,
+        ex.chunkHash,
+        ex.tokenBuffer,
+        tokenFrom,
+        ex.tokensSoFar,
+        chunkIds,
+        chunkCounts,
+        features,
+      );
+      if (record >= 0) cache.records[record + STAMP] = stamp;
+      this.addChunk(chunkIds, chunkCounts, 0, features, 0, char);
+    }
+    this.closeBlock(char);
+    const ngrams = ex.result();
+    if (binary) this.present(ngrams.word, word);
+    else this.count(ngrams.word, word);
     this.lexicon?.count(ngrams.tokens, this.row.matches);
     weighRow(this.row, this.idf, this.settings);
     return this.row;
+  }
+
+  /**
+   * One chunk's in-vocabulary features, from its occurrences `occurrences[from .. to)`: into `chunkIds` and
+   * `chunkCounts`, in order of first occurrence, with their counts; returns how many.
+   */
+  private chunkFeatures(occurrences: Int32Array, from: number, to: number): number {
+    if (this.chunkIds.length < to - from) {
+      this.chunkIds = new Int32Array(Math.max(to - from, 2 * this.chunkIds.length));
+      this.chunkCounts = new Int32Array(this.chunkIds.length);
+    }
+    const { chunkIds: ids, chunkCounts: counts, chunkSeen: seen, index } = this;
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const id = index.lookup(occurrences[i]!);
+      if (id < 0) continue;
+      const bit = 1 << (id & 31);
+      if ((seen[id >>> 5]! & bit) === 0) {
+        seen[id >>> 5]! |= bit;
+        ids[n] = id;
+        counts[n++] = 1;
+      } else {
+        let k = 0;
+        while (ids[k] !== id) k++;
+        counts[k]! += 1;
+      }
+    }
+    for (let k = 0; k < n; k++) seen[ids[k]! >>> 5] = 0;
+    return n;
+  }
+
+  /**
+   * Adds one chunk's features (`ids[from .. to)`, their counts `countsOf` further on in `counts`) to a block being
+   * built (`closeBlock` ends it).
+   */
+  private addChunk(
+    chunkIds: Int32Array,
+    chunkCounts: Int32Array,
+    from: number,
+    to: number,
+    countsOf: number,
+    block: Block,
+  ): void {
+    const ids = block.ids;
+    let length = block.length;
+    if (this.binary) {
+      const seen = this.seen;
+      // Branch-free: whether a feature is new is a coin toss the branch predictor loses.
+      for (let k = from; k < to; k++) {
+        const id = chunkIds[k]!;
+        const word = seen[id >>> 5]!;
+        seen[id >>> 5] = word | (1 << (id & 31));
+        ids[length] = id;
+        length += ((word >>> (id & 31)) & 1) ^ 1;
+      }
+    } else {
+      const tally = this.tally;
+      for (let k = from; k < to; k++) {
+        const id = chunkIds[k]!;
+        const before = tally[id]!;
+        tally[id] = before + chunkCounts[k + countsOf]!;
+        ids[length] = id;
+        length += (before - 1) >>> 31; // 1 when the feature is new (before === 0), branch-free
+      }
+    }
+    block.length = length;
+  }
+
+  /** Ends a block `addChunk` built: its counts, and the dedup state cleared for the next block. */
+  private closeBlock(block: Block): void {
+    const { ids, counts, length } = block;
+    if (this.binary) {
+      counts.fill(1, 0, length);
+      clearSeen(this.seen, ids, length);
+      return;
+    }
+    const tally = this.tally;
+    for (let t = 0; t < length; t++) {
+      counts[t] = tally[ids[t]!]!;
+      tally[ids[t]!] = 0;
+    }
   }
 
   /** The row of a text with its origins, for explanations (allocates; not the prediction path). */
@@ -183,14 +331,13 @@ export class Vectorizer {
     for (let i = 0; i < occurrences.length; i++) {
       const id = index.lookup(occurrences[i]!);
       if (id < 0) continue;
-      const bit = 1 << (id & 31);
-      const word = id >>> 5;
-      if ((seen[word]! & bit) !== 0) continue;
-      seen[word]! |= bit;
+      const word = seen[id >>> 5]!;
+      seen[id >>> 5] = word | (1 << (id & 31));
       ids[length] = id;
-      counts[length++] = 1;
+      length += ((word >>> (id & 31)) & 1) ^ 1; // branch-free, as in addChunk
     }
-    for (let t = 0; t < length; t++) seen[ids[t]! >>> 5] = 0;
+    counts.fill(1, 0, length);
+    clearSeen(seen, ids, length);
     block.length = length;
   }
 
@@ -204,9 +351,10 @@ export class Vectorizer {
     for (let i = 0; i < occurrences.length; i++) {
       const id = index.lookup(occurrences[i]!);
       if (id < 0) continue;
-      const seen = tally[id]!;
-      if (seen === 0) ids[length++] = id;
-      tally[id] = seen + 1;
+      const before = tally[id]!;
+      tally[id] = before + 1;
+      ids[length] = id;
+      length += (before - 1) >>> 31; // branch-free, as in addChunk
     }
     for (let t = 0; t < length; t++) {
       counts[t] = tally[ids[t]!]!;

@@ -1,0 +1,146 @@
+/**
+ * What one expert already knows about a chunk (a whitespace-separated piece of text, lower-cased and padded as
+ * layers/model/ngrams.ts extracts it): its in-vocabulary character features, in order of first occurrence with
+ * their counts, and the hashes of its word tokens. Abstracts reuse most of their words ("patients", "the", "with"
+ * and a few thousand more), so a text's character n-grams are hashed and looked up once per distinct chunk the
+ * process has seen, not once per occurrence: the work the vectorizer does per text is then reading short lists.
+ *
+ * Exact, not approximate: a chunk is found only when its code units equal the stored ones, so a text's row is the
+ * same with or without the cache (tested), whatever the cache holds. Bounded: at most `maxEntries` chunks of at most
+ * `maxChunk` code units each; when full it is emptied and refills with what comes next, which costs speed only.
+ * Single-threaded, like the vectorizer that owns it.
+ *
+ * Memory latency, not arithmetic, is what a lookup costs, so each chunk is one record in one pool (its key, tokens,
+ * features and counts side by side), and the slot table keeps each key's hash beside the record's offset: a chunk
+ * costs the read of its slot and of one record, whose lines the hardware prefetches.
+ *
+ *   record: [keyLength, features, tokens, stamp, key (two code units per int32)…, tokens…, ids…, counts…]
+ */
+
+const FNV_PRIME = 0x01000193;
+
+/** Offsets in a record. */
+export const FEATURES = 1;
+export const TOKENS = 2;
+export const STAMP = 3;
+const KEY = 4;
+
+export interface ChunkCacheLimits {
+  /** Chunks kept at most (a power of two). */
+  maxEntries: number;
+  /** Longer chunks (padded length) are never kept: URLs, sequences, text without spaces. */
+  maxChunk: number;
+}
+
+export const DEFAULT_CHUNK_CACHE: ChunkCacheLimits = { maxEntries: 1 << 16, maxChunk: 48 };
+
+export class ChunkCache {
+  readonly limits: ChunkCacheLimits;
+  /** Whether records keep each feature's count in the chunk (counting vectorizers) or only the features (presence). */
+  readonly counted: boolean;
+  /** Open addressing over 2 × maxEntries slots, two int32 each: the key's hash, then record offset + 1 (0: empty). */
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  private entries = 0;
+  /** The records, one after another (layout in the module comment). */
+  records = new Int32Array(1 << 14);
+  private used = 0;
+  /** How often the cache was emptied because it was full (for benchmarks). */
+  resets = 0;
+
+  constructor(counted: boolean, limits: ChunkCacheLimits = DEFAULT_CHUNK_CACHE) {
+    const { maxEntries } = limits;
+    if (!(maxEntries >= 1 && (maxEntries & (maxEntries - 1)) === 0))
+      throw new RangeError('maxEntries must be a power of two');
+    this.limits = limits;
+    this.counted = counted;
+    this.slots = new Int32Array(4 * maxEntries);
+    this.mask = 2 * maxEntries - 1;
+  }
+
+  /** Chunks held now. */
+  get size(): number {
+    return this.entries;
+  }
+
+  /** Where a record's tokens start. */
+  static tokensAt(records: Int32Array, record: number): number {
+    return record + KEY + ((records[record]! + 1) >>> 1);
+  }
+
+  /** Where a record's feature ids start (its counts, when kept, follow them). */
+  static idsAt(records: Int32Array, record: number): number {
+    return ChunkCache.tokensAt(records, record) + records[record + TOKENS]!;
+  }
+
+  /** The record of the chunk `key[0 .. length)` whose FNV-1a hash is `hash`, or -1. */
+  find(key: Uint16Array, length: number, hash: number): number {
+    const { slots, mask } = this;
+    for (let at = Math.imul(hash, FNV_PRIME) & mask; ; at = (at + 1) & mask) {
+      const offset = slots[2 * at + 1]!;
+      if (offset === 0) return -1;
+      if (slots[2 * at] !== hash) continue;
+      const record = offset - 1;
+      const records = this.records;
+      if (records[record] !== length) continue;
+      let i = 0;
+      let k = record + KEY;
+      for (; i + 1 < length; i += 2, k++) if (records[k] !== (key[i]! | (key[i + 1]! << 16))) break;
+      if (i + 1 >= length && (i === length || records[k] === key[i])) return record;
+    }
+  }
+
+  /**
+   * Keeps a chunk (not already held, at most `maxChunk` long) with its tokens `tokens[tokenFrom .. tokenTo)` and its
+   * features `ids/counts[0 .. features)`; returns its record, or -1 for a chunk too long to keep.
+   */
+  add(
+    key: Uint16Array,
+    length: number,
+    hash: number,
+    tokens: Int32Array,
+    tokenFrom: number,
+    tokenTo: number,
+    ids: Int32Array,
+    counts: Int32Array,
+    features: number,
+  ): number {
+    if (length > this.limits.maxChunk) return -1;
+    if (this.entries === this.limits.maxEntries) this.clear();
+    const tokenCount = tokenTo - tokenFrom;
+    const size = KEY + ((length + 1) >>> 1) + tokenCount + (this.counted ? 2 : 1) * features;
+    if (this.records.length < this.used + size) {
+      const grown = new Int32Array(Math.max(this.used + size, 2 * this.records.length));
+      grown.set(this.records.subarray(0, this.used));
+      this.records = grown;
+    }
+    const records = this.records;
+    const record = this.used;
+    records[record] = length;
+    records[record + FEATURES] = features;
+    records[record + TOKENS] = tokenCount;
+    records[record + STAMP] = 0;
+    let k = record + KEY;
+    for (let i = 0; i < length; i += 2, k++) records[k] = key[i]! | (i + 1 < length ? key[i + 1]! << 16 : 0);
+    records.set(tokens.subarray(tokenFrom, tokenTo), k);
+    k += tokenCount;
+    records.set(ids.subarray(0, features), k);
+    if (this.counted) records.set(counts.subarray(0, features), k + features);
+    this.used += size;
+    this.entries++;
+    const { slots, mask } = this;
+    let at = Math.imul(hash, FNV_PRIME) & mask;
+    while (slots[2 * at + 1] !== 0) at = (at + 1) & mask;
+    slots[2 * at] = hash;
+    slots[2 * at + 1] = record + 1;
+    return record;
+  }
+
+  /** Forgets every chunk (the pool keeps its size). */
+  clear(): void {
+    if (this.entries === 0) return;
+    this.slots.fill(0);
+    this.entries = this.used = 0;
+    this.resets++;
+  }
+}

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { isAscii } from '#core/text.ts';
+import { ChunkCache, FEATURES, TOKENS } from '#model/chunkCache.ts';
+import { FeatureIndex } from '#model/featureIndex.ts';
+import { NgramExtractor } from '#model/ngrams.ts';
+import { type Row, Vectorizer, type VectorizerSettings } from '#model/vectorizer.ts';
+
+const key = (text: string): Uint16Array => Uint16Array.from(text, (c) => c.charCodeAt(0));
+const none = new Int32Array(0);
+
+describe('the chunk cache', () => {
+  it('finds a chunk only by its exact code units, odd and even lengths, whatever its hash says', () => {
+    const cache = new ChunkCache(true, { maxEntries: 8, maxChunk: 48 });
+    const tokens = Int32Array.of(7, 8);
+    const ids = Int32Array.of(3, 1, 4);
+    const counts = Int32Array.of(1, 2, 1);
+    const even = cache.add(key(' heart '), 7, 42, tokens, 0, 2, ids, counts, 3);
+    const odd = cache.add(key(' ab '), 4, 43, none, 0, 0, ids, counts, 1);
+    expect(cache.find(key(' heart '), 7, 42)).toBe(even);
+    expect(cache.find(key(' ab '), 4, 43)).toBe(odd);
+    // Same hash and length, other code units (a hash collision): not found.
+    expect(cache.find(key(' heard '), 7, 42)).toBe(-1);
+    expect(cache.find(key(' ac '), 4, 43)).toBe(-1);
+    // Odd lengths: the last code unit, alone in its int32, is compared too.
+    const abc = cache.add(key('abc'), 3, 44, none, 0, 0, ids, counts, 0);
+    expect(cache.find(key('abc'), 3, 44)).toBe(abc);
+    expect(cache.find(key('abd'), 3, 44)).toBe(-1);
+    // Same code units, other hash: not found either (the caller's hash is the key's).
+    expect(cache.find(key(' heart '), 7, 41)).toBe(-1);
+    const records = cache.records;
+    expect(records[even + FEATURES]).toBe(3);
+    expect(records[even + TOKENS]).toBe(2);
+    const t = ChunkCache.tokensAt(records, even);
+    expect(Array.from(records.subarray(t, t + 2))).toEqual([7, 8]);
+    const at = ChunkCache.idsAt(records, even);
+    expect(Array.from(records.subarray(at, at + 6))).toEqual([3, 1, 4, 1, 2, 1]);
+  });
+
+  it('keeps code units above 0x7fff and never keeps a chunk longer than maxChunk', () => {
+    const cache = new ChunkCache(false, { maxEntries: 4, maxChunk: 6 });
+    const wide = key(' \uffff\u8000 ');
+    const e = cache.add(wide, 4, 9, none, 0, 0, none, none, 0);
+    expect(cache.find(wide, 4, 9)).toBe(e);
+    expect(cache.find(key(' \uffff\u8001 '), 4, 9)).toBe(-1);
+    expect(cache.add(key(' toolong '), 9, 1, none, 0, 0, none, none, 0)).toBe(-1);
+    expect(cache.size).toBe(1);
+  });
+
+  it('empties itself when full and refills', () => {
+    const cache = new ChunkCache(false, { maxEntries: 2, maxChunk: 48 });
+    cache.add(key(' a '), 3, 1, none, 0, 0, none, none, 0);
+    cache.add(key(' b '), 3, 2, none, 0, 0, none, none, 0);
+    expect(cache.size).toBe(2);
+    const c = cache.add(key(' c '), 3, 3, none, 0, 0, none, none, 0);
+    expect(cache.size).toBe(1);
+    expect(cache.resets).toBe(1);
+    expect(cache.find(key(' a '), 3, 1)).toBe(-1);
+    expect(cache.find(key(' c '), 3, 3)).toBe(c);
+  });
+});
+
+/**
+ * The row a vectorizer must give, from first principles: every occurrence looked up in text order, features listed
+ * at their first occurrence, with their counts (what the cache must reproduce exactly).
+ */
+function oracle(text: string, settings: VectorizerSettings, index: FeatureIndex) {
+  const { word, char } = new NgramExtractor(settings).extract(text);
+  return [word, char].map((occurrences) => {
+    const counts = new Map<number, number>();
+    for (const bucket of occurrences) {
+      const id = index.lookup(bucket);
+      if (id >= 0) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return { ids: [...counts.keys()], counts: [...counts.values()] };
+  });
+}
+
+const blocks = (row: Row) =>
+  row.blocks.map((b) => ({
+    ids: Array.from(b.ids.subarray(0, b.length)),
+    counts: Array.from(b.counts.subarray(0, b.length)),
+  }));
+
+const TEXTS = [
+  'Chest pain and troponin rise in the emergency department; the troponin assay was repeated.',
+  'The the the the heart heart HEART Heart (heart) heart, heart.',
+  'Hepatic fibrosis — ﬁbrosis — Ｈｅａｒｔ failure and café-au-lait spots in 12 of 40 patients.',
+  `A chunk far longer than any cache keeps: ${'x'.repeat(200)} then ordinary words again and again.`,
+  'glioma glioblastoma glioma astrocytoma glioma',
+  'a',
+  '   ',
+  'Short text.',
+  'Chest pain and troponin rise in the emergency department; the troponin assay was repeated.',
+];
+
+describe('a vectorizer with its chunk cache', () => {
+  const base = { hashBits: 12, wordNgrams: [1, 2] as [number, number], sublinearTf: true };
+  // A vocabulary of every other bucket the texts use, so some n-grams are out of it.
+  const vocabulary = (settings: VectorizerSettings) => {
+    const extractor = new NgramExtractor(settings);
+    const buckets = new Set<number>();
+    for (const text of TEXTS)
+      for (const b of [...extractor.extract(text).word, ...extractor.extract(text).char]) buckets.add(b);
+    const kept = [...buckets].sort((a, b) => a - b).filter((_, i) => i % 2 === 0);
+    return FeatureIndex.build(kept, settings.hashBits);
+  };
+
+  for (const settings of [
+    { ...base, charNgrams: [2, 5], weighting: 'binary', rowScalePower: 0.25 },
+    { ...base, charNgrams: [3, 5] },
+  ] as VectorizerSettings[]) {
+    it(`lists each block's features at their first occurrence with their counts (${settings.weighting ?? 'tfidf'}), with any cache size`, () => {
+      const index = vocabulary(settings);
+      const idf = Float64Array.from({ length: index.features }, (_, i) => 1 + (i % 7) / 3);
+      for (const limits of [undefined, { maxEntries: 2, maxChunk: 8 }, { maxEntries: 1, maxChunk: 0 }]) {
+        const vectorizer = new Vectorizer(settings, index, idf, undefined, limits);
+        // Twice over: the second pass finds the chunks the first one kept (or, for the tiny caches, refills).
+        for (const text of [...TEXTS, ...TEXTS]) {
+          const row = vectorizer.transform(text);
+          const expected = oracle(text, settings, index);
+          if (settings.weighting === 'binary') for (const b of expected) b.counts = b.counts.map(() => 1);
+          expect(blocks(row), `${text} ${JSON.stringify(limits)}`).toEqual(expected);
+        }
+      }
+    });
+  }
+});
+
+describe('isAscii', () => {
+  it('is true exactly when every code unit is below 128', () => {
+    for (const [text, ascii] of [
+      ['', true],
+      ['plain text, 123 ~\u007f', true],
+      ['\u0080', false],
+      ['café', false],
+      ['\ud83d\ude00', false],
+      ['lone \ud800 surrogate', false],
+      ['\uffff', false],
+    ] as const)
+      expect(isAscii(text), JSON.stringify(text)).toBe(ascii);
+  });
+});
