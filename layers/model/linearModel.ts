@@ -8,7 +8,7 @@ import { LABELS } from '#core/labels.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import type { Backend, BackendLoader } from '#core/model.ts';
 import { onceUntilFailure } from '#core/once.ts';
-import { IDENTITY_PLATT } from './calibrator.ts';
+import { IDENTITY_PLATT, sigmoid } from './calibrator.ts';
 import { Expert } from './expert.ts';
 import { Lexicon, lexiconFileSchema } from './lexicon.ts';
 import { TEXT_KINDS, type TextKind } from './router.ts';
@@ -242,7 +242,7 @@ export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifes
         // Evidence for the very logits given: the answering expert's (it computes the same logits again).
         if (explanations) explanations.push(loaded.get(answeredBy)!.explain(texts[i]!, logits, i * L, matches));
       }
-      const proba = logits.map((z) => 1 / (1 + Math.exp(-z)));
+      const proba = logits.map(sigmoid);
       return { logits, proba, ...(explanations ? { explanations } : {}), ...(matches ? { matches } : {}) };
     },
     async dispose() {},

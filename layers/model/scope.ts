@@ -1,4 +1,5 @@
 import { LABELS } from '#core/labels.ts';
+import { sigmoid } from './calibrator.ts';
 import type { Expert } from './expert.ts';
 import type { TextKind } from './router.ts';
 
@@ -28,7 +29,6 @@ export interface Answerer {
 }
 
 const L = LABELS.length;
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 /**
  * Scores one text into `out[offset ..]` (calibrated logits) and `matches` (lexicon matches per label, when the model

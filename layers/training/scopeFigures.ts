@@ -1,5 +1,6 @@
 import { type ConfidenceRule, confidenceOf } from '#core/confidence.ts';
 import { LABELS } from '#core/labels.ts';
+import { sigmoid } from '#model/calibrator.ts';
 import type { Expert } from '#model/expert.ts';
 import type { Lexicon } from '#model/lexicon.ts';
 import { Router, type TextKind } from '#model/router.ts';
@@ -95,7 +96,7 @@ export function servedScorer(trained: readonly TrainedExpert[], plan: ExpertPlan
     const logits = new Float64Array(L);
     const matches = lexicon ? new Float64Array(L) : undefined;
     answer(model, text, kind, logits, 0, matches, scratch);
-    return { kind, proba: logits.map((z) => 1 / (1 + Math.exp(-z))), ...(matches ? { matches } : {}) };
+    return { kind, proba: logits.map(sigmoid), ...(matches ? { matches } : {}) };
   };
 }
 
