@@ -13,7 +13,7 @@ import { DEFAULT_MODEL_DIR, loadClassifier } from '#core/classifier.ts';
 import { CONFIDENCE_LEVELS } from '#core/confidence.ts';
 import { FORMULA_CELLS, isFormulaCells } from '#core/csv/predictionsCsv.ts';
 import { InputError } from '#core/errors.ts';
-import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
+import { DEFAULT_TOP_TERMS, MAX_TOP_TERMS } from '#core/explanation.ts';
 import { inSampleCheck, OverlapCounter } from '#core/inSample.ts';
 import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
 import { errorDocument, RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
@@ -30,7 +30,7 @@ const USAGE = [
   '  --model <dir>          model folder (default: the embedded model)',
   '  --precision fp32|int8  bert-onnx models only',
   '  --batch-size N         rows per model call',
-  '  --explain [n]          add an evidence column: the n strongest words per predicted label (1-100, default 10)',
+  `  --explain [n]          add an evidence column: the n strongest words per predicted label (1-${MAX_TOP_TERMS}, default ${DEFAULT_TOP_TERMS})`,
   '  --csv-formulas neutralise|keep',
   "                         cells starting with = + - @ (spreadsheet formulas) get a leading ' (default) or are kept",
   '  --quiet                do not print report.txt',
@@ -38,7 +38,6 @@ const USAGE = [
   '',
   'Exit codes: 0 ok, 64 usage, 65 the file cannot be evaluated, 66 no input, 78 bad model folder, 1 internal error.',
 ].join('\n');
-const MAX_EXPLAIN = 100;
 
 /** `--explain` takes an optional count, which parseArgs cannot express: give it its value explicitly. */
 function explicitExplain(argv: readonly string[]): string[] {
@@ -80,9 +79,9 @@ export async function main(argv: string[]): Promise<number> {
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0))
     throw new UsageError(`--batch-size must be a positive integer`);
   const explain = values.explain === undefined ? undefined : Number(values.explain);
-  if (explain !== undefined && !(Number.isInteger(explain) && explain >= 1 && explain <= MAX_EXPLAIN)) {
+  if (explain !== undefined && !(Number.isInteger(explain) && explain >= 1 && explain <= MAX_TOP_TERMS)) {
     throw new UsageError(
-      `--explain takes a number of words per label from 1 to ${MAX_EXPLAIN}, got ${JSON.stringify(values.explain)}`,
+      `--explain takes a number of words per label from 1 to ${MAX_TOP_TERMS}, got ${JSON.stringify(values.explain)}`,
     );
   }
   const formulas = values['csv-formulas'] ?? DEFAULTS.formulas;

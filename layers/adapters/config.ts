@@ -1,8 +1,9 @@
 import { DEFAULT_FORMULA_CELLS, FORMULA_CELLS, type FormulaCells } from '#core/csv/predictionsCsv.ts';
 import { ConfigError } from '#core/errors.ts';
-import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
+import { DEFAULT_TOP_TERMS, MAX_TOP_TERMS } from '#core/explanation.ts';
 import type { EvidenceOptions } from '#core/pipeline/evaluateCsv.ts';
 import { API_AUTH_MODES, type ApiAuth } from './api/routes.ts';
+import { type ApiLimits, DEFAULT_LIMITS } from './limits.ts';
 
 /**
  * The only place that reads `process.env` for the functions; the dev server adds its own few in devServerConfig.ts.
@@ -36,13 +37,7 @@ export interface RuntimeConfig {
  */
 export const DEFAULT_EVIDENCE: EvidenceOptions = { top: DEFAULT_TOP_TERMS, column: false, misclassified: true };
 
-export interface ApiLimits {
-  maxTexts: number;
-  maxTextChars: number;
-  maxBodyBytes: number;
-}
-
-export const DEFAULT_LIMITS: ApiLimits = { maxTexts: 64, maxTextChars: 20_000, maxBodyBytes: 1_048_576 };
+export { type ApiLimits, DEFAULT_LIMITS } from './limits.ts';
 
 /**
  * The one source of every default a deployment and `npm start` share: the functions' environment (below), the CDK
@@ -81,7 +76,8 @@ function endpoint(env: Env, name: string): string | undefined {
 
 function evidenceWords(env: Env): number {
   const words = positiveInteger(env, 'EVIDENCE_WORDS', DEFAULT_EVIDENCE.top);
-  if (words > 100) throw new ConfigError('EVIDENCE_WORDS', `expected 1 to 100 words per label, got ${words}`);
+  if (words > MAX_TOP_TERMS)
+    throw new ConfigError('EVIDENCE_WORDS', `expected 1 to ${MAX_TOP_TERMS} words per label, got ${words}`);
   return words;
 }
 

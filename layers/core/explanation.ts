@@ -65,6 +65,8 @@ export interface LabelEvidence {
 }
 
 export const DEFAULT_TOP_TERMS = 10;
+/** The most words per label anyone may ask for (the API's `explain_top`, the CLI's `--explain`, `EVIDENCE_WORDS`). */
+export const MAX_TOP_TERMS = 100;
 
 /** The `top` words that move one label's logit most, and the sum of the others. Words that add exactly 0 are never listed. */
 export function labelEvidence(

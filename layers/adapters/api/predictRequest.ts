@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { DEFAULT_TOP_TERMS } from '#core/explanation.ts';
+import { DEFAULT_TOP_TERMS, MAX_TOP_TERMS } from '#core/explanation.ts';
 import { modelLengthOver, recordText } from '#core/text.ts';
 import type { ApiLimits } from '../config.ts';
 
@@ -10,9 +10,6 @@ import type { ApiLimits } from '../config.ts';
  * the handler accepts. Full zod is 734 KB of the predict bundle (half of it locale files) and most of its cold
  * start; mini shares zod's engine, so issues, paths and messages are the same.
  */
-
-/** Words per label `explain_top` may ask for. */
-export const MAX_TOP_TERMS = 100;
 
 /**
  * `explain_top` × the number of texts, at most: what one request's `explanation`s may list per label (16 texts ×
@@ -43,9 +40,9 @@ export function predictRequestSchema(limits: ApiLimits) {
     }),
   );
   const item = z.strictObject({ title: z._default(z.string(), ''), abstract: z._default(z.string(), '') }).check(
-    z.refine((i) => `${i.title} ${i.abstract}`.trim().length > 0, 'title and abstract must not both be empty'),
+    z.refine((i) => recordText(i.title, i.abstract).length > 0, 'title and abstract must not both be empty'),
     z.refine(
-      (i) => `${i.title} ${i.abstract}`.trim().length <= max,
+      (i) => recordText(i.title, i.abstract).length <= max,
       `title + " " + abstract must be at most ${max} characters`,
     ),
     z.superRefine((i, ctx) => {

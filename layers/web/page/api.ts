@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 
+import { DEFAULT_LIMITS as API_DEFAULT_LIMITS } from '#adapters/limits.ts';
 import type { Confidence } from '#core/confidence.ts';
 import type { ShortName } from '#core/labels.ts';
 import type { TextKind } from '#model/router.ts';
@@ -48,8 +49,12 @@ export interface Health {
   limits?: Limits;
 }
 
-/** The API's own defaults (layers/adapters/config.ts), for a deployment whose /health predates `limits`. */
-export const DEFAULT_LIMITS: Limits = { max_texts: 64, max_text_chars: 20_000, max_body_bytes: 1_048_576 };
+/** The API's own defaults (layers/adapters/limits.ts), for a deployment whose /health predates `limits`. */
+export const DEFAULT_LIMITS: Limits = {
+  max_texts: API_DEFAULT_LIMITS.maxTexts,
+  max_text_chars: API_DEFAULT_LIMITS.maxTextChars,
+  max_body_bytes: API_DEFAULT_LIMITS.maxBodyBytes,
+};
 
 /** Absolute URL of POST /predict as this page reaches it (for the "call this from code" snippets). */
 export const predictUrl = (): string => endpoint('predict');
