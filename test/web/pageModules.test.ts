@@ -46,9 +46,19 @@ describe("the page's CSV reader", () => {
           line: 3,
           column: 2,
           field: 'abstract',
-          message: expect.stringMatching(/65 characters; the API takes at most 50/),
+          message: expect.stringMatching(/65 characters as the model reads it .*; the API takes at most 50/),
         },
       ],
+    });
+  });
+
+  it('counts a row as the API does, after NFKC: three U+FDFA are 54 characters, not 3', async () => {
+    const text = 'title,abstract\nt,\ufdfa\ufdfa\ufdfa\n';
+
+    const read = readPageCsv(bytesOf(text), { maxTextChars: 50 });
+
+    await expect(read).rejects.toMatchObject({
+      details: [{ line: 2, message: expect.stringMatching(/56 characters as the model reads it/) }],
     });
   });
 });

@@ -1,6 +1,7 @@
 import { type CsvHeader, openCsv } from '#core/csv/csvReader.ts';
 import { checkRecord, MAX_LISTED_PROBLEMS } from '#core/csv/records.ts';
 import { InputError, InvalidRowsError, type ProblemDetail } from '#core/errors.ts';
+import { modelLengthOver } from '#core/text.ts';
 
 /**
  * Reads a CSV file in the browser with the reader the CLI and the S3 path run (layers/core/csv/csvReader.ts,
@@ -54,12 +55,14 @@ export async function readPageCsv(source: AsyncIterable<Uint8Array>, limits: Pag
     const checked = checkRecord(record.fields, record.line, header);
     checked.problems.forEach(report);
     if (checked.problems.length > 0) continue;
-    if (limits.maxTextChars !== undefined && checked.text.length > limits.maxTextChars) {
+    // Counted as the API counts it (layers/adapters/api/predictRequest.ts): as the model reads the text, after NFKC.
+    const read = limits.maxTextChars === undefined ? undefined : modelLengthOver(checked.text, limits.maxTextChars);
+    if (read !== undefined) {
       report({
         line: record.line,
         column: header.abstractIndex + 1,
         field: 'abstract',
-        message: `title + " " + abstract has ${checked.text.length.toLocaleString('en')} characters; the API takes at most ${limits.maxTextChars.toLocaleString('en')} per text`,
+        message: `title + " " + abstract has ${read.toLocaleString('en')} characters as the model reads it (after NFKC normalisation); the API takes at most ${limits.maxTextChars!.toLocaleString('en')} per text`,
       });
       continue;
     }
