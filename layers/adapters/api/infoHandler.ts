@@ -22,6 +22,17 @@ export interface InfoDeps {
   getTrainingFingerprints?: () => Promise<Uint8Array | undefined>;
 }
 
+/** The fingerprints file as API Gateway wants binary bodies, encoded once per file read rather than per request. */
+const encoded = new WeakMap<Uint8Array, string>();
+function base64Of(bytes: Uint8Array): string {
+  let text = encoded.get(bytes);
+  if (text === undefined) {
+    text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+    encoded.set(bytes, text);
+  }
+  return text;
+}
+
 /**
  * `GET /` (the JSON welcome, or the web page for a browser), `GET /health`, `GET /openapi.json`, `GET /docs`,
  * `GET /assets/*`, and the API's `$default` route: unknown paths answer 404 and wrong methods 405 with the same
@@ -69,7 +80,7 @@ export function createInfoHandler({
         return {
           statusCode: 200,
           headers: { 'content-type': 'application/octet-stream', 'cache-control': 'public, max-age=300' },
-          body: Buffer.from(bytes).toString('base64'),
+          body: base64Of(bytes),
           isBase64Encoded: true,
         };
       }
