@@ -1,5 +1,5 @@
 import { LABELS } from '#core/labels.ts';
-import { mulberry32 } from '#core/random.ts';
+import { mulberry32, shuffleInPlace } from '#core/random.ts';
 import type { VectorizerSettings } from '#model/vectorizer.ts';
 import type { DocCounts } from './corpus.ts';
 import { buildDesign, buildVocabulary, type DesignOptions, type Vocabulary } from './design.ts';
@@ -26,12 +26,10 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 
 /** Shuffled K-fold assignment: fold of each row. */
 export function kFoldAssignment(rows: number, folds: number, seed: number): Int32Array {
-  const order = Array.from({ length: rows }, (_, i) => i);
-  const random = mulberry32(seed);
-  for (let i = rows - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  const order = shuffleInPlace(
+    Array.from({ length: rows }, (_, i) => i),
+    mulberry32(seed),
+  );
   const fold = new Int32Array(rows);
   order.forEach((row, position) => {
     fold[row] = position % folds;

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { mulberry32 } from '#core/random.ts';
+import { mulberry32, shuffleInPlace } from '#core/random.ts';
 import { MEDICAL_WORDS } from './background.ts';
 
 /**
@@ -85,12 +85,7 @@ export function offTopicTexts(repoRoot: string, count = 300, seed = 11): OffTopi
   }
   const random = mulberry32(seed);
   const sample = (items: string[]) => {
-    const distinct = [...new Set(items)];
-    for (let i = distinct.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [distinct[i], distinct[j]] = [distinct[j]!, distinct[i]!];
-    }
-    return distinct.slice(0, count);
+    return shuffleInPlace([...new Set(items)], random).slice(0, count);
   };
   return {
     paragraphs: sample(paragraphs),
