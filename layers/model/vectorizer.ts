@@ -68,6 +68,9 @@ export const newRow = (): Row => ({
   dense: new Float64Array(LABELS.length),
 });
 
+/** 1 + ln(count) for counts below 256 (index 0 unused: a feature in a row occurs at least once). */
+const SUBLINEAR_TF = Float64Array.from({ length: 256 }, (_, count) => (count === 0 ? 0 : 1 + Math.log(count)));
+
 /** Fills each block's raw values from its counts, the row's block scales and lexicon values (module comment). */
 export function weighRow(row: Row, idf: ArrayLike<number> | undefined, settings: VectorizerSettings): void {
   const [word, char] = row.blocks;
@@ -85,8 +88,13 @@ export function weighRow(row: Row, idf: ArrayLike<number> | undefined, settings:
     let norm = 0;
     for (let t = 0; t < block.length; t++) {
       const count = block.counts[t]!;
-      // 1 + ln(1) is 1: most n-grams of a text occur once, and the logarithm is most of this loop's cost.
-      const tf = settings.sublinearTf ? (count === 1 ? 1 : 1 + Math.log(count)) : count;
+      // 1 + ln(count), from a table for the small counts almost every n-gram has: the logarithm was most of this
+      // loop's cost. The table holds Math.log's own values, so the result is the same to the last bit.
+      const tf = settings.sublinearTf
+        ? count < SUBLINEAR_TF.length
+          ? SUBLINEAR_TF[count]!
+          : 1 + Math.log(count)
+        : count;
       const v = tf * idf[block.ids[t]!]!;
       block.raw[t] = v;
       norm += v * v;
