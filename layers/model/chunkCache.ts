@@ -1,7 +1,7 @@
 /**
  * What one expert already knows about a chunk (a whitespace-separated piece of text, lower-cased and padded as
- * layers/model/ngrams.ts extracts it): its in-vocabulary character features, in order of first occurrence with
- * their counts, and the hashes of its word tokens. Abstracts reuse most of their words ("patients", "the", "with"
+ * layers/model/ngrams.ts extracts it): its character n-grams that are in the expert's vocabulary, as feature ids in
+ * the order they occur, and the hashes of its word tokens. Abstracts reuse most of their words ("patients", "the", "with"
  * and a few thousand more), so a text's character n-grams are hashed and looked up once per distinct chunk the
  * process has seen, not once per occurrence: the work the vectorizer does per text is then reading short lists.
  *
@@ -10,11 +10,11 @@
  * `maxChunk` code units each; when full it is emptied and refills with what comes next, which costs speed only.
  * Single-threaded, like the vectorizer that owns it.
  *
- * Memory latency, not arithmetic, is what a lookup costs, so each chunk is one record in one pool (its key, tokens,
- * features and counts side by side), and the slot table keeps each key's hash beside the record's offset: a chunk
+ * Memory latency, not arithmetic, is what a lookup costs, so each chunk is one record in one pool (its key, tokens
+ * and features side by side), and the slot table keeps each key's hash beside the record's offset: a chunk
  * costs the read of its slot and of one record, whose lines the hardware prefetches.
  *
- *   record: [keyLength, features, tokens, stamp, key (two code units per int32)…, tokens…, ids…, counts…]
+ *   record: [keyLength, features, tokens, stamp, key (two code units per int32)…, tokens…, ids…]
  */
 
 const FNV_PRIME = 0x01000193;
@@ -36,8 +36,6 @@ export const DEFAULT_CHUNK_CACHE: ChunkCacheLimits = { maxEntries: 1 << 16, maxC
 
 export class ChunkCache {
   readonly limits: ChunkCacheLimits;
-  /** Whether records keep each feature's count in the chunk (counting vectorizers) or only the features (presence). */
-  readonly counted: boolean;
   /** Open addressing over 2 × maxEntries slots, two int32 each: the key's hash, then record offset + 1 (0: empty). */
   private readonly slots: Int32Array;
   private readonly mask: number;
@@ -48,12 +46,11 @@ export class ChunkCache {
   /** How often the cache was emptied because it was full (for benchmarks). */
   resets = 0;
 
-  constructor(counted: boolean, limits: ChunkCacheLimits = DEFAULT_CHUNK_CACHE) {
+  constructor(limits: ChunkCacheLimits = DEFAULT_CHUNK_CACHE) {
     const { maxEntries } = limits;
     if (!(maxEntries >= 1 && (maxEntries & (maxEntries - 1)) === 0))
       throw new RangeError('maxEntries must be a power of two');
     this.limits = limits;
-    this.counted = counted;
     this.slots = new Int32Array(4 * maxEntries);
     this.mask = 2 * maxEntries - 1;
   }
@@ -68,7 +65,7 @@ export class ChunkCache {
     return record + KEY + ((records[record]! + 1) >>> 1);
   }
 
-  /** Where a record's feature ids start (its counts, when kept, follow them). */
+  /** Where a record's feature ids start. */
   static idsAt(records: Int32Array, record: number): number {
     return ChunkCache.tokensAt(records, record) + records[record + TOKENS]!;
   }
@@ -92,7 +89,7 @@ export class ChunkCache {
 
   /**
    * Keeps a chunk (not already held, at most `maxChunk` long) with its tokens `tokens[tokenFrom .. tokenTo)` and its
-   * features `ids/counts[0 .. features)`; returns its record, or -1 for a chunk too long to keep.
+   * features `ids[0 .. features)`; returns its record, or -1 for a chunk too long to keep.
    */
   add(
     key: Uint16Array,
@@ -102,13 +99,12 @@ export class ChunkCache {
     tokenFrom: number,
     tokenTo: number,
     ids: Int32Array,
-    counts: Int32Array,
     features: number,
   ): number {
     if (length > this.limits.maxChunk) return -1;
     if (this.entries === this.limits.maxEntries) this.clear();
     const tokenCount = tokenTo - tokenFrom;
-    const size = KEY + ((length + 1) >>> 1) + tokenCount + (this.counted ? 2 : 1) * features;
+    const size = KEY + ((length + 1) >>> 1) + tokenCount + features;
     if (this.records.length < this.used + size) {
       const grown = new Int32Array(Math.max(this.used + size, 2 * this.records.length));
       grown.set(this.records.subarray(0, this.used));
@@ -125,7 +121,6 @@ export class ChunkCache {
     records.set(tokens.subarray(tokenFrom, tokenTo), k);
     k += tokenCount;
     records.set(ids.subarray(0, features), k);
-    if (this.counted) records.set(counts.subarray(0, features), k + features);
     this.used += size;
     this.entries++;
     const { slots, mask } = this;

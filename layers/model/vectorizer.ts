@@ -142,10 +142,8 @@ export class Vectorizer {
   /** Chunks seen before (layers/model/chunkCache.ts), and the stamp of the current text there. */
   readonly cache: ChunkCache;
   private textStamp = 0;
-  /** One chunk's features while it is looked up, and their dedup bits (cleared after each chunk). */
+  /** One chunk's features while it is looked up. */
   private chunkIds = new Int32Array(256);
-  private chunkCounts = new Int32Array(256);
-  private readonly chunkSeen: Uint32Array;
 
   /** The model's lexicon: its matches are counted for every row (evidence), its features added with `lexicon`. */
   readonly lexicon: Lexicon | undefined;
@@ -166,18 +164,17 @@ export class Vectorizer {
     this.extractor = new NgramExtractor(settings);
     this.seen = new Uint32Array(Math.ceil(index.features / 32));
     this.tally = new Int32Array(this.binary ? 0 : index.features);
-    this.chunkSeen = new Uint32Array(this.seen.length);
-    this.cache = new ChunkCache(!this.binary, cacheLimits);
+    this.cache = new ChunkCache(cacheLimits);
   }
 
   /**
    * The row of a text. The returned row is reused by the next call.
    *
    * Chunk by chunk (layers/model/ngrams.ts): a chunk the cache holds gives its character features and tokens from
-   * there, any other is extracted and looked up, and kept. The character block is the same as looking up every
-   * occurrence in text order: a chunk's features are listed in order of first occurrence with their counts, so
-   * chunk after chunk they give the block's features in order of first occurrence, with their counts. Binary
-   * presence skips a chunk already used by this text: its features are all present.
+   * there, any other is extracted and looked up, and kept. Each chunk's in-vocabulary n-grams come in the order they
+   * occur, so chunk after chunk the block sees every occurrence in text order, as looking each one up would: the
+   * same features in order of first occurrence, with the same counts. Binary presence skips a chunk already used
+   * by this text: its features are all present.
    */
   transform(text: string): Row {
     const ex = this.extractor;
@@ -201,28 +198,17 @@ export class Vectorizer {
         if (binary && records[record + STAMP] === stamp) continue;
         records[record + STAMP] = stamp;
         const ids = ChunkCache.idsAt(records, record);
-        const features = records[record + FEATURES]!;
-        this.addChunk(records, records, ids, ids + features, features, char);
+        this.addChunk(records, ids, ids + records[record + FEATURES]!, char);
         continue;
       }
       const charFrom = ex.charCount;
       const tokenFrom = ex.tokensSoFar;
       ex.chunkNgrams(len);
       const features = this.chunkFeatures(ex.charBuffer, charFrom, ex.charCount);
-      const { chunkIds, chunkCounts } = this;
-      record = cache.add(
-        ex.chunk,
-        len,
-        ex.chunkHash,
-        ex.tokenBuffer,
-        tokenFrom,
-        ex.tokensSoFar,
-        chunkIds,
-        chunkCounts,
-        features,
-      );
+      const chunkIds = this.chunkIds;
+      record = cache.add(ex.chunk, len, ex.chunkHash, ex.tokenBuffer, tokenFrom, ex.tokensSoFar, chunkIds, features);
       if (record >= 0) cache.records[record + STAMP] = stamp;
-      this.addChunk(chunkIds, chunkCounts, 0, features, 0, char);
+      this.addChunk(chunkIds, 0, features, char);
     }
     this.closeBlock(char);
     const ngrams = ex.result();
@@ -233,47 +219,21 @@ export class Vectorizer {
     return this.row;
   }
 
-  /**
-   * One chunk's in-vocabulary features, from its occurrences `occurrences[from .. to)`: into `chunkIds` and
-   * `chunkCounts`, in order of first occurrence, with their counts; returns how many.
-   */
+  /** One chunk's in-vocabulary features, from its occurrences `occurrences[from .. to)`, in order: into `chunkIds`. */
   private chunkFeatures(occurrences: Int32Array, from: number, to: number): number {
-    if (this.chunkIds.length < to - from) {
-      this.chunkIds = new Int32Array(Math.max(to - from, 2 * this.chunkIds.length));
-      this.chunkCounts = new Int32Array(this.chunkIds.length);
-    }
-    const { chunkIds: ids, chunkCounts: counts, chunkSeen: seen, index } = this;
+    if (this.chunkIds.length < to - from) this.chunkIds = new Int32Array(Math.max(to - from, 2 * this.chunkIds.length));
+    const { chunkIds: ids, index } = this;
     let n = 0;
     for (let i = from; i < to; i++) {
       const id = index.lookup(occurrences[i]!);
-      if (id < 0) continue;
-      const bit = 1 << (id & 31);
-      if ((seen[id >>> 5]! & bit) === 0) {
-        seen[id >>> 5]! |= bit;
-        ids[n] = id;
-        counts[n++] = 1;
-      } else {
-        let k = 0;
-        while (ids[k] !== id) k++;
-        counts[k]! += 1;
-      }
+      ids[n] = id;
+      n += (id >>> 31) ^ 1; // kept when in the vocabulary (id ≥ 0), branch-free
     }
-    for (let k = 0; k < n; k++) seen[ids[k]! >>> 5] = 0;
     return n;
   }
 
-  /**
-   * Adds one chunk's features (`ids[from .. to)`, their counts `countsOf` further on in `counts`) to a block being
-   * built (`closeBlock` ends it).
-   */
-  private addChunk(
-    chunkIds: Int32Array,
-    chunkCounts: Int32Array,
-    from: number,
-    to: number,
-    countsOf: number,
-    block: Block,
-  ): void {
+  /** Adds one chunk's feature occurrences (`chunkIds[from .. to)`) to a block being built (`closeBlock` ends it). */
+  private addChunk(chunkIds: Int32Array, from: number, to: number, block: Block): void {
     const ids = block.ids;
     let length = block.length;
     if (this.binary) {
@@ -291,7 +251,7 @@ export class Vectorizer {
       for (let k = from; k < to; k++) {
         const id = chunkIds[k]!;
         const before = tally[id]!;
-        tally[id] = before + chunkCounts[k + countsOf]!;
+        tally[id] = before + 1;
         ids[length] = id;
         length += (before - 1) >>> 31; // 1 when the feature is new (before === 0), branch-free
       }
