@@ -7,7 +7,8 @@
  *
  * Exact, not approximate: a chunk is found only when its code units equal the stored ones, so a text's row is the
  * same with or without the cache (tested), whatever the cache holds. Bounded: at most `maxEntries` chunks of at most
- * `maxChunk` code units each; when full it is emptied and refills with what comes next, which costs speed only.
+ * `maxChunk` code units each, in at most `maxInts` int32s; when full it is emptied and refills with what comes next,
+ * which costs speed only.
  * Single-threaded, like the vectorizer that owns it.
  *
  * Memory latency, not arithmetic, is what a lookup costs, so each chunk is one record in one pool (its key, tokens
@@ -30,9 +31,15 @@ export interface ChunkCacheLimits {
   maxEntries: number;
   /** Longer chunks (padded length) are never kept: URLs, sequences, text without spaces. */
   maxChunk: number;
+  /** The records' pool, in int32s, at most: the memory bound whatever the chunks are like. */
+  maxInts: number;
 }
 
-export const DEFAULT_CHUNK_CACHE: ChunkCacheLimits = { maxEntries: 1 << 16, maxChunk: 48 };
+/**
+ * 65,536 chunks, 8 MB of records and a 1 MB slot table per expert at most (the 2,964 training abstracts make 26,600
+ * distinct chunks and 3.6 MB of records for the real-abstract expert).
+ */
+export const DEFAULT_CHUNK_CACHE: ChunkCacheLimits = { maxEntries: 1 << 16, maxChunk: 48, maxInts: 1 << 21 };
 
 export class ChunkCache {
   readonly limits: ChunkCacheLimits;
@@ -41,7 +48,7 @@ export class ChunkCache {
   private readonly mask: number;
   private entries = 0;
   /** The records, one after another (layout in the module comment). */
-  records = new Int32Array(1 << 14);
+  records: Int32Array;
   private used = 0;
   /** How often the cache was emptied because it was full (for benchmarks). */
   resets = 0;
@@ -53,6 +60,7 @@ export class ChunkCache {
     this.limits = limits;
     this.slots = new Int32Array(4 * maxEntries);
     this.mask = 2 * maxEntries - 1;
+    this.records = new Int32Array(Math.min(1 << 14, limits.maxInts));
   }
 
   /** Chunks held now. */
@@ -102,11 +110,12 @@ export class ChunkCache {
     features: number,
   ): number {
     if (length > this.limits.maxChunk) return -1;
-    if (this.entries === this.limits.maxEntries) this.clear();
     const tokenCount = tokenTo - tokenFrom;
     const size = KEY + ((length + 1) >>> 1) + tokenCount + features;
+    if (size > this.limits.maxInts) return -1;
+    if (this.entries === this.limits.maxEntries || this.used + size > this.limits.maxInts) this.clear();
     if (this.records.length < this.used + size) {
-      const grown = new Int32Array(Math.max(this.used + size, 2 * this.records.length));
+      const grown = new Int32Array(Math.min(this.limits.maxInts, Math.max(this.used + size, 2 * this.records.length)));
       grown.set(this.records.subarray(0, this.used));
       this.records = grown;
     }

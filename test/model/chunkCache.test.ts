@@ -10,7 +10,7 @@ const none = new Int32Array(0);
 
 describe('the chunk cache', () => {
   it('finds a chunk only by its exact code units, odd and even lengths, whatever its hash says', () => {
-    const cache = new ChunkCache({ maxEntries: 8, maxChunk: 48 });
+    const cache = new ChunkCache({ maxEntries: 8, maxChunk: 48, maxInts: 1 << 16 });
     const tokens = Int32Array.of(7, 8);
     const ids = Int32Array.of(3, 1, 4);
     const even = cache.add(key(' heart '), 7, 42, tokens, 0, 2, ids, 3);
@@ -36,7 +36,7 @@ describe('the chunk cache', () => {
   });
 
   it('keeps code units above 0x7fff and never keeps a chunk longer than maxChunk', () => {
-    const cache = new ChunkCache({ maxEntries: 4, maxChunk: 6 });
+    const cache = new ChunkCache({ maxEntries: 4, maxChunk: 6, maxInts: 1 << 16 });
     const wide = key(' \uffff\u8000 ');
     const e = cache.add(wide, 4, 9, none, 0, 0, none, 0);
     expect(cache.find(wide, 4, 9)).toBe(e);
@@ -45,8 +45,31 @@ describe('the chunk cache', () => {
     expect(cache.size).toBe(1);
   });
 
+  it('empties itself when its pool would pass maxInts, and never keeps a record larger than the pool', () => {
+    const cache = new ChunkCache({ maxEntries: 16, maxChunk: 48, maxInts: 16 });
+    const ids = Int32Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+    // A record of ' ab ' with 8 features: 4 header ints, 2 key ints, 8 ids = 14 ints.
+    expect(cache.add(key(' ab '), 4, 1, none, 0, 0, ids, 8)).toBe(0);
+    expect(cache.add(key(' cd '), 4, 2, none, 0, 0, ids, 8)).toBe(0); // 28 > 16: emptied first
+    expect(cache.resets).toBe(1);
+    expect(cache.find(key(' ab '), 4, 1)).toBe(-1);
+    expect(
+      cache.add(
+        key(' ef '),
+        4,
+        3,
+        none,
+        0,
+        0,
+        Int32Array.from({ length: 20 }, (_, i) => i),
+        20,
+      ),
+    ).toBe(-1);
+    expect(cache.records.length).toBeLessThanOrEqual(16);
+  });
+
   it('empties itself when full and refills', () => {
-    const cache = new ChunkCache({ maxEntries: 2, maxChunk: 48 });
+    const cache = new ChunkCache({ maxEntries: 2, maxChunk: 48, maxInts: 1 << 16 });
     cache.add(key(' a '), 3, 1, none, 0, 0, none, 0);
     cache.add(key(' b '), 3, 2, none, 0, 0, none, 0);
     expect(cache.size).toBe(2);
@@ -111,7 +134,12 @@ describe('a vectorizer with its chunk cache', () => {
     it(`lists each block's features at their first occurrence with their counts (${settings.weighting ?? 'tfidf'}), with any cache size`, () => {
       const index = vocabulary(settings);
       const idf = Float64Array.from({ length: index.features }, (_, i) => 1 + (i % 7) / 3);
-      for (const limits of [undefined, { maxEntries: 2, maxChunk: 8 }, { maxEntries: 1, maxChunk: 0 }]) {
+      for (const limits of [
+        undefined,
+        { maxEntries: 2, maxChunk: 8, maxInts: 1 << 16 },
+        { maxEntries: 1, maxChunk: 0, maxInts: 1 << 16 },
+        { maxEntries: 1 << 10, maxChunk: 48, maxInts: 64 },
+      ]) {
         const vectorizer = new Vectorizer(settings, index, idf, undefined, limits);
         // Twice over: the second pass finds the chunks the first one kept (or, for the tiny caches, refills).
         for (const text of [...TEXTS, ...TEXTS]) {
