@@ -48,7 +48,7 @@ export class ChunkCache {
   private readonly mask: number;
   private entries = 0;
   /** The records, one after another (layout in the module comment). */
-  records: Int32Array;
+  readonly records: Int32Array;
   private used = 0;
   /** How often the cache was emptied because it was full (for benchmarks). */
   resets = 0;
@@ -60,7 +60,9 @@ export class ChunkCache {
     this.limits = limits;
     this.slots = new Int32Array(4 * maxEntries);
     this.mask = 2 * maxEntries - 1;
-    this.records = new Int32Array(Math.min(1 << 14, limits.maxInts));
+    // Reserved whole, never grown: the system maps zero pages and only those the records reach become resident, so
+    // growing costs neither copies nor reallocations (each one a round of page faults on a fresh block).
+    this.records = new Int32Array(limits.maxInts);
   }
 
   /** Chunks held now. */
@@ -114,11 +116,6 @@ export class ChunkCache {
     const size = KEY + ((length + 1) >>> 1) + tokenCount + features;
     if (size > this.limits.maxInts) return -1;
     if (this.entries === this.limits.maxEntries || this.used + size > this.limits.maxInts) this.clear();
-    if (this.records.length < this.used + size) {
-      const grown = new Int32Array(Math.min(this.limits.maxInts, Math.max(this.used + size, 2 * this.records.length)));
-      grown.set(this.records.subarray(0, this.used));
-      this.records = grown;
-    }
     const records = this.records;
     const record = this.used;
     records[record] = length;
