@@ -90,37 +90,42 @@ export const linearConfigSchema = z.looseObject({
 export type LinearConfig = z.infer<typeof linearConfigSchema>;
 export type ExpertConfig = z.infer<typeof expertSchema>;
 
-/** Reads a file into memory it owns (no zero-fill, 16-byte aligned), the fastest read Node offers. */
-async function readWhole(path: string): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const { size } = await handle.stat();
-    const bytes = Buffer.allocUnsafeSlow(size);
-    let done = 0;
-    while (done < size) {
-      const { bytesRead } = await handle.read(bytes, done, size - done, done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return done === size ? bytes : bytes.subarray(0, done);
-  } finally {
-    await handle.close();
-  }
-}
+/** How much of a model file is read at a time: each piece is hashed while the next one is read. */
+const READ_PIECE = 1 << 19;
 
 /**
- * Reads a file of the model folder and checks it against the sha256 model.json records. The read runs on libuv's
- * thread pool, so a cold start reads an expert's weights while the main thread builds the lexicon. (WebCrypto's
- * asynchronous digest was tried: it copies its input on the main thread and took longer than hashing there.)
+ * Reads a file of the model folder into memory it owns (no zero-fill, 16-byte aligned) and checks it against the
+ * sha256 model.json records. The file is read in pieces on libuv's thread pool and each piece hashed on the main
+ * thread while the next is read, so a cold start pays little more than the read (where most of the time is the
+ * kernel handing out fresh pages) instead of the read and then the hash; meanwhile the main thread also builds the
+ * lexicon. (WebCrypto's asynchronous digest was tried: it copies its input on the main thread and took longer.)
  */
 async function readChecked(path: string, sha256: string, what: string): Promise<Buffer> {
+  const hash = createHash('sha256');
   let bytes: Buffer;
   try {
-    bytes = await readWhole(path);
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      bytes = Buffer.allocUnsafeSlow(size);
+      let done = 0;
+      let reading = size > 0 ? handle.read(bytes, 0, Math.min(READ_PIECE, size), 0) : undefined;
+      while (reading) {
+        const { bytesRead } = await reading;
+        const from = done;
+        done += bytesRead;
+        reading =
+          bytesRead > 0 && done < size ? handle.read(bytes, done, Math.min(READ_PIECE, size - done), done) : undefined;
+        hash.update(bytes.subarray(from, done));
+      }
+      if (done < size) bytes = bytes.subarray(0, done);
+    } finally {
+      await handle.close();
+    }
   } catch (cause) {
     throw new ModelLoadError(`cannot read the ${what} ${path}`, { cause });
   }
-  if (createHash('sha256').update(bytes).digest('hex') !== sha256)
+  if (hash.digest('hex') !== sha256)
     throw new ModelLoadError(`${path} does not match the sha256 in model.json (corrupt or replaced file)`);
   return bytes;
 }
