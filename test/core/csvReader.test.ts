@@ -208,6 +208,22 @@ describe('files as spreadsheet programs and editors export them', () => {
     expect(records[0]!.fields).toEqual(['Étude rénale', 'Insuffisance rénale aiguë']);
   });
 
+  it('reads a file handed over in one chunk of several hundred KB exactly as in small chunks (the parser gets it in pieces)', async () => {
+    // Multi-byte characters and quoted line breaks all over, so some straddle the 64 KB pieces the parser is fed.
+    const rows = Array.from(
+      { length: 3000 },
+      (_, i) => `"Étude ${i} — rénale","ligne un\r\nligne deux ${'é'.repeat(i % 7)}—${i}",cardio\n`,
+    );
+    const text = `title,abstract,group\n${rows.join('')}`;
+    expect(Buffer.byteLength(text)).toBeGreaterThan(3 * 65_536);
+    const whole = await readAll(text, Buffer.byteLength(text));
+    const small = await readAll(text, 1000);
+    expect(whole.records).toEqual(small.records);
+    expect(whole.records).toHaveLength(3000);
+    expect(whole.records[2999]!.fields[0]).toBe('Étude 2999 — rénale');
+    expect(whole.records[2999]!.line).toBe(2 + 2 * 2999);
+  });
+
   it('rejects a Windows-1252 file naming the first byte that is not UTF-8 and its line, instead of turning it into U+FFFD', async () => {
     const latin1 = Buffer.from('title;abstract\nHeart;ok\nCaf\u00e9 study;r\u00e9nal\n', 'latin1');
     const error = await failure(latin1);

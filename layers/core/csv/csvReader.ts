@@ -105,6 +105,9 @@ export interface CsvStream {
 
 const LINE_BREAK = /\r\n|\n|\r/g;
 
+/** The most bytes handed to the parser at once (see the writer below). */
+const PARSE_PIECE = 1 << 16;
+
 // The longest record accepted (csvHeader.ts): without a cap, one stray quote makes the parser buffer the rest of
 // the file as a single field, and memory grows with the file.
 export { MAX_RECORD_CHARS };
@@ -207,7 +210,11 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
   // the reader's next read instead of being lost; a parser that fails or is cancelled makes the write reject.
   void (async () => {
     try {
-      for await (const chunk of checkedUtf8(bytes(), options.firstLine ?? 1)) await writer.write(chunk);
+      // In pieces of at most PARSE_PIECE bytes: the parser turns a whole piece into records at once, and the
+      // stream's backpressure only bounds them between pieces, so a source that hands over a whole file in one chunk
+      // (a page's File, a buffer) would otherwise hold every record of it in memory together.
+      for await (const chunk of checkedUtf8(bytes(), options.firstLine ?? 1))
+        for (let at = 0; at < chunk.length; at += PARSE_PIECE) await writer.write(chunk.subarray(at, at + PARSE_PIECE));
       await writer.close();
     } catch (error) {
       await writer.abort(error).catch(() => undefined);
