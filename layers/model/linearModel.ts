@@ -3,7 +3,6 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { ModelLoadError } from '#core/errors.ts';
-import type { TextExplanation } from '#core/explanation.ts';
 import { LABELS } from '#core/labels.ts';
 import type { ModelManifest } from '#core/manifest.ts';
 import type { Backend, BackendLoader } from '#core/model.ts';
@@ -12,7 +11,7 @@ import { IDENTITY_PLATT, sigmoid } from './calibrator.ts';
 import { Expert } from './expert.ts';
 import { Lexicon, lexiconFileSchema } from './lexicon.ts';
 import { TEXT_KINDS, type TextKind } from './router.ts';
-import { type Answerer, answer, type ScopeRule } from './scope.ts';
+import { type Answerer, answerAll, type ScopeRule } from './scope.ts';
 import { Vectorizer } from './vectorizer.ts';
 import { decodeWeights, WEIGHTS_LAYOUT } from './weightsFile.ts';
 
@@ -237,7 +236,6 @@ export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifes
   const scope = config.scope;
   const L = LABELS.length;
   const answerer: Answerer = { expertOf: (kind) => loaded.get(kind)!, ...(scope ? { scope } : {}) };
-  const scratch = new Float64Array(L);
   return {
     canExplain: true,
     async score(texts, kinds, explain) {
@@ -250,12 +248,12 @@ export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifes
       // in the processor's caches for its run instead of taking turns with another expert's.
       const logits = new Float64Array(texts.length * L);
       const matches = lexiconEntry ? new Float64Array(texts.length * L) : undefined;
-      const explanations: TextExplanation[] | undefined = explain ? new Array(texts.length) : undefined;
-      for (const i of byKind(kinds)) {
-        const answeredBy = answer(answerer, texts[i]!, kinds[i]!, logits, i * L, matches, scratch);
-        // Evidence for the very logits given: the answering expert's (it computes the same logits again).
-        if (explanations) explanations[i] = loaded.get(answeredBy)!.explain(texts[i]!, logits, i * L, matches);
-      }
+      const answeredBy: TextKind[] = new Array(texts.length);
+      answerAll(answerer, texts, kinds, byKind(kinds), logits, matches, answeredBy);
+      // Evidence for the very logits given: the answering expert's (it computes the same logits again).
+      const explanations = explain
+        ? texts.map((text, i) => loaded.get(answeredBy[i]!)!.explain(text, logits, i * L, matches))
+        : undefined;
       const proba = logits.map(sigmoid);
       return { logits, proba, ...(explanations ? { explanations } : {}), ...(matches ? { matches } : {}) };
     },

@@ -31,38 +31,53 @@ export interface Answerer {
 const L = LABELS.length;
 
 /**
- * Scores one text into `out[offset ..]` (calibrated logits) and `matches` (lexicon matches per label, when the model
- * has a lexicon), and returns the kind of the expert that answered. `scratch` holds `LABELS.length` values.
+ * Scores the texts `order` lists (indices into `texts` and `kinds`): each text's calibrated logits into
+ * `out[i * L ..]`, its lexicon matches (when the model has a lexicon) into `matches[i * L ..]`, and the kind of the
+ * expert that answered into `answeredBy[i]`.
+ *
+ * In two passes: every text by the expert of its kind, then the honest expert over the texts the rule puts to it.
+ * Each text's answer depends on that text alone, so the order changes no answer; it keeps one expert's tables in
+ * the processor's caches for its run, where alternating experts text by text made each evict the other's (a real
+ * abstract without a lexicon term then cost the next one its warm caches).
  */
-export function answer(
+export function answerAll(
   model: Answerer,
-  text: string,
-  kind: TextKind,
+  texts: readonly string[],
+  kinds: readonly TextKind[],
+  order: Iterable<number>,
   out: Float64Array,
-  offset: number,
   matches: Float64Array | undefined,
-  scratch: Float64Array,
-): TextKind {
-  const expert = model.expertOf(kind);
+  answeredBy: TextKind[],
+): void {
   const scope = model.scope;
-  if (!scope?.kinds.includes(kind) || !matches) {
-    expert.score(text, out, offset, matches);
-    return kind;
+  const unmatched: number[] = [];
+  for (const i of order) {
+    const kind = kinds[i]!;
+    const expert = model.expertOf(kind);
+    answeredBy[i] = kind;
+    if (!scope?.kinds.includes(kind) || !matches) {
+      expert.score(texts[i]!, out, i * L, matches);
+      continue;
+    }
+    expert.raw(texts[i]!, out, i * L, matches);
+    let matched = false;
+    for (let l = 0; l < L; l++) if (matches[i * L + l]! > 0) matched = true;
+    if (matched) expert.calibrate(out, i * L);
+    else unmatched.push(i);
   }
-  expert.raw(text, out, offset, matches);
-  let matched = false;
-  for (let l = 0; l < L; l++) if (matches[offset + l]! > 0) matched = true;
-  if (!matched) {
-    const honest = model.expertOf(scope.honest);
-    honest.raw(text, scratch, 0);
+  if (unmatched.length === 0) return;
+  const honest = model.expertOf(scope!.honest);
+  const scratch = new Float64Array(L);
+  for (const i of unmatched) {
+    honest.raw(texts[i]!, scratch, 0);
     let top = 0;
     for (let l = 0; l < L; l++) top = Math.max(top, sigmoid(scratch[l]!));
-    if (top < scope.below) {
-      out.set(scratch, offset);
-      honest.calibrate(out, offset);
-      return scope.honest;
+    if (top < scope!.below) {
+      out.set(scratch, i * L);
+      honest.calibrate(out, i * L);
+      answeredBy[i] = scope!.honest;
+    } else {
+      model.expertOf(kinds[i]!).calibrate(out, i * L);
     }
   }
-  expert.calibrate(out, offset);
-  return kind;
 }

@@ -5,7 +5,7 @@ import { fitPlatt, IDENTITY_PLATT, type Platt, sigmoid } from '#model/calibrator
 import { Expert } from '#model/expert.ts';
 import type { Lexicon } from '#model/lexicon.ts';
 import { Router, type RouterSettings, type TextKind } from '#model/router.ts';
-import { type Answerer, answer, type ScopeRule } from '#model/scope.ts';
+import { type Answerer, answerAll, type ScopeRule } from '#model/scope.ts';
 import { Vectorizer, type VectorizerSettings } from '#model/vectorizer.ts';
 import type { BackgroundOptions } from './background.ts';
 import { expectedCalibrationError } from './calibration.ts';
@@ -302,7 +302,9 @@ export function crossValidateExperts(
   // Each fold: every expert fitted on the other folds, then the held-out samples answered the way the shipped model
   // answers them (the router's kind, and the scope rule: layers/model/scope.ts), so the figures are the rule's.
   const answeredBy = expertOf.slice();
-  const scratch = new Float64Array(L);
+  const answeredKinds: TextKind[] = new Array(samples.length);
+  const texts = samples.map((s) => s.text);
+  const kinds = samples.map((s) => s.kind);
   for (const f of evaluateFolds) {
     const experts = plan.experts.map((spec, e) => {
       options.onProgress?.(e, f, folds);
@@ -312,11 +314,9 @@ export function crossValidateExperts(
       return servingExpert(spec, fitted, features.lexicon);
     });
     const model = answererOf(plan, experts);
-    samples.forEach((s, i) => {
-      if (foldOf[i] !== f) return;
-      const kind = answer(model, s.text, s.kind, logits, i * L, matches, scratch);
-      answeredBy[i] = plan.experts.findIndex((e) => e.kinds.includes(kind));
-    });
+    const held = samples.flatMap((_, i) => (foldOf[i] === f ? [i] : []));
+    answerAll(model, texts, kinds, held, logits, matches, answeredKinds);
+    for (const i of held) answeredBy[i] = plan.experts.findIndex((e) => e.kinds.includes(answeredKinds[i]!));
   }
 
   // Platt per expert and label: cross-fitted for the figures (fold f scaled by parameters fitted on the other folds'

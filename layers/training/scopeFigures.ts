@@ -4,7 +4,7 @@ import { sigmoid } from '#model/calibrator.ts';
 import type { Expert } from '#model/expert.ts';
 import type { Lexicon } from '#model/lexicon.ts';
 import { Router, type TextKind } from '#model/router.ts';
-import { answer } from '#model/scope.ts';
+import { answerAll } from '#model/scope.ts';
 import type { ExpertPlan, ExpertsCvRun, Sample, TrainedExpert } from './experts.ts';
 import { answererOf, servingExpert } from './experts.ts';
 import { uniformThresholds } from './thresholds.ts';
@@ -90,12 +90,11 @@ export function servedScorer(trained: readonly TrainedExpert[], plan: ExpertPlan
   const experts: Expert[] = trained.map((t) => servingExpert(t.spec, t.fitted, lexicon, t.calibration));
   const model = answererOf(plan, experts);
   const route = new Router(plan.router);
-  const scratch = new Float64Array(L);
   return (text: string) => {
     const kind = route.kindOf(text);
     const logits = new Float64Array(L);
     const matches = lexicon ? new Float64Array(L) : undefined;
-    answer(model, text, kind, logits, 0, matches, scratch);
+    answerAll(model, [text], [kind], [0], logits, matches, []);
     return { kind, proba: logits.map(sigmoid), ...(matches ? { matches } : {}) };
   };
 }
