@@ -33,6 +33,8 @@ export interface Classifier {
   classify(texts: readonly string[], options?: ScoreOptions): Promise<Prediction[]>;
   /** Whether `classify(texts, { explain: true })` works with this model's backend. */
   readonly canExplain: boolean;
+  /** Texts per `classify` call for callers with many (layers/core/model.ts, `Backend.rowsPerCall`). */
+  readonly rowsPerCall?: number;
   dispose(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export function modelOf(manifest: ModelManifest, dir: string, backend: Backend):
     dir,
     router,
     canExplain: backend.canExplain,
+    ...(backend.rowsPerCall ? { rowsPerCall: backend.rowsPerCall } : {}),
     async score(texts, options = {}) {
       if (options.explain && !backend.canExplain) throw new ExplanationUnsupportedError(manifest.backend);
       if (options.kinds && options.kinds.length !== texts.length)
@@ -97,6 +100,7 @@ export function classifierFor(model: Model): Classifier {
       });
     },
     canExplain: model.canExplain,
+    ...(model.rowsPerCall ? { rowsPerCall: model.rowsPerCall } : {}),
     dispose: () => model.dispose(),
   };
 }

@@ -40,6 +40,8 @@ export interface Model {
   readonly router: Router;
   /** Whether `score(..., { explain: true })` works with this backend. */
   readonly canExplain: boolean;
+  /** The backend's `rowsPerCall`. */
+  readonly rowsPerCall?: number;
   score(texts: readonly string[], options?: ScoreOptions): Promise<Scores>;
   dispose(): Promise<void>;
 }
@@ -47,6 +49,11 @@ export interface Model {
 /** What a backend module provides: scores for texts routed already, in input order. */
 export interface Backend {
   readonly canExplain: boolean;
+  /**
+   * How many texts a call should carry when the caller has many (a CSV file): enough for throughput, few enough that
+   * progress shows often. Absent: the caller's default.
+   */
+  readonly rowsPerCall?: number;
   score(texts: readonly string[], kinds: readonly TextKind[], explain: boolean): Promise<Omit<Scores, 'kinds'>>;
   dispose(): Promise<void>;
 }

@@ -203,6 +203,13 @@ function expertConfigs(
   return { experts: [{ config: parsed.data, kinds: [...TEXT_KINDS] }] };
 }
 
+/**
+ * Texts per call for a CSV file: a batch is scored kind after kind, and each run of one kind keeps its expert's tables
+ * warm, while parsing between calls evicts them. 2,048 rows per call evaluate a CSV 12 % faster than 256 (interleaved
+ * runs in one process; 1,024: 7 %, 4,096: 9 %) and still report progress every ~0.2 s.
+ */
+const ROWS_PER_CALL = 2048;
+
 /** The indices of `kinds`, kind after kind (in `TEXT_KINDS` order), each kind's in their own order. */
 function byKind(kinds: readonly TextKind[]): number[] {
   if (kinds.every((k) => k === kinds[0])) return kinds.map((_, i) => i);
@@ -238,6 +245,7 @@ export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifes
   const answerer: Answerer = { expertOf: (kind) => loaded.get(kind)!, ...(scope ? { scope } : {}) };
   return {
     canExplain: true,
+    rowsPerCall: ROWS_PER_CALL,
     async score(texts, kinds, explain) {
       const needed = new Set(kinds);
       if (scope && kinds.some((k) => scope.kinds.includes(k))) needed.add(scope.honest);

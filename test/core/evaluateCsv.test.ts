@@ -3,7 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { MAX_FIELD_CHARS } from '#core/csv/csvHeader.ts';
 import { InputError } from '#core/errors.ts';
-import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
+import { evaluateCsv, MAX_BATCH_CHARS } from '#core/pipeline/evaluateCsv.ts';
 import { RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
 import { fakeClassifier } from '../support/fakeClassifier.ts';
 
@@ -232,5 +232,46 @@ describe('cells a spreadsheet would run as formulas', () => {
   it('neutralise header names too', async () => {
     const { out } = await run('title,abstract,=cmd\nheart,x,1\n');
     expect(out.split('\n')[0]).toMatch(/^title,abstract,'=cmd,group_predicted/);
+  });
+});
+
+describe('batches of rows per model call', () => {
+  async function callSizes(csv: string, rowsPerCall?: number, batchSize?: number) {
+    const sizes: number[] = [];
+    const classifier = fakeClassifier({
+      ...(rowsPerCall ? { rowsPerCall } : {}),
+      onCall: (texts) => sizes.push(texts.length),
+    });
+    let out = '';
+    await evaluateCsv(
+      Readable.from([Buffer.from(csv)]),
+      classifier,
+      {
+        write: (t) => {
+          out += t;
+        },
+      },
+      batchSize ? { batchSize } : {},
+    );
+    return { sizes, out };
+  }
+  const rows = (n: number, abstract = 'heart') =>
+    `title;abstract\n${Array.from({ length: n }, (_, i) => `t${i};${abstract}`).join('\n')}\n`;
+
+  it("take the classifier's rowsPerCall unless the caller names a batch size, and 256 when neither does", async () => {
+    expect((await callSizes(rows(700))).sizes).toEqual([256, 256, 188]);
+    expect((await callSizes(rows(700), 300)).sizes).toEqual([300, 300, 100]);
+    expect((await callSizes(rows(700), 300, 500)).sizes).toEqual([500, 200]);
+  });
+
+  it('end early when their texts reach MAX_BATCH_CHARS, whatever the row count, and write the same rows', async () => {
+    // Each text is "tN " + 90,000 characters (90,003 or 90,004): the 47th row of a batch passes 2^22 = 4,194,304.
+    const long = 'h'.repeat(90_000);
+    const { sizes, out } = await callSizes(rows(100, long), 2048);
+    expect(MAX_BATCH_CHARS).toBe(4_194_304);
+    expect(sizes).toEqual([47, 47, 6]);
+    const single = await callSizes(rows(100, long), 2048, 1);
+    expect(single.sizes).toEqual(Array.from({ length: 100 }, () => 1));
+    expect(out).toBe(single.out);
   });
 });

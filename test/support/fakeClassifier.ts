@@ -9,7 +9,9 @@ import type { Backend } from '#core/model.ts';
  */
 const KEYWORDS = ['heart', 'kidney', 'brain', 'tumor'];
 
-export function fakeClassifier(): Classifier {
+export function fakeClassifier(
+  options: { rowsPerCall?: number; onCall?: (texts: readonly string[]) => void } = {},
+): Classifier {
   const manifest = manifestSchema.parse({
     name: 'fake-keywords',
     version: '0.0.0',
@@ -20,7 +22,9 @@ export function fakeClassifier(): Classifier {
   });
   const backend: Backend = {
     canExplain: false,
+    ...(options.rowsPerCall ? { rowsPerCall: options.rowsPerCall } : {}),
     async score(texts) {
+      options.onCall?.(texts);
       const proba = Float64Array.from(
         texts.flatMap((t) => KEYWORDS.map((k, i) => (t.toLowerCase().includes(k) ? 0.9 : 0.1 + i * 0.01))),
       );

@@ -23,6 +23,7 @@ import { MisclassifiedCollector, type MisclassifiedRow } from './misclassified.t
  */
 
 export interface EvaluateOptions extends CsvReadOptions {
+  /** Rows per model call at most (default: the classifier's `rowsPerCall`, else 256); `MAX_BATCH_CHARS` bounds it too. */
   batchSize?: number;
   /** Write the predictions header line (false for fan-out chunks). */
   writeHeader?: boolean;
@@ -75,6 +76,15 @@ export interface EvaluationSummary {
   labelSets?: LabelSetCounts;
 }
 
+/** Rows per model call when neither the caller nor the classifier says. */
+export const DEFAULT_BATCH_ROWS = 256;
+
+/**
+ * The most characters of model text a batch holds before it is classified, whatever its row count: the memory bound of
+ * a batch (its texts, and their fields beside them), since one row may hold up to `MAX_RECORD_CHARS`.
+ */
+export const MAX_BATCH_CHARS = 1 << 22;
+
 interface PendingRow {
   fields: string[];
   text: string;
@@ -88,7 +98,7 @@ export async function evaluateCsv(
   sink: TextSink,
   options: EvaluateOptions = {},
 ): Promise<EvaluationSummary> {
-  const batchSize = options.batchSize ?? 256;
+  const batchSize = options.batchSize ?? classifier.rowsPerCall ?? DEFAULT_BATCH_ROWS;
   const maxProblems = options.maxProblems ?? MAX_LISTED_PROBLEMS;
   const csv = await openCsv(source, options);
   const { header } = csv;
@@ -108,6 +118,7 @@ export async function evaluateCsv(
   let problemCount = 0;
   let rows = 0;
   let batch: PendingRow[] = [];
+  let batchChars = 0;
 
   if (options.writeHeader !== false)
     await sink.write(predictionsHeader(header.columns, { evidence: evidence?.column === true, formulas }));
@@ -153,6 +164,7 @@ export async function evaluateCsv(
     await sink.write(predictionRows(out, header.columns.length, { formulas }));
     rows += batch.length;
     batch = [];
+    batchChars = 0;
     options.onProgress?.(rows);
   };
 
@@ -175,7 +187,8 @@ export async function evaluateCsv(
       line: record.line,
       ...(rowProblems.truth ? { truth: rowProblems.truth } : {}),
     });
-    if (batch.length >= batchSize) await flush();
+    batchChars += rowProblems.text.length;
+    if (batch.length >= batchSize || batchChars >= MAX_BATCH_CHARS) await flush();
   }
   if (problemCount > 0) throw new InvalidRowsError(problemCount, problems);
   await flush();
