@@ -288,6 +288,20 @@ describe('files as spreadsheet programs and editors export them', () => {
     expect(blankLines).toBe(5);
   });
 
+  it('finds the header after 90 KB of blank lines in one chunk, a character cut at 64 KB included, as in small chunks', async () => {
+    // 30,000 lines of a no-break space (2 bytes in UTF-8) and LF: byte 65,536 falls inside a character, where the
+    // reader first looks for the header line before decoding the whole chunk.
+    const text = `${'\u00a0\n'.repeat(30_000)}title;abstract\nT;A\n`;
+    for (const chunkSize of [text.length * 3, 4096]) {
+      const { columns, delimiter, records, headerLine, blankLines } = await readAll(text, chunkSize);
+      expect(columns).toEqual(['title', 'abstract']);
+      expect(delimiter).toBe(';');
+      expect(headerLine).toBe(30_001);
+      expect(records.map((r) => [r.line, ...r.fields])).toEqual([[30_002, 'T', 'A']]);
+      expect(blankLines).toBe(30_000);
+    }
+  });
+
   it('says the header is missing when the first line is data', async () => {
     const error = await failure(
       'Adrenoleukodystrophy: survey of 303 cases;Adrenoleukodystrophy is a genetically determined disorder;neurological\n',

@@ -63,10 +63,27 @@ async function peekFirstLine(iterator: AsyncIterator<Uint8Array>): Promise<{ hea
       size += chunk.length;
       if (chunk.indexOf(10) < 0 && chunk.indexOf(13) < 0 && size < MAX_HEADER_BYTES) continue;
     }
-    // Decoded only to find the line: invalid bytes become U+FFFD here and fail in the UTF-8 check that follows.
-    const text = new TextDecoder().decode(concatBytes(head)).replace(/^\ufeff/, '');
-    const line = firstContentLine(text, done || size >= MAX_HEADER_BYTES);
+    const line = firstLineOf(concatBytes(head), done || size >= MAX_HEADER_BYTES);
     if (line !== undefined) return { head, firstLine: line };
+  }
+}
+
+/** How much of what was read is decoded first to find the first line: a source may hand over a whole file at once. */
+const FIRST_LINE_WINDOW = 1 << 16;
+
+/**
+ * `firstContentLine` of the bytes read so far. Decoded only to find the line: invalid bytes become U+FFFD here and
+ * fail in the UTF-8 check that follows. A window at the start is tried first, growing until it holds a complete line
+ * or is everything: a line complete in a window is the same line in the whole (what the window cuts off, a character
+ * included, is only ever in its last, incomplete line), so a 12 MB chunk is not decoded and split to read its header.
+ */
+function firstLineOf(bytes: Uint8Array, complete: boolean): string | undefined {
+  const decoder = new TextDecoder();
+  for (let window = FIRST_LINE_WINDOW; ; window *= 4) {
+    const whole = window >= bytes.length;
+    const text = decoder.decode(whole ? bytes : bytes.subarray(0, window)).replace(/^\ufeff/, '');
+    const line = firstContentLine(text, whole && complete);
+    if (line !== undefined || whole) return line;
   }
 }
 
