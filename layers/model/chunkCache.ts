@@ -20,6 +20,9 @@
 
 const FNV_PRIME = 0x01000193;
 
+/** Chunks the slot table holds at first (it doubles from there, up to `maxEntries`). */
+const INITIAL_ENTRIES = 1024;
+
 /** Offsets in a record. */
 export const FEATURES = 1;
 export const TOKENS = 2;
@@ -43,9 +46,16 @@ export const DEFAULT_CHUNK_CACHE: ChunkCacheLimits = { maxEntries: 1 << 16, maxC
 
 export class ChunkCache {
   readonly limits: ChunkCacheLimits;
-  /** Open addressing over 2 × maxEntries slots, two int32 each: the key's hash, then record offset + 1 (0: empty). */
-  private readonly slots: Int32Array;
-  private readonly mask: number;
+  /**
+   * Open addressing over twice as many slots as the chunks it can hold now, two int32 each: the key's hash, then record
+   * offset + 1 (0: empty). It starts small and doubles as chunks come, up to 2 × maxEntries slots: a table sized to
+   * what an expert has seen stays dense, so its lookups hit the processor's caches (an expert that sees a few thousand
+   * distinct chunks, such as the templates', keeps a table of tens of KB instead of 1 MB spread thin).
+   */
+  private slots: Int32Array;
+  private mask: number;
+  /** Chunks the table holds before it doubles (half its slots). */
+  private capacity: number;
   private entries = 0;
   /** The records, one after another (layout in the module comment). */
   readonly records: Int32Array;
@@ -58,8 +68,9 @@ export class ChunkCache {
     if (!(maxEntries >= 1 && (maxEntries & (maxEntries - 1)) === 0))
       throw new RangeError('maxEntries must be a power of two');
     this.limits = limits;
-    this.slots = new Int32Array(4 * maxEntries);
-    this.mask = 2 * maxEntries - 1;
+    this.capacity = Math.min(maxEntries, INITIAL_ENTRIES);
+    this.slots = new Int32Array(4 * this.capacity);
+    this.mask = 2 * this.capacity - 1;
     // Reserved whole, never grown: the system maps zero pages and only those the records reach become resident, so
     // growing costs neither copies nor reallocations (each one a round of page faults on a fresh block).
     this.records = new Int32Array(limits.maxInts);
@@ -116,6 +127,7 @@ export class ChunkCache {
     const size = KEY + ((length + 1) >>> 1) + tokenCount + features;
     if (size > this.limits.maxInts) return -1;
     if (this.entries === this.limits.maxEntries || this.used + size > this.limits.maxInts) this.clear();
+    else if (this.entries === this.capacity) this.grow();
     const records = this.records;
     const record = this.used;
     records[record] = length;
@@ -137,7 +149,24 @@ export class ChunkCache {
     return record;
   }
 
-  /** Forgets every chunk (the pool keeps its size). */
+  /** Doubles the table: every chunk moves to its slot in the larger table (the stored hash is all it takes). */
+  private grow(): void {
+    const old = this.slots;
+    this.capacity *= 2;
+    this.slots = new Int32Array(4 * this.capacity);
+    this.mask = 2 * this.capacity - 1;
+    const { slots, mask } = this;
+    for (let from = 0; from < old.length; from += 2) {
+      if (old[from + 1] === 0) continue;
+      const hash = old[from]!;
+      let at = Math.imul(hash, FNV_PRIME) & mask;
+      while (slots[2 * at + 1] !== 0) at = (at + 1) & mask;
+      slots[2 * at] = hash;
+      slots[2 * at + 1] = old[from + 1]!;
+    }
+  }
+
+  /** Forgets every chunk (the pool and the table keep their sizes). */
   clear(): void {
     if (this.entries === 0) return;
     this.slots.fill(0);

@@ -78,6 +78,32 @@ describe('the chunk cache', () => {
     expect(cache.find(key(' a '), 3, 1)).toBe(-1);
     expect(cache.find(key(' c '), 3, 3)).toBe(c);
   });
+
+  it('grows its table as chunks come and still finds every one, colliding hashes included, until it is full', () => {
+    const maxEntries = 1 << 13;
+    const cache = new ChunkCache({ maxEntries, maxChunk: 48, maxInts: 1 << 20 });
+    const chunk = (i: number) => key(` w${i} `);
+    // Every 8th chunk shares its hash with the one before: found by its code units, in any table size.
+    const hashOf = (i: number) => (i % 8 === 7 ? Math.imul(i - 1, 0x9e3779b1) : Math.imul(i, 0x9e3779b1));
+    const records: number[] = [];
+    for (let i = 0; i < maxEntries; i++) {
+      const k = chunk(i);
+      records.push(cache.add(k, k.length, hashOf(i), none, 0, 0, Int32Array.of(i), 1));
+      // Through every doubling (1,024 → 8,192 chunks), everything kept so far is found.
+      if ((i & (i + 1)) === 0 || i === maxEntries - 1)
+        for (let j = 0; j <= i; j++) expect(cache.find(chunk(j), chunk(j).length, hashOf(j))).toBe(records[j]);
+    }
+    expect(cache.size).toBe(maxEntries);
+    expect(cache.resets).toBe(0);
+    expect(cache.find(key(' w-1 '), 5, hashOf(1))).toBe(-1);
+    // Full: the next chunk empties it, as before the table grew.
+    const next = key(' next ');
+    const kept = cache.add(next, next.length, 12345, none, 0, 0, none, 0);
+    expect(cache.resets).toBe(1);
+    expect(cache.size).toBe(1);
+    expect(cache.find(next, next.length, 12345)).toBe(kept);
+    expect(cache.find(chunk(0), chunk(0).length, hashOf(0))).toBe(-1);
+  });
 });
 
 /**
