@@ -86,17 +86,24 @@ export function classifierFor(model: Model): Classifier {
     thresholds,
     async classify(texts, options) {
       const scores = await model.score(texts, options);
+      const { kinds, matches, explanations } = scores;
+      // Plain arrays copied out of the batch's rows (a typed-array view per text cost more than the copy).
+      const rowOf = (values: Float64Array, i: number): number[] => {
+        const row = new Array<number>(L);
+        for (let l = 0; l < L; l++) row[l] = values[i * L + l]!;
+        return row;
+      };
       return texts.map((_, i) => {
-        const proba = scores.proba.subarray(i * L, (i + 1) * L);
-        const kind = scores.kinds[i]!;
-        const matches = scores.matches?.subarray(i * L, (i + 1) * L);
-        return {
-          proba: Array.from(proba),
-          labels: decide(proba, thresholds),
-          kind,
-          confidence: confidenceOf({ proba, kind, ...(matches ? { matches } : {}) }, thresholds, rule),
-          ...(scores.explanations ? { explanation: scores.explanations[i]! } : {}),
-        };
+        const proba = rowOf(scores.proba, i);
+        const kind = kinds[i]!;
+        const confidence = confidenceOf(
+          matches ? { proba, kind, matches: rowOf(matches, i) } : { proba, kind },
+          thresholds,
+          rule,
+        );
+        const prediction: Prediction = { proba, labels: decide(proba, thresholds), kind, confidence };
+        if (explanations) prediction.explanation = explanations[i]!;
+        return prediction;
       });
     },
     canExplain: model.canExplain,
