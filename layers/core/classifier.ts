@@ -33,8 +33,6 @@ export interface Classifier {
   classify(texts: readonly string[], options?: ScoreOptions): Promise<Prediction[]>;
   /** Whether `classify(texts, { explain: true })` works with this model's backend. */
   readonly canExplain: boolean;
-  /** Texts per `classify` call for callers with many (layers/core/model.ts, `Backend.rowsPerCall`). */
-  readonly rowsPerCall?: number;
   dispose(): Promise<void>;
 }
 
@@ -107,7 +105,6 @@ export function classifierFor(model: Model): Classifier {
       });
     },
     canExplain: model.canExplain,
-    ...(model.rowsPerCall ? { rowsPerCall: model.rowsPerCall } : {}),
     dispose: () => model.dispose(),
   };
 }

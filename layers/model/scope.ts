@@ -11,7 +11,7 @@ import type { TextKind } from './router.ts';
  * means no label) scores it too, and answers instead when even its most probable label stays below `below` (raw,
  * before calibration): there is no medical evidence to speak of, and its low probabilities say so. The rule
  * applies to the kinds it names (real abstracts: templates are recognised by their fixed phrasing anyway).
- * Serving and the cross-validation both call `answer`, so the figures are those of the shipped rule.
+ * Serving and the cross-validation both call `answerAll`, so the figures are those of the shipped rule.
  */
 
 export interface ScopeRule {
@@ -32,8 +32,8 @@ const L = LABELS.length;
 
 /**
  * Scores the texts `order` lists (indices into `texts` and `kinds`): each text's calibrated logits into
- * `out[i * L ..]`, its lexicon matches (when the model has a lexicon) into `matches[i * L ..]`, and the kind of the
- * expert that answered into `answeredBy[i]`.
+ * `out[i * L ..]`, its lexicon matches (when the model has a lexicon) into `matches[i * L ..]`, and (when asked) the
+ * kind of the expert that answered into `answeredBy[i]`.
  *
  * In two passes: every text by the expert of its kind, then the honest expert over the texts the rule puts to it.
  * Each text's answer depends on that text alone, so the order changes no answer; it keeps one expert's tables in
@@ -47,7 +47,7 @@ export function answerAll(
   order: Iterable<number>,
   out: Float64Array,
   matches: Float64Array | undefined,
-  answeredBy: TextKind[],
+  answeredBy: TextKind[] = [],
 ): void {
   const scope = model.scope;
   const unmatched: number[] = [];

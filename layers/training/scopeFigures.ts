@@ -94,7 +94,7 @@ export function servedScorer(trained: readonly TrainedExpert[], plan: ExpertPlan
     const kind = route.kindOf(text);
     const logits = new Float64Array(L);
     const matches = lexicon ? new Float64Array(L) : undefined;
-    answerAll(model, [text], [kind], [0], logits, matches, []);
+    answerAll(model, [text], [kind], [0], logits, matches);
     return { kind, proba: logits.map(sigmoid), ...(matches ? { matches } : {}) };
   };
 }

@@ -302,6 +302,33 @@ describe('files as spreadsheet programs and editors export them', () => {
     }
   });
 
+  it('reads a header that ends the file without a line break after 90 KB of blank lines in one chunk', async () => {
+    // Only the whole, finished file may count its last line as complete; a window cut inside a character may not.
+    const text = `${'\u00a0\n'.repeat(30_000)}title;abstract`;
+    const { columns, records, headerLine, blankLines } = await readAll(text, text.length * 3);
+    expect(columns).toEqual(['title', 'abstract']);
+    expect(headerLine).toBe(30_001);
+    expect(records).toEqual([]);
+    expect(blankLines).toBe(30_000);
+  });
+
+  it('ends the header line at a CRLF cut by the 64 KB window as it does in the whole file', async () => {
+    // 65,535 bytes of blank lines, then "\r" at byte 65,535 and "\n" at 65,536: one line break, not two.
+    const blanks = `${' '.repeat(65_533)}\r\n`;
+    const text = `${blanks}\r\ntitle,abstract\r\nT,A\r\n`;
+    expect(Buffer.from(text).subarray(65_533, 65_535).toString()).toBe('\r\n');
+    const windowEdge = `${' '.repeat(65_535)}\r\ntitle,abstract\r\nT,A\r\n`;
+    expect(Buffer.from(windowEdge)[65_535]).toBe(13);
+    for (const input of [text, windowEdge]) {
+      const one = await readAll(input, input.length * 3);
+      const small = await readAll(input, 4096);
+      expect(one).toEqual(small);
+      expect(one.columns).toEqual(['title', 'abstract']);
+      expect(one.records.map((r) => r.fields)).toEqual([['T', 'A']]);
+    }
+    expect((await readAll(windowEdge, windowEdge.length * 3)).headerLine).toBe(2);
+  });
+
   it('says the header is missing when the first line is data', async () => {
     const error = await failure(
       'Adrenoleukodystrophy: survey of 303 cases;Adrenoleukodystrophy is a genetically determined disorder;neurological\n',

@@ -3,7 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { MAX_FIELD_CHARS } from '#core/csv/csvHeader.ts';
 import { InputError } from '#core/errors.ts';
-import { evaluateCsv, MAX_BATCH_CHARS } from '#core/pipeline/evaluateCsv.ts';
+import { DEFAULT_BATCH_ROWS, evaluateCsv, MAX_BATCH_CHARS } from '#core/pipeline/evaluateCsv.ts';
 import { RESULT_FILES, summaryFiles } from '#core/pipeline/results.ts';
 import { fakeClassifier } from '../support/fakeClassifier.ts';
 
@@ -258,18 +258,23 @@ describe('batches of rows per model call', () => {
   const rows = (n: number, abstract = 'heart') =>
     `title;abstract\n${Array.from({ length: n }, (_, i) => `t${i};${abstract}`).join('\n')}\n`;
 
-  it("take the classifier's rowsPerCall unless the caller names a batch size, and 256 when neither does", async () => {
-    expect((await callSizes(rows(700))).sizes).toEqual([256, 256, 188]);
+  it("take the model's rowsPerCall unless the caller names a batch size, and 256 when neither does", async () => {
+    expect(DEFAULT_BATCH_ROWS).toBe(256);
+    expect((await callSizes(rows(700))).sizes).toEqual([DEFAULT_BATCH_ROWS, DEFAULT_BATCH_ROWS, 188]);
     expect((await callSizes(rows(700), 300)).sizes).toEqual([300, 300, 100]);
     expect((await callSizes(rows(700), 300, 500)).sizes).toEqual([500, 200]);
   });
 
-  it('end early when their texts reach MAX_BATCH_CHARS, whatever the row count, and write the same rows', async () => {
-    // Each text is "tN " + 90,000 characters (90,003 or 90,004): the 47th row of a batch passes 2^22 = 4,194,304.
+  it('end early when their fields and texts reach MAX_BATCH_CHARS, whatever the row count, and write the same rows', async () => {
+    // A row counts its fields ("tN" and 90,000 characters) and its text ("tN " + the abstract): 180,005 characters
+    // for t0..t9, 180,007 after, so the 24th row of a batch passes 2^22 = 4,194,304.
     const long = 'h'.repeat(90_000);
     const { sizes, out } = await callSizes(rows(100, long), 2048);
     expect(MAX_BATCH_CHARS).toBe(4_194_304);
-    expect(sizes).toEqual([47, 47, 6]);
+    expect(sizes).toEqual([24, 24, 24, 24, 4]);
+    // Columns the model does not read count too: 90,000 characters of notes beside a short title and abstract.
+    const notes = `title;abstract;notes\n${Array.from({ length: 100 }, (_, i) => `t${i};heart;${'n'.repeat(90_000)}`).join('\n')}\n`;
+    expect((await callSizes(notes, 2048)).sizes).toEqual([47, 47, 6]);
     const single = await callSizes(rows(100, long), 2048, 1);
     expect(single.sizes).toEqual(Array.from({ length: 100 }, () => 1));
     expect(out).toBe(single.out);

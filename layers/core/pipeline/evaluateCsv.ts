@@ -23,7 +23,7 @@ import { MisclassifiedCollector, type MisclassifiedRow } from './misclassified.t
  */
 
 export interface EvaluateOptions extends CsvReadOptions {
-  /** Rows per model call at most (default: the classifier's `rowsPerCall`, else 256); `MAX_BATCH_CHARS` bounds it too. */
+  /** Rows per model call at most (default: the model's `rowsPerCall`, else 256); `MAX_BATCH_CHARS` bounds it too. */
   batchSize?: number;
   /** Write the predictions header line (false for fan-out chunks). */
   writeHeader?: boolean;
@@ -80,8 +80,9 @@ export interface EvaluationSummary {
 export const DEFAULT_BATCH_ROWS = 256;
 
 /**
- * The most characters of model text a batch holds before it is classified, whatever its row count: the memory bound of
- * a batch (its texts, and their fields beside them), since one row may hold up to `MAX_RECORD_CHARS`.
+ * The most characters a batch holds before it is classified, whatever its row count: its rows' fields and the model
+ * texts made from them, counted together. The memory bound of a batch, since one row may hold up to
+ * `MAX_RECORD_CHARS` (4 Mi) in its fields.
  */
 export const MAX_BATCH_CHARS = 1 << 22;
 
@@ -98,7 +99,7 @@ export async function evaluateCsv(
   sink: TextSink,
   options: EvaluateOptions = {},
 ): Promise<EvaluationSummary> {
-  const batchSize = options.batchSize ?? classifier.rowsPerCall ?? DEFAULT_BATCH_ROWS;
+  const batchSize = options.batchSize ?? classifier.model.rowsPerCall ?? DEFAULT_BATCH_ROWS;
   const maxProblems = options.maxProblems ?? MAX_LISTED_PROBLEMS;
   const csv = await openCsv(source, options);
   const { header } = csv;
@@ -188,6 +189,7 @@ export async function evaluateCsv(
       ...(rowProblems.truth ? { truth: rowProblems.truth } : {}),
     });
     batchChars += rowProblems.text.length;
+    for (const field of record.fields) batchChars += field.length;
     if (batch.length >= batchSize || batchChars >= MAX_BATCH_CHARS) await flush();
   }
   if (problemCount > 0) throw new InvalidRowsError(problemCount, problems);
