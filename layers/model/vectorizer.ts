@@ -212,8 +212,7 @@ export class Vectorizer {
     }
     this.closeBlock(char);
     const ngrams = ex.result();
-    if (binary) this.present(ngrams.word, word);
-    else this.count(ngrams.word, word);
+    this.wordBlock(ngrams.word, word);
     this.lexicon?.count(ngrams.tokens, this.row.matches);
     weighRow(this.row, this.idf, this.settings);
     return this.row;
@@ -289,49 +288,19 @@ export class Vectorizer {
     return { row, map, origins: this.tracer.origins(), slotOf, terms };
   }
 
-  /** The distinct in-vocabulary features of one block, in order of first occurrence (binary presence: no counts). */
-  private present(occurrences: Int32Array, block: Block): void {
-    block.reserve(occurrences.length);
-    const { ids, counts } = block;
-    const index = this.index;
-    const seen = this.seen;
-    let length = 0;
-    for (let i = 0; i < occurrences.length; i++) {
-      const id = index.lookup(occurrences[i]!);
-      if (id < 0) continue;
-      const word = seen[id >>> 5]!;
-      seen[id >>> 5] = word | (1 << (id & 31));
-      ids[length] = id;
-      length += ((word >>> (id & 31)) & 1) ^ 1; // branch-free, as in addChunk
-    }
-    counts.fill(1, 0, length);
-    clearSeen(seen, ids, length);
-    block.length = length;
+  /**
+   * The word block: its occurrences looked up and added as one chunk's are (`addChunk`, `closeBlock`), so both blocks
+   * share one de-duplication: the distinct in-vocabulary features in order of first occurrence, with their counts.
+   */
+  private wordBlock(occurrences: Int32Array, block: Block): void {
+    const features = this.chunkFeatures(occurrences, 0, occurrences.length);
+    block.reserve(features);
+    block.length = 0;
+    this.addChunk(this.chunkIds, 0, features, block);
+    this.closeBlock(block);
   }
 
-  /** The distinct in-vocabulary features of one block, in order of first occurrence, with their counts. */
-  private count(occurrences: Int32Array, block: Block): void {
-    block.reserve(occurrences.length);
-    const { ids, counts } = block;
-    const index = this.index;
-    const tally = this.tally;
-    let length = 0;
-    for (let i = 0; i < occurrences.length; i++) {
-      const id = index.lookup(occurrences[i]!);
-      if (id < 0) continue;
-      const before = tally[id]!;
-      tally[id] = before + 1;
-      ids[length] = id;
-      length += (before - 1) >>> 31; // branch-free, as in addChunk
-    }
-    for (let t = 0; t < length; t++) {
-      counts[t] = tally[ids[t]!]!;
-      tally[ids[t]!] = 0;
-    }
-    block.length = length;
-  }
-
-  /** `count`, and for each occurrence the slot in the block of the feature it counts towards (explanations). */
+  /** The word block's features and counts, and for each occurrence the slot in the block of the feature it counts towards (explanations). */
   private trace(occurrences: Int32Array, block: Block, slotOf: Int32Array): void {
     block.reserve(occurrences.length);
     const { ids, counts } = block;
