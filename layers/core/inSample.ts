@@ -1,4 +1,3 @@
-import { isAscii } from './text.ts';
 /**
  * Is an evaluated file the model's own training data? Metrics on rows the model was trained on are in-sample (a
  * weighted F1 of 0.99 there says little about new abstracts), so the page, the CLI and the reports say so when
@@ -15,6 +14,8 @@ import { isAscii } from './text.ts';
  * so a re-saved copy (other line ends, trailing spaces, case) still matches. Not a cryptographic hash: it
  * identifies rows, it does not hide them (the training data's membership is what it is meant to reveal).
  */
+
+import { isAscii } from './text.ts';
 
 /** Share of a file's rows found among the training rows from which its scores are called in-sample. */
 export const IN_SAMPLE_SHARE = 0.5;

@@ -1,5 +1,5 @@
-import { endianness } from 'node:os';
 import * as z from 'zod/mini';
+import { LITTLE_ENDIAN } from '#core/endianness.ts';
 import { ModelLoadError } from '#core/errors.ts';
 import { LABELS, type LabelName } from '#core/labels.ts';
 import { sequenceKey, tokenHashes } from './ngrams.ts';
@@ -151,7 +151,7 @@ export class Lexicon {
   /** The matcher from `lexicon-index.bin` bytes (views, no copies when the bytes are 4-byte aligned). */
   static fromIndex(file: Uint8Array, name: string): Lexicon {
     const fail = (why: string) => new ModelLoadError(`${name}: ${why}`);
-    if (endianness() !== 'LE') throw fail('lexicon index files are little-endian; this host is not');
+    if (!LITTLE_ENDIAN) throw fail('lexicon index files are little-endian; this host is not');
     const bytes = file.byteOffset % 4 === 0 ? file : Uint8Array.from(file);
     if (bytes.length < INDEX_HEADER_BYTES) throw fail('too short for a lexicon index');
     const [magic, version, t, st] = new Uint32Array(bytes.buffer, bytes.byteOffset, 4);

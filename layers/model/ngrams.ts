@@ -1,4 +1,3 @@
-import { isAscii } from '#core/text.ts';
 /**
  * Hashed n-grams of a text: word 1..2-grams and within-word character n-grams (scikit-learn's `char_wb`), the two
  * feature blocks of every expert. Features are hashed (FNV-1a over UTF-16 code units, then an avalanche) instead of
@@ -11,6 +10,9 @@ import { isAscii } from '#core/text.ts';
  * "each token, then the n-grams starting at it" for 1..2-grams. No allocation per text (buffers grow to the longest
  * text seen); NFKC is skipped for pure-ASCII text, where it is the identity.
  */
+
+import { LITTLE_ENDIAN } from '#core/endianness.ts';
+import { isAscii } from '#core/text.ts';
 
 export interface NgramConfig {
   /** log2 of the hash space. */
@@ -32,7 +34,6 @@ export function normalizeText(text: string): string {
 }
 
 const NODE_BUFFER = (globalThis as { Buffer?: typeof Buffer }).Buffer;
-const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 const WORD_RE = /[\p{L}\p{M}\p{N}\p{Pc}]/u;
 const SPACE_RE = /\s/u;
@@ -86,8 +87,8 @@ export function wordTokens(normalized: string): string[] {
 
 /**
  * The hash of each word token of a text (FNV-1a over its code units, lower-cased), as extraction computes them (NFKC
- * skipped for pure ASCII), without a string per token: the lexicon hashes its thousands of terms at load with it. `out` grows as needed; the view is valid
- * until the next call with the same `out`.
+ * skipped for pure ASCII), without a string per token: the lexicon hashes its thousands of terms with it. `out` grows
+ * as needed; the view is valid until the next call with the same `out`.
  */
 export function tokenHashes(text: string, out: { buffer: Int32Array }): Int32Array {
   const normalized = isAscii(text) ? text.toLowerCase() : normalizeText(text);

@@ -1,4 +1,4 @@
-import { endianness } from 'node:os';
+import { LITTLE_ENDIAN } from '#core/endianness.ts';
 import { ModelLoadError } from '#core/errors.ts';
 import { LABELS } from '#core/labels.ts';
 import { FeatureIndex } from './featureIndex.ts';
@@ -64,7 +64,7 @@ export function encodeWeights(
 
 /** Typed-array views need the host's byte order to be the file's (every Lambda architecture is little-endian). */
 function aligned(bytes: Uint8Array): Uint8Array {
-  if (endianness() !== 'LE') throw new ModelLoadError('model weights files are little-endian; this host is not');
+  if (!LITTLE_ENDIAN) throw new ModelLoadError('model weights files are little-endian; this host is not');
   if (bytes.byteOffset % 16 === 0) return bytes;
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
