@@ -15,8 +15,8 @@
  * Usage (CLI: scripts/prepare-image.ts): npm run prepare-image -- [--out .build/image] [--model layers/models/default] [--bert-runtime]
  */
 import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
-import { type BuildOptions, build } from 'esbuild';
+import { dirname, join, relative, resolve } from 'node:path';
+import { type BuildOptions, build, type OutputFile } from 'esbuild';
 import { buildWebAssets, writeWebAssets } from '#web/build.ts';
 import { REPO_ROOT } from '../config.ts';
 
@@ -94,13 +94,22 @@ export async function prepareImageContext(outDir: string, options: PrepareImageO
   // dynamically imported module (the bert backend) in its own chunk, so its static imports of onnxruntime-node stay
   // unevaluated unless a bert model is loaded: a linear image needs no node_modules.
   for (const [name, entry] of Object.entries(entries)) {
-    await build({
+    const options: BuildOptions = {
       ...bundleOptions(rootDir),
       entryPoints: { [name]: entry },
       outdir: join(out, 'app'),
       splitting: true,
       chunkNames: `chunks/${name}/[name]-[hash]`,
-    });
+    };
+    // The require() banner only where a bundled CommonJS module calls require(): loading node:module costs the
+    // predict function ≈ 1 ms of every cold start, and nothing in it needs require.
+    let files = await buildInMemory(options);
+    if (files.some((file) => file.text.includes(ESBUILD_REQUIRE_SHIM)))
+      files = await buildInMemory({ ...options, banner: { js: REQUIRE_BANNER } });
+    for (const file of files) {
+      await mkdir(dirname(file.path), { recursive: true });
+      await writeFile(file.path, file.contents);
+    }
   }
 
   // Beside the bundles, where the health function looks for them (functions/health/handler.ts).
@@ -111,6 +120,7 @@ export async function prepareImageContext(outDir: string, options: PrepareImageO
   if (exportTool) {
     await build({
       ...bundleOptions(rootDir),
+      banner: { js: REQUIRE_BANNER },
       entryPoints: { 'export-model': exportScript },
       outdir: join(out, 'tools'),
     });
@@ -136,6 +146,19 @@ export async function prepareImageContext(outDir: string, options: PrepareImageO
   return description;
 }
 
+/** CommonJS dependencies bundled into ESM still call require() for Node built-ins: this gives them one. */
+const REQUIRE_BANNER =
+  "import { createRequire as __imageCreateRequire } from 'node:module'; const require = __imageCreateRequire(import.meta.url);";
+/** What esbuild's require() shim throws without one: a bundle holding it calls require(). */
+const ESBUILD_REQUIRE_SHIM = 'Dynamic require of';
+
+/** The files a build makes, in memory (`write: false`). */
+async function buildInMemory(options: BuildOptions): Promise<OutputFile[]> {
+  const { outputFiles } = await build({ ...options, write: false });
+  if (!outputFiles) throw new ImageContextError('esbuild returned no files for an in-memory build');
+  return outputFiles;
+}
+
 /** esbuild settings shared by the handlers and the exporter. */
 function bundleOptions(rootDir: string): BuildOptions {
   return {
@@ -146,10 +169,6 @@ function bundleOptions(rootDir: string): BuildOptions {
     target: 'node22',
     outExtension: { '.js': '.mjs' },
     external: [...RUNTIME_EXTERNALS],
-    // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-    banner: {
-      js: "import { createRequire as __imageCreateRequire } from 'node:module'; const require = __imageCreateRequire(import.meta.url);",
-    },
     // Minified: less to read and compile at every cold start (npm run bench -- --only coldstart measures it).
     minify: true,
     // The maps ship beside the bundles (without the sources) but Node reads them only with --enable-source-maps,

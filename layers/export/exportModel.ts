@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { type BertBackendConfig, parseBertBackendConfig } from '#core/bert/bertManifest.ts';
 import { ConfigError, ModelLoadError } from '#core/errors.ts';
 import { LABELS } from '#core/labels.ts';
-import { type ModelManifest, manifestSchema } from '#core/manifest.ts';
+import { type ModelManifest, manifestSchema } from '#core/manifestSchema.ts';
 import { readCheckpointFolder, toBertWeights } from './bertCheckpoint.ts';
 import { buildBertGraph, type GraphKind, type Head } from './bertGraph.ts';
 import { downloadFromHub, type HubSourceOptions } from './hubSource.ts';

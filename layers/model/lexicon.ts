@@ -1,7 +1,7 @@
-import * as z from 'zod/mini';
 import { LITTLE_ENDIAN } from '#core/endianness.ts';
 import { ModelLoadError } from '#core/errors.ts';
-import { LABELS, type LabelName } from '#core/labels.ts';
+import { LABELS } from '#core/labels.ts';
+import type { LexiconFile } from './linearConfigSchema.ts';
 import { sequenceKey, tokenHashes } from './ngrams.ts';
 
 /**
@@ -13,19 +13,7 @@ import { sequenceKey, tokenHashes } from './ngrams.ts';
  * thousands of terms at every cold start cost ~20 ms.
  */
 
-const perLabel = <T extends z.core.SomeType>(value: T) =>
-  z.strictObject(Object.fromEntries(LABELS.map((l) => [l, value])) as Record<LabelName, T>);
-
-/** `lexicon.json` of a model folder. */
-export const lexiconFileSchema = z.strictObject({
-  source: z.strictObject({ name: z.string(), version: z.string(), package: z.string() }),
-  /** Per label, the seed synsets (`lemma.pos.NN` and WordNet's id) the terms were grown from. */
-  seeds: perLabel(z.array(z.strictObject({ synset: z.string(), offset: z.string() }))),
-  /** Per label, its terms (lower case; a term may belong to several labels). */
-  terms: perLabel(z.array(z.string())),
-});
-
-export type LexiconFile = z.infer<typeof lexiconFileSchema>;
+export type { LexiconFile } from './linearConfigSchema.ts';
 
 /** Open addressing over int32 keys: no boxing, no Map, one or two reads a lookup. */
 class IntTable {

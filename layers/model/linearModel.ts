@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as z from 'zod/mini';
 import { ModelLoadError } from '#core/errors.ts';
 import { LABELS } from '#core/labels.ts';
 import type { ModelManifest } from '#core/manifest.ts';
@@ -9,11 +8,13 @@ import type { Backend, BackendLoader } from '#core/model.ts';
 import { onceUntilFailure } from '#core/once.ts';
 import { IDENTITY_PLATT, sigmoid } from './calibrator.ts';
 import { Expert } from './expert.ts';
-import { Lexicon, lexiconFileSchema } from './lexicon.ts';
+import { Lexicon } from './lexicon.ts';
+import { acceptLinearConfig } from './linearConfigFast.ts';
+import type { ExpertConfig, LexiconEntry } from './linearConfigSchema.ts';
 import { TEXT_KINDS, type TextKind } from './router.ts';
 import { type Answerer, answerAll, type ScopeRule } from './scope.ts';
 import { Vectorizer } from './vectorizer.ts';
-import { decodeWeights, WEIGHTS_LAYOUT } from './weightsFile.ts';
+import { decodeWeights } from './weightsFile.ts';
 
 /**
  * The `linear` backend (the embedded default model): one expert per kind of text, each hashed n-grams → vocabulary →
@@ -21,73 +22,10 @@ import { decodeWeights, WEIGHTS_LAYOUT } from './weightsFile.ts';
  * stored in its in-memory layout (layers/model/weightsFile.ts), so loading is a read, a checksum and a few views.
  */
 
-const labelVector = z.array(z.number()).check(z.length(LABELS.length));
-const span = z.tuple([z.number().check(z.int(), z.positive()), z.number().check(z.int(), z.positive())]);
-
-const vectorizerSchema = z.strictObject({
-  hashBits: z.number().check(z.int(), z.minimum(10), z.maximum(24)),
-  wordNgrams: span,
-  charNgrams: span,
-  sublinearTf: z.boolean(),
-  weighting: z.optional(z.enum(['tfidf', 'binary'])),
-  rowScalePower: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
-  lexicon: z.optional(z.boolean()),
-});
-
 /** The model folder's lexicon file (layers/model/lexicon.ts), shared by the experts whose features use it. */
 export const LEXICON_FILE = 'lexicon.json';
 
-const lexiconEntrySchema = z.looseObject({
-  file: z.string().check(z.minLength(1)),
-  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
-  /** The matcher's tables as stored (layers/model/lexicon.ts); folders written before it have only `file`. */
-  index: z.optional(
-    z.strictObject({ file: z.string().check(z.minLength(1)), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)) }),
-  ),
-  source: z.looseObject({ name: z.string(), version: z.string(), package: z.string() }),
-  seeds: z.record(z.enum(LABELS), z.array(z.string())),
-  terms: z.record(z.enum(LABELS), z.number()),
-});
-
-const expertSchema = z.looseObject({
-  features: vectorizerSchema,
-  weightsFile: z.string().check(z.minLength(1)),
-  /** Absent in folders trained before layout 2 (layers/model/weightsFile.ts). */
-  weightsLayout: z.optional(z.literal(WEIGHTS_LAYOUT)),
-  /** Number of features (hash buckets) the expert uses. */
-  buckets: z.number().check(z.int(), z.minimum(0)),
-  bias: labelVector,
-  weightsSha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
-  calibration: z.optional(z.strictObject({ a: labelVector, b: labelVector })),
-  /** With `features.lexicon`: the lexicon block's weights, 4 features × 4 labels. */
-  lexiconWeights: z.optional(z.array(z.number()).check(z.length(LABELS.length * LABELS.length))),
-});
-
-/** One expert per kind of text; the router (manifest `router`) picks it before any feature is extracted. */
-export const linearConfigSchema = z.looseObject({
-  lexicon: z.optional(lexiconEntrySchema),
-  /** Which expert answers texts without medical evidence (layers/model/scope.ts). */
-  scope: z.optional(
-    z.strictObject({
-      honest: z.enum(TEXT_KINDS),
-      kinds: z.array(z.enum(TEXT_KINDS)),
-      below: z.number().check(z.minimum(0), z.maximum(1)),
-    }),
-  ),
-  experts: z.array(z.extend(expertSchema, { kinds: z.array(z.enum(TEXT_KINDS)).check(z.minLength(1)) })).check(
-    z.minLength(1),
-    z.superRefine((experts, ctx) => {
-      for (const kind of TEXT_KINDS) {
-        const n = experts.filter((e) => e.kinds.includes(kind)).length;
-        if (n !== 1)
-          ctx.addIssue({ code: 'custom', message: `needs exactly one expert for kind "${kind}", found ${n}` });
-      }
-    }),
-  ),
-});
-
-export type LinearConfig = z.infer<typeof linearConfigSchema>;
-export type ExpertConfig = z.infer<typeof expertSchema>;
+export type { ExpertConfig, LinearConfig } from './linearConfigSchema.ts';
 
 /** How much of a model file is read at a time: each piece is hashed while the next one is read. */
 const READ_PIECE = 1 << 19;
@@ -130,16 +68,14 @@ async function readChecked(path: string, sha256: string, what: string): Promise<
 }
 
 /** The lexicon's matcher: read from its stored index, or (folders written before the index) built from its terms. */
-async function loadLexicon(dir: string, entry: z.infer<typeof lexiconEntrySchema>): Promise<Lexicon> {
+async function loadLexicon(dir: string, entry: LexiconEntry): Promise<Lexicon> {
   if (entry.index) {
     const path = join(dir, entry.index.file);
     return Lexicon.fromIndex(await readChecked(path, entry.index.sha256, 'lexicon index'), path);
   }
   const path = join(dir, entry.file);
   const bytes = await readChecked(path, entry.sha256, 'lexicon');
-  const parsed = lexiconFileSchema.safeParse(JSON.parse(bytes.toString('utf8')));
-  if (!parsed.success) throw new ModelLoadError(`${path} is not a valid lexicon:\n${z.prettifyError(parsed.error)}`);
-  return Lexicon.fromFile(parsed.data);
+  return Lexicon.fromFile((await import('./linearConfigSchema.ts')).parseLexiconFile(bytes.toString('utf8'), path));
 }
 
 async function loadExpert(
@@ -178,29 +114,24 @@ async function loadExpert(
   );
 }
 
-/** The experts a `backendConfig` describes: one per kind, or (the first single-model layout) one for every kind. */
-function expertConfigs(
-  raw: Record<string, unknown>,
-  where: string,
-): {
+/** What the backend is built from: the experts with their kinds, the lexicon, the scope rule. */
+interface LinearSetup {
   experts: { config: ExpertConfig; kinds: TextKind[] }[];
-  lexicon?: z.infer<typeof lexiconEntrySchema>;
+  lexicon?: LexiconEntry;
   scope?: ScopeRule;
-} {
-  const invalid = (issues: string) =>
-    new ModelLoadError(`${where}: invalid backendConfig for the linear backend: ${issues}`);
-  if ('experts' in raw) {
-    const parsed = linearConfigSchema.safeParse(raw);
-    if (!parsed.success) throw invalid(z.prettifyError(parsed.error));
-    return {
-      experts: parsed.data.experts.map((e) => ({ config: e, kinds: [...e.kinds] })),
-      ...(parsed.data.lexicon ? { lexicon: parsed.data.lexicon } : {}),
-      ...(parsed.data.scope ? { scope: parsed.data.scope } : {}),
-    };
-  }
-  const parsed = expertSchema.safeParse(raw);
-  if (!parsed.success) throw invalid(z.prettifyError(parsed.error));
-  return { experts: [{ config: parsed.data, kinds: [...TEXT_KINDS] }] };
+}
+
+/**
+ * The experts a `backendConfig` describes: one per kind, or (the first single-model layout) one for every kind. A
+ * well-formed configuration is taken as it is (linearConfigFast.ts); only another loads zod, which then decides.
+ */
+async function setupOf(raw: Record<string, unknown>, where: string): Promise<LinearSetup> {
+  const config = acceptLinearConfig(raw) ?? (await import('./linearConfigSchema.ts')).parseLinearConfig(raw, where);
+  return {
+    experts: config.experts.map((e) => ({ config: e, kinds: [...e.kinds] })),
+    ...(config.lexicon ? { lexicon: config.lexicon } : {}),
+    ...(config.scope ? { scope: config.scope } : {}),
+  };
 }
 
 /**
@@ -224,7 +155,7 @@ function byKind(kinds: readonly TextKind[]): number[] {
  * read while it is built. A failed read (lexicon or weights) is tried again by the next request, not remembered.
  */
 export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifest): Promise<Backend> => {
-  const config = expertConfigs(manifest.backendConfig, join(dir, 'model.json'));
+  const config = await setupOf(manifest.backendConfig, join(dir, 'model.json'));
   const lexiconEntry = config.lexicon;
   const lexiconReady = onceUntilFailure(() =>
     lexiconEntry ? loadLexicon(dir, lexiconEntry) : Promise.resolve(undefined),

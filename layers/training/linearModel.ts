@@ -5,7 +5,7 @@ import { DEFAULT_CONFIDENCE_RULE } from '#core/confidence.ts';
 import { ConfigError } from '#core/errors.ts';
 import { FINGERPRINTS_FILE, trainingFingerprints } from '#core/inSample.ts';
 import { LABELS, type LabelName } from '#core/labels.ts';
-import { type ModelManifest, manifestSchema } from '#core/manifest.ts';
+import { type ModelManifest, manifestSchema } from '#core/manifestSchema.ts';
 import { LEXICON_INDEX_FILE, Lexicon, type LexiconFile } from '#model/lexicon.ts';
 import { LEXICON_FILE, type LinearConfig } from '#model/linearModel.ts';
 import type { TextKind } from '#model/router.ts';

@@ -6,12 +6,17 @@ import { RUNTIME_EXTERNALS } from '../../infra/image/prepareImage.ts';
 /**
  * What the predict function's bundle is made of (issue 14: full zod was 734 KB of it, half locale files, and most of
  * its cold start). The API's request schema, the manifest, the model package and the BERT manifest all validate with
- * zod/mini, so full zod is not in the bundle at all.
+ * zod/mini, so full zod is not in the bundle at all; and a cold start loads none of it: each schema is imported only
+ * when its fast path (#core/plainJson.ts) declines an input.
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FULL_ZOD = /node_modules\/zod\/(index\.js|v4\/classic\/)/;
 
 let inputs: Record<string, { imports: { path: string; original?: string }[] }>;
+let outputs: Record<
+  string,
+  { imports: { path: string; kind: string }[]; inputs: Record<string, unknown>; entryPoint?: string }
+>;
 beforeAll(async () => {
   const result = await build({
     absWorkingDir: ROOT,
@@ -23,10 +28,27 @@ beforeAll(async () => {
     metafile: true,
     write: false,
     outdir: 'bundle',
+    // As the image builds it (infra/image/prepareImage.ts): dynamic imports become chunks of their own.
+    splitting: true,
     logLevel: 'silent',
   });
   inputs = result.metafile.inputs;
+  outputs = result.metafile.outputs;
 });
+
+/** The source files of every output a cold start loads: the entry and what it imports statically, transitively. */
+function loadedAtColdStart(): string[] {
+  const entry = Object.keys(outputs).find((path) => outputs[path]!.entryPoint === 'functions/predict/handler.ts')!;
+  const seen = new Set([entry]);
+  const queue = [entry];
+  for (let next = queue.pop(); next !== undefined; next = queue.pop())
+    for (const imported of outputs[next]!.imports)
+      if (imported.kind === 'import-statement' && outputs[imported.path] && !seen.has(imported.path)) {
+        seen.add(imported.path);
+        queue.push(imported.path);
+      }
+  return [...seen].flatMap((output) => Object.keys(outputs[output]!.inputs));
+}
 
 const importersOf = (pattern: RegExp): string[] =>
   Object.entries(inputs)
@@ -37,6 +59,16 @@ const importersOf = (pattern: RegExp): string[] =>
 describe('the predict bundle', () => {
   it('validates requests with zod/mini', () => {
     expect(importersOf(/node_modules\/zod\/(v4\/)?mini\//)).toContain('layers/adapters/api/predictRequest.ts');
+  });
+
+  it('loads no zod to answer a valid request: the schemas are imported only when a fast path declines', () => {
+    const loaded = loadedAtColdStart();
+    expect(loaded).toContain('layers/adapters/api/predictRequestFast.ts');
+    expect(loaded).toContain('layers/core/manifestFast.ts');
+    expect(loaded).toContain('layers/model/linearConfigFast.ts');
+    expect(loaded.filter((path) => path.includes('node_modules/zod/'))).toEqual([]);
+    for (const schema of ['predictRequest.ts', 'manifestSchema.ts', 'linearConfigSchema.ts'])
+      expect(loaded.filter((path) => path.endsWith(`/${schema}`))).toEqual([]);
   });
 
   it('pulls in full zod through no module at all', () => {

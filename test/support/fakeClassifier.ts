@@ -1,6 +1,6 @@
 import { type Classifier, classifierFor, modelOf } from '#core/classifier.ts';
 import { LABELS } from '#core/labels.ts';
-import { manifestSchema } from '#core/manifest.ts';
+import { manifestSchema } from '#core/manifestSchema.ts';
 import type { Backend } from '#core/model.ts';
 
 /**

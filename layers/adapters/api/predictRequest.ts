@@ -1,31 +1,20 @@
 import * as z from 'zod/mini';
-import en from 'zod/v4/locales/en.js';
 import { DEFAULT_TOP_TERMS, MAX_TOP_TERMS } from '#core/explanation.ts';
-import { modelLengthOver, recordText } from '#core/text.ts';
+import { recordText } from '#core/text.ts';
+import '#core/zodEnglish.ts';
 import type { ApiLimits } from '../config.ts';
+import { MAX_EXPLAINED_TERMS, tooLongAfterNfkc } from './requestBounds.ts';
+
+export { MAX_EXPLAINED_TERMS } from './requestBounds.ts';
 
 /**
  * The `POST /predict` request schema, built with `zod/mini`: the predict function validates with it, and
  * `/openapi.json` is generated from the very same object (`z.toJSONSchema`), so the document cannot drift from what
  * the handler accepts. Full zod is 734 KB of the predict bundle (half of it locale files) and most of its cold
- * start; mini shares zod's engine, so issues, paths and messages are the same.
+ * start; mini shares zod's engine, so issues, paths and messages are the same. The predict function loads this module
+ * only for a request that `acceptPredictRequest` (predictRequestFast.ts) does not take as it is: zod alone decides
+ * and words what is wrong with a request.
  */
-
-/**
- * `explain_top` × the number of texts, at most: what one request's `explanation`s may list per label (16 texts ×
- * 100 words, or 64 × 25). Together with the spans cap per word (`MAX_SPANS_PER_TERM`) it keeps an explained answer
- * far below Lambda's 6 MB response limit; see `responseBudget.ts`.
- */
-export const MAX_EXPLAINED_TERMS = 1_600;
-
-// zod/mini carries no messages of its own; English ones, exactly those of full zod (which configures the same).
-z.config(en());
-
-const tooLongAfterNfkc = (max: number, text: string): string | undefined => {
-  if (text.length > max) return undefined; // already reported, in characters sent
-  const read = modelLengthOver(text, max);
-  return read === undefined ? undefined : `${read}`;
-};
 
 export function predictRequestSchema(limits: ApiLimits) {
   const max = limits.maxTextChars;
