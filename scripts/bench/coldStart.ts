@@ -6,6 +6,7 @@
  *
  *   empty handler           node + an ES module exporting a handler that answers at once (the floor)
  *   predict                 process start → first answered POST /predict (one text, the embedded model)
+ *   … invalid request       the same with a request the schema refuses (400): only then is zod loaded
  *   health                  process start → first answered GET /health (manifest only)
  *   evaluate                process start → module loaded (it answers S3 events; loading is its cold start)
  *   … with source maps      the same with NODE_OPTIONS=--enable-source-maps (CDK context sourceMaps=true)
@@ -23,12 +24,12 @@ import { line, percentile, round } from './stats.ts';
 const RUNNER = `
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-const [bundle, eventFile] = process.argv.slice(2);
+const [bundle, eventFile, status = '200'] = process.argv.slice(2);
 const { handler } = await import(pathToFileURL(bundle).href);
 if (eventFile) {
   const context = { awsRequestId: 'cold-start', functionName: 'bench', getRemainingTimeInMillis: () => 30000 };
   const result = await handler(JSON.parse(readFileSync(eventFile, 'utf8')), context);
-  if (result?.statusCode !== 200) throw new Error('answered ' + JSON.stringify(result).slice(0, 300));
+  if (result?.statusCode !== Number(status)) throw new Error('answered ' + JSON.stringify(result).slice(0, 300));
 }
 process.stdout.write('ready\\n');
 `;
@@ -39,6 +40,8 @@ interface Variant {
   name: string;
   bundle: string;
   event?: string;
+  /** The status the first answer must have (200 unless given). */
+  status?: number;
   nodeOptions?: string;
 }
 
@@ -48,7 +51,8 @@ function sample(runner: string, variant: Variant, env: Record<string, string>): 
     const started = performance.now();
     let readyAt: number | undefined;
     let output = '';
-    const child = spawn(process.execPath, [runner, variant.bundle, ...(variant.event ? [variant.event] : [])], {
+    const args = variant.event ? [variant.event, String(variant.status ?? 200)] : [];
+    const child = spawn(process.execPath, [runner, variant.bundle, ...args], {
       env: { ...env, ...(variant.nodeOptions ? { NODE_OPTIONS: variant.nodeOptions } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -90,6 +94,8 @@ export async function benchColdStart(options: { runs?: number } = {}): Promise<R
         }),
       ),
     );
+    const invalidEvent = join(work, 'invalid-event.json');
+    await writeFile(invalidEvent, JSON.stringify(apiGatewayEvent('POST', '/predict', { texts: ['   ', 7] })));
     const healthEvent = join(work, 'health-event.json');
     await writeFile(healthEvent, JSON.stringify(apiGatewayEvent('GET', '/health')));
     // What Lambda and the image set; nothing else is inherited.
@@ -106,6 +112,7 @@ export async function benchColdStart(options: { runs?: number } = {}): Promise<R
     const variants: Variant[] = [
       { name: 'empty handler', bundle: bundle('empty'), event: healthEvent },
       { name: 'predict (first answer)', bundle: bundle('predict'), event: predictEvent },
+      { name: 'predict, invalid request (400)', bundle: bundle('predict'), event: invalidEvent, status: 400 },
       { name: 'health (first answer)', bundle: bundle('health'), event: healthEvent },
       { name: 'evaluate (module load)', bundle: bundle('evaluate') },
       { name: 'predict, source maps on', bundle: bundle('predict'), event: predictEvent, nodeOptions: maps },

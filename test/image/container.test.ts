@@ -72,6 +72,21 @@ describe('the image built from infra/image/Dockerfile (on the stand-in base)', (
     expect((JSON.parse(response.body) as { labels: string[] }[])[0]!.labels).toContain('cardiovascular');
   });
 
+  it("answers an invalid POST /predict with the schema's errors (the schema's chunk, loaded only then, ships)", async () => {
+    const response = await invoke('predict.handler', apiGatewayEvent('POST', '/predict', { texts: ['   ', 7] }));
+
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({
+      error: {
+        code: 'invalid_request',
+        details: [
+          { path: '$.texts[0]', message: 'must not be empty or only whitespace' },
+          { path: '$.texts[1]', message: 'Invalid input: expected string, received number' },
+        ],
+      },
+    });
+  });
+
   it('runs the functions as that user, who may read every file of the image and write nowhere but /tmp', async () => {
     const script = [
       "const fs = require('node:fs');",
