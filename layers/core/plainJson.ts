@@ -52,13 +52,21 @@ export function rest(value: JsonObject, known: readonly string[]): JsonObject {
 
 /**
  * Whether any value in `value` (objects and arrays, any depth) is undefined or any key `__proto__`. JSON.parse makes
- * neither undefined values nor a `__proto__` that zod would copy, but a fast path leaves such input to zod.
+ * neither undefined values nor a `__proto__` that zod would copy, but a fast path leaves such input to zod. A walk
+ * with its own stack: a free-form field (`metrics`, a loose object's rest) may nest deeper than the call stack.
  */
 export function hasUndefinedOrProto(value: unknown): boolean {
-  if (value === undefined) return true;
-  if (Array.isArray(value)) return value.some(hasUndefinedOrProto);
-  if (!isObject(value)) return false;
-  for (const key of Object.keys(value)) if (key === '__proto__' || hasUndefinedOrProto(value[key])) return true;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (next === undefined) return true;
+    if (Array.isArray(next)) pending.push(...next);
+    else if (isObject(next))
+      for (const key of Object.keys(next)) {
+        if (key === '__proto__') return true;
+        pending.push(next[key]);
+      }
+  }
   return false;
 }
 

@@ -157,6 +157,16 @@ describe('acceptManifest (the fast path of manifestSchema)', () => {
     expect(taken).toBeLessThan(inputs.length / 2);
   });
 
+  it('takes a free-form field nested deeper than the call stack, as the schema does (it does not look inside)', () => {
+    let deep: Json = 1;
+    for (let i = 0; i < 20_000; i++) deep = { deep };
+    const manifest = { ...modelJson, metrics: { deep } };
+    expect(manifestSchema.safeParse(manifest).success).toBe(true);
+    expect((acceptManifest(manifest)?.metrics as { deep: Json }).deep).toBe(deep);
+    const config = { ...(modelJson.backendConfig as object), notes: [deep] };
+    expect(acceptLinearConfig(config)?.notes).toBe(config.notes);
+  });
+
   it('takes a folder of the first layouts (no router, confidence or metrics; kinds)', () => {
     const { router: _r, confidence: _c, metrics: _m, ...old } = modelJson;
     const older = { ...old, kinds: { snippetMaxTokens: 12, names: ['real'] } };
