@@ -162,7 +162,7 @@ describe('acceptManifest (the fast path of manifestSchema)', () => {
     for (let i = 0; i < 20_000; i++) deep = { deep };
     const manifest = { ...modelJson, metrics: { deep } };
     expect(manifestSchema.safeParse(manifest).success).toBe(true);
-    expect((acceptManifest(manifest)?.metrics as { deep: Json }).deep).toBe(deep);
+    expect(acceptManifest(manifest)?.metrics?.deep).toBe(deep);
     const config = { ...(modelJson.backendConfig as object), notes: [deep] };
     expect(acceptLinearConfig(config)?.notes).toBe(config.notes);
   });
