@@ -8,6 +8,7 @@
  *   predict                 process start → first answered POST /predict (one text, the embedded model)
  *   … invalid request       the same with a request the schema refuses (400): only then is zod loaded
  *   health                  process start → first answered GET /health (manifest only)
+ *   openapi                 process start → first answered GET /openapi.json (loads full zod: the document's source)
  *   evaluate                process start → module loaded (it answers S3 events; loading is its cold start)
  *   … with source maps      the same with NODE_OPTIONS=--enable-source-maps (CDK context sourceMaps=true)
  */
@@ -98,6 +99,8 @@ export async function benchColdStart(options: { runs?: number } = {}): Promise<R
     await writeFile(invalidEvent, JSON.stringify(apiGatewayEvent('POST', '/predict', { texts: ['   ', 7] })));
     const healthEvent = join(work, 'health-event.json');
     await writeFile(healthEvent, JSON.stringify(apiGatewayEvent('GET', '/health')));
+    const openApiEvent = join(work, 'openapi-event.json');
+    await writeFile(openApiEvent, JSON.stringify(apiGatewayEvent('GET', '/openapi.json')));
     // What Lambda and the image set; nothing else is inherited.
     const env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -114,6 +117,7 @@ export async function benchColdStart(options: { runs?: number } = {}): Promise<R
       { name: 'predict (first answer)', bundle: bundle('predict'), event: predictEvent },
       { name: 'predict, invalid request (400)', bundle: bundle('predict'), event: invalidEvent, status: 400 },
       { name: 'health (first answer)', bundle: bundle('health'), event: healthEvent },
+      { name: 'openapi (first answer)', bundle: bundle('health'), event: openApiEvent },
       { name: 'evaluate (module load)', bundle: bundle('evaluate') },
       { name: 'predict, source maps on', bundle: bundle('predict'), event: predictEvent, nodeOptions: maps },
       { name: 'evaluate, source maps on', bundle: bundle('evaluate'), nodeOptions: maps },

@@ -12,15 +12,17 @@ import { RUNTIME_EXTERNALS } from '../../infra/image/prepareImage.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FULL_ZOD = /node_modules\/zod\/(index\.js|v4\/classic\/)/;
 
-let inputs: Record<string, { imports: { path: string; original?: string }[] }>;
-let outputs: Record<
+type Inputs = Record<string, { imports: { path: string; original?: string }[] }>;
+type Outputs = Record<
   string,
   { imports: { path: string; kind: string }[]; inputs: Record<string, unknown>; entryPoint?: string }
 >;
-beforeAll(async () => {
+
+/** One function's bundle as the image builds it (infra/image/prepareImage.ts): dynamic imports in chunks of their own. */
+async function bundleOf(entry: string): Promise<{ inputs: Inputs; outputs: Outputs }> {
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: ['functions/predict/handler.ts'],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -28,26 +30,30 @@ beforeAll(async () => {
     metafile: true,
     write: false,
     outdir: 'bundle',
-    // As the image builds it (infra/image/prepareImage.ts): dynamic imports become chunks of their own.
     splitting: true,
     logLevel: 'silent',
   });
-  inputs = result.metafile.inputs;
-  outputs = result.metafile.outputs;
+  return result.metafile;
+}
+
+let inputs: Inputs;
+let outputs: Outputs;
+beforeAll(async () => {
+  ({ inputs, outputs } = await bundleOf('functions/predict/handler.ts'));
 });
 
 /** The source files of every output a cold start loads: the entry and what it imports statically, transitively. */
-function loadedAtColdStart(): string[] {
-  const entry = Object.keys(outputs).find((path) => outputs[path]!.entryPoint === 'functions/predict/handler.ts')!;
+function loadedAtColdStart(handler = 'functions/predict/handler.ts', bundle = outputs): string[] {
+  const entry = Object.keys(bundle).find((path) => bundle[path]!.entryPoint === handler)!;
   const seen = new Set([entry]);
   const queue = [entry];
   for (let next = queue.pop(); next !== undefined; next = queue.pop())
-    for (const imported of outputs[next]!.imports)
-      if (imported.kind === 'import-statement' && outputs[imported.path] && !seen.has(imported.path)) {
+    for (const imported of bundle[next]!.imports)
+      if (imported.kind === 'import-statement' && bundle[imported.path] && !seen.has(imported.path)) {
         seen.add(imported.path);
         queue.push(imported.path);
       }
-  return [...seen].flatMap((output) => Object.keys(outputs[output]!.inputs));
+  return [...seen].flatMap((output) => Object.keys(bundle[output]!.inputs));
 }
 
 const importersOf = (pattern: RegExp): string[] =>
@@ -74,5 +80,15 @@ describe('the predict bundle', () => {
   it('pulls in full zod through no module at all', () => {
     expect(importersOf(FULL_ZOD)).toEqual([]);
     expect(Object.keys(inputs).filter((path) => FULL_ZOD.test(path))).toEqual([]);
+  });
+});
+
+describe('the health bundle', () => {
+  it('loads zod only for /openapi.json: GET /health and the page answer without it', async () => {
+    const handler = 'functions/health/handler.ts';
+    const loaded = loadedAtColdStart(handler, (await bundleOf(handler)).outputs);
+    expect(loaded).toContain('layers/adapters/api/infoHandler.ts');
+    expect(loaded.filter((path) => path.includes('node_modules/zod/'))).toEqual([]);
+    expect(loaded.filter((path) => path.endsWith('/openapi.ts'))).toEqual([]);
   });
 });

@@ -4,7 +4,6 @@ import { trainingSha256 } from '#core/trainingData.ts';
 import type { ApiLimits } from '../config.ts';
 import { errorResponse, HttpError, header, jsonResponse, requestIdOf } from '../http.ts';
 import { prefersHtml } from './contentNegotiation.ts';
-import { openApiDocument } from './openapi.ts';
 import type { ApiHandler } from './predictHandler.ts';
 import { API_ROUTES, type ApiAuth, ASSETS_ROUTE, routeFor, routeKeysOf, welcomeEndpoints } from './routes.ts';
 import type { WebSite } from './webSite.ts';
@@ -109,7 +108,9 @@ export function createInfoHandler({
         });
       }
       if (path === '/openapi.json') {
-        document ??= openApiDocument(limits, manifest.version, auth);
+        // Built at the first request for it: the document comes from the schemas through full zod, which GET /health
+        // and the page need not load (half the health function's cold start).
+        document ??= (await import('./openapi.ts')).openApiDocument(limits, manifest.version, auth);
         return jsonResponse(200, document, { 'cache-control': 'public, max-age=300' });
       }
       // Byte for byte the welcome the prototype's clients know; Vary because `/` also answers browsers with HTML.
