@@ -62,6 +62,13 @@ describe('the image built from infra/image/Dockerfile (on the stand-in base)', (
     expect(JSON.parse(response.body)).toMatchObject({ status: 'ok', model: { name, version } });
   });
 
+  it('answers GET /openapi.json (the document, imported at its first request, ships)', async () => {
+    const response = await invoke('health.handler', apiGatewayEvent('GET', '/openapi.json'));
+
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ openapi: expect.stringMatching(/^3\./) });
+  });
+
   it('answers POST /predict', async () => {
     const response = await invoke(
       'predict.handler',
