@@ -54,6 +54,50 @@ describe('kinds of text', () => {
     expect(countTokens('a b cd ef-gh 1 23 ü ßx')).toBe(5);
   });
 
+  it("counts exactly the Unicode regex's matches, up to limit + 1, whatever the text mixes", () => {
+    const regexCount = (text: string, limit: number): number => {
+      let n = 0;
+      for (const _ of text.matchAll(/[\p{L}\p{M}\p{N}\p{Pc}]{2,}/gu)) if (++n > limit) break;
+      return n;
+    };
+    // ASCII word and non-word characters, letters and marks past ASCII, a connector, an astral letter (a surrogate
+    // pair: one code point), lone surrogates, white space of both kinds.
+    const pieces = [
+      'a',
+      'Z',
+      '7',
+      '_',
+      '-',
+      ' ',
+      '.',
+      '\t',
+      'é',
+      'e\u0301',
+      'ß',
+      '\u203f',
+      '\u{1d400}',
+      '\ud835',
+      '\udc00',
+      '\u00a0',
+      '٣',
+      '中',
+    ];
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const fixed = ['', 'ab', 'a', 'aé', 'éa', 'a\u{1d400}', 'ab cd', 'ab\u00a0cd', 'x'.repeat(50), 'ab é', 'a_b c-d'];
+    for (const text of fixed)
+      for (const limit of [0, 1, 2, 24, Number.POSITIVE_INFINITY])
+        expect(countTokens(text, limit), JSON.stringify(text)).toBe(regexCount(text, limit));
+    for (let k = 0; k < 3000; k++) {
+      const text = Array.from({ length: next(40) }, () => pieces[next(pieces.length)]).join('');
+      for (const limit of [0, 3, Number.POSITIVE_INFINITY])
+        expect(countTokens(text, limit), JSON.stringify(text)).toBe(regexCount(text, limit));
+    }
+  });
+
   it.skipIf(!existsSync(TRAINING_DATA))(
     'is exact on the training data: templates are exactly the rows with an opening phrase and a fixed closing',
     async () => {
