@@ -38,7 +38,7 @@ export const lexiconValue = (matches: number): number => Math.log1p(matches);
 /** The distinct in-vocabulary features of one block of a row. Reused from row to row; grows as needed. */
 export class Block {
   ids = new Int32Array(64);
-  counts = new Float64Array(64);
+  counts = new Int32Array(64);
   raw = new Float64Array(64);
   length = 0;
 
@@ -46,7 +46,7 @@ export class Block {
     if (this.ids.length >= capacity) return;
     const size = Math.max(capacity, 2 * this.ids.length);
     this.ids = new Int32Array(size);
-    this.counts = new Float64Array(size);
+    this.counts = new Int32Array(size);
     this.raw = new Float64Array(size);
   }
 }
@@ -59,6 +59,8 @@ export interface Row {
   readonly matches: Float64Array;
   /** Per label: the lexicon block's values, `lexiconValue(matches)`. */
   readonly dense: Float64Array;
+  /** Whether every raw value is 1 (binary presence; `weighRow` keeps it): scoring then adds weights unmultiplied. */
+  unit: boolean;
 }
 
 export const newRow = (): Row => ({
@@ -66,6 +68,7 @@ export const newRow = (): Row => ({
   scales: new Float64Array(2),
   matches: new Float64Array(LABELS.length),
   dense: new Float64Array(LABELS.length),
+  unit: false,
 });
 
 /** 1 + ln(count) for counts below 256 (index 0 unused: a feature in a row occurs at least once). */
@@ -80,23 +83,22 @@ export function weighRow(row: Row, idf: ArrayLike<number> | undefined, settings:
     word.raw.fill(1, 0, word.length);
     char.raw.fill(1, 0, char.length);
     row.scales.fill(present > 0 ? present ** -(settings.rowScalePower ?? 0) : 0);
+    row.unit = true;
     return;
   }
   if (!idf) throw new Error('TF-IDF weighting needs the IDF of the vocabulary');
+  row.unit = false;
+  const sublinear = settings.sublinearTf;
   for (let b = 0; b < 2; b++) {
-    const block = row.blocks[b]!;
+    const { counts, ids, raw, length } = row.blocks[b]!;
     let norm = 0;
-    for (let t = 0; t < block.length; t++) {
-      const count = block.counts[t]!;
+    for (let t = 0; t < length; t++) {
+      const count = counts[t]!;
       // 1 + ln(count), from a table for the small counts almost every n-gram has: the logarithm was most of this
       // loop's cost. The table holds Math.log's own values, so the result is the same to the last bit.
-      const tf = settings.sublinearTf
-        ? count < SUBLINEAR_TF.length
-          ? SUBLINEAR_TF[count]!
-          : 1 + Math.log(count)
-        : count;
-      const v = tf * idf[block.ids[t]!]!;
-      block.raw[t] = v;
+      const tf = sublinear ? (count < SUBLINEAR_TF.length ? SUBLINEAR_TF[count]! : 1 + Math.log(count)) : count;
+      const v = tf * idf[ids[t]!]!;
+      raw[t] = v;
       norm += v * v;
     }
     row.scales[b] = norm > 0 ? 1 / Math.sqrt(norm) : 0;
