@@ -273,7 +273,8 @@ export class NgramExtractor {
       h = Math.imul(h ^ lower, FNV_PRIME);
       if (++i >= n) break;
       c = units[i]!;
-      if (isSpace(c)) break;
+      // Printable ASCII (nearly every character of a chunk) is never white space: one range check instead of isSpace's.
+      if ((c <= 32 || c >= 127) && isSpace(c)) break;
     }
     padded[len++] = 32;
     this.at = i;
