@@ -1,5 +1,5 @@
 import { LABELS } from '#core/labels.ts';
-import type { Row } from './vectorizer.ts';
+import type { Row } from './row.ts';
 
 /**
  * The linear estimator: one weight per feature and label (the effective NB-LR weights w∘r, feature-major, labels
@@ -17,13 +17,15 @@ export interface LinearWeights {
 // Unrolled for the four labels: this loop is the whole cost of scoring once the n-grams are looked up.
 if (LABELS.length !== 4) throw new Error('the estimator is written for four labels');
 
+/**
+ * Per block, the sums of value × weight per label: `sums[4b + l]` for block b (0 word, 1 char) and label l. A scratch
+ * of `rowLogits` (single-threaded, like the vectorizer whose rows it scores).
+ */
+const blockSums = new Float64Array(8);
+
 /** The raw logits (bias + features · weights) of one row, written to `out[offset .. offset + 4)`. */
 export function rowLogits(row: Row, model: LinearWeights, out: Float64Array, offset: number): void {
-  const { weights, bias } = model;
-  let z0 = bias[0]!;
-  let z1 = bias[1]!;
-  let z2 = bias[2]!;
-  let z3 = bias[3]!;
+  const { weights } = model;
   for (let b = 0; b < 2; b++) {
     const { ids, raw, length } = row.blocks[b]!;
     let s0 = 0;
@@ -49,16 +51,43 @@ export function rowLogits(row: Row, model: LinearWeights, out: Float64Array, off
         s3 += v * weights[base + 3]!;
       }
     }
-    const scale = row.scales[b]!;
-    z0 += s0 * scale;
-    z1 += s1 * scale;
-    z2 += s2 * scale;
-    z3 += s3 * scale;
+    blockSums[4 * b] = s0;
+    blockSums[4 * b + 1] = s1;
+    blockSums[4 * b + 2] = s2;
+    blockSums[4 * b + 3] = s3;
+  }
+  logitsOfSums(model, blockSums, row.scales, row.dense, out, offset);
+}
+
+/**
+ * The raw logits from each block's sums (`sums[4b + l]`, as `rowLogits` adds them), the blocks' scales and the
+ * lexicon block's values: bias, then the word block, the char block and the lexicon block, in that order. The one
+ * place a row's parts meet, for `rowLogits` and for the vectorizer's fused scoring (layers/model/vectorizer.ts).
+ */
+export function logitsOfSums(
+  model: LinearWeights,
+  sums: Float64Array,
+  scales: Float64Array,
+  denseValues: Float64Array,
+  out: Float64Array,
+  offset: number,
+): void {
+  const bias = model.bias;
+  let z0 = bias[0]!;
+  let z1 = bias[1]!;
+  let z2 = bias[2]!;
+  let z3 = bias[3]!;
+  for (let b = 0; b < 2; b++) {
+    const scale = scales[b]!;
+    z0 += sums[4 * b]! * scale;
+    z1 += sums[4 * b + 1]! * scale;
+    z2 += sums[4 * b + 2]! * scale;
+    z3 += sums[4 * b + 3]! * scale;
   }
   const dense = model.dense;
   if (dense) {
     for (let k = 0; k < 4; k++) {
-      const v = row.dense[k]!;
+      const v = denseValues[k]!;
       z0 += v * dense[k * 4]!;
       z1 += v * dense[k * 4 + 1]!;
       z2 += v * dense[k * 4 + 2]!;

@@ -30,9 +30,8 @@ export class Expert {
 
   /** The uncalibrated logits of one text (and its lexicon matches): `score` before `calibrate`. */
   raw(text: string, out: Float64Array, offset: number, matches?: Float64Array): void {
-    const row = this.vectorizer.transform(text);
-    rowLogits(row, this.estimator, out, offset);
-    matches?.set(row.matches, offset);
+    const found = this.vectorizer.score(text, this.estimator, out, offset);
+    matches?.set(found, offset);
   }
 
   /** Applies this expert's calibration to raw logits in place. */

@@ -1,9 +1,10 @@
-import { LABELS } from '#core/labels.ts';
 import { type NormalizedText, normalizeWithOffsets } from '#core/textOffsets.ts';
 import { ChunkCache, type ChunkCacheLimits, DEFAULT_CHUNK_CACHE, FEATURES, STAMP, TOKENS } from './chunkCache.ts';
+import { type LinearWeights, logitsOfSums } from './estimator.ts';
 import type { FeatureIndex } from './featureIndex.ts';
 import type { Lexicon, TermMatch } from './lexicon.ts';
 import { type NgramConfig, NgramExtractor, type NgramOrigins, normalizeText } from './ngrams.ts';
+import { type Block, newRow, type Row } from './row.ts';
 
 /**
  * Text → feature row, the one `transform` that training, serving and evidence share (scikit-learn's vectorizer):
@@ -16,6 +17,8 @@ import { type NgramConfig, NgramExtractor, type NgramOrigins, normalizeText } fr
  *   of a disease term in a long abstract counts as much as ten, which is what decides labels in real abstracts.
  * A row is kept as raw values (tf × idf, or 1) and one scale per block; a feature's value is raw × scale. Serving
  * multiplies the scale once per block after the dot product; training stores raw × scale in its design matrix.
+ * Serving scores without building the row (`Vectorizer.score`): each block is weighed and summed in the loop that
+ * closes it, with the same helpers (`termFrequency`, `binaryScale`, `l2Scale`), so the logits are the same to the bit.
  *
  * With `lexicon`, a row also has four dense features, log(1 + matches) per label of the model's medical lexicon
  * (layers/model/lexicon.ts): terms pooled into stable features, whatever words the training rows happened to use.
@@ -35,54 +38,37 @@ export interface VectorizerSettings extends NgramConfig {
 /** The lexicon block's value of a label with `matches` term matches. */
 export const lexiconValue = (matches: number): number => Math.log1p(matches);
 
-/** The distinct in-vocabulary features of one block of a row. Reused from row to row; grows as needed. */
-export class Block {
-  ids = new Int32Array(64);
-  counts = new Int32Array(64);
-  raw = new Float64Array(64);
-  length = 0;
-
-  reserve(capacity: number): void {
-    if (this.ids.length >= capacity) return;
-    const size = Math.max(capacity, 2 * this.ids.length);
-    this.ids = new Int32Array(size);
-    this.counts = new Int32Array(size);
-    this.raw = new Float64Array(size);
-  }
-}
-
-/** A text's feature row: the word block, the char block, each block's scale, and the lexicon block. */
-export interface Row {
-  readonly blocks: readonly [Block, Block];
-  readonly scales: Float64Array;
-  /** Per label: lexicon matches (all 0 without a lexicon). */
-  readonly matches: Float64Array;
-  /** Per label: the lexicon block's values, `lexiconValue(matches)`. */
-  readonly dense: Float64Array;
-  /** Whether every raw value is 1 (binary presence; `weighRow` keeps it): scoring then adds weights unmultiplied. */
-  unit: boolean;
-}
-
-export const newRow = (): Row => ({
-  blocks: [new Block(), new Block()],
-  scales: new Float64Array(2),
-  matches: new Float64Array(LABELS.length),
-  dense: new Float64Array(LABELS.length),
-  unit: false,
-});
-
 /** 1 + ln(count) for counts below 256 (index 0 unused: a feature in a row occurs at least once). */
 const SUBLINEAR_TF = Float64Array.from({ length: 256 }, (_, count) => (count === 0 ? 0 : 1 + Math.log(count)));
+
+/**
+ * TF-IDF weighting's term frequency of a feature `count` times in a block: the count, or 1 + ln(count) when sublinear,
+ * from a table for the small counts almost every n-gram has (the logarithm was most of the weighting's cost). The
+ * table holds Math.log's own values, so the result is the same to the last bit.
+ */
+const termFrequency = (count: number, sublinear: boolean): number =>
+  sublinear ? (count < SUBLINEAR_TF.length ? SUBLINEAR_TF[count]! : 1 + Math.log(count)) : count;
+
+/** TF-IDF weighting's block scale: L2 normalisation of a block whose values' squares sum to `norm`. */
+const l2Scale = (norm: number): number => (norm > 0 ? 1 / Math.sqrt(norm) : 0);
+
+/** Binary weighting's scale of both blocks of a row with `present` distinct features. */
+const binaryScale = (present: number, settings: VectorizerSettings): number =>
+  present > 0 ? present ** -(settings.rowScalePower ?? 0) : 0;
+
+/** The lexicon block's values of a row from its matches (0 without the lexicon block). */
+function denseValues(row: Row, settings: VectorizerSettings): void {
+  for (let l = 0; l < row.dense.length; l++) row.dense[l] = settings.lexicon ? lexiconValue(row.matches[l]!) : 0;
+}
 
 /** Fills each block's raw values from its counts, the row's block scales and lexicon values (module comment). */
 export function weighRow(row: Row, idf: ArrayLike<number> | undefined, settings: VectorizerSettings): void {
   const [word, char] = row.blocks;
-  for (let l = 0; l < row.dense.length; l++) row.dense[l] = settings.lexicon ? lexiconValue(row.matches[l]!) : 0;
+  denseValues(row, settings);
   if (settings.weighting === 'binary') {
-    const present = word.length + char.length;
     word.raw.fill(1, 0, word.length);
     char.raw.fill(1, 0, char.length);
-    row.scales.fill(present > 0 ? present ** -(settings.rowScalePower ?? 0) : 0);
+    row.scales.fill(binaryScale(word.length + char.length, settings));
     row.unit = true;
     return;
   }
@@ -93,15 +79,11 @@ export function weighRow(row: Row, idf: ArrayLike<number> | undefined, settings:
     const { counts, ids, raw, length } = row.blocks[b]!;
     let norm = 0;
     for (let t = 0; t < length; t++) {
-      const count = counts[t]!;
-      // 1 + ln(count), from a table for the small counts almost every n-gram has: the logarithm was most of this
-      // loop's cost. The table holds Math.log's own values, so the result is the same to the last bit.
-      const tf = sublinear ? (count < SUBLINEAR_TF.length ? SUBLINEAR_TF[count]! : 1 + Math.log(count)) : count;
-      const v = tf * idf[ids[t]!]!;
+      const v = termFrequency(counts[t]!, sublinear) * idf[ids[t]!]!;
       raw[t] = v;
       norm += v * v;
     }
-    row.scales[b] = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    row.scales[b] = l2Scale(norm);
   }
 }
 
@@ -146,6 +128,8 @@ export class Vectorizer {
   private textStamp = 0;
   /** One chunk's features while it is looked up. */
   private chunkIds = new Int32Array(256);
+  /** `score`'s per-block sums of value × weight per label: the word block's at 0..3, the char block's at 4..7. */
+  private readonly sums = new Float64Array(8);
 
   /** The model's lexicon: its matches are counted for every row (evidence), its features added with `lexicon`. */
   readonly lexicon: Lexicon | undefined;
@@ -179,10 +163,97 @@ export class Vectorizer {
    * by this text: its features are all present.
    */
   transform(text: string): Row {
+    const [word, char] = this.row.blocks;
+    this.charBlock(text);
+    this.closeBlock(char);
+    const ngrams = this.extractor.result();
+    this.wordBlock(ngrams.word, word);
+    this.closeBlock(word);
+    this.lexicon?.count(ngrams.tokens, this.row.matches);
+    weighRow(this.row, this.idf, this.settings);
+    return this.row;
+  }
+
+  /**
+   * The raw logits of a text under `model` (bias + row · weights), written to `out[offset .. offset + 4)`: what
+   * `rowLogits(transform(text), model, …)` gives, to the last bit (tested), in fewer passes. Each block is weighed and
+   * summed in the loop that closes it (`closeScored`): the values `weighRow` gives, summed in `rowLogits`'s order.
+   * Returns the text's lexicon matches per label (valid until the next call). The serving path: the row's counts and
+   * values are left unfilled (evidence and training use `transform`).
+   */
+  score(text: string, model: LinearWeights, out: Float64Array, offset: number): Float64Array {
+    const row = this.row;
+    const [word, char] = row.blocks;
+    const sums = this.sums;
+    const weights = model.weights;
+    this.charBlock(text);
+    const charNorm = this.closeScored(char, weights, sums, 4);
+    const ngrams = this.extractor.result();
+    this.wordBlock(ngrams.word, word);
+    const wordNorm = this.closeScored(word, weights, sums, 0);
+    this.lexicon?.count(ngrams.tokens, row.matches);
+    denseValues(row, this.settings);
+    if (this.binary) row.scales.fill(binaryScale(word.length + char.length, this.settings));
+    else {
+      row.scales[0] = l2Scale(wordNorm);
+      row.scales[1] = l2Scale(charNorm);
+    }
+    logitsOfSums(model, sums, row.scales, row.dense, out, offset);
+    return row.matches;
+  }
+
+  /**
+   * Closes a block `addChunk` built (as `closeBlock` does) and sums value × weight per label over its distinct
+   * features into `sums[at .. at + 4)`, in the block's order, as `rowLogits` does: binary values are 1 (the weights
+   * are added unmultiplied), TF-IDF values tf × idf. Returns the TF-IDF block's sum of squared values (0 for binary).
+   */
+  private closeScored(block: Block, weights: ArrayLike<number>, sums: Float64Array, at: number): number {
+    const { ids, length } = block;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let norm = 0;
+    if (this.binary) {
+      for (let t = 0; t < length; t++) {
+        const base = ids[t]! << 2;
+        s0 += weights[base]!;
+        s1 += weights[base + 1]!;
+        s2 += weights[base + 2]!;
+        s3 += weights[base + 3]!;
+      }
+      clearSeen(this.seen, ids, length);
+    } else {
+      const { tally, idf } = this;
+      const sublinear = this.settings.sublinearTf;
+      for (let t = 0; t < length; t++) {
+        const id = ids[t]!;
+        const v = termFrequency(tally[id]!, sublinear) * idf![id]!;
+        tally[id] = 0;
+        norm += v * v;
+        const base = id << 2;
+        s0 += v * weights[base]!;
+        s1 += v * weights[base + 1]!;
+        s2 += v * weights[base + 2]!;
+        s3 += v * weights[base + 3]!;
+      }
+    }
+    sums[at] = s0;
+    sums[at + 1] = s1;
+    sums[at + 2] = s2;
+    sums[at + 3] = s3;
+    return norm;
+  }
+
+  /**
+   * Starts a text and builds its char block, chunk by chunk (`transform`'s comment), up to `addChunk`: the block is
+   * left open, for `closeBlock` or `closeScored`.
+   */
+  private charBlock(text: string): void {
     const ex = this.extractor;
     const cache = this.cache;
     const binary = this.binary;
-    const [word, char] = this.row.blocks;
+    const char = this.row.blocks[1];
     ex.begin(text);
     char.reserve(Math.min(this.index.features, ex.charCapacity));
     char.length = 0;
@@ -212,12 +283,6 @@ export class Vectorizer {
       if (record >= 0) cache.records[record + STAMP] = stamp;
       this.addChunk(chunkIds, 0, features, char);
     }
-    this.closeBlock(char);
-    const ngrams = ex.result();
-    this.wordBlock(ngrams.word, word);
-    this.lexicon?.count(ngrams.tokens, this.row.matches);
-    weighRow(this.row, this.idf, this.settings);
-    return this.row;
   }
 
   /** One chunk's in-vocabulary features, from its occurrences `occurrences[from .. to)`, in order: into `chunkIds`. */
@@ -291,15 +356,15 @@ export class Vectorizer {
   }
 
   /**
-   * The word block: its occurrences looked up and added as one chunk's are (`addChunk`, `closeBlock`), so both blocks
-   * share one de-duplication: the distinct in-vocabulary features in order of first occurrence, with their counts.
+   * The word block: its occurrences looked up and added as one chunk's are (`addChunk`, then `closeBlock` or
+   * `closeScored`), so both blocks share one de-duplication: the distinct in-vocabulary features in order of first
+   * occurrence, with their counts.
    */
   private wordBlock(occurrences: Int32Array, block: Block): void {
     const features = this.chunkFeatures(occurrences, 0, occurrences.length);
     block.reserve(features);
     block.length = 0;
     this.addChunk(this.chunkIds, 0, features, block);
-    this.closeBlock(block);
   }
 
   /** The word block's features and counts, and for each occurrence the slot in the block of the feature it counts towards (explanations). */

@@ -1,6 +1,7 @@
 import { LABELS } from '#core/labels.ts';
 import { FeatureIndex } from '#model/featureIndex.ts';
-import { type Block, newRow, type VectorizerSettings, weighRow } from '#model/vectorizer.ts';
+import { type Block, newRow } from '#model/row.ts';
+import { type VectorizerSettings, weighRow } from '#model/vectorizer.ts';
 import type { DocCounts, SparseCounts } from './corpus.ts';
 
 /** A row-compressed sparse matrix over feature ids. */

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ChunkCache, FEATURES, TOKENS } from '#model/chunkCache.ts';
 import { FeatureIndex } from '#model/featureIndex.ts';
 import { NgramExtractor } from '#model/ngrams.ts';
-import { type Row, Vectorizer, type VectorizerSettings } from '#model/vectorizer.ts';
+import type { Row } from '#model/row.ts';
+import { Vectorizer, type VectorizerSettings } from '#model/vectorizer.ts';
 
 const key = (text: string): Uint16Array => Uint16Array.from(text, (c) => c.charCodeAt(0));
 const none = new Int32Array(0);

@@ -11,12 +11,16 @@ import { LABELS } from '#core/labels.ts';
 import { readManifest } from '#core/manifest.ts';
 import type { Model } from '#core/model.ts';
 import { calibrateLogits } from '#model/calibrator.ts';
+import { rowLogits } from '#model/estimator.ts';
 import { Lexicon } from '#model/lexicon.ts';
 import type { LinearConfig } from '#model/linearModel.ts';
 import { DEFAULT_ROUTER, Router } from '#model/router.ts';
+import { Vectorizer } from '#model/vectorizer.ts';
 import { decodeWeights } from '#model/weightsFile.ts';
 import { featurizeCorpus } from '#training/corpus.ts';
 import { buildDesign } from '#training/design.ts';
+import { syntheticAbstracts } from '../../scripts/fixtures/bertTexts.ts';
+import { EVERYDAY_PARAGRAPHS, EVERYDAY_SENTENCES } from '../../scripts/fixtures/everydayTexts.ts';
 import { probaRows } from '../support/probaRows.ts';
 
 const TRAINING_DATA = fileURLToPath(new URL('../../../shared/data/challenge_train.csv', import.meta.url));
@@ -111,6 +115,56 @@ describe('one vectorizer for training and serving', () => {
       expect(swapped).toBeLessThan(texts.length / 100);
     },
   );
+});
+
+describe("serving's fused scoring", () => {
+  // Texts for every branch: abstracts (binary presence, cached and uncached chunks), a word more than 255 times (the
+  // logarithm past the sublinear table), NFKC and non-Latin text, a chunk longer than the cache keeps, nothing at all.
+  const texts = [
+    ...syntheticAbstracts(60),
+    ...EVERYDAY_SENTENCES,
+    ...EVERYDAY_PARAGRAPHS,
+    'Hepatocellular carcinoma in cirrhotic patients treated with sorafenib',
+    `${'troponin '.repeat(300)}rise`,
+    'ＣＡＲＤＩＡＣ ﬁbrosis: Ærø, naïve café patients; 心筋梗塞 and β-blockers (n = 42)',
+    `see ${'x'.repeat(120)} and https://example.org/a/very/long/path/that/is/one/chunk?with=query&and=more`,
+    '',
+    ' \t\n ',
+  ];
+
+  it('gives each committed expert the logits of its row (transform, then rowLogits) to the last bit', async () => {
+    const manifest = await readManifest(DEFAULT_MODEL_DIR);
+    const config = manifest.backendConfig as unknown as LinearConfig;
+    const lexicon = Lexicon.fromFile(JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, config.lexicon!.file), 'utf8')));
+    let extra: string[] = [];
+    if (existsSync(TRAINING_DATA)) {
+      const csv = await openCsv(createReadStream(TRAINING_DATA));
+      extra = (await readLabelledRecords(csv.records, csv.header)).texts;
+    }
+    for (const { expert, weights } of await committedExperts()) {
+      const estimator = {
+        weights: weights.weights,
+        bias: Float64Array.from(expert.bias),
+        ...(expert.features.lexicon ? { dense: Float64Array.from(expert.lexiconWeights!) } : {}),
+      };
+      // Two vectorizers, so that neither path's chunk cache or dedup state can help the other; each text twice over,
+      // alternating paths, so both see cached and uncached chunks.
+      const serving = new Vectorizer(expert.features, weights.index, weights.idf, lexicon);
+      const reference = new Vectorizer(expert.features, weights.index, weights.idf, lexicon);
+      const fused = new Float64Array(L);
+      const plain = new Float64Array(L);
+      let compared = 0;
+      for (const text of [...texts, ...extra, ...texts]) {
+        const matches = serving.score(text, estimator, fused, 0);
+        const row = reference.transform(text);
+        rowLogits(row, estimator, plain, 0);
+        expect(Array.from(fused), `${expert.kinds.join('/')}: ${text.slice(0, 60)}`).toEqual(Array.from(plain));
+        expect(Array.from(matches)).toEqual(Array.from(row.matches));
+        compared++;
+      }
+      expect(compared).toBe(2 * texts.length + extra.length);
+    }
+  });
 });
 
 describe('the router is data', () => {
