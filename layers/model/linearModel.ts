@@ -105,10 +105,12 @@ async function loadExpert(
   return new Expert(
     kinds,
     new Vectorizer(settings, index, idf, lexicon),
+    // One shape for every expert's estimator (`dense` present, undefined without the lexicon): scoring's code then
+    // sees one hidden class, whichever expert it runs for.
     {
       weights,
       bias: Float64Array.from(config.bias),
-      ...(settings.lexicon ? { dense: Float64Array.from(config.lexiconWeights!) } : {}),
+      dense: settings.lexicon ? Float64Array.from(config.lexiconWeights!) : undefined,
     },
     { a: Float64Array.from(calibration.a), b: Float64Array.from(calibration.b) },
   );

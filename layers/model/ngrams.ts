@@ -192,7 +192,8 @@ export class NgramExtractor {
    * copy is one native write), its length, and the position after the last chunk read.
    */
   private units: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
-  private unitsBytes: Buffer | undefined;
+  // A Buffer from the start where there is one (see reserve), so that the field never changes kind.
+  private unitsBytes: Buffer | undefined = NODE_BUFFER && LITTLE_ENDIAN ? NODE_BUFFER.allocUnsafeSlow(0) : undefined;
   private length = 0;
   private at = 0;
   /** Where the current chunk starts in the text, and the FNV-1a hash of its padded code units (cache keys). */

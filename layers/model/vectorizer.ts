@@ -52,23 +52,22 @@ const termFrequency = (count: number, sublinear: boolean): number =>
 /** TF-IDF weighting's block scale: L2 normalisation of a block whose values' squares sum to `norm`. */
 const l2Scale = (norm: number): number => (norm > 0 ? 1 / Math.sqrt(norm) : 0);
 
-/** Binary weighting's scale of both blocks of a row with `present` distinct features. */
-const binaryScale = (present: number, settings: VectorizerSettings): number =>
-  present > 0 ? present ** -(settings.rowScalePower ?? 0) : 0;
+/** Binary weighting's scale of both blocks of a row with `present` distinct features (`rowScalePower`: settings). */
+const binaryScale = (present: number, rowScalePower: number): number => (present > 0 ? present ** -rowScalePower : 0);
 
 /** The lexicon block's values of a row from its matches (0 without the lexicon block). */
-function denseValues(row: Row, settings: VectorizerSettings): void {
-  for (let l = 0; l < row.dense.length; l++) row.dense[l] = settings.lexicon ? lexiconValue(row.matches[l]!) : 0;
+function denseValues(row: Row, lexicon: boolean): void {
+  for (let l = 0; l < row.dense.length; l++) row.dense[l] = lexicon ? lexiconValue(row.matches[l]!) : 0;
 }
 
 /** Fills each block's raw values from its counts, the row's block scales and lexicon values (module comment). */
 export function weighRow(row: Row, idf: ArrayLike<number> | undefined, settings: VectorizerSettings): void {
   const [word, char] = row.blocks;
-  denseValues(row, settings);
+  denseValues(row, settings.lexicon === true);
   if (settings.weighting === 'binary') {
     word.raw.fill(1, 0, word.length);
     char.raw.fill(1, 0, char.length);
-    row.scales.fill(binaryScale(word.length + char.length, settings));
+    row.scales.fill(binaryScale(word.length + char.length, settings.rowScalePower ?? 0));
     row.unit = true;
     return;
   }
@@ -107,20 +106,26 @@ function clearSeen(seen: Uint32Array, ids: Int32Array, length: number): void {
   else for (let t = 0; t < length; t++) seen[ids[t]! >>> 5] = 0;
 }
 
+/** The IDF of a vectorizer without TF-IDF weighting. */
+const NO_IDF = new Float32Array(0);
+
 export class Vectorizer {
   readonly settings: VectorizerSettings;
   readonly index: FeatureIndex;
-  /** Per feature id: IDF, for TF-IDF weighting. */
-  readonly idf: ArrayLike<number> | undefined;
+  /** Per feature id: IDF, for TF-IDF weighting (empty for binary weighting). */
+  readonly idf: ArrayLike<number>;
   private readonly binary: boolean;
+  /** The settings the hot loops read, as fields of their own (see the constructor). */
+  private readonly sublinear: boolean;
+  private readonly withLexicon: boolean;
   private readonly extractor: NgramExtractor;
-  private tracer: NgramExtractor | undefined;
+  private readonly tracer: NgramExtractor;
   /** Binary presence: which ids the current block has seen, one bit each (a few KB: stays in L1). */
   private readonly seen: Uint32Array;
   /** Counting: per id, its count in the current block (reset to 0 for the ids a block touched). */
   private readonly tally: Int32Array;
   /** Explanations: per id, the generation that last saw it, then its slot in that block (nothing needs clearing). */
-  private marks: Int32Array | undefined;
+  private marks = new Int32Array(0);
   private generation = 0;
   private readonly row = newRow();
   /** Chunks seen before (layers/model/chunkCache.ts), and the stamp of the current text there. */
@@ -142,12 +147,22 @@ export class Vectorizer {
     cacheLimits: ChunkCacheLimits = DEFAULT_CHUNK_CACHE,
   ) {
     if (settings.lexicon && !lexicon) throw new Error("these vectorizer settings need the model's lexicon");
+    const binary = settings.weighting === 'binary';
+    if (!binary && !(idf && idf.length >= index.features))
+      throw new Error('TF-IDF weighting needs the IDF of every feature of the vocabulary');
+    // Every field gets its final kind of value here, whatever the settings (an empty IDF, not undefined; the tracer
+    // built now, not at the first explanation): a field that later changed kind would change the hidden class of
+    // every vectorizer, and V8 would throw away the optimised code of the loops below, at a time of its choosing
+    // (the first explanation, the first text of a kind), which sometimes left a loop on slower code for good.
     this.settings = settings;
     this.index = index;
-    this.idf = idf;
+    this.idf = idf ?? NO_IDF;
     this.lexicon = lexicon;
-    this.binary = settings.weighting === 'binary';
+    this.binary = binary;
+    this.sublinear = settings.sublinearTf;
+    this.withLexicon = settings.lexicon === true;
     this.extractor = new NgramExtractor(settings);
+    this.tracer = new NgramExtractor(settings, { origins: true });
     this.seen = new Uint32Array(Math.ceil(index.features / 32));
     this.tally = new Int32Array(this.binary ? 0 : index.features);
     this.cache = new ChunkCache(cacheLimits);
@@ -192,8 +207,10 @@ export class Vectorizer {
     this.wordBlock(ngrams.word, word);
     const wordNorm = this.closeScored(word, weights, sums, 0);
     this.lexicon?.count(ngrams.tokens, row.matches);
-    denseValues(row, this.settings);
-    if (this.binary) row.scales.fill(binaryScale(word.length + char.length, this.settings));
+    denseValues(row, this.withLexicon);
+    // Read from the settings, not kept as a field: a number field that is 0 (a small integer) in one vectorizer and
+    // 0.25 in another changes kind, which is what the constructor's fields avoid. Only binary vectorizers read it.
+    if (this.binary) row.scales.fill(binaryScale(word.length + char.length, this.settings.rowScalePower ?? 0));
     else {
       row.scales[0] = l2Scale(wordNorm);
       row.scales[1] = l2Scale(charNorm);
@@ -208,35 +225,55 @@ export class Vectorizer {
    * are added unmultiplied), TF-IDF values tf × idf. Returns the TF-IDF block's sum of squared values (0 for binary).
    */
   private closeScored(block: Block, weights: ArrayLike<number>, sums: Float64Array, at: number): number {
+    if (this.binary) {
+      this.closePresence(block, weights, sums, at);
+      return 0;
+    }
+    return this.closeTfidf(block, weights, sums, at);
+  }
+
+  /** `closeScored` of a binary block: the weights of its features added unmultiplied (1 × w is w), bits cleared. */
+  private closePresence(block: Block, weights: ArrayLike<number>, sums: Float64Array, at: number): void {
     const { ids, length } = block;
     let s0 = 0;
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
+    for (let t = 0; t < length; t++) {
+      const base = ids[t]! << 2;
+      s0 += weights[base]!;
+      s1 += weights[base + 1]!;
+      s2 += weights[base + 2]!;
+      s3 += weights[base + 3]!;
+    }
+    clearSeen(this.seen, ids, length);
+    sums[at] = s0;
+    sums[at + 1] = s1;
+    sums[at + 2] = s2;
+    sums[at + 3] = s3;
+  }
+
+  /** `closeScored` of a TF-IDF block: each feature's count taken from the tally (and reset), weighed and summed. */
+  private closeTfidf(block: Block, weights: ArrayLike<number>, sums: Float64Array, at: number): number {
+    const { ids, length } = block;
+    const { tally } = this;
+    const idf = this.idf;
+    const sublinear = this.sublinear;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
     let norm = 0;
-    if (this.binary) {
-      for (let t = 0; t < length; t++) {
-        const base = ids[t]! << 2;
-        s0 += weights[base]!;
-        s1 += weights[base + 1]!;
-        s2 += weights[base + 2]!;
-        s3 += weights[base + 3]!;
-      }
-      clearSeen(this.seen, ids, length);
-    } else {
-      const { tally, idf } = this;
-      const sublinear = this.settings.sublinearTf;
-      for (let t = 0; t < length; t++) {
-        const id = ids[t]!;
-        const v = termFrequency(tally[id]!, sublinear) * idf![id]!;
-        tally[id] = 0;
-        norm += v * v;
-        const base = id << 2;
-        s0 += v * weights[base]!;
-        s1 += v * weights[base + 1]!;
-        s2 += v * weights[base + 2]!;
-        s3 += v * weights[base + 3]!;
-      }
+    for (let t = 0; t < length; t++) {
+      const id = ids[t]!;
+      const v = termFrequency(tally[id]!, sublinear) * idf[id]!;
+      tally[id] = 0;
+      norm += v * v;
+      const base = id << 2;
+      s0 += v * weights[base]!;
+      s1 += v * weights[base + 1]!;
+      s2 += v * weights[base + 2]!;
+      s3 += v * weights[base + 3]!;
     }
     sums[at] = s0;
     sums[at + 1] = s1;
@@ -342,7 +379,6 @@ export class Vectorizer {
 
   /** The row of a text with its origins, for explanations (allocates; not the prediction path). */
   transformTraced(text: string): TracedRow {
-    this.tracer ??= new NgramExtractor(this.settings, { origins: true });
     const map = normalizeWithOffsets(text, normalizeText);
     const ngrams = this.tracer.extractNormalized(map.text);
     const row = newRow();
@@ -372,7 +408,7 @@ export class Vectorizer {
     block.reserve(occurrences.length);
     const { ids, counts } = block;
     const index = this.index;
-    this.marks ??= new Int32Array(2 * index.features);
+    if (this.marks.length === 0) this.marks = new Int32Array(2 * index.features);
     const marks = this.marks;
     if (++this.generation === 0x7fffffff) {
       marks.fill(0);

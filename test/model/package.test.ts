@@ -167,6 +167,47 @@ describe("serving's fused scoring", () => {
   });
 });
 
+describe('one hidden class per vectorizer part', () => {
+  // What V8 keeps per field: a small integer, a double, or a reference to an object of some class. A field that
+  // changes kind after the hot loops were optimised throws their code away (seen: TF-IDF scoring left on slower code
+  // for good in 4 runs of 10), so every expert's vectorizer must give each field the same kind from its construction.
+  const kindOf = (v: unknown): string => {
+    if (v === null || v === undefined) return String(v);
+    if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 2 ** 30 ? 'small integer' : 'double';
+    if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+    return typeof v;
+  };
+  const shapeOf = (o: unknown): Record<string, string> =>
+    Object.fromEntries(Object.entries(o as object).map(([k, v]) => [k, kindOf(v)]));
+  const partsOf = (v: Vectorizer) => {
+    const fields = v as unknown as Record<string, unknown>;
+    return {
+      vectorizer: shapeOf(v),
+      extractor: shapeOf(fields.extractor),
+      tracer: shapeOf(fields.tracer),
+      cache: shapeOf(v.cache),
+      index: shapeOf(v.index),
+    };
+  };
+
+  it("is the same in every committed expert's vectorizer, binary or TF-IDF, before and after scoring and explaining", async () => {
+    const manifest = await readManifest(DEFAULT_MODEL_DIR);
+    const config = manifest.backendConfig as unknown as LinearConfig;
+    const lexicon = Lexicon.fromFile(JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, config.lexicon!.file), 'utf8')));
+    const shapes: unknown[] = [];
+    for (const { expert, weights } of await committedExperts()) {
+      const vectorizer = new Vectorizer(expert.features, weights.index, weights.idf, lexicon);
+      shapes.push(partsOf(vectorizer));
+      const estimator = { weights: weights.weights, bias: Float64Array.from(expert.bias), dense: undefined };
+      vectorizer.score(syntheticAbstracts(1)[0]!, estimator, new Float64Array(L), 0);
+      vectorizer.transformTraced('Ｃａｒｄｉａｃ arrest in café patients');
+      shapes.push(partsOf(vectorizer));
+    }
+    expect(new Set(config.experts.map((e) => e.features.weighting ?? 'tfidf'))).toEqual(new Set(['binary', 'tfidf']));
+    for (const shape of shapes) expect(shape).toEqual(shapes[0]);
+  });
+});
+
 describe('the router is data', () => {
   const TEN_WORDS = 'Acute kidney injury after cardiac surgery in older adults with diabetes';
 
