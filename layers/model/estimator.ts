@@ -23,33 +23,54 @@ if (LABELS.length !== 4) throw new Error('the estimator is written for four labe
  */
 const blockSums = new Float64Array(8);
 
+/**
+ * The sums per label of the weights of the features `ids[0 .. length)`, into `sums[at .. at + 4)`: a binary block's
+ * value × weight sums, since every value is 1 and 1 × w is w exactly (the same sums without the multiplications).
+ */
+export function presentSums(
+  ids: Int32Array,
+  length: number,
+  weights: ArrayLike<number>,
+  sums: Float64Array,
+  at: number,
+): void {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let t = 0; t < length; t++) {
+    const base = ids[t]! << 2;
+    s0 += weights[base]!;
+    s1 += weights[base + 1]!;
+    s2 += weights[base + 2]!;
+    s3 += weights[base + 3]!;
+  }
+  sums[at] = s0;
+  sums[at + 1] = s1;
+  sums[at + 2] = s2;
+  sums[at + 3] = s3;
+}
+
 /** The raw logits (bias + features · weights) of one row, written to `out[offset .. offset + 4)`. */
 export function rowLogits(row: Row, model: LinearWeights, out: Float64Array, offset: number): void {
   const { weights } = model;
   for (let b = 0; b < 2; b++) {
     const { ids, raw, length } = row.blocks[b]!;
+    if (row.unit) {
+      presentSums(ids, length, weights, blockSums, 4 * b);
+      continue;
+    }
     let s0 = 0;
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
-    if (row.unit) {
-      // Every value is 1, and 1 × w is w exactly: the same sums without the multiplications.
-      for (let t = 0; t < length; t++) {
-        const base = ids[t]! << 2;
-        s0 += weights[base]!;
-        s1 += weights[base + 1]!;
-        s2 += weights[base + 2]!;
-        s3 += weights[base + 3]!;
-      }
-    } else {
-      for (let t = 0; t < length; t++) {
-        const base = ids[t]! << 2;
-        const v = raw[t]!;
-        s0 += v * weights[base]!;
-        s1 += v * weights[base + 1]!;
-        s2 += v * weights[base + 2]!;
-        s3 += v * weights[base + 3]!;
-      }
+    for (let t = 0; t < length; t++) {
+      const base = ids[t]! << 2;
+      const v = raw[t]!;
+      s0 += v * weights[base]!;
+      s1 += v * weights[base + 1]!;
+      s2 += v * weights[base + 2]!;
+      s3 += v * weights[base + 3]!;
     }
     blockSums[4 * b] = s0;
     blockSums[4 * b + 1] = s1;

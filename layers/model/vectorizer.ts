@@ -1,6 +1,6 @@
 import { type NormalizedText, normalizeWithOffsets } from '#core/textOffsets.ts';
 import { ChunkCache, type ChunkCacheLimits, DEFAULT_CHUNK_CACHE, FEATURES, STAMP, TOKENS } from './chunkCache.ts';
-import { type LinearWeights, logitsOfSums } from './estimator.ts';
+import { type LinearWeights, logitsOfSums, presentSums } from './estimator.ts';
 import type { FeatureIndex } from './featureIndex.ts';
 import type { Lexicon, TermMatch } from './lexicon.ts';
 import { type NgramConfig, NgramExtractor, type NgramOrigins, normalizeText } from './ngrams.ts';
@@ -234,23 +234,8 @@ export class Vectorizer {
 
   /** `closeScored` of a binary block: the weights of its features added unmultiplied (1 × w is w), bits cleared. */
   private closePresence(block: Block, weights: ArrayLike<number>, sums: Float64Array, at: number): void {
-    const { ids, length } = block;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let t = 0; t < length; t++) {
-      const base = ids[t]! << 2;
-      s0 += weights[base]!;
-      s1 += weights[base + 1]!;
-      s2 += weights[base + 2]!;
-      s3 += weights[base + 3]!;
-    }
-    clearSeen(this.seen, ids, length);
-    sums[at] = s0;
-    sums[at + 1] = s1;
-    sums[at + 2] = s2;
-    sums[at + 3] = s3;
+    presentSums(block.ids, block.length, weights, sums, at);
+    clearSeen(this.seen, block.ids, block.length);
   }
 
   /** `closeScored` of a TF-IDF block: each feature's count taken from the tally (and reset), weighed and summed. */
