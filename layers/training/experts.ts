@@ -121,10 +121,15 @@ export function trainsOn(spec: ExpertSpec, s: Sample): boolean {
 }
 
 /** The weights of a fit as the estimator holds them: the n-gram features', then the lexicon block's (if any). */
-export function estimatorOf(fitted: FittedLinear): { weights: Float64Array; bias: Float64Array; dense?: Float64Array } {
+export function estimatorOf(fitted: FittedLinear): {
+  weights: Float64Array;
+  bias: Float64Array;
+  dense: Float64Array | undefined;
+} {
   const n = fitted.vocab.buckets.length * LABELS.length;
   const { weights, bias } = fitted.model;
-  return weights.length > n ? { weights: weights.subarray(0, n), bias, dense: weights.subarray(n) } : { weights, bias };
+  // One shape whether or not there is a lexicon block (`dense` undefined without one), as serving's estimators have.
+  return { weights: weights.subarray(0, n), bias, dense: weights.length > n ? weights.subarray(n) : undefined };
 }
 
 /**

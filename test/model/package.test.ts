@@ -206,6 +206,20 @@ describe('one hidden class per vectorizer part', () => {
     expect(new Set(config.experts.map((e) => e.features.weighting ?? 'tfidf'))).toEqual(new Set(['binary', 'tfidf']));
     for (const shape of shapes) expect(shape).toEqual(shapes[0]);
   });
+
+  it('refuses, when it is built, a TF-IDF vectorizer without an IDF for every feature (binary needs none)', async () => {
+    const experts = await committedExperts();
+    const tfidf = experts.find((e) => e.expert.features.weighting !== 'binary')!;
+    const binary = experts.find((e) => e.expert.features.weighting === 'binary')!;
+    const { index, idf } = tfidf.weights;
+    const settings = { ...tfidf.expert.features, lexicon: false };
+    expect(() => new Vectorizer(settings, index, undefined)).toThrow(/IDF of every feature/);
+    expect(() => new Vectorizer(settings, index, idf!.subarray(0, index.features - 1))).toThrow(/IDF of every feature/);
+    expect(() => new Vectorizer(settings, index, idf)).not.toThrow();
+    expect(
+      () => new Vectorizer({ ...binary.expert.features, lexicon: false }, binary.weights.index, undefined),
+    ).not.toThrow();
+  });
 });
 
 describe('the router is data', () => {
