@@ -9,7 +9,8 @@ import type { Vectorizer } from './vectorizer.ts';
 
 /**
  * One expert: the vectorizer (n-grams, vocabulary, weighting), the linear estimator and the calibrator of the texts of
- * its kind(s). A text is transformed once; its row gives the logits and, when asked, the evidence for those logits.
+ * its kind(s). Serving scores a text in one pass (`Vectorizer.score`); evidence transforms it into its traced row,
+ * whose logits are the same to the bit (tested), and hands each feature's share to the words it came from.
  */
 export class Expert {
   constructor(
@@ -40,7 +41,7 @@ export class Expert {
   }
 
   /**
-   * The calibrated logits of one text and their evidence: the traced row is the very row `score` sees (tested), and
+   * The calibrated logits of one text and their evidence: the traced row scores to the very logits `score` gives (tested), and
    * Platt scaling is affine per label (a·z + b), so every word's contribution is scaled by a and b joins the bias.
    */
   explain(text: string, out: Float64Array, offset: number, matches?: Float64Array): TextExplanation {

@@ -10,7 +10,7 @@ import { type Block, newRow, type Row } from './row.ts';
  * Text → feature row, the one `transform` that training, serving and evidence share (scikit-learn's vectorizer):
  * hashed n-grams (layers/model/ngrams.ts), looked up in the expert's vocabulary, counted per block, then weighted.
  *
- * Weighting (`weighRow`, the only definition of a feature's value anywhere):
+ * Weighting (`weighRow`, and `score`'s loops through the same helpers: one definition of a feature's value):
  * - `tfidf`: a feature's value is tf × idf (tf = count, or 1 + ln(count) when sublinear), and each block (word, char)
  *   is L2-normalised on its own, as a FeatureUnion of two TfidfVectorizers does;
  * - `binary`: 1 for every distinct feature present, and the whole row (both blocks) × nnz^-rowScalePower: one mention
@@ -193,8 +193,9 @@ export class Vectorizer {
    * The raw logits of a text under `model` (bias + row · weights), written to `out[offset .. offset + 4)`: what
    * `rowLogits(transform(text), model, …)` gives, to the last bit (tested), in fewer passes. Each block is weighed and
    * summed in the loop that closes it (`closeScored`): the values `weighRow` gives, summed in `rowLogits`'s order.
-   * Returns the text's lexicon matches per label (valid until the next call). The serving path: the row's counts and
-   * values are left unfilled (evidence and training use `transform`).
+   * Returns the text's lexicon matches per label (valid until the next call). The serving path: it fills the row's ids
+   * but not its counts and values, so a row `transform` returned before is not to be read after it (evidence and
+   * training use `transform`).
    */
   score(text: string, model: LinearWeights, out: Float64Array, offset: number): Float64Array {
     const row = this.row;

@@ -15,7 +15,7 @@ import { rowLogits } from '#model/estimator.ts';
 import { Lexicon } from '#model/lexicon.ts';
 import type { LinearConfig } from '#model/linearModel.ts';
 import { DEFAULT_ROUTER, Router } from '#model/router.ts';
-import { Vectorizer } from '#model/vectorizer.ts';
+import { Vectorizer, type VectorizerSettings } from '#model/vectorizer.ts';
 import { decodeWeights } from '#model/weightsFile.ts';
 import { featurizeCorpus } from '#training/corpus.ts';
 import { buildDesign } from '#training/design.ts';
@@ -141,29 +141,50 @@ describe("serving's fused scoring", () => {
       const csv = await openCsv(createReadStream(TRAINING_DATA));
       extra = (await readLabelledRecords(csv.records, csv.header)).texts;
     }
-    for (const { expert, weights } of await committedExperts()) {
+    // The committed experts, and the settings they do not use: TF-IDF with raw counts, binary without the lexicon
+    // block or a row scale (same vocabularies and weights).
+    const setups = (await committedExperts()).flatMap(({ expert, weights }) => {
+      const binary = expert.features.weighting === 'binary';
+      const variant: VectorizerSettings = binary
+        ? { ...expert.features, lexicon: false, rowScalePower: undefined }
+        : { ...expert.features, sublinearTf: !expert.features.sublinearTf };
+      return [
+        { name: expert.kinds.join('/'), settings: expert.features as VectorizerSettings, expert, weights },
+        { name: `${expert.kinds.join('/')} variant`, settings: variant, expert, weights },
+      ];
+    });
+    for (const { name, settings, expert, weights } of setups) {
       const estimator = {
         weights: weights.weights,
         bias: Float64Array.from(expert.bias),
-        ...(expert.features.lexicon ? { dense: Float64Array.from(expert.lexiconWeights!) } : {}),
+        dense: settings.lexicon ? Float64Array.from(expert.lexiconWeights!) : undefined,
       };
       // Two vectorizers, so that neither path's chunk cache or dedup state can help the other; each text twice over,
-      // alternating paths, so both see cached and uncached chunks.
-      const serving = new Vectorizer(expert.features, weights.index, weights.idf, lexicon);
-      const reference = new Vectorizer(expert.features, weights.index, weights.idf, lexicon);
+      // so both see cached and uncached chunks. The serving one also transforms and traces texts between its scores
+      // (as evidence does in a container): whatever path ran before, its state must leave the next score exact.
+      const serving = new Vectorizer(settings, weights.index, weights.idf, lexicon);
+      const reference = new Vectorizer(settings, weights.index, weights.idf, lexicon);
       const fused = new Float64Array(L);
       const plain = new Float64Array(L);
+      const all = [...texts, ...extra, ...texts];
       let compared = 0;
-      for (const text of [...texts, ...extra, ...texts]) {
+      all.forEach((text, i) => {
+        if (i % 3 === 1) serving.transform(all[i - 1]!);
+        if (i % 5 === 2) serving.transformTraced(text);
         const matches = serving.score(text, estimator, fused, 0);
         const row = reference.transform(text);
         rowLogits(row, estimator, plain, 0);
-        expect(Array.from(fused), `${expert.kinds.join('/')}: ${text.slice(0, 60)}`).toEqual(Array.from(plain));
+        expect(Array.from(fused), `${name}: ${text.slice(0, 60)}`).toEqual(Array.from(plain));
         expect(Array.from(matches)).toEqual(Array.from(row.matches));
         compared++;
-      }
+      });
       expect(compared).toBe(2 * texts.length + extra.length);
     }
+    expect(
+      setups.map((s) => `${s.settings.weighting ?? 'tfidf'} ${s.settings.sublinearTf} ${!!s.settings.lexicon}`),
+    ).toEqual(
+      expect.arrayContaining(['binary false true', 'binary false false', 'tfidf true true', 'tfidf false true']),
+    );
   });
 });
 
@@ -173,7 +194,9 @@ describe('one hidden class per vectorizer part', () => {
   // for good in 4 runs of 10), so every expert's vectorizer must give each field the same kind from its construction.
   const kindOf = (v: unknown): string => {
     if (v === null || v === undefined) return String(v);
-    if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 2 ** 30 ? 'small integer' : 'double';
+    // Node's x64 builds keep 32-bit small integers (no pointer compression): any int32 is one, a hash included.
+    if (typeof v === 'number')
+      return Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31 ? 'small integer' : 'double';
     if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
     return typeof v;
   };
