@@ -227,16 +227,11 @@ export class Vectorizer {
    */
   private closeScored(block: Block, weights: ArrayLike<number>, sums: Float64Array, at: number): number {
     if (this.binary) {
-      this.closePresence(block, weights, sums, at);
+      presentSums(block.ids, block.length, weights, sums, at);
+      clearSeen(this.seen, block.ids, block.length);
       return 0;
     }
     return this.closeTfidf(block, weights, sums, at);
-  }
-
-  /** `closeScored` of a binary block: the weights of its features added unmultiplied (1 × w is w), bits cleared. */
-  private closePresence(block: Block, weights: ArrayLike<number>, sums: Float64Array, at: number): void {
-    presentSums(block.ids, block.length, weights, sums, at);
-    clearSeen(this.seen, block.ids, block.length);
   }
 
   /** `closeScored` of a TF-IDF block: each feature's count taken from the tally (and reset), weighed and summed. */
