@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { loadClassifier } from '#core/classifier.ts';
 import { openCsv } from '#core/csv/csvReader.ts';
 import { checkRecord } from '#core/csv/records.ts';
+import { LABELS } from '#core/labels.ts';
 import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
 import { benchCsv, repeatRows } from './data.ts';
 import { checkoutPrevious, PREVIOUS_RELEASE } from './previous.ts';
@@ -39,6 +40,38 @@ async function interleaved(impls: readonly Implementation[], run: (impl: Impleme
 }
 
 /**
+ * Real abstracts apart: those with a lexicon term (their own expert only) and those without one, which the scope rule
+ * also puts to the honest expert. The split shows what the rule costs per text, next to the previous release on the
+ * same texts (it had no such rule).
+ */
+async function realByScope(
+  impls: readonly Implementation[],
+  texts: readonly string[],
+  kinds: readonly string[],
+  matched: readonly boolean[],
+  out: Record<string, number | string>,
+): Promise<void> {
+  for (const [key, title, wanted] of [
+    ['real_matched', 'with a lexicon term', true],
+    ['real_unmatched', "without one (+ the scope rule's expert)", false],
+  ] as const) {
+    const group = texts.filter((_, i) => kinds[i] === 'real' && matched[i] === wanted);
+    if (group.length === 0) continue;
+    const best = await interleaved(impls, async (impl) => {
+      for (const text of group) await impl.classifier.classify([text]);
+    });
+    impls.forEach((impl, i) => {
+      out[`${impl.name}_${key}_us`] = round((best[i]! * 1000) / group.length, 1);
+    });
+    line(
+      `  ${title} (${group.length})`,
+      impls.map((impl) => `${impl.name} ${out[`${impl.name}_${key}_us`]}`).join(' · '),
+      'µs',
+    );
+  }
+}
+
+/**
  * The model, in process, next to the previous release: µs per text for real abstracts and for templates (one text per
  * call, one core), then rows/s end to end (parse, classify, write predictions, metrics) on the CSV three times over.
  */
@@ -62,6 +95,11 @@ export async function benchModel(): Promise<Record<string, number | string>> {
   const parsed = await openCsv(Readable.from([Buffer.from(csv)]));
   for await (const record of parsed.records) texts.push(checkRecord(record.fields, record.line, parsed.header).text);
   const kinds = (await current.classify(texts)).map((p) => p.kind);
+  // Whether a text matched a term of the model's lexicon: a real abstract that matched none is scored by a second
+  // expert too (the scope rule, layers/model/scope.ts), which the previous release did not have.
+  const { matches } = await current.model.score(texts);
+  const L = LABELS.length;
+  const matched = texts.map((_, i) => matches === undefined || matches.subarray(i * L, (i + 1) * L).some((m) => m > 0));
   for (const impl of impls) await impl.classifier.classify(texts); // warm up the JIT
 
   for (const kind of ['real', 'template'] as const) {
@@ -92,6 +130,7 @@ export async function benchModel(): Promise<Record<string, number | string>> {
     }
     out[`current_${kind}_first_sight_us`] = round((first * 1000) / (group.length - 1), 1);
     line(`  the same, each text seen for the first time`, `current ${out[`current_${kind}_first_sight_us`]}`, 'µs');
+    if (kind === 'real') await realByScope(impls, texts, kinds, matched, out);
   }
 
   const tripled = Buffer.from(repeatRows(csv, 3 * texts.length));
