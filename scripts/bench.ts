@@ -5,11 +5,6 @@
  * Every server is on 127.0.0.1 and every loop is bounded.
  */
 import { availableParallelism, cpus } from 'node:os';
-import { benchApi } from './bench/api.ts';
-import { benchColdStart } from './bench/coldStart.ts';
-import { benchLinear } from './bench/linear.ts';
-import { benchModel } from './bench/model.ts';
-import { benchS3 } from './bench/s3.ts';
 import { EXIT, parseFlags, runCli, UsageError } from './cli.ts';
 
 const SECTIONS = ['model', 'linear', 'api', 's3', 'coldstart', 'bert'] as const;
@@ -30,12 +25,20 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(
     `bench: node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'})\n`,
   );
+  // Each section's modules are loaded when it runs, not before the first one: the model is timed first, in a process
+  // that has loaded only what it needs. Loading the other sections' packages (autocannon, the AWS SDK) through tsx
+  // detached an ArrayBuffer in this process, which invalidates V8's ArrayBufferDetaching protector for good: from then
+  // on every typed-array access checks for a detached buffer, and the model's loops ran 15-20 % slower than in the
+  // Lambda bundles, which detach none (test/infra/image.test.ts checks every handler). `node
+  // --trace-protector-invalidation --import tsx scripts/bench.ts --only model` shows one invalidation now (tsx's own
+  // loader thread) where it showed two.
   const figures: Record<string, unknown> = {};
-  if (only.includes('model')) figures.model = await benchModel();
-  if (only.includes('linear')) figures.linear = await benchLinear({ train: !values['no-train'] });
-  if (only.includes('api')) figures.api = await benchApi({ loadSeconds });
-  if (only.includes('s3')) figures.s3 = await benchS3();
-  if (only.includes('coldstart')) figures.coldStart = await benchColdStart();
+  if (only.includes('model')) figures.model = await (await import('./bench/model.ts')).benchModel();
+  if (only.includes('linear'))
+    figures.linear = await (await import('./bench/linear.ts')).benchLinear({ train: !values['no-train'] });
+  if (only.includes('api')) figures.api = await (await import('./bench/api.ts')).benchApi({ loadSeconds });
+  if (only.includes('s3')) figures.s3 = await (await import('./bench/s3.ts')).benchS3();
+  if (only.includes('coldstart')) figures.coldStart = await (await import('./bench/coldStart.ts')).benchColdStart();
   if (only.includes('bert')) {
     const { benchBert } = await import('./bench-bert.ts');
     figures.bert = await benchBert();
