@@ -47,8 +47,9 @@ const DETACHING_INVALIDATED = 'Invalidating protector cell ArrayBufferDetaching'
  * Runs `handler(event, context)` of one bundle in a fresh node process with only the given environment, and fails
  * if the process detached an ArrayBuffer (a transfer, a byte stream, a growing WebAssembly memory). The first detach
  * invalidates V8's ArrayBufferDetaching protector for the life of the process: every typed-array access then checks
- * for a detached buffer, and the model's loops, all typed arrays, run 15-20 % slower in a warm container (measured:
- * templates 16 → 19 µs, real abstracts with a lexicon term 57 → 65 µs). No handler needs to detach one.
+ * for a detached buffer, and the model's loops, all typed arrays, run 15-20 % slower in a warm container (the bench,
+ * README "Benchmarks": templates 15.8–16.5 → 19.2–20.6 µs, real abstracts with a lexicon term 52–56 → 60–87 µs).
+ * No handler needs to detach one.
  */
 async function invoke(
   taskRoot: string,
