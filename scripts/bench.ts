@@ -27,11 +27,13 @@ async function main(argv: string[]): Promise<number> {
   );
   // Each section's modules are loaded when it runs, not before the first one: the model is timed first, in a process
   // that has loaded only what it needs. Loading the other sections' packages (autocannon, the AWS SDK) through tsx
-  // detached an ArrayBuffer in this process, which invalidates V8's ArrayBufferDetaching protector for good: from then
-  // on every typed-array access checks for a detached buffer, and the model's loops ran 15-20 % slower than in the
-  // Lambda bundles, which detach none (test/infra/image.test.ts checks every handler). `node
-  // --trace-protector-invalidation --import tsx scripts/bench.ts --only model` shows one invalidation now (tsx's own
-  // loader thread) where it showed two.
+  // detached an ArrayBuffer on the main thread (tsx's CommonJS hook parses each required .js file with es-module-lexer,
+  // whose WebAssembly memory grows, and so detaches its old buffer, on a large one). That invalidates V8's
+  // ArrayBufferDetaching protector for the thread's isolate for good: from then on every typed-array access checks for
+  // a detached buffer, and the model's loops ran slower than in a process that detaches none (templates 16-30 %: README,
+  // "Benchmarks"; the Lambda bundles detach none: test/infra/image.test.ts). Under tsx, `node
+  // --trace-protector-invalidation` always prints one invalidation, from Node's module-hooks thread; the main thread's
+  // was a second one, and test/cli/benchProcess.test.ts fails if the bench's modules bring it back.
   const figures: Record<string, unknown> = {};
   if (only.includes('model')) figures.model = await (await import('./bench/model.ts')).benchModel();
   if (only.includes('linear'))

@@ -45,11 +45,10 @@ const DETACHING_INVALIDATED = 'Invalidating protector cell ArrayBufferDetaching'
 
 /**
  * Runs `handler(event, context)` of one bundle in a fresh node process with only the given environment, and fails
- * if the process detached an ArrayBuffer (a transfer, a byte stream, a growing WebAssembly memory). The first detach
- * invalidates V8's ArrayBufferDetaching protector for the life of the process: every typed-array access then checks
- * for a detached buffer, and the model's loops, all typed arrays, run 15-20 % slower in a warm container (the bench,
- * README "Benchmarks": templates 15.8–16.5 → 19.2–20.6 µs, real abstracts with a lexicon term 52–56 → 60–87 µs).
- * No handler needs to detach one.
+ * if it detached an ArrayBuffer (a transfer, a byte stream, a growing WebAssembly memory). The first detach in a
+ * thread invalidates V8's ArrayBufferDetaching protector for that thread's isolate for good: every typed-array access
+ * then checks for a detached buffer, and the model's loops are all typed arrays (in the bench, a process that had
+ * detached one ran templates at 19.2–20.6 µs instead of 15.8–16.5: README, "Benchmarks"). No handler needs to.
  */
 async function invoke(
   taskRoot: string,
@@ -67,7 +66,7 @@ async function invoke(
     const event = JSON.parse(await readFile(eventFile, 'utf8'));
     const context = { awsRequestId: 'image-test-request', functionName: 'image-test', getRemainingTimeInMillis: () => 60000 };
     const result = await handler(event, context);
-    process.stdout.write('\\n@@result@@' + JSON.stringify(result ?? null));
+    process.stdout.write('\\n@@result@@' + JSON.stringify(result ?? null) + '\\n');
   `;
   const { stdout, stderr } = await run(
     process.execPath,
@@ -89,7 +88,9 @@ async function invoke(
   if (marker < 0) throw new Error(`${name} printed no result\n${stdout}\n${stderr}`);
   if (stdout.includes(DETACHING_INVALIDATED))
     throw new Error(`${name} detached an ArrayBuffer: typed arrays are slower for the rest of the process`);
-  return { result: JSON.parse(stdout.slice(marker + '@@result@@'.length)), output: stdout.slice(0, marker) + stderr };
+  // The result's own line: anything V8 traces after the handler returns (at exit, say) goes on lines of its own.
+  const resultLine = stdout.slice(marker + '@@result@@'.length).split('\n', 1)[0]!;
+  return { result: JSON.parse(resultLine), output: stdout.slice(0, marker) + stderr };
 }
 
 /** An SQS batch of one message carrying an S3 ObjectCreated notification, keys URL-encoded the way S3 does. */
@@ -248,8 +249,8 @@ describe('the Lambda image, assembled without Docker', () => {
       await expect(invoke(taskRoot, 'detaching', {}, {})).rejects.toThrow('detaching detached an ArrayBuffer');
       await expect(invoke(taskRoot, 'plain', {}, {})).resolves.toMatchObject({ result: 1 });
     } finally {
-      await rm(join(taskRoot, 'detaching.mjs'));
-      await rm(plain);
+      await rm(join(taskRoot, 'detaching.mjs'), { force: true });
+      await rm(plain, { force: true });
     }
   });
 
