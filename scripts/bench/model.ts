@@ -47,6 +47,37 @@ function scopeKindsOf(backendConfig: Record<string, unknown>): string[] {
 }
 
 /**
+ * Times `group`, one text per call, each implementation interleaved with the others, into `out[<impl>_<key>_us]`, and
+ * prints a line titled `title`. A group of fewer than two texts (the synthetic stand-in for the training file, used
+ * without ../shared, holds no templates) is reported as not timed; returns whether it was timed.
+ */
+async function timePerText(
+  impls: readonly Implementation[],
+  group: readonly string[],
+  key: string,
+  title: string,
+  out: Record<string, number | string>,
+  note = '',
+): Promise<boolean> {
+  if (group.length < 2) {
+    line(title, `not timed: ${group.length} in the data`);
+    return false;
+  }
+  const best = await interleaved(impls, async (impl) => {
+    for (const text of group) await impl.classifier.classify([text]);
+  });
+  impls.forEach((impl, i) => {
+    out[`${impl.name}_${key}_us`] = round((best[i]! * 1000) / group.length, 1);
+  });
+  line(
+    `${title} (${group.length}${note})`,
+    impls.map((impl) => `${impl.name} ${out[`${impl.name}_${key}_us`]}`).join(' · '),
+    'µs',
+  );
+  return true;
+}
+
+/**
  * Real abstracts apart: those with a lexicon term (their own expert only) and those without one, which the scope rule
  * also puts to the honest expert. The split shows what the rule costs per text, next to the previous release on the
  * same texts (it had no such rule).
@@ -59,25 +90,11 @@ async function realByScope(
   out: Record<string, number | string>,
 ): Promise<void> {
   for (const [key, title, wanted] of [
-    ['real_matched', 'with a lexicon term', true],
-    ['real_unmatched', 'without one (+ honest expert)', false],
+    ['real_matched', '  with a lexicon term', true],
+    ['real_unmatched', '  without one (+ honest expert)', false],
   ] as const) {
     const group = texts.filter((_, i) => kinds[i] === 'real' && matched[i] === wanted);
-    if (group.length < 2) {
-      line(`  ${title}`, `not timed: ${group.length} in the data`);
-      continue;
-    }
-    const best = await interleaved(impls, async (impl) => {
-      for (const text of group) await impl.classifier.classify([text]);
-    });
-    impls.forEach((impl, i) => {
-      out[`${impl.name}_${key}_us`] = round((best[i]! * 1000) / group.length, 1);
-    });
-    line(
-      `  ${title} (${group.length})`,
-      impls.map((impl) => `${impl.name} ${out[`${impl.name}_${key}_us`]}`).join(' · '),
-      'µs',
-    );
+    await timePerText(impls, group, key, title, out);
   }
 }
 
@@ -118,22 +135,8 @@ export async function benchModel(): Promise<Record<string, number | string>> {
 
   for (const kind of ['real', 'template'] as const) {
     const group = texts.filter((_, i) => kinds[i] === kind);
-    // The synthetic stand-in for the training file (no ../shared) holds no templates: say so rather than time nothing.
-    if (group.length < 2) {
-      line(`µs per ${kind === 'real' ? 'real abstract' : 'template'}`, `not timed: ${group.length} in the data`);
-      continue;
-    }
-    const best = await interleaved(impls, async (impl) => {
-      for (const text of group) await impl.classifier.classify([text]);
-    });
-    impls.forEach((impl, i) => {
-      out[`${impl.name}_${kind}_us`] = round((best[i]! * 1000) / group.length, 1);
-    });
-    line(
-      `µs per ${kind === 'real' ? 'real abstract' : 'template'} (${group.length}, one per call)`,
-      impls.map((impl) => `${impl.name} ${out[`${impl.name}_${kind}_us`]}`).join(' · '),
-      'µs',
-    );
+    const title = `µs per ${kind === 'real' ? 'real abstract' : 'template'}`;
+    if (!(await timePerText(impls, group, kind, title, out, ', one per call'))) continue;
     // The rounds above see each text again, so the experts' chunk caches (layers/model/chunkCache.ts) know every
     // word: a text's first sight is slower. Measured on freshly loaded models (empty caches, JIT already warm), best
     // of three: each text is new to the model, only the words it shares with the texts before it are known. The
