@@ -4,6 +4,7 @@ import { openCsv } from '#core/csv/csvReader.ts';
 import { checkRecord } from '#core/csv/records.ts';
 import { LABELS } from '#core/labels.ts';
 import { evaluateCsv } from '#core/pipeline/evaluateCsv.ts';
+import { parseLinearConfig } from '#model/linearConfigSchema.ts';
 import { benchCsv, repeatRows } from './data.ts';
 import { checkoutPrevious, PREVIOUS_RELEASE } from './previous.ts';
 import { line, round } from './stats.ts';
@@ -37,13 +38,6 @@ async function interleaved(impls: readonly Implementation[], run: (impl: Impleme
     }
   }
   return best;
-}
-
-/** The kinds a model's scope rule applies to (`backendConfig.scope.kinds`; none without a rule). */
-function scopeKindsOf(backendConfig: Record<string, unknown>): string[] {
-  const scope = backendConfig.scope;
-  if (typeof scope !== 'object' || scope === null || !('kinds' in scope) || !Array.isArray(scope.kinds)) return [];
-  return scope.kinds.filter((kind): kind is string => typeof kind === 'string');
 }
 
 /**
@@ -128,7 +122,9 @@ export async function benchModel(): Promise<Record<string, number | string>> {
   const { matches } = await current.model.score(texts);
   const L = LABELS.length;
   const matched =
-    matches && scopeKindsOf(current.manifest.backendConfig).includes('real')
+    matches &&
+    current.manifest.backend === 'linear' &&
+    parseLinearConfig(current.manifest.backendConfig, 'model.json').scope?.kinds.includes('real')
       ? texts.map((_, i) => matches.subarray(i * L, (i + 1) * L).some((m) => m > 0))
       : undefined;
   for (const impl of impls) await impl.classifier.classify(texts); // warm up the JIT
