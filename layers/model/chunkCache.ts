@@ -15,7 +15,12 @@
  * and features side by side), and the slot table keeps each key's hash beside the record's offset: a chunk
  * costs the read of its slot and of one record, whose lines the hardware prefetches.
  *
- *   record: [keyLength, features, tokens, stamp, key (two code units per int32)…, tokens…, ids…]
+ *   record: [keyLength, features, tokens, stamp, sums (SUMS_PER_RECORD float64, in a cache made `withSums`)…,
+ *            key (two code units per int32)…, tokens…, ids…]
+ *
+ * In a cache made `withSums`, a record starts at an even offset, so that its sums are 8-byte aligned and read through a
+ * Float64Array view of the same memory (`sums`, at `(record + SUMS) / 2`). What the sums hold is the owner's business
+ * (a TF-IDF vectorizer keeps each chunk's share of the dot product there); the cache only stores them.
  */
 
 const FNV_PRIME = 0x01000193;
@@ -27,7 +32,10 @@ const INITIAL_ENTRIES = 1024;
 export const FEATURES = 1;
 export const TOKENS = 2;
 export const STAMP = 3;
-const KEY = 4;
+/** Where a record's sums start (in int32s: always even). */
+export const SUMS = 4;
+/** The float64 sums each record carries. */
+export const SUMS_PER_RECORD = 5;
 
 export interface ChunkCacheLimits {
   /** Chunks kept at most (a power of two). */
@@ -59,21 +67,29 @@ export class ChunkCache {
   private entries = 0;
   /** The records, one after another (layout in the module comment). */
   readonly records: Int32Array;
+  /** The same memory as float64: a record's sums are `sums[(record + SUMS) / 2 ..]` (module comment). */
+  readonly sums: Float64Array;
+  /** Whether records carry sums, and where a record's key starts (after the sums, when there are some). */
+  readonly withSums: boolean;
+  private readonly keyAt: number;
   private used = 0;
   /** How often the cache was emptied because it was full (for benchmarks). */
   resets = 0;
 
-  constructor(limits: ChunkCacheLimits = DEFAULT_CHUNK_CACHE) {
+  constructor(limits: ChunkCacheLimits = DEFAULT_CHUNK_CACHE, options: { withSums?: boolean } = {}) {
     const { maxEntries } = limits;
     if (!(maxEntries >= 1 && (maxEntries & (maxEntries - 1)) === 0))
       throw new RangeError('maxEntries must be a power of two');
     this.limits = limits;
+    this.withSums = options.withSums === true;
+    this.keyAt = SUMS + (this.withSums ? 2 * SUMS_PER_RECORD : 0);
     this.capacity = Math.min(maxEntries, INITIAL_ENTRIES);
     this.slots = new Int32Array(4 * this.capacity);
     this.mask = 2 * this.capacity - 1;
     // Reserved whole, never grown: the system maps zero pages and only those the records reach become resident, so
     // growing costs neither copies nor reallocations (each one a round of page faults on a fresh block).
-    this.records = new Int32Array(limits.maxInts);
+    this.records = new Int32Array(limits.maxInts + (limits.maxInts & 1));
+    this.sums = new Float64Array(this.records.buffer);
   }
 
   /** Chunks held now. */
@@ -81,14 +97,14 @@ export class ChunkCache {
     return this.entries;
   }
 
-  /** Where a record's tokens start. */
-  static tokensAt(records: Int32Array, record: number): number {
-    return record + KEY + ((records[record]! + 1) >>> 1);
+  /** Where a record's tokens start in `records`. */
+  tokensAt(record: number): number {
+    return record + this.keyAt + ((this.records[record]! + 1) >>> 1);
   }
 
-  /** Where a record's feature ids start. */
-  static idsAt(records: Int32Array, record: number): number {
-    return ChunkCache.tokensAt(records, record) + records[record + TOKENS]!;
+  /** Where a record's feature ids start in `records`. */
+  idsAt(record: number): number {
+    return this.tokensAt(record) + this.records[record + TOKENS]!;
   }
 
   /** The record of the chunk `key[0 .. length)` whose FNV-1a hash is `hash`, or -1. */
@@ -102,7 +118,7 @@ export class ChunkCache {
       const records = this.records;
       if (records[record] !== length) continue;
       let i = 0;
-      let k = record + KEY;
+      let k = record + this.keyAt;
       for (; i + 1 < length; i += 2, k++) if (records[k] !== (key[i]! | (key[i + 1]! << 16))) break;
       if (i + 1 >= length && (i === length || records[k] === key[i])) return record;
     }
@@ -110,7 +126,8 @@ export class ChunkCache {
 
   /**
    * Keeps a chunk (not already held, at most `maxChunk` long) with its tokens `tokens[tokenFrom .. tokenTo)` and its
-   * features `ids[0 .. features)`; returns its record, or -1 for a chunk too long to keep.
+   * features `ids[0 .. features)` and, in a cache made `withSums`, its sums `sums[0 .. SUMS_PER_RECORD)` (zeros when
+   * absent); returns its record, or -1 for a chunk too long to keep.
    */
   add(
     key: Uint16Array,
@@ -121,10 +138,12 @@ export class ChunkCache {
     tokenTo: number,
     ids: Int32Array,
     features: number,
+    sums?: Float64Array,
   ): number {
     if (length > this.limits.maxChunk) return -1;
     const tokenCount = tokenTo - tokenFrom;
-    const size = KEY + ((length + 1) >>> 1) + tokenCount + features;
+    const unaligned = this.keyAt + ((length + 1) >>> 1) + tokenCount + features;
+    const size = this.withSums ? (unaligned + 1) & ~1 : unaligned;
     if (size > this.limits.maxInts) return -1;
     if (this.entries === this.limits.maxEntries || this.used + size > this.limits.maxInts) this.clear();
     else if (this.entries === this.capacity) this.grow();
@@ -134,7 +153,11 @@ export class ChunkCache {
     records[record + FEATURES] = features;
     records[record + TOKENS] = tokenCount;
     records[record + STAMP] = 0;
-    let k = record + KEY;
+    if (this.withSums) {
+      const sumsAt = (record + SUMS) >>> 1;
+      for (let i = 0; i < SUMS_PER_RECORD; i++) this.sums[sumsAt + i] = sums ? sums[i]! : 0;
+    }
+    let k = record + this.keyAt;
     for (let i = 0; i < length; i += 2, k++) records[k] = key[i]! | (i + 1 < length ? key[i + 1]! << 16 : 0);
     records.set(tokens.subarray(tokenFrom, tokenTo), k);
     k += tokenCount;

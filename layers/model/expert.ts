@@ -2,7 +2,7 @@ import { affineExplanation, type TextExplanation } from '#core/explanation.ts';
 import { LABELS } from '#core/labels.ts';
 import { attribute, type ScoredBlock } from './attribution.ts';
 import { type Calibration, calibrateLogits } from './calibrator.ts';
-import { type LinearWeights, rowLogits } from './estimator.ts';
+import type { LinearWeights } from './estimator.ts';
 import type { TermMatch } from './lexicon.ts';
 import type { TextKind } from './router.ts';
 import type { Vectorizer } from './vectorizer.ts';
@@ -41,14 +41,17 @@ export class Expert {
   }
 
   /**
-   * The calibrated logits of one text and their evidence: the traced row scores to the very logits `score` gives (tested), and
-   * Platt scaling is affine per label (a·z + b), so every word's contribution is scaled by a and b joins the bias.
+   * The calibrated logits of one text and their evidence: the logits are `score`'s, the traced row's terms add up to
+   * them within 1e-9 (tested), and Platt scaling is affine per label (a·z + b), so every word's contribution is scaled
+   * by a and b joins the bias.
    */
   explain(text: string, out: Float64Array, offset: number, matches?: Float64Array): TextExplanation {
     const L = LABELS.length;
     const { row, map, origins, slotOf, terms } = this.vectorizer.transformTraced(text);
     matches?.set(row.matches, offset);
-    rowLogits(row, this.estimator, out, offset);
+    // The served logits themselves (`score`'s chunk sums add the row's terms in another order than `rowLogits`, so
+    // the two may differ in the last bits): the evidence decomposes the very number the answer gave.
+    this.vectorizer.score(text, this.estimator, out, offset);
     const raw = out.slice(offset, offset + L);
     calibrateLogits(this.calibration, out, offset);
     const { weights, bias, dense } = this.estimator;

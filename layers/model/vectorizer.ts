@@ -1,5 +1,14 @@
 import { type NormalizedText, normalizeWithOffsets } from '#core/textOffsets.ts';
-import { ChunkCache, type ChunkCacheLimits, DEFAULT_CHUNK_CACHE, FEATURES, STAMP, TOKENS } from './chunkCache.ts';
+import {
+  ChunkCache,
+  type ChunkCacheLimits,
+  DEFAULT_CHUNK_CACHE,
+  FEATURES,
+  STAMP,
+  SUMS,
+  SUMS_PER_RECORD,
+  TOKENS,
+} from './chunkCache.ts';
 import { type LinearWeights, logitsOfSums, presentSums } from './estimator.ts';
 import type { FeatureIndex } from './featureIndex.ts';
 import type { Lexicon, TermMatch } from './lexicon.ts';
@@ -120,9 +129,12 @@ export class Vectorizer {
   private readonly withLexicon: boolean;
   private readonly extractor: NgramExtractor;
   private readonly tracer: NgramExtractor;
-  /** Binary presence: which ids the current block has seen, one bit each (a few KB: stays in L1). */
+  /** Which ids the current block has seen, one bit each (a few KB: stays in L1), whatever the weighting. */
   private readonly seen: Uint32Array;
-  /** Counting: per id, its count in the current block (reset to 0 for the ids a block touched). */
+  /**
+   * TF-IDF: per id, how often it occurred in the current block after its first occurrence, counted from the block's
+   * repeats when it closes (`tallyRepeats`) and reset to 0 there: only the few repeated features ever touch it.
+   */
   private readonly tally: Int32Array;
   /** Explanations: per id, the generation that last saw it, then its slot in that block (nothing needs clearing). */
   private marks = new Int32Array(0);
@@ -135,6 +147,15 @@ export class Vectorizer {
   private chunkIds = new Int32Array(256);
   /** `score`'s per-block sums of value × weight per label: the word block's at 0..3, the char block's at 4..7. */
   private readonly sums = new Float64Array(8);
+  /** The weights the chunk cache's sums were computed with (bound by `score`; empty until then). */
+  private sumWeights: ArrayLike<number> = NO_IDF;
+  /** A new chunk's sums while it is kept (layout: `chunkSums`). */
+  private readonly newSums = new Float64Array(SUMS_PER_RECORD);
+  /** The char block's sums over its chunks, as `charBlock` adds them up (layout: `chunkSums`). */
+  private readonly charTotals = new Float64Array(SUMS_PER_RECORD);
+  /** The current block's repeated occurrences (binary: every one after the first; TF-IDF: the second of each id). */
+  private repeats = new Int32Array(256);
+  private repeatCount = 0;
 
   /** The model's lexicon: its matches are counted for every row (evidence), its features added with `lexicon`. */
   readonly lexicon: Lexicon | undefined;
@@ -165,7 +186,7 @@ export class Vectorizer {
     this.tracer = new NgramExtractor(settings, { origins: true });
     this.seen = new Uint32Array(Math.ceil(index.features / 32));
     this.tally = new Int32Array(this.binary ? 0 : index.features);
-    this.cache = new ChunkCache(cacheLimits);
+    this.cache = new ChunkCache(cacheLimits, { withSums: !binary });
   }
 
   /**
@@ -202,8 +223,13 @@ export class Vectorizer {
     const [word, char] = row.blocks;
     const sums = this.sums;
     const weights = model.weights;
+    if (!this.binary && weights !== this.sumWeights) {
+      // The cache's sums belong to the weights they were computed with.
+      this.cache.clear();
+      this.sumWeights = weights;
+    }
     this.charBlock(text);
-    const charNorm = this.closeScored(char, weights, sums, 4);
+    const charNorm = this.binary ? this.closeScored(char, weights, sums, 4) : this.closeChars(char, weights, sums);
     const ngrams = this.extractor.result();
     this.wordBlock(ngrams.word, word);
     const wordNorm = this.closeScored(word, weights, sums, 0);
@@ -221,6 +247,77 @@ export class Vectorizer {
   }
 
   /**
+   * Closes a TF-IDF char block `charBlock` built and sums value × weight per label over its distinct features into
+   * `sums[4 .. 8)`, from the sums of its chunks (`charTotals`): a chunk's sums count each occurrence as a value of idf,
+   * which is the value of a feature that occurs once, so only the repeated features need a correction. Returns the
+   * block's sum of squared values.
+   */
+  private closeChars(block: Block, weights: ArrayLike<number>, sums: Float64Array): number {
+    const totals = this.charTotals;
+    const repeats = this.repeats;
+    const { tally } = this;
+    const idf = this.idf;
+    const sublinear = this.sublinear;
+    let s0 = totals[0]!;
+    let s1 = totals[1]!;
+    let s2 = totals[2]!;
+    let s3 = totals[3]!;
+    let norm = totals[4]!;
+    // A feature seen c times was counted c × idf; its value is tf(c) × idf.
+    const repeated = this.tallyRepeats();
+    for (let r = 0; r < repeated; r++) {
+      const id = repeats[r]!;
+      const c = 1 + tally[id]!;
+      tally[id] = 0;
+      const f = termFrequency(c, sublinear);
+      const u = idf[id]!;
+      const d = (f - c) * u;
+      norm += (f * f - c) * u * u;
+      const base = id << 2;
+      s0 += d * weights[base]!;
+      s1 += d * weights[base + 1]!;
+      s2 += d * weights[base + 2]!;
+      s3 += d * weights[base + 3]!;
+    }
+    clearSeen(this.seen, block.ids, block.length);
+    sums[4] = s0;
+    sums[5] = s1;
+    sums[6] = s2;
+    sums[7] = s3;
+    return norm;
+  }
+
+  /**
+   * A TF-IDF chunk's sums from its feature occurrences `ids[0 .. n)`, under the bound weights: per label the sum of
+   * idf × weight, then the sum of idf². Zeros while no weights are bound (`score` binds them).
+   */
+  private chunkSums(ids: Int32Array, n: number, out: Float64Array): void {
+    const weights = this.sumWeights;
+    const idf = this.idf;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
+    if (weights.length > 0)
+      for (let k = 0; k < n; k++) {
+        const id = ids[k]!;
+        const u = idf[id]!;
+        const base = id << 2;
+        s0 += u * weights[base]!;
+        s1 += u * weights[base + 1]!;
+        s2 += u * weights[base + 2]!;
+        s3 += u * weights[base + 3]!;
+        s4 += u * u;
+      }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+    out[4] = s4;
+  }
+
+  /**
    * Closes a block `addChunk` built (as `closeBlock` does) and sums value × weight per label over its distinct
    * features into `sums[at .. at + 4)`, in the block's order, as `rowLogits` does: binary values are 1 (the weights
    * are added unmultiplied), TF-IDF values tf × idf. Returns the TF-IDF block's sum of squared values (0 for binary).
@@ -234,12 +331,16 @@ export class Vectorizer {
     return this.closeTfidf(block, weights, sums, at);
   }
 
-  /** `closeScored` of a TF-IDF block: each feature's count taken from the tally (and reset), weighed and summed. */
+  /**
+   * `closeScored` of a TF-IDF block: each feature's count (1 + its repeats, `tallyRepeats`) weighed and summed, the
+   * tally and the seen bits reset.
+   */
   private closeTfidf(block: Block, weights: ArrayLike<number>, sums: Float64Array, at: number): number {
     const { ids, length } = block;
     const { tally } = this;
     const idf = this.idf;
     const sublinear = this.sublinear;
+    this.tallyRepeats();
     let s0 = 0;
     let s1 = 0;
     let s2 = 0;
@@ -247,7 +348,7 @@ export class Vectorizer {
     let norm = 0;
     for (let t = 0; t < length; t++) {
       const id = ids[t]!;
-      const v = termFrequency(tally[id]!, sublinear) * idf[id]!;
+      const v = termFrequency(1 + tally[id]!, sublinear) * idf[id]!;
       tally[id] = 0;
       norm += v * v;
       const base = id << 2;
@@ -260,6 +361,7 @@ export class Vectorizer {
     sums[at + 1] = s1;
     sums[at + 2] = s2;
     sums[at + 3] = s3;
+    clearSeen(this.seen, ids, length);
     return norm;
   }
 
@@ -275,20 +377,37 @@ export class Vectorizer {
     ex.begin(text);
     char.reserve(Math.min(this.index.features, ex.charCapacity));
     char.length = 0;
+    this.reserveRepeats(ex.charCapacity);
+    let t0 = 0;
+    let t1 = 0;
+    let t2 = 0;
+    let t3 = 0;
+    let t4 = 0;
     if (++this.textStamp === 0x7fffffff) {
       cache.clear();
       this.textStamp = 1;
     }
     const stamp = this.textStamp;
+    // TF-IDF adds up its chunks' sums (closeChars); binary presence sums its distinct features' weights (closeScored).
+    const withSums = cache.withSums;
     for (let len = ex.nextChunk(); len > 0; len = ex.nextChunk()) {
       let record = cache.find(ex.chunk, len, ex.chunkHash);
       if (record >= 0) {
         const records = cache.records;
-        const tokens = ChunkCache.tokensAt(records, record);
+        const tokens = cache.tokensAt(record);
         for (let t = tokens, end = t + records[record + TOKENS]!; t < end; t++) ex.replayToken(records[t]!);
         if (binary && records[record + STAMP] === stamp) continue;
         records[record + STAMP] = stamp;
-        const ids = ChunkCache.idsAt(records, record);
+        if (withSums) {
+          const at = (record + SUMS) >>> 1;
+          const chunkSums = cache.sums;
+          t0 += chunkSums[at]!;
+          t1 += chunkSums[at + 1]!;
+          t2 += chunkSums[at + 2]!;
+          t3 += chunkSums[at + 3]!;
+          t4 += chunkSums[at + 4]!;
+        }
+        const ids = cache.idsAt(record);
         this.addChunk(records, ids, ids + records[record + FEATURES]!, char);
         continue;
       }
@@ -297,10 +416,41 @@ export class Vectorizer {
       ex.chunkNgrams(len);
       const features = this.chunkFeatures(ex.charBuffer, charFrom, ex.charCount);
       const chunkIds = this.chunkIds;
-      record = cache.add(ex.chunk, len, ex.chunkHash, ex.tokenBuffer, tokenFrom, ex.tokensSoFar, chunkIds, features);
+      const newSums = this.newSums;
+      if (withSums) {
+        this.chunkSums(chunkIds, features, newSums);
+        t0 += newSums[0]!;
+        t1 += newSums[1]!;
+        t2 += newSums[2]!;
+        t3 += newSums[3]!;
+        t4 += newSums[4]!;
+      }
+      record = cache.add(
+        ex.chunk,
+        len,
+        ex.chunkHash,
+        ex.tokenBuffer,
+        tokenFrom,
+        ex.tokensSoFar,
+        chunkIds,
+        features,
+        newSums,
+      );
       if (record >= 0) cache.records[record + STAMP] = stamp;
       this.addChunk(chunkIds, 0, features, char);
     }
+    const totals = this.charTotals;
+    totals[0] = t0;
+    totals[1] = t1;
+    totals[2] = t2;
+    totals[3] = t3;
+    totals[4] = t4;
+  }
+
+  /** Room for `n` repeated occurrences in the current block, and none yet. */
+  private reserveRepeats(n: number): void {
+    if (this.repeats.length < n) this.repeats = new Int32Array(Math.max(n, 2 * this.repeats.length));
+    this.repeatCount = 0;
   }
 
   /** One chunk's in-vocabulary features, from its occurrences `occurrences[from .. to)`, in order: into `chunkIds`. */
@@ -319,28 +469,24 @@ export class Vectorizer {
   /** Adds one chunk's feature occurrences (`chunkIds[from .. to)`) to a block being built (`closeBlock` ends it). */
   private addChunk(chunkIds: Int32Array, from: number, to: number, block: Block): void {
     const ids = block.ids;
+    const repeats = this.repeats;
     let length = block.length;
-    if (this.binary) {
-      const seen = this.seen;
-      // Branch-free: whether a feature is new is a coin toss the branch predictor loses.
-      for (let k = from; k < to; k++) {
-        const id = chunkIds[k]!;
-        const word = seen[id >>> 5]!;
-        seen[id >>> 5] = word | (1 << (id & 31));
-        ids[length] = id;
-        length += ((word >>> (id & 31)) & 1) ^ 1;
-      }
-    } else {
-      const tally = this.tally;
-      for (let k = from; k < to; k++) {
-        const id = chunkIds[k]!;
-        const before = tally[id]!;
-        tally[id] = before + 1;
-        ids[length] = id;
-        length += (before - 1) >>> 31; // 1 when the feature is new (before === 0), branch-free
-      }
+    let r = this.repeatCount;
+    const seen = this.seen;
+    // Branch-free: whether a feature is new is a coin toss the branch predictor loses. A new one joins the block, any
+    // other the repeats (TF-IDF counts them when the block closes; binary presence subtracts them from chunk sums).
+    for (let k = from; k < to; k++) {
+      const id = chunkIds[k]!;
+      const word = seen[id >>> 5]!;
+      seen[id >>> 5] = word | (1 << (id & 31));
+      const old = (word >>> (id & 31)) & 1;
+      ids[length] = id;
+      length += old ^ 1;
+      repeats[r] = id;
+      r += old;
     }
     block.length = length;
+    this.repeatCount = r;
   }
 
   /** Ends a block `addChunk` built: its counts, and the dedup state cleared for the next block. */
@@ -352,10 +498,30 @@ export class Vectorizer {
       return;
     }
     const tally = this.tally;
+    this.tallyRepeats();
     for (let t = 0; t < length; t++) {
-      counts[t] = tally[ids[t]!]!;
+      counts[t] = 1 + tally[ids[t]!]!;
       tally[ids[t]!] = 0;
     }
+    clearSeen(this.seen, ids, length);
+  }
+
+  /**
+   * TF-IDF: counts the current block's repeats into the tally (per id, its occurrences after the first) and rewrites
+   * `repeats[0 .. n)` as the distinct repeated ids, in order of their second occurrence; returns n.
+   */
+  private tallyRepeats(): number {
+    const { tally, repeats } = this;
+    const count = this.repeatCount;
+    let n = 0;
+    for (let r = 0; r < count; r++) {
+      const id = repeats[r]!;
+      const before = tally[id]!;
+      tally[id] = before + 1;
+      repeats[n] = id; // n ≤ r: the list is read ahead of where it is rewritten
+      n += (before - 1) >>> 31; // 1 when this is its first repeat (before === 0), branch-free
+    }
+    return n;
   }
 
   /** The row of a text with its origins, for explanations (allocates; not the prediction path). */
@@ -381,6 +547,7 @@ export class Vectorizer {
     const features = this.chunkFeatures(occurrences, 0, occurrences.length);
     block.reserve(features);
     block.length = 0;
+    this.reserveRepeats(features);
     this.addChunk(this.chunkIds, 0, features, block);
   }
 

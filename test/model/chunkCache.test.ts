@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChunkCache, FEATURES, TOKENS } from '#model/chunkCache.ts';
+import { ChunkCache, FEATURES, SUMS, SUMS_PER_RECORD, TOKENS } from '#model/chunkCache.ts';
 import { FeatureIndex } from '#model/featureIndex.ts';
 import { NgramExtractor } from '#model/ngrams.ts';
 import type { Row } from '#model/row.ts';
@@ -29,10 +29,37 @@ describe('the chunk cache', () => {
     const records = cache.records;
     expect(records[even + FEATURES]).toBe(3);
     expect(records[even + TOKENS]).toBe(2);
-    const t = ChunkCache.tokensAt(records, even);
+    const t = cache.tokensAt(even);
     expect(Array.from(records.subarray(t, t + 2))).toEqual([7, 8]);
-    const at = ChunkCache.idsAt(records, even);
+    const at = cache.idsAt(even);
     expect(Array.from(records.subarray(at, at + 3))).toEqual([3, 1, 4]);
+  });
+
+  it("keeps each chunk's sums when made withSums, 8-byte aligned whatever the lengths before, zeros when given none", () => {
+    const cache = new ChunkCache({ maxEntries: 8, maxChunk: 48, maxInts: 1 << 16 }, { withSums: true });
+    const sums = Float64Array.of(0.1, -2.5, 1e-300, 3, Math.PI);
+    const records: number[] = [];
+    // Odd key lengths and odd id counts: a record that ended at an odd offset would misalign the next one's sums.
+    for (const [i, word] of [' a ', ' abcd ', ' ab ', ' abcde '].entries())
+      records.push(cache.add(key(word), word.length, 100 + i, Int32Array.of(9), 0, 1, Int32Array.of(1, 2, 3), 3, sums));
+    const bare = cache.add(key(' z '), 3, 7, none, 0, 0, Int32Array.of(5), 1);
+    for (const record of records) {
+      expect(record % 2).toBe(0);
+      const at = (record + SUMS) / 2;
+      expect(Array.from(cache.sums.subarray(at, at + SUMS_PER_RECORD))).toEqual(Array.from(sums));
+      expect(Array.from(cache.records.subarray(cache.idsAt(record), cache.idsAt(record) + 3))).toEqual([1, 2, 3]);
+    }
+    expect(cache.records[cache.tokensAt(records[3]!)]).toBe(9);
+    expect(cache.find(key(' abcde '), 7, 103)).toBe(records[3]);
+    const at = (bare + SUMS) / 2;
+    expect(Array.from(cache.sums.subarray(at, at + SUMS_PER_RECORD))).toEqual([0, 0, 0, 0, 0]);
+    // Without sums (binary presence), a record holds no room for them: header, key, tokens, ids, back to back.
+    const plain = new ChunkCache({ maxEntries: 8, maxChunk: 48, maxInts: 1 << 16 });
+    const first = plain.add(key(' a '), 3, 1, Int32Array.of(9), 0, 1, Int32Array.of(1, 2, 3), 3, sums);
+    const second = plain.add(key(' b '), 3, 2, none, 0, 0, none, 0);
+    expect(second - first).toBe(4 + 2 + 1 + 3);
+    expect(plain.records[plain.tokensAt(first)]).toBe(9);
+    expect(Array.from(plain.records.subarray(plain.idsAt(first), plain.idsAt(first) + 3))).toEqual([1, 2, 3]);
   });
 
   it('keeps code units above 0x7fff and never keeps a chunk longer than maxChunk', () => {
