@@ -10,7 +10,8 @@ import type { Vectorizer } from './vectorizer.ts';
 /**
  * One expert: the vectorizer (n-grams, vocabulary, weighting), the linear estimator and the calibrator of the texts of
  * its kind(s). Serving scores a text in one pass (`Vectorizer.score`); evidence transforms it into its traced row,
- * whose logits are the same to the bit (tested), and hands each feature's share to the words it came from.
+ * whose terms add up to the served logits (within 1e-9, tested), and hands each feature's share to the words it came
+ * from.
  */
 export class Expert {
   constructor(

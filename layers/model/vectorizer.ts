@@ -26,8 +26,12 @@ import { type Block, newRow, type Row } from './row.ts';
  *   of a disease term in a long abstract counts as much as ten, which is what decides labels in real abstracts.
  * A row is kept as raw values (tf × idf, or 1) and one scale per block; a feature's value is raw × scale. Serving
  * multiplies the scale once per block after the dot product; training stores raw × scale in its design matrix.
- * Serving scores without building the row (`Vectorizer.score`): each block is weighed and summed in the loop that
- * closes it, with the same helpers (`termFrequency`, `binaryScale`, `l2Scale`), so the logits are the same to the bit.
+ * Serving scores without building the row (`Vectorizer.score`), with the same helpers (`termFrequency`, `binaryScale`,
+ * `l2Scale`). A binary block is summed in the loop that closes it, in the row's order: the logits are `rowLogits`'s to
+ * the bit. A TF-IDF char block is summed from its chunks: the chunk cache keeps, per chunk, the sums of idf × weight
+ * and of idf² over its occurrences (what the chunk adds when each of its features occurs once), so a text adds one
+ * record's sums per chunk and corrects only its repeated features (tf(c) × idf instead of c × idf); that is the same
+ * terms in another order, the logits within 1e-12 of `rowLogits`'s (tested), and evidence decomposes the served ones.
  *
  * With `lexicon`, a row also has four dense features, log(1 + matches) per label of the model's medical lexicon
  * (layers/model/lexicon.ts): terms pooled into stable features, whatever words the training rows happened to use.
@@ -153,7 +157,7 @@ export class Vectorizer {
   private readonly newSums = new Float64Array(SUMS_PER_RECORD);
   /** The char block's sums over its chunks, as `charBlock` adds them up (layout: `chunkSums`). */
   private readonly charTotals = new Float64Array(SUMS_PER_RECORD);
-  /** The current block's repeated occurrences (binary: every one after the first; TF-IDF: the second of each id). */
+  /** The current block's repeated occurrences (every one after a feature's first), as `addChunk` finds them. */
   private repeats = new Int32Array(256);
   private repeatCount = 0;
 
@@ -212,8 +216,9 @@ export class Vectorizer {
 
   /**
    * The raw logits of a text under `model` (bias + row · weights), written to `out[offset .. offset + 4)`: what
-   * `rowLogits(transform(text), model, …)` gives, to the last bit (tested), in fewer passes. Each block is weighed and
-   * summed in the loop that closes it (`closeScored`): the values `weighRow` gives, summed in `rowLogits`'s order.
+   * `rowLogits(transform(text), model, …)` gives (binary: to the last bit; TF-IDF: within 1e-12, the module comment
+   * says why; tested), in fewer passes. Each block is weighed and summed in the loop that closes it (`closeScored`,
+   * or `closeChars` for a TF-IDF char block): the values `weighRow` gives.
    * Returns the text's lexicon matches per label (valid until the next call). The serving path: it fills the row's ids
    * but not its counts and values, so a row `transform` returned before is not to be read after it (evidence and
    * training use `transform`).
@@ -469,12 +474,23 @@ export class Vectorizer {
   /** Adds one chunk's feature occurrences (`chunkIds[from .. to)`) to a block being built (`closeBlock` ends it). */
   private addChunk(chunkIds: Int32Array, from: number, to: number, block: Block): void {
     const ids = block.ids;
-    const repeats = this.repeats;
-    let length = block.length;
-    let r = this.repeatCount;
     const seen = this.seen;
-    // Branch-free: whether a feature is new is a coin toss the branch predictor loses. A new one joins the block, any
-    // other the repeats (TF-IDF counts them when the block closes; binary presence subtracts them from chunk sums).
+    let length = block.length;
+    // Branch-free: whether a feature is new is a coin toss the branch predictor loses. A new one joins the block.
+    if (this.binary) {
+      for (let k = from; k < to; k++) {
+        const id = chunkIds[k]!;
+        const word = seen[id >>> 5]!;
+        seen[id >>> 5] = word | (1 << (id & 31));
+        ids[length] = id;
+        length += ((word >>> (id & 31)) & 1) ^ 1;
+      }
+      block.length = length;
+      return;
+    }
+    // TF-IDF also keeps any other occurrence among the repeats, which it counts when the block closes.
+    const repeats = this.repeats;
+    let r = this.repeatCount;
     for (let k = from; k < to; k++) {
       const id = chunkIds[k]!;
       const word = seen[id >>> 5]!;
