@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChunkCache, FEATURES, SUMS, SUMS_PER_RECORD, TOKENS } from '#model/chunkCache.ts';
+import { type LinearWeights, rowLogits } from '#model/estimator.ts';
 import { FeatureIndex } from '#model/featureIndex.ts';
 import { NgramExtractor } from '#model/ngrams.ts';
 import type { Row } from '#model/row.ts';
@@ -201,6 +202,44 @@ describe('a vectorizer with its chunk cache', () => {
           if (settings.weighting === 'binary') for (const b of expected) b.counts = b.counts.map(() => 1);
           expect(blocks(row), `${text} ${JSON.stringify(limits)}`).toEqual(expected);
         }
+      }
+    });
+
+    it(`scores every text as rowLogits scores its row (${settings.weighting ?? 'tfidf'}), whatever the cache did before and whichever weights come`, () => {
+      const index = vocabulary(settings);
+      const idf = Float64Array.from({ length: index.features }, (_, i) => 1 + (i % 7) / 3);
+      // Two estimators with different weights: a TF-IDF cache's chunk sums belong to the weights they were made with.
+      const estimator = (seed: number): LinearWeights => ({
+        weights: Float32Array.from({ length: 4 * index.features }, (_, i) => Math.sin(seed * 1000 + i) * 2),
+        bias: Float64Array.of(0.5, -0.5, 0.25, -0.25),
+        dense: undefined,
+      });
+      const [a, b] = [estimator(1), estimator(2)];
+      const binary = settings.weighting === 'binary';
+      const fused = new Float64Array(4);
+      const plain = new Float64Array(4);
+      for (const limits of [
+        undefined,
+        { maxEntries: 2, maxChunk: 8, maxInts: 1 << 16 },
+        { maxEntries: 1, maxChunk: 0, maxInts: 1 << 16 },
+        { maxEntries: 1 << 10, maxChunk: 48, maxInts: 64 },
+      ]) {
+        const serving = new Vectorizer(settings, index, idf, undefined, limits);
+        const reference = new Vectorizer(settings, index, idf, undefined);
+        // The serving vectorizer fills its cache through transform first (no weights bound yet), then scores under
+        // a, b and a again, each over the texts twice: cached chunks, new ones, emptied caches and chunks never kept.
+        for (const text of TEXTS) serving.transform(text);
+        for (const model of [a, b, a])
+          for (const text of [...TEXTS, ...TEXTS]) {
+            serving.score(text, model, fused, 0);
+            rowLogits(reference.transform(text), model, plain, 0);
+            const where = `${text} ${JSON.stringify(limits)}`;
+            if (binary) expect(Array.from(fused), where).toEqual(Array.from(plain));
+            else
+              fused.forEach((z, l) => {
+                expect(Math.abs(z - plain[l]!), where).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(plain[l]!)));
+              });
+          }
       }
     });
   }
