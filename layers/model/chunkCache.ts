@@ -146,8 +146,10 @@ export class ChunkCache {
     const unaligned = this.keyAt + ((length + 1) >>> 1) + tokenCount + features;
     const size = this.withSums ? (unaligned + 1) & ~1 : unaligned;
     if (size > this.limits.maxInts) return -1;
-    if (this.entries === this.limits.maxEntries || this.used + size > this.limits.maxInts) this.clear();
-    else if (this.entries === this.capacity) this.grow();
+    if (this.entries === this.limits.maxEntries || this.used + size > this.limits.maxInts) {
+      this.clear();
+      this.resets++;
+    } else if (this.entries === this.capacity) this.grow();
     const records = this.records;
     const record = this.used;
     records[record] = length;
@@ -190,11 +192,10 @@ export class ChunkCache {
     }
   }
 
-  /** Forgets every chunk (the pool and the table keep their sizes). */
+  /** Forgets every chunk (the pool and the table keep their sizes); `resets` counts only the times it was full. */
   clear(): void {
     if (this.entries === 0) return;
     this.slots.fill(0);
     this.entries = this.used = 0;
-    this.resets++;
   }
 }

@@ -119,13 +119,20 @@ describe('one vectorizer for training and serving', () => {
 
 describe("serving's fused scoring", () => {
   // Texts for every branch: abstracts (binary presence, cached and uncached chunks), a word more than 255 times (the
-  // logarithm past the sublinear table), NFKC and non-Latin text, a chunk longer than the cache keeps, nothing at all.
+  // logarithm past the sublinear table) and exactly 256 times (its edge), long runs of one word (a TF-IDF char block
+  // summed feature by feature: from chunk sums, the correction would cancel its way to 1e-10), a paragraph 60 times
+  // (many features just under that bar), NFKC and non-Latin text, a chunk longer than the cache keeps, nothing at all.
   const texts = [
     ...syntheticAbstracts(60),
     ...EVERYDAY_SENTENCES,
     ...EVERYDAY_PARAGRAPHS,
     'Hepatocellular carcinoma in cirrhotic patients treated with sorafenib',
     `${'troponin '.repeat(300)}rise`,
+    'troponin '.repeat(256),
+    'x '.repeat(10_000),
+    'heart '.repeat(3_334),
+    'the '.repeat(5_000),
+    `${EVERYDAY_PARAGRAPHS[0]} `.repeat(60),
     'ＣＡＲＤＩＡＣ ﬁbrosis: Ærø, naïve café patients; 心筋梗塞 and β-blockers (n = 42)',
     `see ${'x'.repeat(120)} and https://example.org/a/very/long/path/that/is/one/chunk?with=query&and=more`,
     '',
