@@ -80,6 +80,15 @@ describe('linear backend explanations', () => {
     );
   });
 
+  it('decompose long runs of one word too (a feature thousands of times), and their logit gives the probability', async () => {
+    const texts = ['x '.repeat(100_000), 'heart '.repeat(100_000), 'the '.repeat(5_000)];
+    const [probas, explanations] = await Promise.all([probaRows(model, texts), explanationsOf(model, texts)]);
+    explanations.forEach((explanation, i) => {
+      expect(decompositionError(explanation)).toBeLessThanOrEqual(1e-9);
+      expect(Array.from(explanation.logit, sigmoid)).toEqual(Array.from(probas[i]!));
+    });
+  });
+
   it('explain the calibrated score of whichever expert answers: real abstracts, templates and snippets alike', async () => {
     const sentence = 'Patients with acute myocardial infarction and renal failure received dialysis after stenting. ';
     const texts = {
