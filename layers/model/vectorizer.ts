@@ -32,6 +32,7 @@ import { type Block, newRow, type Row } from './row.ts';
  * and of idf² over its occurrences (what the chunk adds when each of its features occurs once), so a text adds one
  * record's sums per chunk and corrects only its repeated features (tf(c) × idf instead of c × idf); that is the same
  * terms in another order, the logits within 1e-12 of `rowLogits`'s (tested), and evidence decomposes the served ones.
+ * A block with a feature seen more than `EXACT_ABOVE` times is summed feature by feature instead (`closeChars`).
  *
  * With `lexicon`, a row also has four dense features, log(1 + matches) per label of the model's medical lexicon
  * (layers/model/lexicon.ts): terms pooled into stable features, whatever words the training rows happened to use.
@@ -121,7 +122,8 @@ function clearSeen(seen: Uint32Array, ids: Int32Array, length: number): void {
 
 /**
  * A TF-IDF char block with a feature seen more than this many times is summed feature by feature, not from its chunks'
- * sums (`closeChars`): the logits then stay within 1e-12 of the row's (tested on runs of one word up to 200,000 long).
+ * sums (`closeChars`): the logits then stay within 1e-12 of the row's (tested on runs of one word up to 200,000
+ * characters long).
  */
 const EXACT_ABOVE = 64;
 
