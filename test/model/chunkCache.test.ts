@@ -169,6 +169,14 @@ const TEXTS = [
   'Chest pain and troponin rise in the emergency department; the troponin assay was repeated.',
 ];
 
+/** The default cache, tiny ones that empty themselves mid-text, and one that keeps no chunk at all. */
+const CACHE_LIMITS = [
+  undefined,
+  { maxEntries: 2, maxChunk: 8, maxInts: 1 << 16 },
+  { maxEntries: 1, maxChunk: 0, maxInts: 1 << 16 },
+  { maxEntries: 1 << 10, maxChunk: 48, maxInts: 64 },
+];
+
 describe('a vectorizer with its chunk cache', () => {
   const base = { hashBits: 12, wordNgrams: [1, 2] as [number, number], sublinearTf: true };
   // A vocabulary of every other bucket the texts use, so some n-grams are out of it.
@@ -188,12 +196,7 @@ describe('a vectorizer with its chunk cache', () => {
     it(`lists each block's features at their first occurrence with their counts (${settings.weighting ?? 'tfidf'}), with any cache size`, () => {
       const index = vocabulary(settings);
       const idf = Float64Array.from({ length: index.features }, (_, i) => 1 + (i % 7) / 3);
-      for (const limits of [
-        undefined,
-        { maxEntries: 2, maxChunk: 8, maxInts: 1 << 16 },
-        { maxEntries: 1, maxChunk: 0, maxInts: 1 << 16 },
-        { maxEntries: 1 << 10, maxChunk: 48, maxInts: 64 },
-      ]) {
+      for (const limits of CACHE_LIMITS) {
         const vectorizer = new Vectorizer(settings, index, idf, undefined, limits);
         // Twice over: the second pass finds the chunks the first one kept (or, for the tiny caches, refills).
         for (const text of [...TEXTS, ...TEXTS]) {
@@ -221,12 +224,7 @@ describe('a vectorizer with its chunk cache', () => {
       // Long runs of one word too: a feature seen thousands of times, whose correction from chunk sums would cancel
       // its way to errors of 1e-11 and more (such a block is summed feature by feature), and one seen 256 times.
       const texts = [...TEXTS, 'heart '.repeat(20_000), 'x '.repeat(100_000), 'troponin '.repeat(256)];
-      for (const limits of [
-        undefined,
-        { maxEntries: 2, maxChunk: 8, maxInts: 1 << 16 },
-        { maxEntries: 1, maxChunk: 0, maxInts: 1 << 16 },
-        { maxEntries: 1 << 10, maxChunk: 48, maxInts: 64 },
-      ]) {
+      for (const limits of CACHE_LIMITS) {
         const serving = new Vectorizer(settings, index, idf, undefined, limits);
         const reference = new Vectorizer(settings, index, idf, undefined);
         // The serving vectorizer fills its cache through transform first (no weights bound yet), then scores under
