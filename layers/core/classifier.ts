@@ -8,7 +8,7 @@ import { ModelLoadError } from './errors.ts';
 import { ExplanationUnsupportedError, type TextExplanation } from './explanation.ts';
 import { LABELS, type LabelName, SHORT_NAMES, type ShortName } from './labels.ts';
 import { confidenceRuleOf, type ModelManifest, readManifest, routerSettingsOf } from './manifest.ts';
-import type { Backend, BackendLoader, LoadOptions, Model, ScoreOptions } from './model.ts';
+import type { Backend, BackendLoader, LoadOptions, Model, ScoreOptions, Scores } from './model.ts';
 
 /** The embedded default model, shipped in the repository and in the container image. */
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/default', import.meta.url));
@@ -62,7 +62,12 @@ export function modelOf(manifest: ModelManifest, dir: string, backend: Backend):
       if (options.kinds && options.kinds.length !== texts.length)
         throw new RangeError(`${options.kinds.length} kinds for ${texts.length} texts`);
       const kinds = options.kinds ? [...options.kinds] : texts.map((t) => router.kindOf(t));
-      return { kinds, ...(await backend.score(texts, kinds, options.explain === true)) };
+      const { logits, proba, explanations, matches } = await backend.score(texts, kinds, options.explain === true);
+      // Built field by field in a fixed order (a spread of the backend's answer copied it through a slow path per call).
+      const scores: Scores = { kinds, logits, proba };
+      if (explanations) scores.explanations = explanations;
+      if (matches) scores.matches = matches;
+      return scores;
     },
     dispose: () => backend.dispose(),
   };
