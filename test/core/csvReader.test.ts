@@ -121,12 +121,40 @@ describe('errors that say what and where', () => {
     const error = await failure('title,abstract\nT,A\n"open,quote\n');
     expect(error.code).toBe('malformed_csv');
     expect(error.details[0]!.line).toBeGreaterThanOrEqual(3);
+    expect(error.details[0]).toEqual({ line: 3, column: 1, field: 'title', message: 'quoted field never closed' });
+  });
+
+  it('places an unclosed quote at the record it opens in, not at the end of the file where the parser finds it', async () => {
+    const rows = Array.from({ length: 200 }, (_, i) => `T${i},abstract ${i},cardio\n`).join('');
+    const error = await failure(`title,abstract,group\nA,B,neuro\n\nok,"Broken, chest pain,cardio\n${rows}`);
+    expect(error.details).toEqual([{ line: 4, column: 2, field: 'abstract', message: 'quoted field never closed' }]);
+    expect(error.message).toBe(
+      'the file is not valid CSV: a quoted field in the record at line 4, column 2 ("abstract") is never closed, so everything after its opening quote, to the end of the file (line 204), would be one field; close the quote, or write a quote that is part of the text as two ("")',
+    );
+  });
+
+  it('says where a stray quote is, counting columns from 1 and naming them, and how to write one', async () => {
+    const opening = await failure('title,abstract,group\nok,fine,cardio\nHeart 5" tall,chest pain,cardio\n');
+    expect(opening.details).toEqual([
+      { line: 3, column: 1, field: 'title', message: 'quote inside an unquoted field' },
+    ]);
+    expect(opening.message).toContain('at line 3, column 1 ("title"); put the whole field in quotes');
+    const closing = await failure('title,abstract\nT,"Heart,"chest pain\n');
+    expect(closing.details).toEqual([{ line: 2, column: 2, field: 'abstract', message: 'text after a closing quote' }]);
+    expect(closing.message).toContain(
+      'a quoted field goes on after its closing quote, at line 2, column 2 ("abstract")',
+    );
+    // Before the header is read there are no names: the column alone.
+    const header = await failure('title,"abstract\n');
+    expect(header.details).toEqual([{ line: 1, column: 2, message: 'quoted field never closed' }]);
   });
 
   it('rejects a record over the size limit instead of buffering the rest of the file', async () => {
     const error = await failure(`title,abstract\nT,"${'x'.repeat(MAX_RECORD_CHARS + 10)}`);
     expect(error.code).toBe('malformed_csv');
     expect(error.details[0]!.line).toBe(2);
+    expect(error.details[0]).toMatchObject({ column: 2, field: 'abstract' });
+    expect(error.message).toContain('usually a quote that is never closed');
   });
 
   it("numbers syntax errors in a slice of a file from the slice's first line", async () => {
@@ -143,6 +171,7 @@ describe('errors that say what and where', () => {
       throw new Error('expected an InputError');
     })();
     expect(error.details[0]!.line).toBeGreaterThanOrEqual(5001);
+    expect(error.details[0]).toMatchObject({ line: 5001, column: 1, field: 'title' });
   });
 
   it('closes the source when the header is rejected', async () => {

@@ -77,6 +77,27 @@ describe('evaluating a CSV', () => {
   });
 });
 
+describe('a file with a header and no rows', () => {
+  it('is refused, as the page refuses it, instead of giving metrics over no rows', async () => {
+    for (const text of ['title,abstract,group\n', 'title,abstract,group', '\ntitle,abstract\n\n  \n']) {
+      const error = await failure(text);
+      expect(error.code).toBe('no_rows');
+      expect(error.message).toBe('the file has a header and no rows: nothing to classify');
+    }
+    expect((await failure('\ntitle,abstract\n\n')).details).toEqual([{ line: 2, message: 'no rows after the header' }]);
+  });
+
+  it('is not refused as a slice of a larger file (fan-out), which may hold only blank lines', async () => {
+    const summary = await evaluateCsv(
+      Readable.from([Buffer.from('\n\n')]),
+      fakeClassifier(),
+      { write: () => {} },
+      { header: { columns: ['title', 'abstract'], delimiter: ',', titleIndex: 0, abstractIndex: 1 }, firstLine: 10 },
+    );
+    expect(summary.rows).toBe(0);
+  });
+});
+
 describe('rows that cannot be evaluated fail the file, each one named', () => {
   it('names a row whose title and abstract are both empty', async () => {
     const error = await failure('title,abstract\nok,text\n,\n');

@@ -89,6 +89,15 @@ describe('evaluating CSVs dropped into the bucket', () => {
     expect(error.source).toBe('broken.csv');
     expect(error.error.code).toBe('malformed_csv');
     expect(error.error.details[0]!.line).toBeGreaterThanOrEqual(3);
+    // The record the unclosed quote opens in, and its column (not the end of the file, where the parser finds it).
+    expect(error.error.details[0]).toMatchObject({ line: 3, column: 2, field: 'abstract' });
+  });
+
+  it('writes error.json for a file with a header and no rows, instead of metrics over no rows', async () => {
+    await upload('incoming/header-only.csv', 'title,abstract,group\r\n\r\n');
+    expect(await list('results/header-only/')).toEqual(['results/header-only/error.json']);
+    const { error } = JSON.parse((await read('results/header-only/error.json'))!) as { error: { code: string } };
+    expect(error.code).toBe('no_rows');
   });
 
   it('replaces earlier results when a corrected or broken version of the same file arrives', async () => {

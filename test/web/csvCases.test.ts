@@ -35,6 +35,8 @@ const CASES: [string, Buffer][] = [
     Buffer.from('title,abstract\n"Multi\nline title","An ""abstract"", with\r\nlines"\nNext,Row\n'),
   ],
   ['bad rows (shared row checks)', Buffer.from('title,abstract,group\nok,fine,cardio\n,,onco\nt,a,lungs\n')],
+  ['a header and no rows', Buffer.from('title,abstract,group\n\n')],
+  ['an unclosed quote', Buffer.from('title,abstract\nHeart,fine\nLiver,"cirrhosis\nKidney,dialysis\n')],
 ];
 
 type Outcome = { rows: string[][] } | { error: { code: string; message: string; details: unknown[] } };
@@ -100,6 +102,8 @@ describe("the page's reading module in Node and npm run evaluate, on the same by
       'unsupported_encoding',
       'rows',
       'invalid_rows',
+      'no_rows',
+      'malformed_csv',
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import { CsvError, parse } from 'csv-parse/stream';
-import { InputError } from '../errors.ts';
+import { type ErrorLocation, InputError } from '../errors.ts';
 import {
   type CsvHeader,
   DELIMITERS,
@@ -248,6 +248,8 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
   };
   let nextLine = options.firstLine ?? 1;
   const firstByte = options.firstByte ?? 0;
+  /** The header's column names, to name a column in a syntax error (none while the header itself is read). */
+  let columns = options.header?.columns;
   let blankLines = 0;
 
   const read = async (): Promise<CsvRecord | undefined> => {
@@ -256,7 +258,7 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
       try {
         next = await rows.read();
       } catch (error) {
-        throw csvSyntaxError(error, nextLine, (options.firstLine ?? 1) - 1);
+        throw csvSyntaxError(error, nextLine, (options.firstLine ?? 1) - 1, columns);
       }
       if (next.done) return undefined;
       const { record, raw, info } = next.value;
@@ -285,6 +287,7 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
       if (!first)
         throw new InputError('empty_file', 'the file has no header', [{ line: nextLine, message: 'no header' }]);
       header = headerFrom(first.fields, delimiter, first.line);
+      columns = header.columns;
       headerLine = first.line;
       headerEndByte = first.endByte;
       headerNextLine = first.nextLine;
@@ -317,17 +320,56 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvRea
   };
 }
 
-/** csv-parse counts lines from the start of what it was given: `offset` maps a slice's lines to the file's. */
-function csvSyntaxError(error: unknown, line: number, offset: number): Error {
-  if (error instanceof CsvError) {
-    const counted = (error as CsvError & { lines?: number }).lines;
-    const where = counted === undefined ? line : counted + offset;
-    return new InputError(
-      'malformed_csv',
-      `the file is not valid CSV near line ${where}: ${error.message}`,
-      [{ line: where, message: error.message }],
-      { cause: error },
-    );
+/**
+ * A syntax error of csv-parse as the user's error: where (line, 1-based column, the column's name once the header is
+ * known) and what to do, in our words for the quoting mistakes people make (csv-parse's own message, which counts
+ * fields from 0, stays in `cause`). `record` is the line where the record being parsed starts; csv-parse counts lines
+ * from the start of what it was given, and `offset` maps a slice's lines to the file's. An unclosed quote is found
+ * only at the end of the file, which is where csv-parse places it: the record it opens in is where to look.
+ */
+function csvSyntaxError(error: unknown, record: number, offset: number, columns: readonly string[] | undefined): Error {
+  if (!(error instanceof CsvError)) return error instanceof Error ? error : new Error(String(error));
+  const info = error as CsvError & { lines?: number; column?: number | string };
+  const counted = info.lines === undefined ? record : info.lines + offset;
+  const column = typeof info.column === 'number' ? info.column + 1 : undefined;
+  const name = column === undefined ? undefined : columns?.[column - 1];
+  const where = (line: number): ErrorLocation => ({
+    line,
+    ...(column === undefined ? {} : { column }),
+    ...(name === undefined ? {} : { field: name }),
+  });
+  const at = (line: number): string =>
+    `line ${line}${column === undefined ? '' : `, column ${column}`}${name === undefined ? '' : ` (${JSON.stringify(name)})`}`;
+  const problem = (location: ErrorLocation, message: string, detail: string) =>
+    new InputError('malformed_csv', `the file is not valid CSV: ${message}`, [{ ...location, message: detail }], {
+      cause: error,
+    });
+  switch (error.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return problem(
+        where(record),
+        `a quoted field in the record at ${at(record)} is never closed, so everything after its opening quote, to the end of the file (line ${counted}), would be one field; close the quote, or write a quote that is part of the text as two ("")`,
+        'quoted field never closed',
+      );
+    case 'INVALID_OPENING_QUOTE':
+      return problem(
+        where(counted),
+        `a quote inside a field that does not start with one, at ${at(counted)}; put the whole field in quotes and write each quote in it as two ("5"" tall")`,
+        'quote inside an unquoted field',
+      );
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return problem(
+        where(counted),
+        `a quoted field goes on after its closing quote, at ${at(counted)}; a quoted field ends at its closing quote, and a quote that is part of the text is written as two ("")`,
+        'text after a closing quote',
+      );
+    case 'CSV_MAX_RECORD_SIZE':
+      return problem(
+        where(record),
+        `the record at ${at(record)} runs past ${MAX_RECORD_CHARS.toLocaleString('en')} characters, the most a record may hold; this is usually a quote that is never closed`,
+        `record longer than ${MAX_RECORD_CHARS.toLocaleString('en')} characters`,
+      );
+    default:
+      return problem(where(counted), `${error.message} (${at(counted)})`, error.message);
   }
-  return error instanceof Error ? error : new Error(String(error));
 }

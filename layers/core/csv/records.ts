@@ -4,6 +4,17 @@ import { modelLengthOver, recordText } from '../text.ts';
 import { type CsvHeader, MAX_FIELD_CHARS } from './csvHeader.ts';
 import type { CsvRecord } from './csvReader.ts';
 
+/**
+ * A whole file with a header and no row after it (blank lines do not count): nothing to classify, and metrics over no
+ * rows would only be zeros. The CLI, the functions and the page refuse it alike; a slice of a larger file (fan-out)
+ * may hold no rows and is not refused.
+ */
+export function noRowsError(headerLine: number): InputError {
+  return new InputError('no_rows', 'the file has a header and no rows: nothing to classify', [
+    { line: headerLine, message: 'no rows after the header' },
+  ]);
+}
+
 /** How many row problems an error lists (the total is always given): the CLI, the functions and the page alike. */
 export const MAX_LISTED_PROBLEMS = 100;
 

@@ -3,7 +3,7 @@ import type { Classifier } from '../classifier.ts';
 import { type Confidence, emptyConfidenceCounts, MAX_OUT_OF_SCOPE_ROWS, type OutOfScopeRow } from '../confidence.ts';
 import { type CsvHeader, type CsvReadOptions, openCsv } from '../csv/csvReader.ts';
 import { type FormulaCells, predictionRows, predictionsHeader } from '../csv/predictionsCsv.ts';
-import { checkRecord, MAX_LISTED_PROBLEMS } from '../csv/records.ts';
+import { checkRecord, MAX_LISTED_PROBLEMS, noRowsError } from '../csv/records.ts';
 import { InvalidRowsError, type ProblemDetail } from '../errors.ts';
 import { ExplanationUnsupportedError, formatEvidence, rowEvidence } from '../explanation.ts';
 import type { OverlapCounter } from '../inSample.ts';
@@ -193,6 +193,7 @@ export async function evaluateCsv(
     if (batch.length >= batchSize || batchChars >= MAX_BATCH_CHARS) await flush();
   }
   if (problemCount > 0) throw new InvalidRowsError(problemCount, problems);
+  if (rows === 0 && batch.length === 0 && !options.header) throw noRowsError(csv.headerLine);
   await flush();
   const misclassified = collector ? await collector.finish(classifier, evidence!.top) : undefined;
   return {

@@ -1,5 +1,5 @@
 import { type CsvHeader, openCsv } from '#core/csv/csvReader.ts';
-import { checkRecord, MAX_LISTED_PROBLEMS } from '#core/csv/records.ts';
+import { checkRecord, MAX_LISTED_PROBLEMS, noRowsError } from '#core/csv/records.ts';
 import { InputError, InvalidRowsError, type ProblemDetail } from '#core/errors.ts';
 import { modelLengthOver } from '#core/text.ts';
 
@@ -74,6 +74,7 @@ export async function readPageCsv(source: AsyncIterable<Uint8Array>, limits: Pag
     });
   }
   if (problemCount > 0) throw new InvalidRowsError(problemCount, problems);
+  if (rows.length === 0) throw noRowsError(csv.headerLine);
   return { header, rows, blankLines: csv.blankLines };
 }
 

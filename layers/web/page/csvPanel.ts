@@ -109,10 +109,6 @@ export function setupCsvPanel(server: () => { limits: Limits; health?: Health })
         }),
         { maxTextChars: limits.max_text_chars },
       );
-      if (csv.rows.length === 0) {
-        progressLabel.textContent = `${file.name} has a header and no rows: nothing to classify.`;
-        return;
-      }
       await showInSample(file, csv);
       const outcome = await classifyCsv(
         csv,
