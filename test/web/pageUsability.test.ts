@@ -96,6 +96,65 @@ describe('after Classify', () => {
   });
 });
 
+describe('when Classify cannot answer', () => {
+  it('refuses a text over max_text_chars before sending it, says so as an error, and hides the previous result', async () => {
+    const { page, errors } = await openPage();
+    const predictCalls: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/predict')) predictCalls.push(request.method());
+    });
+    await page.getByTestId('abstract-input').fill('Signs of cirrhosis and hepatorenal syndrome.');
+    await page.getByTestId('classify-button').click();
+    await page.getByTestId('label-chip').first().waitFor();
+    expect(predictCalls).toEqual(['POST']);
+
+    // 20,500 characters; the local stack's /health gives max_text_chars 20,000, as the API counts it.
+    await page.getByTestId('abstract-input').fill('word '.repeat(4100));
+    await page.getByTestId('classify-button').click();
+    const status = page.locator('#classify-status');
+    await expect
+      .poll(() => status.textContent())
+      .toBe(
+        'Title + abstract has 20,499 characters as the model reads it (after NFKC normalisation); this API takes at most 20,000 per text: shorten it.',
+      );
+    expect(await status.getAttribute('class')).toContain('failed');
+    expect(await page.locator('#result').isHidden()).toBe(true);
+    expect(predictCalls).toEqual(['POST']);
+    await page.screenshot({ path: join(OUTPUT_DIR, 'page-classify-too-long.png') });
+
+    // A good text again: the error style goes, the result comes back.
+    await page.getByTestId('abstract-input').fill('Signs of cirrhosis and hepatorenal syndrome.');
+    await page.getByTestId('classify-button').click();
+    await expect.poll(() => page.locator('#result').isVisible()).toBe(true);
+    expect(await status.getAttribute('class')).not.toContain('failed');
+    await finish(page, errors);
+  });
+
+  it("shows what the API's 400 names in its details, not only its summary", async () => {
+    const { page, errors } = await openPage();
+    // The real API's answer to a request the page's own check would have caught: the page's request is sent on
+    // with a text over the limit, so the page shows a 400 exactly as the API words it.
+    await page.route('**/predict', async (route) => {
+      const response = await route.fetch({
+        postData: JSON.stringify({ items: [{ title: '', abstract: 'word '.repeat(4100) }], explain: true }),
+      });
+      await route.fulfill({ response });
+    });
+    await page.getByTestId('abstract-input').fill('Signs of cirrhosis and hepatorenal syndrome.');
+    await page.getByTestId('classify-button').click();
+    const status = page.locator('#classify-status');
+    await expect.poll(() => status.getAttribute('class')).toContain('failed');
+    const said = (await status.textContent())!;
+    expect(said).toMatch(/^the request body does not match the schema \(1 problem\): \$\.items\[0\] /);
+    expect(said).toContain('must be at most 20000 characters');
+    expect(said).toMatch(/\(invalid_request, HTTP 400\)$/);
+    expect(await page.locator('#result').isHidden()).toBe(true);
+    // The browser logs the 400 itself; nothing else may go wrong.
+    expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('the example buttons', () => {
   it("offer the prototype's four one-liners and an abstract per label, each classified as its label", async () => {
     const { page, errors } = await openPage();

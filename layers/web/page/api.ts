@@ -59,16 +59,34 @@ export const DEFAULT_LIMITS: Limits = {
 /** Absolute URL of POST /predict as this page reaches it (for the "call this from code" snippets). */
 export const predictUrl = (): string => endpoint('predict');
 
-/** An answer of the API that is not a success: its status, code and message, as the API wrote them. */
+/** One problem the API names in an error (`error.details`): where in the request (`$.texts[0]`), and what. */
+export interface ApiErrorDetail {
+  path?: string;
+  message: string;
+}
+
+/** An answer of the API that is not a success: its status, code, message and details, as the API wrote them. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details: readonly ApiErrorDetail[] = [],
   ) {
     super(message);
   }
+}
+
+/** The well-formed entries of an error body's `details` (anything else in it is ignored, never shown raw). */
+function detailsOf(value: unknown): ApiErrorDetail[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((d: unknown) => {
+    if (typeof d !== 'object' || d === null) return [];
+    const { path, message } = d as { path?: unknown; message?: unknown };
+    if (typeof message !== 'string') return [];
+    return [typeof path === 'string' ? { path, message } : { message }];
+  });
 }
 
 // Relative URLs: the page works at the root of the API and behind a base path alike.
@@ -77,11 +95,15 @@ const endpoint = (path: string): string => new URL(path, document.baseURI).href;
 async function failure(response: Response): Promise<ApiError> {
   const text = await response.text();
   try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string }; message?: string };
+    const body = JSON.parse(text) as {
+      error?: { code?: string; message?: string; details?: unknown };
+      message?: string;
+    };
     return new ApiError(
       response.status,
       body.error?.code ?? 'http_error',
       body.error?.message ?? body.message ?? `HTTP ${response.status}`,
+      detailsOf(body.error?.details),
     );
   } catch {
     return new ApiError(response.status, 'http_error', `HTTP ${response.status} ${response.statusText}`);

@@ -32,6 +32,6 @@ if (document.querySelector<HTMLMetaElement>('meta[name="predict-auth"]')?.conten
   notice.hidden = false;
 }
 setupAccessToken();
-setupSingleForm(() => server.health?.model.thresholds ?? {});
+setupSingleForm(() => server);
 setupCsvPanel(() => server);
 void loadModelInfo();

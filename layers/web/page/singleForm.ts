@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
-import { ApiError, type Prediction, predict, predictUrl } from './api.ts';
+import { modelLengthOver, recordText } from '#core/text.ts';
+import { ApiError, type Health, type Limits, type Prediction, predict, predictUrl } from './api.ts';
 import { byId } from './dom.ts';
 import { EXAMPLES } from './examples.ts';
 import { describeFailure } from './failure.ts';
@@ -20,7 +21,8 @@ import { curlSnippet, fetchSnippet } from './snippets.ts';
  * and the result: chips, confidence, probabilities, evidence and the "call this from code" snippets. After a
  * classification the result scrolls into view and takes focus, and its summary is announced.
  */
-export function setupSingleForm(thresholds: () => Record<string, number>): void {
+export function setupSingleForm(server: () => { limits: Limits; health?: Health }): void {
+  const thresholds = (): Record<string, number> => server().health?.model.thresholds ?? {};
   const form = byId<HTMLFormElement>('classify-form');
   const titleInput = byId<HTMLInputElement>('title-input');
   const abstractInput = byId<HTMLTextAreaElement>('abstract-input');
@@ -93,16 +95,37 @@ export function setupSingleForm(thresholds: () => Record<string, number>): void 
     byId('snippet-fetch').textContent = fetchSnippet(input);
   }
 
+  /** A status line; a failure is styled as one, and the result shown before it is hidden (it no longer matches). */
+  function say(text: string, failed = false): void {
+    status.textContent = text;
+    status.classList.toggle('failed', failed);
+    if (!failed) return;
+    result.hidden = true;
+    last = undefined;
+  }
+
   async function onClassify(event: Event): Promise<void> {
     event.preventDefault();
     const source = { title: titleInput.value, abstract: abstractInput.value };
-    if (`${source.title} ${source.abstract}`.trim() === '') {
-      status.textContent = 'Enter a title or an abstract first.';
+    const text = recordText(source.title, source.abstract);
+    if (text === '') {
+      say('Enter a title or an abstract first.');
+      abstractInput.focus();
+      return;
+    }
+    // Checked before sending, as the API counts it (after NFKC), against this deployment's limit (from /health).
+    const max = server().limits.max_text_chars;
+    const read = modelLengthOver(text, max);
+    if (read !== undefined) {
+      say(
+        `Title + abstract has ${read.toLocaleString('en')} characters as the model reads it (after NFKC normalisation); this API takes at most ${max.toLocaleString('en')} per text: shorten it.`,
+        true,
+      );
       abstractInput.focus();
       return;
     }
     classifyButton.disabled = true;
-    status.textContent = 'Classifying…';
+    say('Classifying…');
     try {
       const { prediction, note } = await classifyWithEvidence(source);
       last = { prediction, source };
@@ -114,12 +137,12 @@ export function setupSingleForm(thresholds: () => Record<string, number>): void 
       const said = byId('chips').querySelector('[data-testid="confidence"] strong')?.textContent;
       summary.textContent = `Predicted: ${prediction.labels.join(', ')}${said ? `. ${said}` : ''}.`;
       result.hidden = false;
-      status.textContent = summary.textContent;
+      say(summary.textContent);
       // The answer is what the user waits for: bring it into view and move focus to it (its summary is read out).
       result.scrollIntoView({ block: 'start', behavior: 'smooth' });
       result.focus({ preventScroll: true });
     } catch (error) {
-      status.textContent = describeFailure(error);
+      say(describeFailure(error), true);
     } finally {
       classifyButton.disabled = false;
     }
@@ -130,7 +153,7 @@ export function setupSingleForm(thresholds: () => Record<string, number>): void 
     abstractInput.value = '';
     result.hidden = true;
     last = undefined;
-    status.textContent = 'Cleared.';
+    say('Cleared.');
     titleInput.focus();
   }
 
