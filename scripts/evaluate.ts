@@ -107,7 +107,20 @@ export async function main(argv: string[]): Promise<number> {
       `--explain: the ${classifier.manifest.backend} backend of ${classifier.manifest.name} does not explain its predictions; run without --explain`,
     );
   }
-  await mkdir(outDir, { recursive: true });
+  if (precision !== undefined && classifier.manifest.backend !== 'bert-onnx') {
+    await classifier.dispose();
+    throw new UsageError(
+      `--precision: only bert-onnx models have a precision to choose; ${classifier.manifest.name} is a ${classifier.manifest.backend} model: run without --precision`,
+    );
+  }
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (cause) {
+    await classifier.dispose();
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOTDIR') throw cause;
+    throw new UsageError(`--out: ${outDir} is a file, or inside one; --out names the folder the results go to`);
+  }
   // A run replaces the previous run's results: no stale file may survive next to new ones.
   await Promise.all(Object.values(RESULT_FILES).map((f) => rm(join(outDir, f), { force: true })));
 

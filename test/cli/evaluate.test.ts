@@ -82,6 +82,18 @@ describe('npm run evaluate', () => {
     await writeFile(join(dir, 'ok.csv'), syntheticCsv({ rows: 2 }));
     await expect(main([join(dir, 'ok.csv'), '--model', dir])).rejects.toSatisfy((e) => exitCodeFor(e) === EXIT.config);
   });
+
+  it('refuses --out naming a file, and --precision for a model without one, as usage errors that say why', async () => {
+    await writeFile(join(dir, 'ok.csv'), syntheticCsv({ rows: 2 }));
+    for (const out of [join(dir, 'ok.csv'), join(dir, 'ok.csv', 'below')])
+      await expect(main([join(dir, 'ok.csv'), '--out', out])).rejects.toSatisfy(
+        (e) => e instanceof UsageError && e.message.startsWith(`--out: ${out} is a file, or inside one`),
+      );
+    await expect(main([join(dir, 'ok.csv'), '--out', join(dir, 'p'), '--precision', 'int8'])).rejects.toSatisfy(
+      (e) => e instanceof UsageError && /^--precision: only bert-onnx models .* is a linear model/.test(e.message),
+    );
+    expect(existsSync(join(dir, 'p'))).toBe(false);
+  });
 });
 
 /** The embedded model's training file, beside the repository (skipped with a message when absent). */

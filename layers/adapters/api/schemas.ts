@@ -48,7 +48,10 @@ export const labelEvidenceSchema = z
 
 export const predictionSchema = z
   .object({
-    input: z.string().meta({ description: 'The text the model read.' }),
+    input: z.string().meta({
+      description:
+        'The text as sent: `texts[i]`, or `title + " " + abstract` of `items[i]` (trimmed), before the model\'s NFKC normalisation; evidence spans are offsets into it.',
+    }),
     proba: byShortLabel(probability),
     labels_short: z.array(z.enum(SHORT_NAMES)),
     labels: z.array(z.enum(LABELS)),
