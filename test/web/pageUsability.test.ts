@@ -156,6 +156,28 @@ describe('when Classify cannot answer', () => {
 });
 
 describe('the example buttons', () => {
+  it('line up under each other when a group wraps, the label of the group in the margin', async () => {
+    const { page, errors } = await openPage({ width: 1024, height: 800 });
+    await page.getByTestId('example-button').first().waitFor();
+    const groups = await page.locator('.example-group').evaluateAll((divs) =>
+      divs.map((div) => ({
+        label: div.querySelector('.example-kind')!.getBoundingClientRect().left,
+        buttons: Array.from(div.querySelectorAll('button'), (b) => {
+          const r = b.getBoundingClientRect();
+          return { left: Math.round(r.left), top: Math.round(r.top) };
+        }),
+      })),
+    );
+    // The abstracts' group wraps at this width; a second line that started under its label was the defect.
+    expect(new Set(groups[1]!.buttons.map((b) => b.top)).size).toBeGreaterThan(1);
+    for (const group of groups) {
+      const first = group.buttons[0]!.left;
+      expect(first).toBeGreaterThan(group.label);
+      expect(Math.min(...group.buttons.map((b) => b.left))).toBe(first);
+    }
+    await finish(page, errors);
+  });
+
   it("offer the prototype's four one-liners and an abstract per label, each classified as its label", async () => {
     const { page, errors } = await openPage();
     const buttons = page.getByTestId('example-button');
