@@ -182,12 +182,11 @@ export const loadLinearModel: BackendLoader = async (dir, manifest: ModelManifes
     async score(texts, kinds, explain) {
       // After the first requests every expert is loaded: then nothing to wait for (a microtask turn saved a call) and
       // nothing allocated to find that out (a call of one text is the API's usual one).
-      const scoped = scope !== undefined && kinds.some((k) => scope.kinds.includes(k));
-      let missing = scoped && !loaded.has(scope.honest);
+      let missing = scope !== undefined && !loaded.has(scope.honest) && kinds.some((k) => scope.kinds.includes(k));
       for (let i = 0; i < kinds.length && !missing; i++) missing = !loaded.has(kinds[i]!);
       if (missing) {
         const needed = new Set(kinds);
-        if (scoped) needed.add(scope.honest);
+        if (scope && kinds.some((k) => scope.kinds.includes(k))) needed.add(scope.honest);
         await Promise.all([...needed].map(ready));
       }
       // Then synchronous and allocation-light. A batch is scored kind after kind (each text's answer lands at its own
